@@ -1,0 +1,149 @@
+package dev.spool.storage;
+
+import java.io.IOException;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A queue's durable read cursor: the journal index and id of the last consumed message, in a small
+ * memory-mapped file. A store into the mapping survives a crash of the process as soon as it is made
+ * (the page cache holds it), so {@link #advance} is durable against kill -9 when it returns; {@link #sync}
+ * makes it durable against power loss.
+ *
+ * <p>Layout (version 1, little-endian): bytes 0-3 magic {@code SPCU}, 4-7 version, then two slots of
+ * 32 bytes at offsets 64 and 96: consumed index, consumed id, check, reserved. Consecutive positions go
+ * to alternate slots (by the parity of the id), so a crash while one slot is being written leaves the
+ * other one intact; the valid slot with the higher id wins.
+ *
+ * <p>Not thread-safe: the owning journal calls it under its pull lock.
+ */
+final class Cursor implements AutoCloseable {
+    static final long NO_INDEX = -1L;
+    private static final int MAGIC = 0x55435053; // "SPCU" little-endian
+    private static final int VERSION = 1;
+    private static final int SIZE = 128;
+    private static final int SLOT_0 = 64;
+    private static final int SLOT_SIZE = 32;
+
+    /** A decoded cursor position: nothing consumed yet is {@code (NO_INDEX, 0)}. */
+    record Position(long index, long id) {
+        static final Position START = new Position(NO_INDEX, 0);
+    }
+
+    private final FileChannel channel;
+    private final MappedByteBuffer map;
+    private final Position recovered;
+    private final boolean valid;
+    private long index;
+    private long id;
+
+    private Cursor(FileChannel channel, MappedByteBuffer map, Position recovered, boolean valid) {
+        this.channel = channel;
+        this.map = map;
+        this.recovered = recovered;
+        this.valid = valid;
+        this.index = recovered.index();
+        this.id = recovered.id();
+    }
+
+    /** Creates a fresh cursor file at the start, synced. */
+    static Cursor create(Path file) throws IOException {
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_WRITE, 0, SIZE);
+        map.order(ByteOrder.LITTLE_ENDIAN);
+        map.putInt(0, MAGIC);
+        map.putInt(4, VERSION);
+        Cursor c = new Cursor(ch, map, Position.START, true);
+        c.write(Position.START.index(), Position.START.id());
+        c.sync();
+        return c;
+    }
+
+    /** Opens an existing cursor file; {@link #isValid()} tells whether a valid position was found. */
+    static Cursor open(Path file) throws IOException {
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        boolean sized = ch.size() >= SIZE;
+        MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_WRITE, 0, SIZE);
+        map.order(ByteOrder.LITTLE_ENDIAN);
+        Position best = null;
+        if (sized && map.getInt(0) == MAGIC && map.getInt(4) == VERSION) {
+            for (int slot = 0; slot < 2; slot++) {
+                int off = SLOT_0 + slot * SLOT_SIZE;
+                long idx = map.getLong(off);
+                long id = map.getLong(off + 8);
+                if (map.getLong(off + 16) == check(idx, id) && id >= 0 && (best == null || id > best.id())) {
+                    best = new Position(idx, id);
+                }
+            }
+        }
+        if (best == null) {
+            map.putInt(0, MAGIC);
+            map.putInt(4, VERSION);
+            return new Cursor(ch, map, Position.START, false);
+        }
+        return new Cursor(ch, map, best, true);
+    }
+
+    /** Whether the file held a valid position when opened. */
+    boolean isValid() {
+        return valid;
+    }
+
+    Position position() {
+        return new Position(index, id);
+    }
+
+    /** The id of the last consumed message (0 before the first). */
+    long id() {
+        return id;
+    }
+
+    /** Records that the message with this journal index and id has been consumed. */
+    void advance(long newIndex, long newId) {
+        write(newIndex, newId);
+    }
+
+    /** Moves the cursor to a position (used by recovery). */
+    void reset(Position p) {
+        write(p.index(), p.id());
+    }
+
+    private void write(long newIndex, long newId) {
+        int off = SLOT_0 + (int) (newId & 1) * SLOT_SIZE;
+        // Invalidate the slot first, so a crash half-way leaves it invalid rather than mixed.
+        map.putLong(off + 16, 0L);
+        map.putLong(off, newIndex);
+        map.putLong(off + 8, newId);
+        map.putLong(off + 16, check(newIndex, newId));
+        index = newIndex;
+        id = newId;
+    }
+
+    /** Forces the mapping to the disk. */
+    void sync() {
+        map.force();
+    }
+
+    private static long check(long index, long id) {
+        long h = index * 0x9E3779B97F4A7C15L ^ Long.rotateLeft(id, 29) ^ 0x5350434C5552534FL;
+        return h == 0 ? 1 : h;
+    }
+
+    Position recovered() {
+        return recovered;
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+
+    static boolean exists(Path file) {
+        return Files.exists(file);
+    }
+}

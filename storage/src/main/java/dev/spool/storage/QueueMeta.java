@@ -1,0 +1,58 @@
+package dev.spool.storage;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+
+/**
+ * A queue's metadata, kept in {@code queue.json} in the queue's folder (written once, at creation) and
+ * repeated in the checkpoint.
+ *
+ * <p>Layout (version 1): {@code {"version":1,"name":str,"max_length":int,"type":str|null,"created_at":ISO-8601}}.
+ */
+record QueueMeta(String name, QueueOptions options, Instant createdAt) {
+    static final String FILE = "queue.json";
+    static final int VERSION = 1;
+
+    ObjectNode toJson(ObjectMapper json) {
+        ObjectNode n = json.createObjectNode();
+        n.put("version", VERSION);
+        n.put("name", name);
+        n.put("max_length", options.maxLength());
+        n.put("type", options.type());
+        n.put("created_at", createdAt.toString());
+        return n;
+    }
+
+    static QueueMeta fromJson(JsonNode n) {
+        int version = n.path("version").asInt(-1);
+        if (version != VERSION) {
+            throw new IllegalArgumentException("unsupported queue metadata version " + n.path("version"));
+        }
+        String name = required(n, "name").asText();
+        long maxLength = required(n, "max_length").asLong();
+        JsonNode type = n.path("type");
+        Instant created = Instant.parse(required(n, "created_at").asText());
+        return new QueueMeta(name, new QueueOptions(maxLength, type.isTextual() ? type.asText() : null), created);
+    }
+
+    static JsonNode required(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            throw new IllegalArgumentException("missing field '" + field + "'");
+        }
+        return v;
+    }
+
+    void write(ObjectMapper json, Path dir) throws IOException {
+        AtomicFile.write(dir.resolve(FILE), json.writeValueAsBytes(toJson(json)));
+    }
+
+    static QueueMeta read(ObjectMapper json, Path dir) throws IOException {
+        return fromJson(json.readTree(dir.resolve(FILE).toFile()));
+    }
+}

@@ -1,0 +1,19 @@
+package dev.spool.storage;
+
+import java.time.Instant;
+
+/**
+ * A snapshot of one queue.
+ *
+ * @param name        the queue's name
+ * @param depth       messages stored and not yet pulled
+ * @param maxLength   the most unconsumed messages the queue accepts
+ * @param type        the type tag given at creation, or null
+ * @param createdAt   when the queue was created
+ * @param totalPushed messages pushed since creation
+ * @param totalPulled messages pulled since creation
+ * @param bytesOnDisk bytes the queue's files occupy on disk (allocated blocks, not apparent size)
+ */
+public record QueueStats(String name, long depth, long maxLength, String type, Instant createdAt,
+                         long totalPushed, long totalPulled, long bytesOnDisk) {
+}

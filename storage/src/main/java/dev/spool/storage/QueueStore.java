@@ -1,0 +1,77 @@
+package dev.spool.storage;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The storage port: named FIFO queues of opaque messages.
+ *
+ * <p>Thread safety: every method may be called from any thread. Pushes to one queue may run
+ * concurrently with each other and with pulls; pulls on one queue are serialised by that queue's own
+ * lock. No lock is shared between queues.
+ *
+ * <p>Durability when a call returns (with the default {@link Fsync#NONE} policy, against a crash of the
+ * process, for example {@code kill -9}; with {@link Fsync#INTERVAL} or {@link Fsync#ALWAYS} also
+ * against power loss, see {@link Durability}):
+ * <ul>
+ *   <li>{@link #push} or {@link #pushBatch} returning {@link PushResult.Stored}: the messages are in
+ *       the journal and will be pulled exactly once.</li>
+ *   <li>{@link #pull} returning {@link PullResult.Message}: the cursor has moved past it; it will never be
+ *       returned again.</li>
+ *   <li>{@link #create} returning {@link CreateResult#CREATED} and {@link #delete} returning
+ *       {@code true}: the change is on disk and not undone by a crash.</li>
+ * </ul>
+ *
+ * <p>Expected outcomes (queue full, missing, empty, already existing) are values. Failures of the
+ * file system are thrown as {@link StoreException} with a classified {@link StoreException.Code}.
+ */
+public interface QueueStore extends AutoCloseable {
+
+    /** The queue names a store accepts (120 characters at most, so a suffix such as {@code .dlq} fits). */
+    String NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,119}";
+
+    /** Whether {@code name} is a valid queue name; invalid names are refused with IllegalArgumentException. */
+    static boolean isValidName(String name) {
+        return name != null && NamePattern.COMPILED.matcher(name).matches();
+    }
+
+    /** Creates an empty queue; {@link CreateResult#EXISTS} if the name is taken (options unchanged). */
+    CreateResult create(String name, QueueOptions options);
+
+    /** Deletes a queue with its journal and cursor; {@code false} if there was no such queue. */
+    boolean delete(String name);
+
+    /** The names of all queues, sorted. */
+    List<String> list();
+
+    /** Appends one message; refused with {@link PushResult.Full} if the queue holds max length already. */
+    PushResult push(String name, byte[] payload);
+
+    /**
+     * Appends several messages with consecutive ids, all or none with respect to the max length: if
+     * they do not all fit, nothing is stored and {@link PushResult.Full} is returned.
+     */
+    PushResult pushBatch(String name, List<byte[]> payloads);
+
+    /** Removes and returns the oldest message. */
+    PullResult pull(String name);
+
+    /** The queue's statistics, or empty if there is no such queue. */
+    Optional<QueueStats> stats(String name);
+
+    /** Writes a checkpoint of every queue's metadata and cursor now (also done periodically). */
+    void checkpoint();
+
+    /** Writes a final checkpoint and releases every file. Idempotent. */
+    @Override
+    void close();
+}
+
+/** Holds the compiled {@link QueueStore#NAME_PATTERN}. */
+final class NamePattern {
+    static final Pattern COMPILED = Pattern.compile(QueueStore.NAME_PATTERN);
+
+    private NamePattern() {
+    }
+}
