@@ -9,13 +9,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * A queue's durable read cursor: the journal index and id of the last consumed message, in a small
- * memory-mapped file. A store into the mapping survives a crash of the process as soon as it is made
+ * A queue's durable read cursor (the journal index and id of the last consumed message) and its write
+ * head (the index and id of the last appended message), in a small memory-mapped file. The head lets
+ * recovery check in O(1) that the journal still ends where it did, and so detect a torn tail. A store into the mapping survives a crash of the process as soon as it is made
  * (the page cache holds it), so {@link #advance} is durable against kill -9 when it returns; {@link #sync}
  * makes it durable against power loss.
  *
- * <p>Layout (version 1, little-endian): bytes 0-3 magic {@code SPCU}, 4-7 version, then two slots of
- * 32 bytes at offsets 64 and 96: consumed index, consumed id, check, reserved. Consecutive positions go
+ * <p>Layout (version 1, little-endian): bytes 0-3 magic {@code SPCU}, 4-7 version, then the cursor's two
+ * slots of 32 bytes at offsets 64 and 96 and the head's two at 128 and 160, each: index, id, check,
+ * reserved. Consecutive positions go
  * to alternate slots (by the parity of the id), so a crash while one slot is being written leaves the
  * other one intact; the valid slot with the higher id wins.
  *
@@ -25,8 +27,9 @@ final class Cursor implements AutoCloseable {
     static final long NO_INDEX = -1L;
     private static final int MAGIC = 0x55435053; // "SPCU" little-endian
     private static final int VERSION = 1;
-    private static final int SIZE = 128;
-    private static final int SLOT_0 = 64;
+    private static final int SIZE = 192;
+    private static final int CURSOR_SLOTS = 64;
+    private static final int HEAD_SLOTS = 128;
     private static final int SLOT_SIZE = 32;
 
     /** A decoded cursor position: nothing consumed yet is {@code (NO_INDEX, 0)}. */
@@ -38,6 +41,7 @@ final class Cursor implements AutoCloseable {
     private final MappedByteBuffer map;
     private final Position recovered;
     private final boolean valid;
+    private Position recoveredHead;
     private long index;
     private long id;
 
@@ -60,6 +64,7 @@ final class Cursor implements AutoCloseable {
         map.putInt(4, VERSION);
         Cursor c = new Cursor(ch, map, Position.START, true);
         c.write(Position.START.index(), Position.START.id());
+        c.head(Position.START.index(), Position.START.id());
         c.sync();
         return c;
     }
@@ -70,23 +75,37 @@ final class Cursor implements AutoCloseable {
         boolean sized = ch.size() >= SIZE;
         MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_WRITE, 0, SIZE);
         map.order(ByteOrder.LITTLE_ENDIAN);
+        boolean headerOk = sized && map.getInt(0) == MAGIC && map.getInt(4) == VERSION;
+        Position best = headerOk ? readSlots(map, CURSOR_SLOTS) : null;
+        Position head = headerOk ? readSlots(map, HEAD_SLOTS) : null;
+        map.putInt(0, MAGIC);
+        map.putInt(4, VERSION);
+        Cursor c = best == null ? new Cursor(ch, map, Position.START, false) : new Cursor(ch, map, best, true);
+        c.recoveredHead = head;
+        return c;
+    }
+
+    private static Position readSlots(MappedByteBuffer map, int base) {
         Position best = null;
-        if (sized && map.getInt(0) == MAGIC && map.getInt(4) == VERSION) {
-            for (int slot = 0; slot < 2; slot++) {
-                int off = SLOT_0 + slot * SLOT_SIZE;
-                long idx = map.getLong(off);
-                long id = map.getLong(off + 8);
-                if (map.getLong(off + 16) == check(idx, id) && id >= 0 && (best == null || id > best.id())) {
-                    best = new Position(idx, id);
-                }
+        for (int slot = 0; slot < 2; slot++) {
+            int off = base + slot * SLOT_SIZE;
+            long idx = map.getLong(off);
+            long id = map.getLong(off + 8);
+            if (map.getLong(off + 16) == check(idx, id) && id >= 0 && (best == null || id > best.id())) {
+                best = new Position(idx, id);
             }
         }
-        if (best == null) {
-            map.putInt(0, MAGIC);
-            map.putInt(4, VERSION);
-            return new Cursor(ch, map, Position.START, false);
-        }
-        return new Cursor(ch, map, best, true);
+        return best;
+    }
+
+    /** The write head found when opened, or null if none was valid (a file older than any push, or damaged). */
+    Position recoveredHead() {
+        return recoveredHead;
+    }
+
+    /** Records the last appended message; called under the journal's push lock. */
+    void head(long newIndex, long newId) {
+        writeSlot(HEAD_SLOTS, newIndex, newId);
     }
 
     /** Whether the file held a valid position when opened. */
@@ -114,14 +133,18 @@ final class Cursor implements AutoCloseable {
     }
 
     private void write(long newIndex, long newId) {
-        int off = SLOT_0 + (int) (newId & 1) * SLOT_SIZE;
+        writeSlot(CURSOR_SLOTS, newIndex, newId);
+        index = newIndex;
+        id = newId;
+    }
+
+    private void writeSlot(int base, long newIndex, long newId) {
+        int off = base + (int) (newId & 1) * SLOT_SIZE;
         // Invalidate the slot first, so a crash half-way leaves it invalid rather than mixed.
         map.putLong(off + 16, 0L);
         map.putLong(off, newIndex);
         map.putLong(off + 8, newId);
         map.putLong(off + 16, check(newIndex, newId));
-        index = newIndex;
-        id = newId;
     }
 
     /** Forces the mapping to the disk. */

@@ -4,7 +4,6 @@ import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycle;
-import net.openhft.chronicle.queue.TailerDirection;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import net.openhft.chronicle.queue.rollcycles.TestRollCycles;
@@ -62,7 +61,7 @@ final class Journal implements AutoCloseable {
     private volatile long consumedId;
     private volatile boolean closed;
     private int retainedFromCycle = Integer.MIN_VALUE;
-    /** Entries read while opening: recovery must not depend on the backlog's size. */
+    /** Entries read while opening an intact journal: recovery must not depend on the backlog's size. */
     private int entriesReadAtOpen;
 
     private Journal(String name, Path dir, QueueMeta meta, SingleChronicleQueue queue, Cursor cursor) {
@@ -103,24 +102,14 @@ final class Journal implements AutoCloseable {
     }
 
     /**
-     * Opens a queue's files and reconciles the cursor with the journal.
+     * Opens a queue's files and reconciles the cursor with the journal. The journal's end is checked
+     * against the write head in O(1); only a damaged journal is read whole (and rebuilt).
      *
      * @param fallback the cursor from the checkpoint, used only when the cursor file is damaged
      */
     static Journal open(Path dir, QueueMeta meta, StoreConfig config, Cursor.Position fallback) throws IOException {
+        String name = meta.name();
         Cursor cursor = Cursor.open(dir.resolve(CURSOR_FILE));
-        SingleChronicleQueue q = openChronicle(dir.resolve(JOURNAL_DIR), config.rollCycle(), config.clock());
-        Journal j = new Journal(meta.name(), dir, meta, q, cursor);
-        try {
-            j.recover(fallback);
-        } catch (RuntimeException e) {
-            j.close();
-            throw e;
-        }
-        return j;
-    }
-
-    private void recover(Cursor.Position fallback) {
         Cursor.Position pos = cursor.position();
         if (!cursor.isValid()) {
             pos = fallback == null ? Cursor.Position.START : fallback;
@@ -129,7 +118,40 @@ final class Journal implements AutoCloseable {
                     dir.resolve(CURSOR_FILE), pos);
             cursor.reset(pos);
         }
-        long last = readLastId();
+        Path journalDir = dir.resolve(JOURNAL_DIR);
+        SingleChronicleQueue q = openChronicle(journalDir, config.rollCycle(), config.clock());
+        int[] reads = new int[1];
+        Cursor.Position end;
+        try {
+            end = TailCheck.verify(q, cursor.recoveredHead(), reads);
+        } catch (RuntimeException | AssertionError e) {
+            q.close();
+            throw e;
+        }
+        if (end == null) {
+            q.close();
+            LOG.error("queue '{}': the journal's tail is torn or damaged (it does not end at the last "
+                    + "acknowledged message, id {}); rebuilding it from its intact entries", name,
+                    cursor.recoveredHead() == null ? "unknown" : cursor.recoveredHead().id());
+            long lastIntact = TailCheck.rebuild(journalDir, config, pos.id(), name);
+            pos = new Cursor.Position(Cursor.NO_INDEX, pos.id());
+            cursor.reset(pos);
+            q = openChronicle(journalDir, config.rollCycle(), config.clock());
+            end = new Cursor.Position(q.lastIndex(), lastIntact);
+        }
+        Journal j = new Journal(name, dir, meta, q, cursor);
+        j.entriesReadAtOpen = reads[0];
+        try {
+            j.recover(pos, end);
+        } catch (RuntimeException e) {
+            j.close();
+            throw e;
+        }
+        return j;
+    }
+
+    private void recover(Cursor.Position pos, Cursor.Position end) {
+        long last = end.id();
         if (!positionTailer(pos)) {
             LOG.error("queue '{}': cursor (index {}, id {}) is not in the journal; scanning the journal for the "
                     + "first message after id {}", name, Long.toHexString(pos.index()), pos.id(), pos.id());
@@ -140,38 +162,11 @@ final class Journal implements AutoCloseable {
                     + "new messages continue from id {}", name, last, pos.id(), pos.id() + 1);
             last = pos.id();
         }
+        cursor.head(end.index(), last);
         lastId = last;
-        lastIndex = queue.lastIndex();
+        lastIndex = end.index();
         consumedId = pos.id();
         retainedFromCycle = pos.index() == Cursor.NO_INDEX ? Integer.MIN_VALUE : rollCycle.toCycle(pos.index());
-    }
-
-    /** The id of the newest intact entry, reading backwards from the end (normally one entry). */
-    private long readLastId() {
-        ExcerptTailer back = queue.createTailer().direction(TailerDirection.BACKWARD).toEnd();
-        try {
-            while (true) {
-                try (DocumentContext dc = back.readingDocument()) {
-                    if (!dc.isPresent()) {
-                        return 0;
-                    }
-                    entriesReadAtOpen++;
-                    Bytes<?> b = dc.wire().bytes();
-                    long id = b.readLong();
-                    if (checkEntry(b, null, pullCrcFor())) {
-                        return id;
-                    }
-                    LOG.error("queue '{}': torn or corrupt entry at the journal tail (index {}, id {}); "
-                            + "ignoring it and reading the entry before it", name, Long.toHexString(dc.index()), id);
-                }
-            }
-        } finally {
-            back.close();
-        }
-    }
-
-    private CRC32C pullCrcFor() {
-        return pullCrc;
     }
 
     /** Positions the tailer just after the consumed entry; false if that entry is not where the cursor says. */
@@ -214,7 +209,7 @@ final class Journal implements AutoCloseable {
     }
 
     /** Reads and checks the crc of the rest of an entry; copies the payload into {@code out} if given. */
-    private static boolean checkEntry(Bytes<?> b, byte[][] out, CRC32C crc) {
+    static boolean checkEntry(Bytes<?> b, byte[][] out, CRC32C crc) {
         if (b.readRemaining() < 4) {
             return false;
         }
@@ -250,7 +245,9 @@ final class Journal implements AutoCloseable {
             for (byte[] p : payloads) {
                 writeEntry(id++, p);
             }
-            lastIndex = appender.lastIndexAppended();
+            long index = appender.lastIndexAppended();
+            cursor.head(index, id - 1);
+            lastIndex = index;
             lastId = id - 1;
             return new PushResult.Stored(first, n, Durability.PROCESS);
         } catch (RuntimeException e) {
