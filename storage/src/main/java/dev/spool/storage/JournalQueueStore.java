@@ -235,6 +235,12 @@ public final class JournalQueueStore implements QueueStore {
     }
 
     @Override
+    public Optional<QueueOptions> options(String name) {
+        Open o = open.get(name);
+        return o == null ? Optional.empty() : Optional.of(o.journal().meta.options());
+    }
+
+    @Override
     public Optional<QueueStats> stats(String name) {
         Open o = open.get(name);
         return o == null ? Optional.empty() : Optional.of(o.journal().stats());

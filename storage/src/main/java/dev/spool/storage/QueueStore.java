@@ -57,7 +57,10 @@ public interface QueueStore extends AutoCloseable {
     /** Removes and returns the oldest message. */
     PullResult pull(String name);
 
-    /** The queue's statistics, or empty if there is no such queue. */
+    /** The options the queue was created with, or empty if there is no such queue. Cheap. */
+    Optional<QueueOptions> options(String name);
+
+    /** The queue's statistics, or empty if there is no such queue. Measures disk use: not for hot paths. */
     Optional<QueueStats> stats(String name);
 
     /** Writes a checkpoint of every queue's metadata and cursor now (also done periodically). */

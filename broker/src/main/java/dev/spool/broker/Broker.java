@@ -1,0 +1,116 @@
+package dev.spool.broker;
+
+import dev.spool.broker.audit.AuditLog;
+import dev.spool.broker.auth.TokenService;
+import dev.spool.broker.auth.UserStore;
+import dev.spool.broker.config.BrokerConfig;
+import dev.spool.broker.http.Api;
+import dev.spool.broker.http.Routes;
+import dev.spool.storage.Fsync;
+import dev.spool.storage.JournalQueueStore;
+import dev.spool.storage.StoreConfig;
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.handlers.GracefulShutdownHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+
+/** A running broker: store, auth, audit and the HTTP server, wired by constructors. */
+public final class Broker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
+
+    private final JournalQueueStore store;
+    private final AuditLog audit;
+    private final Undertow server;
+    private final GracefulShutdownHandler graceful;
+    private boolean closed;
+
+    private Broker(JournalQueueStore store, AuditLog audit, Undertow server, GracefulShutdownHandler graceful) {
+        this.store = store;
+        this.audit = audit;
+        this.server = server;
+        this.graceful = graceful;
+    }
+
+    /**
+     * Starts a broker. On a first start without a users file, creates {@code admin} with a random
+     * password and prints it once to {@code console}.
+     */
+    public static Broker start(BrokerConfig config, PrintStream console) throws IOException {
+        return start(config, console, Clock.systemUTC());
+    }
+
+    /** As {@link #start(BrokerConfig, PrintStream)} with a clock for token expiry and audit times. */
+    public static Broker start(BrokerConfig config, PrintStream console, Clock clock) throws IOException {
+        UserStore users = UserStore.load(config.usersFile());
+        if (!users.exists()) {
+            String password = users.createInitialAdmin();
+            console.println("Created users file " + config.usersFile() + " with user 'admin', password: " + password);
+            console.println("This password is shown once; add users with: java -jar spool-broker.jar user add NAME --role ROLE");
+            console.flush();
+        }
+        TokenService tokens = new TokenService(config.tokensFile(), Duration.ofSeconds(config.tokenTtlSeconds()), clock);
+        StoreConfig storeConfig = StoreConfig.defaults(config.checkpointFile())
+                .withCheckpointPeriod(Duration.ofSeconds(config.savePeriodSeconds()))
+                .withFsync(config.fsync(), Duration.ofMillis(config.fsyncIntervalMs()));
+        JournalQueueStore store = JournalQueueStore.open(storeConfig);
+        AuditLog audit = null;
+        try {
+            audit = new AuditLog(config.auditFile());
+            Api api = new Api(store, tokens, users, config.maxMessageBytes(), config.defaultMaxLength(),
+                    config.fsync() != Fsync.NONE);
+            GracefulShutdownHandler graceful = new GracefulShutdownHandler(
+                    Routes.build(api, audit, config, config.fsync() == Fsync.ALWAYS, clock));
+            Undertow server = Undertow.builder()
+                    .addHttpListener(config.port(), config.host())
+                    .setIoThreads(config.ioThreads())
+                    .setWorkerThreads(config.workerThreads())
+                    .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, (long) config.maxMessageBytes() + 65_536)
+                    .setServerOption(UndertowOptions.RECORD_REQUEST_START_TIME, false)
+                    .setHandler(graceful)
+                    .build();
+            server.start();
+            Broker b = new Broker(store, audit, server, graceful);
+            LOG.info("Spool broker listening on http://{}:{}", config.host(), b.port());
+            return b;
+        } catch (RuntimeException | IOException e) {
+            store.close();
+            if (audit != null) {
+                audit.close();
+            }
+            throw e;
+        }
+    }
+
+    /** The port the server listens on (useful with {@code server.port: 0}). */
+    public int port() {
+        return ((InetSocketAddress) server.getListenerInfo().get(0).getAddress()).getPort();
+    }
+
+    /** Finishes in-flight requests (up to 5 s), stops the server, writes a final checkpoint. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        graceful.shutdown();
+        try {
+            if (!graceful.awaitShutdown(5_000)) {
+                LOG.warn("requests still in flight after 5 s; stopping anyway");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        server.stop();
+        store.close();
+        audit.close();
+        LOG.info("Spool broker stopped; checkpoint written");
+    }
+}

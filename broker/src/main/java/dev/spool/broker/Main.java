@@ -1,0 +1,90 @@
+package dev.spool.broker;
+
+import dev.spool.broker.auth.Role;
+import dev.spool.broker.auth.UserStore;
+import dev.spool.broker.config.BrokerConfig;
+import dev.spool.broker.config.ConfigException;
+import dev.spool.broker.config.ConfigLoader;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code java -jar spool-broker.jar [--config FILE]} serves; {@code ... user add NAME --role ROLE
+ * [--config FILE]} adds or updates a user, reading the password as one line from standard input.
+ */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        // Before any Chronicle class loads: no banner, no analytics.
+        System.setProperty("chronicle.announcer.disable", "true");
+        System.setProperty("chronicle.analytics.disable", "true");
+        try {
+            System.exit(run(args));
+        } catch (ConfigException | IllegalArgumentException e) {
+            System.err.println("spool: " + e.getMessage());
+            System.exit(2);
+        } catch (IOException e) {
+            System.err.println("spool: " + e);
+            System.exit(1);
+        }
+    }
+
+    static int run(String[] args) throws IOException {
+        List<String> rest = new ArrayList<>(List.of(args));
+        Path config = Path.of("config.yaml");
+        int i = rest.indexOf("--config");
+        if (i >= 0) {
+            if (i + 1 >= rest.size()) {
+                throw new IllegalArgumentException("--config needs a file");
+            }
+            config = Path.of(rest.get(i + 1));
+            rest.remove(i + 1);
+            rest.remove(i);
+        }
+        BrokerConfig cfg = ConfigLoader.load(config);
+        if (rest.isEmpty()) {
+            serve(cfg);
+            return 0;
+        }
+        if (rest.size() == 4 && rest.get(0).equals("user") && rest.get(1).equals("add") && rest.get(3).startsWith("--role=")) {
+            rest.add(rest.remove(3).substring(7));
+            rest.add(3, "--role");
+        }
+        if (rest.size() == 5 && rest.get(0).equals("user") && rest.get(1).equals("add") && rest.get(3).equals("--role")) {
+            Role role = Role.parse(rest.get(4));
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            String password = in.readLine();
+            if (password == null || password.isEmpty()) {
+                throw new IllegalArgumentException("a password is required on standard input (one line)");
+            }
+            UserStore.load(cfg.usersFile()).put(rest.get(2), role, password.toCharArray());
+            System.out.println("user '" + rest.get(2) + "' saved with role " + role + " in " + cfg.usersFile());
+            return 0;
+        }
+        throw new IllegalArgumentException("usage: spool-broker.jar [--config FILE] | user add NAME --role "
+                + "BASIC|ADMINISTRATOR|SECRETARY|AGENT [--config FILE]");
+    }
+
+    private static void serve(BrokerConfig cfg) throws IOException {
+        Broker broker = Broker.start(cfg, System.out);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            broker.close();
+            stopped.countDown();
+        }, "spool-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

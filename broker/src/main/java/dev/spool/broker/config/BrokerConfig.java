@@ -1,0 +1,53 @@
+package dev.spool.broker.config;
+
+import dev.spool.storage.Fsync;
+
+import java.nio.file.Path;
+
+/**
+ * The broker's whole configuration, validated once at start-up by {@link ConfigLoader}.
+ *
+ * @param checkpointFile    {@code QueueManager.path}: the checkpoint file; journals live beside it
+ * @param defaultMaxLength  {@code QueueManager.max_length}: max length of a queue created without one
+ * @param savePeriodSeconds {@code QueueManager.save_period_time}: checkpoint interval
+ * @param host              {@code server.host}
+ * @param port              {@code server.port} (0 picks a free port)
+ * @param ioThreads         {@code server.io_threads}
+ * @param workerThreads     {@code server.worker_threads}
+ * @param maxMessageBytes   {@code server.max_message_bytes}: largest accepted request body
+ * @param usersFile         {@code auth.users_file}
+ * @param tokensFile        {@code auth.tokens_file}: hashes of live tokens, so they survive a restart
+ * @param tokenTtlSeconds   {@code auth.token_ttl_seconds}
+ * @param auditFile         {@code audit.file}
+ * @param auditBody         {@code audit.body}: full, truncate or omit
+ * @param auditBodyMaxChars {@code audit.body_max_chars}: the cut for {@code truncate}
+ * @param fsync             {@code storage.fsync}
+ * @param fsyncIntervalMs   {@code storage.fsync_interval_ms}
+ */
+public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long savePeriodSeconds,
+                           String host, int port, int ioThreads, int workerThreads, int maxMessageBytes,
+                           Path usersFile, Path tokensFile, long tokenTtlSeconds,
+                           Path auditFile, AuditBody auditBody, int auditBodyMaxChars,
+                           Fsync fsync, long fsyncIntervalMs) {
+
+    /** How much of a request body the audit log keeps. */
+    public enum AuditBody { FULL, TRUNCATE, OMIT }
+
+    public BrokerConfig {
+        require(defaultMaxLength > 0, "QueueManager.max_length must be > 0, was " + defaultMaxLength);
+        require(savePeriodSeconds > 0, "QueueManager.save_period_time must be > 0, was " + savePeriodSeconds);
+        require(port >= 0 && port <= 65535, "server.port must be in 0..65535, was " + port);
+        require(ioThreads > 0, "server.io_threads must be > 0, was " + ioThreads);
+        require(workerThreads > 0, "server.worker_threads must be > 0, was " + workerThreads);
+        require(maxMessageBytes > 0, "server.max_message_bytes must be > 0, was " + maxMessageBytes);
+        require(tokenTtlSeconds > 0, "auth.token_ttl_seconds must be > 0, was " + tokenTtlSeconds);
+        require(auditBodyMaxChars > 0, "audit.body_max_chars must be > 0, was " + auditBodyMaxChars);
+        require(fsyncIntervalMs > 0, "storage.fsync_interval_ms must be > 0, was " + fsyncIntervalMs);
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new ConfigException(message);
+        }
+    }
+}

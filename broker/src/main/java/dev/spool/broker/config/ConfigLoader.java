@@ -1,0 +1,176 @@
+package dev.spool.broker.config;
+
+import dev.spool.storage.Fsync;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads {@code config.yaml}: the seed's {@code QueueManager} section plus {@code server}, {@code auth},
+ * {@code audit} and {@code storage}. Every key has a default; an unknown key or a bad value is a
+ * {@link ConfigException} naming it. Relative paths resolve against the config file's folder.
+ */
+public final class ConfigLoader {
+    /** The seed's default: small queues, so a runaway producer is refused early. */
+    public static final long DEFAULT_MAX_LENGTH = 100;
+    /** The seed's default; checkpoints hold no messages, so shorter periods cost little. */
+    public static final long DEFAULT_SAVE_PERIOD_SECONDS = 30;
+    /** Loopback only by default: exposing the broker is a deliberate choice. */
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final int DEFAULT_PORT = 7500;
+    /** One IO thread per core parses and appends on 2 cores without context switches. */
+    public static final int DEFAULT_IO_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
+    /** Workers only run slow calls (login hashing, queue creation, fsync waits); a few suffice. */
+    public static final int DEFAULT_WORKER_THREADS = 8;
+    /** 1 MiB: results and transactions are small; larger bodies are refused with 413. */
+    public static final int DEFAULT_MAX_MESSAGE_BYTES = 1 << 20;
+    public static final long DEFAULT_TOKEN_TTL_SECONDS = 86_400;
+    /** Full bodies, as the seed logged; truncate or omit when messages are large or sensitive. */
+    public static final BrokerConfig.AuditBody DEFAULT_AUDIT_BODY = BrokerConfig.AuditBody.FULL;
+    public static final int DEFAULT_AUDIT_BODY_MAX_CHARS = 1024;
+    /**
+     * No explicit sync: a push survives a crash of the broker, not power loss, at full speed. Choose
+     * interval (group commit) or always when power loss must not lose acknowledged pushes.
+     */
+    public static final Fsync DEFAULT_FSYNC = Fsync.NONE;
+    /** Group commit every 5 ms: adds at most about that much latency to a push under interval. */
+    public static final long DEFAULT_FSYNC_INTERVAL_MS = 5;
+
+    private static final Map<String, Set<String>> KEYS = Map.of(
+            "QueueManager", Set.of("path", "max_length", "save_period_time"),
+            "server", Set.of("host", "port", "io_threads", "worker_threads", "max_message_bytes"),
+            "auth", Set.of("users_file", "tokens_file", "token_ttl_seconds"),
+            "audit", Set.of("file", "body", "body_max_chars"),
+            "storage", Set.of("fsync", "fsync_interval_ms"));
+
+    private ConfigLoader() {
+    }
+
+    public static BrokerConfig load(Path file) {
+        Object root;
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            root = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e);
+        } catch (RuntimeException e) {
+            throw new ConfigException("config file " + file + " is not valid YAML: " + e.getMessage());
+        }
+        Path base = file.toAbsolutePath().getParent();
+        return parse(root == null ? Map.of() : asMap(root, "(top level)"), base);
+    }
+
+    static BrokerConfig parse(Map<?, ?> root, Path base) {
+        for (Map.Entry<?, ?> e : root.entrySet()) {
+            String section = String.valueOf(e.getKey());
+            Set<String> allowed = KEYS.get(section);
+            if (allowed == null) {
+                throw new ConfigException("unknown config key '" + section + "' (known: " + KEYS.keySet() + ")");
+            }
+            for (Object key : asMap(e.getValue(), section).keySet()) {
+                if (!allowed.contains(String.valueOf(key))) {
+                    throw new ConfigException("unknown config key '" + section + "." + key + "' (known in "
+                            + section + ": " + allowed + ")");
+                }
+            }
+        }
+        Section qm = new Section(root, "QueueManager");
+        Section server = new Section(root, "server");
+        Section auth = new Section(root, "auth");
+        Section audit = new Section(root, "audit");
+        Section storage = new Section(root, "storage");
+        return new BrokerConfig(
+                base.resolve(qm.string("path", "data/queues.json")),
+                qm.integer("max_length", DEFAULT_MAX_LENGTH),
+                qm.integer("save_period_time", DEFAULT_SAVE_PERIOD_SECONDS),
+                server.string("host", DEFAULT_HOST),
+                (int) server.integer("port", DEFAULT_PORT),
+                (int) server.integer("io_threads", DEFAULT_IO_THREADS),
+                (int) server.integer("worker_threads", DEFAULT_WORKER_THREADS),
+                (int) server.integer("max_message_bytes", DEFAULT_MAX_MESSAGE_BYTES),
+                base.resolve(auth.string("users_file", "users.yaml")),
+                base.resolve(auth.string("tokens_file", "data/tokens.json")),
+                auth.integer("token_ttl_seconds", DEFAULT_TOKEN_TTL_SECONDS),
+                base.resolve(audit.string("file", "message_queue.log")),
+                audit.choice("body", BrokerConfig.AuditBody.class, DEFAULT_AUDIT_BODY),
+                (int) audit.integer("body_max_chars", DEFAULT_AUDIT_BODY_MAX_CHARS),
+                storage.choice("fsync", Fsync.class, DEFAULT_FSYNC),
+                storage.integer("fsync_interval_ms", DEFAULT_FSYNC_INTERVAL_MS));
+    }
+
+    private static Map<?, ?> asMap(Object o, String where) {
+        if (o == null) {
+            return Map.of();
+        }
+        if (!(o instanceof Map<?, ?> m)) {
+            throw new ConfigException("config key '" + where + "' must be a mapping, was " + o);
+        }
+        return m;
+    }
+
+    /** One section's values with typed accessors that name the key on error. */
+    private static final class Section {
+        private final String name;
+        private final Map<?, ?> values;
+
+        Section(Map<?, ?> root, String name) {
+            this.name = name;
+            this.values = asMap(root.get(name), name);
+        }
+
+        String string(String key, String dflt) {
+            Object v = values.get(key);
+            if (v == null) {
+                return dflt;
+            }
+            if (!(v instanceof String s) || s.isBlank()) {
+                throw bad(key, v, "a non-empty string");
+            }
+            return s;
+        }
+
+        long integer(String key, long dflt) {
+            Object v = values.get(key);
+            if (v == null) {
+                return dflt;
+            }
+            if (v instanceof Integer || v instanceof Long) {
+                long n = ((Number) v).longValue();
+                if (n > Integer.MAX_VALUE && !key.equals("max_length") && !key.equals("token_ttl_seconds")) {
+                    throw bad(key, v, "an integer up to " + Integer.MAX_VALUE);
+                }
+                return n;
+            }
+            throw bad(key, v, "an integer");
+        }
+
+        <E extends Enum<E>> E choice(String key, Class<E> type, E dflt) {
+            Object v = values.get(key);
+            if (v == null) {
+                return dflt;
+            }
+            try {
+                return Enum.valueOf(type, String.valueOf(v).toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                StringBuilder allowed = new StringBuilder();
+                for (E c : type.getEnumConstants()) {
+                    allowed.append(allowed.length() == 0 ? "" : ", ").append(c.name().toLowerCase(Locale.ROOT));
+                }
+                throw bad(key, v, "one of " + allowed);
+            }
+        }
+
+        private ConfigException bad(String key, Object v, String expected) {
+            return new ConfigException("config key '" + name + "." + key + "' must be " + expected + ", was '"
+                    + v + "'");
+        }
+    }
+}

@@ -1,0 +1,2 @@
+/** Configuration: the YAML file, validated once at start-up. */
+package dev.spool.broker.config;

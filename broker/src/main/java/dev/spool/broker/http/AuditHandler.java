@@ -1,0 +1,87 @@
+package dev.spool.broker.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.spool.broker.audit.AuditEvent;
+import dev.spool.broker.audit.AuditLog;
+import dev.spool.broker.auth.Principal;
+import dev.spool.broker.config.BrokerConfig;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderValues;
+
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/** The one audit wrapper: records every request when its response completes. Never fails a request. */
+final class AuditHandler implements HttpHandler {
+    private static final Set<String> SECRET_HEADERS = Set.of("authorization", "proxy-authorization", "cookie",
+            "set-cookie");
+    private static final String REDACTED = "[REDACTED]";
+
+    private final AuditLog log;
+    private final BrokerConfig.AuditBody bodyPolicy;
+    private final int maxChars;
+    private final Clock clock;
+    private final HttpHandler next;
+
+    AuditHandler(AuditLog log, BrokerConfig.AuditBody bodyPolicy, int maxChars, Clock clock, HttpHandler next) {
+        this.log = log;
+        this.bodyPolicy = bodyPolicy;
+        this.maxChars = maxChars;
+        this.clock = clock;
+        this.next = next;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange ex) throws Exception {
+        long start = System.nanoTime();
+        ex.addExchangeCompleteListener((e, nextListener) -> {
+            try {
+                log.record(event(e, start));
+            } catch (RuntimeException ignored) {
+                // Recording an event never affects the request.
+            } finally {
+                nextListener.proceed();
+            }
+        });
+        next.handleRequest(ex);
+    }
+
+    private AuditEvent event(HttpServerExchange ex, long start) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (HeaderValues h : ex.getRequestHeaders()) {
+            String name = h.getHeaderName().toString();
+            headers.put(name, SECRET_HEADERS.contains(name.toLowerCase(Locale.ROOT)) ? REDACTED
+                    : String.join(", ", h));
+        }
+        Principal p = ex.getAttachment(Exchanges.PRINCIPAL);
+        String user = p != null ? p.username() : ex.getAttachment(Exchanges.AUDIT_USER);
+        JsonNode body = ex.getAttachment(Exchanges.AUDIT_BODY);
+        JsonNode metadata = body != null && body.isObject() ? body.get("metadata") : null;
+        InetSocketAddress src = ex.getSourceAddress();
+        String path = ex.getRequestPath() + (ex.getQueryString().isEmpty() ? "" : "?" + ex.getQueryString());
+        return new AuditEvent(clock.instant(),
+                src == null ? null : src.getAddress().getHostAddress(), src == null ? 0 : src.getPort(),
+                ex.getHostName(), ex.getHostPort(), ex.getRequestMethod().toString(), path, ex.getStatusCode(),
+                (System.nanoTime() - start) / 1e6, user, p == null ? null : p.role().code(), headers, metadata,
+                applyPolicy(body));
+    }
+
+    private Object applyPolicy(JsonNode body) {
+        if (body == null) {
+            return null;
+        }
+        return switch (bodyPolicy) {
+            case FULL -> body;
+            case OMIT -> null;
+            case TRUNCATE -> {
+                String s = body.toString();
+                yield s.length() <= maxChars ? s : s.substring(0, maxChars) + "...(truncated)";
+            }
+        };
+    }
+}

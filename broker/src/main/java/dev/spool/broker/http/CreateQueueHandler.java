@@ -1,0 +1,69 @@
+package dev.spool.broker.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.spool.storage.CreateResult;
+import dev.spool.storage.QueueOptions;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+
+import java.util.Map;
+import java.util.Set;
+
+/** {@code POST /queues/{name}} with an optional {@code {"type": ..., "max_length": ...}}. */
+final class CreateQueueHandler implements HttpHandler {
+    private static final Set<String> FIELDS = Set.of("type", "max_length");
+    private final Api api;
+
+    CreateQueueHandler(Api api) {
+        this.api = api;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange ex) {
+        String name = Exchanges.queueName(ex);
+        if (!Exchanges.hasBody(ex)) {
+            Exchanges.onWorker(ex, (e, b) -> create(e, name, null), null);
+            return;
+        }
+        Exchanges.requireJson(ex);
+        Exchanges.readBody(ex, api.maxMessageBytes(), (e, body) -> {
+            JsonNode req = Json.parse(body);
+            e.putAttachment(Exchanges.AUDIT_BODY, req);
+            Exchanges.onWorker(e, (e2, b) -> create(e2, name, req), null);
+        });
+    }
+
+    private void create(HttpServerExchange ex, String name, JsonNode req) {
+        String type = null;
+        long maxLength = api.defaultMaxLength();
+        if (req != null && !req.isNull()) {
+            if (!req.isObject()) {
+                throw new ApiException(ErrorCode.INVALID_REQUEST, "body must be an object such as {\"type\": \"transaction\"}");
+            }
+            req.fieldNames().forEachRemaining(f -> {
+                if (!FIELDS.contains(f)) {
+                    throw new ApiException(ErrorCode.INVALID_REQUEST, "unknown field '" + f + "'; allowed: " + FIELDS);
+                }
+            });
+            JsonNode t = req.get("type");
+            if (t != null && !t.isNull()) {
+                if (!t.isTextual() || !MessageSchema.isKnown(t.asText())) {
+                    throw new ApiException(ErrorCode.INVALID_REQUEST, "type must be \"transaction\" or \"result\", was " + t);
+                }
+                type = t.asText().toLowerCase(java.util.Locale.ROOT);
+            }
+            JsonNode m = req.get("max_length");
+            if (m != null && !m.isNull()) {
+                if (!m.canConvertToLong() || !m.isIntegralNumber() || m.asLong() <= 0) {
+                    throw new ApiException(ErrorCode.INVALID_REQUEST, "max_length must be a positive integer, was " + m);
+                }
+                maxLength = m.asLong();
+            }
+        }
+        CreateResult r = api.store().create(name, new QueueOptions(maxLength, type));
+        if (r == CreateResult.EXISTS) {
+            throw new ApiException(ErrorCode.QUEUE_EXISTS, "queue '" + name + "' exists already");
+        }
+        Json.send(ex, 201, Map.of("result", "ok"));
+    }
+}

@@ -1,0 +1,107 @@
+package dev.spool.broker.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.spool.broker.auth.Principal;
+import dev.spool.storage.QueueStore;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.AttachmentKey;
+import io.undertow.util.Headers;
+import io.undertow.util.PathTemplateMatch;
+
+import java.util.Locale;
+
+/** What handlers read from and attach to an exchange. */
+public final class Exchanges {
+    /** The signed-in user, set by {@link Secured}; read by the audit log. */
+    public static final AttachmentKey<Principal> PRINCIPAL = AttachmentKey.create(Principal.class);
+    /** The request body as the audit log may show it (passwords already redacted). */
+    public static final AttachmentKey<JsonNode> AUDIT_BODY = AttachmentKey.create(JsonNode.class);
+    /** The signed-in user's name when there is no principal yet (login). */
+    public static final AttachmentKey<String> AUDIT_USER = AttachmentKey.create(String.class);
+
+    private Exchanges() {
+    }
+
+    /** Something to do with a request's whole body. */
+    @FunctionalInterface
+    interface BodyHandler {
+        void handle(HttpServerExchange ex, byte[] body) throws Exception;
+    }
+
+    /** Whether the request carries a body (Content-Type is checked only then). */
+    static boolean hasBody(HttpServerExchange ex) {
+        String len = ex.getRequestHeaders().getFirst(Headers.CONTENT_LENGTH);
+        if (len != null) {
+            return !len.trim().equals("0");
+        }
+        return ex.getRequestHeaders().contains(Headers.TRANSFER_ENCODING);
+    }
+
+    /** Refuses a body whose Content-Type is not JSON. */
+    static void requireJson(HttpServerExchange ex) {
+        String type = ex.getRequestHeaders().getFirst(Headers.CONTENT_TYPE);
+        String media = type == null ? "" : type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        if (!media.equals("application/json")) {
+            throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                    "Content-Type must be application/json, was '" + (type == null ? "" : type) + "'");
+        }
+    }
+
+    /**
+     * Reads the whole body (on the IO thread, without blocking) and hands it on; errors, including those
+     * the handler throws, become problem responses.
+     */
+    static void readBody(HttpServerExchange ex, int maxBytes, BodyHandler handler) {
+        String len = ex.getRequestHeaders().getFirst(Headers.CONTENT_LENGTH);
+        if (len != null) {
+            long n;
+            try {
+                n = Long.parseLong(len.trim());
+            } catch (NumberFormatException e) {
+                throw new ApiException(ErrorCode.INVALID_REQUEST, "Content-Length is not a number");
+            }
+            if (n > maxBytes) {
+                throw tooLarge(maxBytes);
+            }
+        }
+        ex.getRequestReceiver().receiveFullBytes((e, body) -> {
+            try {
+                if (body.length > maxBytes) {
+                    throw tooLarge(maxBytes);
+                }
+                handler.handle(e, body);
+            } catch (Throwable t) {
+                Problems.send(e, t);
+            }
+        }, (e, io) -> Problems.send(e, io.getMessage() != null && io.getMessage().contains("UT000020")
+                ? tooLarge(maxBytes) : new ApiException(ErrorCode.INVALID_REQUEST, "could not read the body: "
+                + io.getMessage())));
+    }
+
+    private static ApiException tooLarge(int maxBytes) {
+        return new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "the body exceeds max_message_bytes (" + maxBytes + ")");
+    }
+
+    /** Runs {@code task} on a worker thread (for slow or blocking work), with the same error handling. */
+    static void onWorker(HttpServerExchange ex, BodyHandler task, byte[] body) {
+        ex.dispatch(() -> {
+            try {
+                task.handle(ex, body);
+            } catch (Throwable t) {
+                Problems.send(ex, t);
+            }
+        });
+    }
+
+    /** The validated {@code {name}} path parameter. */
+    static String queueName(HttpServerExchange ex) {
+        PathTemplateMatch match = ex.getAttachment(PathTemplateMatch.ATTACHMENT_KEY);
+        String name = match == null ? null : match.getParameters().get("name");
+        if (!QueueStore.isValidName(name)) {
+            throw new ApiException(ErrorCode.INVALID_QUEUE_NAME, "queue name must match " + QueueStore.NAME_PATTERN
+                    + ", was '" + name + "'");
+        }
+        return name;
+    }
+
+}

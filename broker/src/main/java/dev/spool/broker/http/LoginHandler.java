@@ -1,0 +1,48 @@
+package dev.spool.broker.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.broker.auth.Role;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+
+/** {@code POST /login}: password check (slow, on a worker) and a new token. */
+final class LoginHandler implements HttpHandler {
+    private final Api api;
+
+    LoginHandler(Api api) {
+        this.api = api;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange ex) {
+        if (Exchanges.hasBody(ex)) {
+            Exchanges.requireJson(ex);
+        }
+        Exchanges.readBody(ex, api.maxMessageBytes(), (e, body) -> Exchanges.onWorker(e, this::login, body));
+    }
+
+    private void login(HttpServerExchange ex, byte[] body) throws Exception {
+        JsonNode req = Json.parse(body);
+        if (!req.isObject() || !req.path("username").isTextual() || !req.path("password").isTextual()) {
+            throw new ApiException(ErrorCode.INVALID_REQUEST, "body must be {\"username\": str, \"password\": str}");
+        }
+        String username = req.get("username").asText();
+        ObjectNode audit = Json.MAPPER.createObjectNode();
+        audit.put("username", username);
+        audit.put("password", "[REDACTED]");
+        ex.putAttachment(Exchanges.AUDIT_BODY, audit);
+        ex.putAttachment(Exchanges.AUDIT_USER, username);
+        Role role = api.users().authenticate(username, req.get("password").asText().toCharArray())
+                .orElseThrow(() -> new ApiException(ErrorCode.BAD_CREDENTIALS, "wrong username or password"));
+        String token = api.tokens().issue(username, role);
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("token", token);
+        out.put("role", role.code());
+        out.put("role_name", role.name());
+        out.put("username", username);
+        out.put("token_type", "Bearer");
+        out.put("expires_in", api.tokens().ttl().toSeconds());
+        Json.send(ex, 200, out);
+    }
+}

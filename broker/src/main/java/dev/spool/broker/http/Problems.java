@@ -1,0 +1,89 @@
+package dev.spool.broker.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.storage.StoreException;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Locale;
+
+/** The one place where errors become HTTP responses: RFC 9457 problem details with a stable code. */
+final class Problems {
+    private static final Logger LOG = LoggerFactory.getLogger(Problems.class);
+    private static final HttpString RETRY_AFTER = new HttpString("Retry-After");
+
+    private Problems() {
+    }
+
+    static int status(ErrorCode code) {
+        return switch (code) {
+            case MALFORMED_JSON, INVALID_MESSAGE, INVALID_QUEUE_NAME, INVALID_REQUEST -> 400;
+            case UNAUTHORIZED, BAD_CREDENTIALS -> 401;
+            case FORBIDDEN -> 403;
+            case QUEUE_NOT_FOUND, ROUTE_NOT_FOUND -> 404;
+            case METHOD_NOT_ALLOWED -> 405;
+            case QUEUE_EXISTS -> 409;
+            case PAYLOAD_TOO_LARGE -> 413;
+            case UNSUPPORTED_MEDIA_TYPE -> 415;
+            case SCHEMA_VIOLATION -> 422;
+            case QUEUE_FULL -> 429;
+            case INTERNAL -> 500;
+            case UNAVAILABLE -> 503;
+            case DISK_FULL -> 507;
+        };
+    }
+
+    private static String title(ErrorCode code) {
+        String s = code.name().replace('_', ' ').toLowerCase(Locale.ROOT);
+        return Character.toUpperCase(s.charAt(0)) + s.substring(1);
+    }
+
+    /** Answers the exchange with the problem that {@code t} stands for. Never throws. */
+    static void send(HttpServerExchange ex, Throwable t) {
+        ApiException api = classify(t);
+        if (ex.isResponseStarted()) {
+            LOG.warn("error after the response started ({} {}): {}", ex.getRequestMethod(), ex.getRequestPath(),
+                    t.toString());
+            ex.endExchange();
+            return;
+        }
+        int status = status(api.code());
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        body.put("type", "https://spool.dev/problems/" + api.code().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        body.put("title", title(api.code()));
+        body.put("status", status);
+        body.put("detail", api.getMessage());
+        body.put("code", api.code().name());
+        ex.setStatusCode(status);
+        if (api.code() == ErrorCode.QUEUE_FULL) {
+            ex.getResponseHeaders().put(RETRY_AFTER, "1");
+        }
+        if (api.code() == ErrorCode.UNAUTHORIZED || api.code() == ErrorCode.BAD_CREDENTIALS) {
+            ex.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer");
+        }
+        ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/problem+json");
+        ex.getResponseSender().send(java.nio.ByteBuffer.wrap(Json.bytes(body)));
+    }
+
+    private static ApiException classify(Throwable t) {
+        if (t instanceof ApiException a) {
+            return a;
+        }
+        if (t instanceof StoreException s) {
+            return switch (s.code()) {
+                case DISK_FULL -> new ApiException(ErrorCode.DISK_FULL, "the disk is full; nothing was stored");
+                case CLOSED -> new ApiException(ErrorCode.UNAVAILABLE, "the broker is shutting down");
+                case IO -> internal(t);
+            };
+        }
+        return internal(t);
+    }
+
+    private static ApiException internal(Throwable t) {
+        LOG.error("unexpected failure", t);
+        return new ApiException(ErrorCode.INTERNAL, "internal error; see the broker's log");
+    }
+}

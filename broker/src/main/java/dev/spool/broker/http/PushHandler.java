@@ -1,0 +1,86 @@
+package dev.spool.broker.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.storage.Durability;
+import dev.spool.storage.PushResult;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * {@code POST /queues/{name}/messages}: validates {@code {"body": {...}, "metadata": {...}}} and appends
+ * it. Parsing and the append (a memory write) run on the IO thread; with an fsync policy the wait for
+ * the sync runs on a worker.
+ */
+final class PushHandler implements HttpHandler {
+    private final Api api;
+
+    PushHandler(Api api) {
+        this.api = api;
+    }
+
+    static ApiException missing(String name) {
+        return new ApiException(ErrorCode.QUEUE_NOT_FOUND, "queue '" + name + "' does not exist");
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange ex) {
+        String name = Exchanges.queueName(ex);
+        if (!Exchanges.hasBody(ex)) {
+            throw new ApiException(ErrorCode.INVALID_MESSAGE, "a JSON body {\"body\": {...}, \"metadata\": {...}} is required");
+        }
+        Exchanges.requireJson(ex);
+        Exchanges.readBody(ex, api.maxMessageBytes(), (e, body) -> {
+            byte[] message = normalise(e, Json.parse(body), name);
+            if (api.pushBlocks()) {
+                Exchanges.onWorker(e, (e2, m) -> push(e2, name, m), message);
+            } else {
+                push(e, name, message);
+            }
+        });
+    }
+
+    /** Checks the message and returns the bytes to store: {@code {"body":...,"metadata":...}}. */
+    private byte[] normalise(HttpServerExchange ex, JsonNode req, String name) {
+        if (!req.isObject()) {
+            throw new ApiException(ErrorCode.INVALID_MESSAGE, "the request body must be a JSON object with an object 'body'");
+        }
+        ex.putAttachment(Exchanges.AUDIT_BODY, req);
+        JsonNode body = req.get("body");
+        if (body == null || !body.isObject()) {
+            throw new ApiException(ErrorCode.INVALID_MESSAGE, "field 'body' is required and must be an object");
+        }
+        JsonNode metadata = req.get("metadata");
+        if (metadata != null && !metadata.isNull() && !metadata.isObject()) {
+            throw new ApiException(ErrorCode.INVALID_MESSAGE, "field 'metadata' must be an object");
+        }
+        String type = typeOf(name);
+        if (type != null) {
+            MessageSchema.of(type).validate(body);
+        }
+        ObjectNode stored = Json.MAPPER.createObjectNode();
+        stored.set("body", body);
+        stored.set("metadata", metadata == null || metadata.isNull() ? Json.MAPPER.createObjectNode() : metadata);
+        return Json.bytes(stored);
+    }
+
+    private String typeOf(String name) {
+        return api.store().options(name).orElseThrow(() -> missing(name)).type();
+    }
+
+    private void push(HttpServerExchange ex, String name, byte[] message) {
+        PushResult r = api.store().push(name, message);
+        if (r instanceof PushResult.Stored s) {
+            Json.send(ex, 201, ("{\"result\":\"ok\",\"id\":" + s.firstId() + ",\"durability\":\""
+                    + (s.durability() == Durability.DISK ? "disk" : "process") + "\"}")
+                    .getBytes(StandardCharsets.US_ASCII));
+        } else if (r instanceof PushResult.Full f) {
+            throw new ApiException(ErrorCode.QUEUE_FULL, "queue '" + name + "' is full (" + f.depth()
+                    + " of max_length " + f.maxLength() + "); nothing was stored");
+        } else {
+            throw missing(name);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package dev.spool.broker.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.storage.QueueStats;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+
+/** {@code GET /queues/{name}}: the queue's statistics. */
+final class QueueStatsHandler implements HttpHandler {
+    private final Api api;
+
+    QueueStatsHandler(Api api) {
+        this.api = api;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange ex) {
+        String name = Exchanges.queueName(ex);
+        // Measuring disk use walks the queue's files: off the IO thread.
+        Exchanges.onWorker(ex, (e, b) -> {
+            QueueStats s = api.store().stats(name).orElseThrow(() -> PushHandler.missing(name));
+            ObjectNode out = Json.MAPPER.createObjectNode();
+            out.put("name", s.name());
+            out.put("depth", s.depth());
+            out.put("max_length", s.maxLength());
+            out.put("type", s.type());
+            out.put("created_at", s.createdAt().toString());
+            out.put("total_pushed", s.totalPushed());
+            out.put("total_pulled", s.totalPulled());
+            out.put("bytes_on_disk", s.bytesOnDisk());
+            Json.send(e, 200, out);
+        }, null);
+    }
+}

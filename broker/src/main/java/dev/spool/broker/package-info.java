@@ -1,0 +1,2 @@
+/** Spool broker: wiring and the command line. */
+package dev.spool.broker;

@@ -1,0 +1,109 @@
+package dev.spool.broker;
+
+import dev.spool.broker.config.BrokerConfig;
+import dev.spool.broker.config.ConfigException;
+import dev.spool.broker.config.ConfigLoader;
+import dev.spool.storage.Fsync;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConfigTest {
+    @TempDir
+    Path dir;
+
+    private BrokerConfig load(String yaml) throws Exception {
+        Path f = dir.resolve("config.yaml");
+        Files.writeString(f, yaml);
+        return ConfigLoader.load(f);
+    }
+
+    private String failure(String yaml) {
+        return assertThrows(ConfigException.class, () -> load(yaml)).getMessage();
+    }
+
+    @Test
+    void emptyFileShouldGiveTheDocumentedDefaults() throws Exception {
+        BrokerConfig c = load("");
+        assertEquals(dir.resolve("data/queues.json"), c.checkpointFile());
+        assertEquals(100, c.defaultMaxLength());
+        assertEquals(30, c.savePeriodSeconds());
+        assertEquals("127.0.0.1", c.host());
+        assertEquals(7500, c.port());
+        assertEquals(dir.resolve("users.yaml"), c.usersFile());
+        assertEquals(86_400, c.tokenTtlSeconds());
+        assertEquals(dir.resolve("message_queue.log"), c.auditFile());
+        assertEquals(BrokerConfig.AuditBody.FULL, c.auditBody());
+        assertEquals(1 << 20, c.maxMessageBytes());
+        assertEquals(Fsync.NONE, c.fsync());
+    }
+
+    @Test
+    void theSeedsQueueManagerSectionShouldBeRead() throws Exception {
+        BrokerConfig c = load("""
+                QueueManager:
+                  path: "state/q.json"
+                  max_length: 7
+                  save_period_time: 3
+                """);
+        assertEquals(dir.resolve("state/q.json"), c.checkpointFile());
+        assertEquals(7, c.defaultMaxLength());
+        assertEquals(3, c.savePeriodSeconds());
+    }
+
+    @Test
+    void eachFixedKeyShouldBeRead() throws Exception {
+        BrokerConfig c = load("""
+                server:
+                  host: "0.0.0.0"
+                  port: 8123
+                auth:
+                  users_file: "/etc/spool/users.yaml"
+                  token_ttl_seconds: 60
+                audit:
+                  file: "logs/audit.log"
+                  body: truncate
+                storage:
+                  fsync: interval
+                  fsync_interval_ms: 2
+                """);
+        assertEquals("0.0.0.0", c.host());
+        assertEquals(8123, c.port());
+        assertEquals(Path.of("/etc/spool/users.yaml"), c.usersFile());
+        assertEquals(60, c.tokenTtlSeconds());
+        assertEquals(dir.resolve("logs/audit.log"), c.auditFile());
+        assertEquals(BrokerConfig.AuditBody.TRUNCATE, c.auditBody());
+        assertEquals(Fsync.INTERVAL, c.fsync());
+        assertEquals(2, c.fsyncIntervalMs());
+    }
+
+    @Test
+    void unknownKeysShouldFailNamingTheKey() {
+        assertTrue(failure("server:\n  prot: 1\n").contains("server.prot"));
+        assertTrue(failure("colour: red\n").contains("colour"));
+    }
+
+    @Test
+    void badValuesShouldFailNamingTheKeyAndValue() {
+        String m = failure("server:\n  port: 70000\n");
+        assertTrue(m.contains("server.port") && m.contains("70000"), m);
+        assertTrue(failure("server:\n  port: abc\n").contains("server.port"));
+        assertTrue(failure("QueueManager:\n  max_length: 0\n").contains("max_length"));
+        assertTrue(failure("storage:\n  fsync: sometimes\n").contains("storage.fsync"));
+        assertTrue(failure("audit:\n  body: all\n").contains("audit.body"));
+        assertTrue(failure("auth: [1, 2]\n").contains("auth"));
+        assertTrue(failure("server: {port: 1\n").contains("YAML"));
+    }
+
+    @Test
+    void theRepositorysDefaultConfigShouldLoad() {
+        BrokerConfig c = ConfigLoader.load(Path.of("..", "config.yaml"));
+        assertEquals(7500, c.port());
+    }
+}

@@ -1,0 +1,145 @@
+package dev.spool.broker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.spool.broker.auth.Role;
+import dev.spool.broker.auth.UserStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Restarts a real broker process (SIGTERM, then SIGKILL): messages, queues and tokens survive. */
+class RestartTest {
+    private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
+
+    @TempDir
+    Path dir;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final StringBuffer output = new StringBuffer();
+
+    /** A broker child process and the port it listens on. */
+    record Child(Process process, int port) {
+    }
+
+    private Child startBroker() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m",
+                "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+                "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+                "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
+                "--add-exports=java.base/jdk.internal.util=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "--config", dir.resolve("config.yaml").toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        CompletableFuture<Integer> port = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    output.append(line).append('\n');
+                    Matcher m = LISTENING.matcher(line);
+                    if (m.find()) {
+                        port.complete(Integer.parseInt(m.group(1)));
+                    }
+                }
+                port.completeExceptionally(new IllegalStateException("broker exited:\n" + output));
+            } catch (Exception e) {
+                port.completeExceptionally(e);
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        return new Child(p, port.get(60, TimeUnit.SECONDS));
+    }
+
+    private HttpResponse<String> call(Child c, String method, String path, String token, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + c.port() + path))
+                .timeout(Duration.ofSeconds(30));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private String login(Child c, String user) throws Exception {
+        HttpResponse<String> r = call(c, "POST", "/login", null,
+                "{\"username\":\"" + user + "\",\"password\":\"" + TestBroker.PASSWORD + "\"}");
+        assertEquals(200, r.statusCode(), r.body());
+        return TestBroker.JSON.readTree(r.body()).get("token").asText();
+    }
+
+    @Test
+    @Timeout(180)
+    void messagesQueuesAndTokensShouldSurviveRestartAndKill() throws Exception {
+        Files.writeString(dir.resolve("config.yaml"), """
+                QueueManager:
+                  path: "data/queues.json"
+                server:
+                  port: 0
+                """);
+        UserStore users = UserStore.load(dir.resolve("users.yaml"));
+        users.put("admin", Role.ADMINISTRATOR, TestBroker.PASSWORD.toCharArray());
+        users.put("worker", Role.AGENT, TestBroker.PASSWORD.toCharArray());
+
+        Child first = startBroker();
+        String admin = login(first, "admin");
+        String worker = login(first, "worker");
+        assertEquals(201, call(first, "POST", "/queues/jobs", admin, "{\"type\":\"result\",\"max_length\":50}").statusCode());
+        for (int i = 1; i <= 3; i++) {
+            String msg = "{\"body\":{\"result_id\":\"r" + i + "\",\"transaction_id\":\"t\",\"timestamp\":"
+                    + "\"2026-11-27T10:00:00Z\",\"is_fraudulent\":false,\"confidence\":0.5}}";
+            assertEquals(201, call(first, "POST", "/queues/jobs/messages", worker, msg).statusCode());
+        }
+        first.process().destroy(); // SIGTERM: clean shutdown with a final checkpoint
+        assertTrue(first.process().waitFor(30, TimeUnit.SECONDS), "SIGTERM should stop the broker promptly");
+
+        Child second = startBroker();
+        HttpResponse<String> list = call(second, "GET", "/queues", worker, null);
+        assertEquals(200, list.statusCode(), "the token survives a restart: " + list.body());
+        assertTrue(list.body().contains("jobs"));
+        JsonNode stats = TestBroker.JSON.readTree(call(second, "GET", "/queues/jobs", worker, null).body());
+        assertEquals(3, stats.path("depth").asInt());
+        assertEquals("result", stats.path("type").asText());
+        assertEquals(50, stats.path("max_length").asInt());
+        JsonNode m1 = TestBroker.JSON.readTree(call(second, "GET", "/queues/jobs/messages/first", worker, null).body());
+        assertEquals("r1", m1.path("body").path("result_id").asText());
+        second.process().destroyForcibly(); // SIGKILL: no shutdown hook, no final checkpoint
+        assertTrue(second.process().waitFor(30, TimeUnit.SECONDS));
+
+        Child third = startBroker();
+        JsonNode m2 = TestBroker.JSON.readTree(call(third, "GET", "/queues/jobs/messages/first", worker, null).body());
+        assertEquals("r2", m2.path("body").path("result_id").asText(), "r1 was pulled before the kill");
+        assertEquals(1, TestBroker.JSON.readTree(call(third, "GET", "/queues/jobs", worker, null).body())
+                .path("depth").asInt());
+        third.process().destroy();
+        assertTrue(third.process().waitFor(30, TimeUnit.SECONDS));
+
+        String all = output.toString();
+        assertFalse(all.contains(admin) || all.contains(worker), "a token appeared in the broker's output");
+        assertFalse(all.contains(TestBroker.PASSWORD), "a password appeared in the broker's output");
+    }
+}
