@@ -1,7 +1,7 @@
 package dev.spool.broker.audit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +30,7 @@ public final class AuditLog implements AutoCloseable {
     private final BlockingQueue<AuditEvent> queue = new ArrayBlockingQueue<>(BUFFER);
     private final ObjectMapper json = new ObjectMapper();
     private final OutputStream out;
+    private JsonGenerator gen;
     private final Thread writer;
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closing;
@@ -38,9 +39,21 @@ public final class AuditLog implements AutoCloseable {
         Path abs = file.toAbsolutePath();
         Files.createDirectories(abs.getParent());
         out = new BufferedOutputStream(new FileOutputStream(abs.toFile(), true), 1 << 16);
+        gen = newGenerator();
         writer = new Thread(this::run, "spool-audit");
         writer.setDaemon(true);
         writer.start();
+    }
+
+    private JsonGenerator newGenerator() {
+        try {
+            JsonGenerator g = json.getFactory().createGenerator(out);
+            g.setRootValueSeparator(null);
+            g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
+            return g;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Queues an event for writing. */
@@ -70,12 +83,11 @@ public final class AuditLog implements AutoCloseable {
                 batch.add(first);
                 queue.drainTo(batch, 1023);
                 for (AuditEvent e : batch) {
-                    out.write(json.writeValueAsBytes(toJson(e)));
-                    out.write('\n');
+                    write(gen, e);
                 }
                 batch.clear();
                 if (queue.isEmpty()) {
-                    out.flush();
+                    gen.flush();
                 }
                 long d = dropped.get();
                 if (d != reportedDrops) {
@@ -87,38 +99,54 @@ public final class AuditLog implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 LOG.error("audit log write failed (requests are unaffected): {}", e.toString());
                 batch.clear();
+                gen = newGenerator();
             }
         }
         try {
-            out.flush();
+            gen.flush();
         } catch (IOException e) {
             LOG.error("audit log flush failed: {}", e.toString());
         }
     }
 
-    private ObjectNode toJson(AuditEvent e) {
-        ObjectNode n = json.createObjectNode();
-        n.put("time", e.time().toString());
-        ObjectNode src = n.putObject("source");
-        src.put("address", e.sourceAddress());
-        src.put("port", e.sourcePort());
-        ObjectNode dst = n.putObject("destination");
-        dst.put("host", e.host());
-        dst.put("port", e.port());
-        dst.put("method", e.method());
-        dst.put("path", e.path());
-        n.put("status", e.status());
-        n.put("latency_ms", Math.round(e.latencyMs() * 1000) / 1000.0);
-        n.put("user", e.user());
+    private void write(JsonGenerator g, AuditEvent e) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("time", e.time().toString());
+        g.writeObjectFieldStart("source");
+        g.writeStringField("address", e.sourceAddress());
+        g.writeNumberField("port", e.sourcePort());
+        g.writeEndObject();
+        g.writeObjectFieldStart("destination");
+        g.writeStringField("host", e.host());
+        g.writeNumberField("port", e.port());
+        g.writeStringField("method", e.method());
+        g.writeStringField("path", e.path());
+        g.writeEndObject();
+        g.writeNumberField("status", e.status());
+        g.writeNumberField("latency_ms", Math.round(e.latencyMs() * 1000) / 1000.0);
+        g.writeStringField("user", e.user());
         if (e.role() == null) {
-            n.putNull("role");
+            g.writeNullField("role");
         } else {
-            n.put("role", e.role());
+            g.writeNumberField("role", e.role());
         }
-        n.set("headers", json.valueToTree(e.headers()));
-        n.set("metadata", e.metadata());
-        n.set("body", json.valueToTree(e.body()));
-        return n;
+        g.writeObjectFieldStart("headers");
+        for (var h : e.headers().entrySet()) {
+            g.writeStringField(h.getKey(), h.getValue());
+        }
+        g.writeEndObject();
+        g.writeFieldName("metadata");
+        g.writeTree(e.metadata());
+        g.writeFieldName("body");
+        if (e.body() instanceof com.fasterxml.jackson.databind.JsonNode n) {
+            g.writeTree(n);
+        } else if (e.body() == null) {
+            g.writeNull();
+        } else {
+            g.writeString(e.body().toString());
+        }
+        g.writeEndObject();
+        g.writeRaw('\n');
     }
 
     /** Writes what is buffered and stops the writer. */
