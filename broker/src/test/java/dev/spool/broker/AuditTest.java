@@ -93,6 +93,18 @@ class AuditTest {
     }
 
     @Test
+    void multiLineBodiesShouldStillBeOneLinePerRequest() throws Exception {
+        try (TestBroker b = new TestBroker(dir)) {
+            b.admin("POST", "/queues/pretty", null);
+            assertEquals(201, b.as(Role.AGENT, "POST", "/queues/pretty/messages",
+                    "{\n  \"body\": {\r\n    \"text\": \"line one\\nline two\"\n  }\n}\n").statusCode());
+        }
+        List<JsonNode> events = lines(dir.resolve("message_queue.log"));
+        assertEquals(6, events.size());
+        assertEquals("line one\nline two", events.get(5).path("body").path("body").path("text").asText());
+    }
+
+    @Test
     void bodyPolicyOmitShouldLeaveBodiesOut() throws Exception {
         try (TestBroker b = new TestBroker(dir, "  body: \"omit\"\n", java.time.Clock.systemUTC())) {
             b.admin("POST", "/queues/quiet", null);

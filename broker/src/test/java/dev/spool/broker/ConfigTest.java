@@ -42,6 +42,7 @@ class ConfigTest {
         assertEquals(BrokerConfig.AuditBody.FULL, c.auditBody());
         assertEquals(1 << 20, c.maxMessageBytes());
         assertEquals(Fsync.NONE, c.fsync());
+        assertTrue(c.auditEnabled());
     }
 
     @Test
@@ -97,6 +98,7 @@ class ConfigTest {
         assertTrue(failure("QueueManager:\n  max_length: 0\n").contains("max_length"));
         assertTrue(failure("storage:\n  fsync: sometimes\n").contains("storage.fsync"));
         assertTrue(failure("audit:\n  body: all\n").contains("audit.body"));
+        assertTrue(failure("audit:\n  enabled: maybe\n").contains("audit.enabled"));
         assertTrue(failure("auth: [1, 2]\n").contains("auth"));
         assertTrue(failure("server: {port: 1\n").contains("YAML"));
     }

@@ -10,9 +10,14 @@ import java.util.Map;
  *
  * @param headers  request headers with secrets already redacted
  * @param metadata the message's metadata, if the request carried one
- * @param body     the request body after the body policy (full, truncated, omitted), or null
+ * @param body     the request body after the body policy: a {@link JsonNode}, {@link RawJson}, a truncated
+ *                 {@code String}, or null
  */
 public record AuditEvent(Instant time, String sourceAddress, int sourcePort, String host, int port,
                          String method, String path, int status, double latencyMs, String user,
                          Integer role, Map<String, String> headers, JsonNode metadata, Object body) {
+
+    /** A request body that was validated as JSON, kept as its text (on one line) to avoid re-serialising it. */
+    public record RawJson(String json) {
+    }
 }

@@ -18,6 +18,7 @@ import java.nio.file.Path;
  * @param usersFile         {@code auth.users_file}
  * @param tokensFile        {@code auth.tokens_file}: hashes of live tokens, so they survive a restart
  * @param tokenTtlSeconds   {@code auth.token_ttl_seconds}
+ * @param auditEnabled      {@code audit.enabled}: false only to measure the audit log's cost
  * @param auditFile         {@code audit.file}
  * @param auditBody         {@code audit.body}: full, truncate or omit
  * @param auditBodyMaxChars {@code audit.body_max_chars}: the cut for {@code truncate}
@@ -27,7 +28,7 @@ import java.nio.file.Path;
 public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long savePeriodSeconds,
                            String host, int port, int ioThreads, int workerThreads, int maxMessageBytes,
                            Path usersFile, Path tokensFile, long tokenTtlSeconds,
-                           Path auditFile, AuditBody auditBody, int auditBodyMaxChars,
+                           boolean auditEnabled, Path auditFile, AuditBody auditBody, int auditBodyMaxChars,
                            Fsync fsync, long fsyncIntervalMs) {
 
     /** How much of a request body the audit log keeps. */

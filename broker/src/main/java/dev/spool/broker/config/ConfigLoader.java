@@ -49,7 +49,7 @@ public final class ConfigLoader {
             "QueueManager", Set.of("path", "max_length", "save_period_time"),
             "server", Set.of("host", "port", "io_threads", "worker_threads", "max_message_bytes"),
             "auth", Set.of("users_file", "tokens_file", "token_ttl_seconds"),
-            "audit", Set.of("file", "body", "body_max_chars"),
+            "audit", Set.of("enabled", "file", "body", "body_max_chars"),
             "storage", Set.of("fsync", "fsync_interval_ms"));
 
     private ConfigLoader() {
@@ -99,6 +99,7 @@ public final class ConfigLoader {
                 base.resolve(auth.string("users_file", "users.yaml")),
                 base.resolve(auth.string("tokens_file", "data/tokens.json")),
                 auth.integer("token_ttl_seconds", DEFAULT_TOKEN_TTL_SECONDS),
+                audit.bool("enabled", true),
                 base.resolve(audit.string("file", "message_queue.log")),
                 audit.choice("body", BrokerConfig.AuditBody.class, DEFAULT_AUDIT_BODY),
                 (int) audit.integer("body_max_chars", DEFAULT_AUDIT_BODY_MAX_CHARS),
@@ -150,6 +151,17 @@ public final class ConfigLoader {
                 return n;
             }
             throw bad(key, v, "an integer");
+        }
+
+        boolean bool(String key, boolean dflt) {
+            Object v = values.get(key);
+            if (v == null) {
+                return dflt;
+            }
+            if (v instanceof Boolean b) {
+                return b;
+            }
+            throw bad(key, v, "true or false");
         }
 
         <E extends Enum<E>> E choice(String key, Class<E> type, E dflt) {

@@ -68,15 +68,24 @@ final class AuditHandler implements HttpHandler {
                 src == null ? null : src.getAddress().getHostAddress(), src == null ? 0 : src.getPort(),
                 ex.getHostName(), ex.getHostPort(), ex.getRequestMethod().toString(), path, ex.getStatusCode(),
                 (System.nanoTime() - start) / 1e6, user, p == null ? null : p.role().code(), headers, metadata,
-                applyPolicy(body));
+                applyPolicy(body, ex.getAttachment(Exchanges.AUDIT_RAW_BODY)));
     }
 
-    private Object applyPolicy(JsonNode body) {
+    /**
+     * The text of a body already parsed as valid JSON, on one line: in valid JSON a raw CR or LF can only
+     * be whitespace between tokens (inside strings they must be escaped), so replacing them is safe.
+     */
+    private static String oneLine(byte[] raw) {
+        String s = new String(raw, java.nio.charset.StandardCharsets.UTF_8);
+        return s.indexOf('\n') < 0 && s.indexOf('\r') < 0 ? s : s.replace('\n', ' ').replace('\r', ' ');
+    }
+
+    private Object applyPolicy(JsonNode body, byte[] raw) {
         if (body == null) {
             return null;
         }
         return switch (bodyPolicy) {
-            case FULL -> body;
+            case FULL -> raw == null ? body : new AuditEvent.RawJson(oneLine(raw));
             case OMIT -> null;
             case TRUNCATE -> {
                 String s = body.toString();

@@ -16,6 +16,8 @@ public final class Exchanges {
     public static final AttachmentKey<Principal> PRINCIPAL = AttachmentKey.create(Principal.class);
     /** The request body as the audit log may show it (passwords already redacted). */
     public static final AttachmentKey<JsonNode> AUDIT_BODY = AttachmentKey.create(JsonNode.class);
+    /** The raw request body, already validated as JSON, for the audit log to copy instead of re-serialising. */
+    public static final AttachmentKey<byte[]> AUDIT_RAW_BODY = AttachmentKey.create(byte[].class);
     /** The signed-in user's name when there is no principal yet (login). */
     public static final AttachmentKey<String> AUDIT_USER = AttachmentKey.create(String.class);
 

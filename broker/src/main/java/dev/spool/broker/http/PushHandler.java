@@ -34,6 +34,7 @@ final class PushHandler implements HttpHandler {
         Exchanges.requireJson(ex);
         Exchanges.readBody(ex, api.maxMessageBytes(), (e, body) -> {
             byte[] message = normalise(e, Json.parse(body), name);
+            e.putAttachment(Exchanges.AUDIT_RAW_BODY, body);
             if (api.pushBlocks()) {
                 Exchanges.onWorker(e, (e2, m) -> push(e2, name, m), message);
             } else {

@@ -39,7 +39,9 @@ public final class Routes {
                     throw new ApiException(ErrorCode.METHOD_NOT_ALLOWED, ex.getRequestMethod() + " is not allowed on "
                             + ex.getRequestPath());
                 });
-        return new AuditHandler(audit, config.auditBody(), config.auditBodyMaxChars(), clock, new ErrorBoundary(r));
+        HttpHandler root = new ErrorBoundary(r);
+        return config.auditEnabled()
+                ? new AuditHandler(audit, config.auditBody(), config.auditBodyMaxChars(), clock, root) : root;
     }
 
     private static HttpHandler secured(Api api, Set<Role> roles, HttpHandler h) {
