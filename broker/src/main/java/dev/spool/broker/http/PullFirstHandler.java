@@ -29,7 +29,7 @@ final class PullFirstHandler implements HttpHandler {
         }
         PullResult r = api.store().pull(name);
         if (r instanceof PullResult.Message m) {
-            Json.send(ex, 200, withId(m.id(), m.payload()));
+            Json.send(ex, 200, MessageCodec.render(m.id(), m.payload()));
         } else if (r instanceof PullResult.Empty) {
             Json.send(ex, 200, NULL);
         } else {
@@ -37,12 +37,4 @@ final class PullFirstHandler implements HttpHandler {
         }
     }
 
-    /** Splices {@code "id":N,} into the stored object {@code {"body":..,"metadata":..}}. */
-    static byte[] withId(long id, byte[] stored) {
-        byte[] prefix = ("{\"id\":" + id + ",").getBytes(StandardCharsets.US_ASCII);
-        byte[] out = new byte[prefix.length + stored.length - 1];
-        System.arraycopy(prefix, 0, out, 0, prefix.length);
-        System.arraycopy(stored, 1, out, prefix.length, stored.length - 1);
-        return out;
-    }
 }

@@ -1,7 +1,6 @@
 package dev.spool.broker.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spool.storage.Durability;
 import dev.spool.storage.PushResult;
 import io.undertow.server.HttpHandler;
@@ -43,28 +42,12 @@ final class PushHandler implements HttpHandler {
         });
     }
 
-    /** Checks the message and returns the bytes to store: {@code {"body":...,"metadata":...}}. */
+    /** Checks the message and returns the bytes to store. */
     private byte[] normalise(HttpServerExchange ex, JsonNode req, String name) {
-        if (!req.isObject()) {
-            throw new ApiException(ErrorCode.INVALID_MESSAGE, "the request body must be a JSON object with an object 'body'");
+        if (req.isObject()) {
+            ex.putAttachment(Exchanges.AUDIT_BODY, req);
         }
-        ex.putAttachment(Exchanges.AUDIT_BODY, req);
-        JsonNode body = req.get("body");
-        if (body == null || !body.isObject()) {
-            throw new ApiException(ErrorCode.INVALID_MESSAGE, "field 'body' is required and must be an object");
-        }
-        JsonNode metadata = req.get("metadata");
-        if (metadata != null && !metadata.isNull() && !metadata.isObject()) {
-            throw new ApiException(ErrorCode.INVALID_MESSAGE, "field 'metadata' must be an object");
-        }
-        String type = typeOf(name);
-        if (type != null) {
-            MessageSchema.of(type).validate(body);
-        }
-        ObjectNode stored = Json.MAPPER.createObjectNode();
-        stored.set("body", body);
-        stored.set("metadata", metadata == null || metadata.isNull() ? Json.MAPPER.createObjectNode() : metadata);
-        return Json.bytes(stored);
+        return MessageCodec.encode(req, typeOf(name));
     }
 
     private String typeOf(String name) {

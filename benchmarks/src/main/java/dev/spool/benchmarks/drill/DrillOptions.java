@@ -1,0 +1,61 @@
+package dev.spool.benchmarks.drill;
+
+import dev.spool.benchmarks.Args;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/** What a drill does. */
+public record DrillOptions(Path brokerJar, int cycles, int producers, int consumers, int queues, Duration minUptime,
+                           Duration maxUptime, Corruption corrupt, String fsync, Path dataDir, boolean json,
+                           long seed) {
+
+    /** What to damage while the broker is down. */
+    public enum Corruption { NONE, CHECKPOINT, JOURNAL_TAIL }
+
+    static final String USAGE = """
+            usage: spool-bench.jar drill [options]
+              --broker-jar PATH    the broker jar (default broker/target/spool-broker.jar)
+              --cycles N           kill -9 and restart N times (default 5)
+              --producers N        pushing clients (default 4)
+              --consumers N        pulling clients (default 2)
+              --queues N           queues used (default 2)
+              --min-uptime D       shortest time between restart and kill (default 1s)
+              --max-uptime D       longest (default 3s)
+              --corrupt KIND       none | checkpoint | journal-tail: damage files while the broker is down
+              --fsync POLICY       the broker's storage.fsync (default none)
+              --data DIR           keep the broker's files here (default: a temp folder, deleted after)
+              --seed N             random seed for the kill moments
+              --json               print the report as JSON
+            exit status: 0 pass, 1 fail, 2 bad arguments
+            """;
+
+    public static DrillOptions parse(List<String> argv) {
+        Args a = new Args(argv, Set.of("broker-jar", "cycles", "producers", "consumers", "queues", "min-uptime",
+                "max-uptime", "corrupt", "fsync", "data", "seed"), Set.of("json"));
+        Corruption c;
+        try {
+            c = Corruption.valueOf(a.string("corrupt", "none").toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--corrupt must be none, checkpoint or journal-tail, was '"
+                    + a.string("corrupt", "") + "'");
+        }
+        Duration min = a.duration("min-uptime", Duration.ofSeconds(1));
+        Duration max = a.duration("max-uptime", Duration.ofSeconds(3));
+        if (max.compareTo(min) < 0) {
+            throw new IllegalArgumentException("--max-uptime must not be below --min-uptime");
+        }
+        String fsync = a.string("fsync", "none");
+        if (!Set.of("none", "interval", "always").contains(fsync)) {
+            throw new IllegalArgumentException("--fsync must be none, interval or always, was '" + fsync + "'");
+        }
+        String data = a.string("data", null);
+        return new DrillOptions(Path.of(a.string("broker-jar", "broker/target/spool-broker.jar")),
+                a.positiveInt("cycles", 5), a.positiveInt("producers", 4), a.positiveInt("consumers", 2),
+                a.positiveInt("queues", 2), min, max, c, fsync, data == null ? null : Path.of(data), a.flag("json"),
+                a.nonNegativeLong("seed", System.nanoTime()));
+    }
+}

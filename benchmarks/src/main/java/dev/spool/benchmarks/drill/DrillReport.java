@@ -1,0 +1,19 @@
+package dev.spool.benchmarks.drill;
+
+/**
+ * The drill's accounting.
+ *
+ * @param attempted               pushes sent
+ * @param acknowledged            pushes answered 2xx
+ * @param delivered               distinct messages pulled
+ * @param lost                    acknowledged but never delivered
+ * @param unansweredPulls         pulls in flight at a kill, capped at one per consumer and kill (each may
+ *                                have consumed one message unseen)
+ * @param duplicated              deliveries beyond the first of a message
+ * @param unexpected              delivered messages that no producer sent
+ * @param unacknowledgedDelivered pushes in flight at a kill that were stored after all (allowed)
+ * @param pass                    no duplicate, nothing unexpected, and no loss beyond the unanswered pulls
+ */
+public record DrillReport(long attempted, long acknowledged, long delivered, long lost, long unansweredPulls,
+                          long duplicated, long unexpected, long unacknowledgedDelivered, boolean pass) {
+}

@@ -1,0 +1,2 @@
+/** The crash-restart drill. */
+package dev.spool.benchmarks.drill;

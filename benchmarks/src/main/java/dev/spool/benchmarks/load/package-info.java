@@ -1,0 +1,2 @@
+/** The HTTP load generator. */
+package dev.spool.benchmarks.load;
