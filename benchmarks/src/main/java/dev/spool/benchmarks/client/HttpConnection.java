@@ -1,6 +1,5 @@
 package dev.spool.benchmarks.client;
 
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
@@ -37,6 +36,10 @@ public final class HttpConnection implements Closeable {
     private final String host;
     private final int port;
     private final int timeoutMs;
+    private final byte[] buf = new byte[1 << 16];
+    private final java.util.Map<String, byte[]> heads = new java.util.HashMap<>();
+    private int pos;
+    private int limit;
     private Socket socket;
     private InputStream in;
     private OutputStream out;
@@ -52,8 +55,10 @@ public final class HttpConnection implements Closeable {
         socket.setTcpNoDelay(true);
         socket.setSoTimeout(timeoutMs);
         socket.connect(new InetSocketAddress(host, port), timeoutMs);
-        in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
+        in = socket.getInputStream();
         out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
+        pos = 0;
+        limit = 0;
     }
 
     /** Sends one request and reads its response; reconnects first if the connection was closed. */
@@ -77,23 +82,48 @@ public final class HttpConnection implements Closeable {
 
     private Response exchange(String method, String path, String token, String contentType, byte[] body)
             throws IOException {
+        // The request head up to Content-Length is the same for every request of a kind: built once.
+        byte[] head = heads.computeIfAbsent(method + ' ' + path + ' ' + token + ' ' + (body != null ? contentType : ""),
+                k -> head(method, path, token, body != null ? contentType : null));
+        out.write(head);
+        if (body != null) {
+            out.write(("Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.write(body);
+        } else if (method.equals("POST") || method.equals("PUT")) {
+            out.write(EMPTY_BODY);
+        } else {
+            out.write(CRLF);
+        }
+        out.flush();
+        return readResponse();
+    }
+
+    private static final byte[] EMPTY_BODY = "Content-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+    private static final byte[] CRLF = "\r\n".getBytes(StandardCharsets.ISO_8859_1);
+
+    private byte[] head(String method, String path, String token, String contentType) {
         StringBuilder h = new StringBuilder(160).append(method).append(' ').append(path).append(" HTTP/1.1\r\nHost: ")
                 .append(host).append(':').append(port).append("\r\n");
         if (token != null) {
             h.append("Authorization: Bearer ").append(token).append("\r\n");
         }
-        if (body != null) {
-            h.append("Content-Type: ").append(contentType).append("\r\nContent-Length: ").append(body.length).append("\r\n");
-        } else if (method.equals("POST") || method.equals("PUT")) {
-            h.append("Content-Length: 0\r\n");
+        if (contentType != null) {
+            h.append("Content-Type: ").append(contentType).append("\r\n");
         }
-        h.append("\r\n");
-        out.write(h.toString().getBytes(StandardCharsets.ISO_8859_1));
-        if (body != null) {
-            out.write(body);
+        return h.toString().getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private boolean fill() throws IOException {
+        if (pos < limit) {
+            return true;
         }
-        out.flush();
-        return readResponse();
+        int n = in.read(buf, 0, buf.length);
+        if (n <= 0) {
+            return false;
+        }
+        pos = 0;
+        limit = n;
+        return true;
     }
 
     private Response readResponse() throws IOException {
@@ -136,7 +166,12 @@ public final class HttpConnection implements Closeable {
         } else if (length >= 0) {
             body = readFully((int) length);
         } else {
-            body = in.readAllBytes();
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            while (fill()) {
+                all.write(buf, pos, limit - pos);
+                pos = limit;
+            }
+            body = all.toByteArray();
             close = true;
         }
         if (close) {
@@ -146,9 +181,16 @@ public final class HttpConnection implements Closeable {
     }
 
     private byte[] readFully(int n) throws IOException {
-        byte[] b = in.readNBytes(n);
-        if (b.length != n) {
-            throw new EOFException("connection closed inside a response body");
+        byte[] b = new byte[n];
+        int off = 0;
+        while (off < n) {
+            if (!fill()) {
+                throw new EOFException("connection closed inside a response body");
+            }
+            int k = Math.min(n - off, limit - pos);
+            System.arraycopy(buf, pos, b, off, k);
+            pos += k;
+            off += k;
         }
         return b;
     }
@@ -156,10 +198,10 @@ public final class HttpConnection implements Closeable {
     private String readLine() throws IOException {
         StringBuilder sb = new StringBuilder(64);
         while (true) {
-            int c = in.read();
-            if (c < 0) {
+            if (!fill()) {
                 throw new EOFException("connection closed by the server");
             }
+            int c = buf[pos++] & 0xff;
             if (c == '\n') {
                 int len = sb.length();
                 if (len > 0 && sb.charAt(len - 1) == '\r') {
