@@ -61,10 +61,52 @@ final class Journal implements AutoCloseable {
     private volatile long consumedId;
     private volatile boolean closed;
     private int retainedFromCycle = Integer.MIN_VALUE;
+
+    // Lease state, all guarded by pullLock. Ids in (consumedId, readId] are each exactly one of: done
+    // (acknowledged out of order), leased (in flight), ready (to be delivered again), or delayed (released
+    // with a delay: in inflight with no valid token).
+    private final StateLog stateLog;
+    private final ExcerptTailer randomTailer;
+    private final DeadLetterSink deadLetters;
+    private Clock clock = Clock.systemUTC();
+    private final java.util.TreeSet<Long> ready = new java.util.TreeSet<>();
+    private final java.util.HashMap<Long, Lease> inflight = new java.util.HashMap<>();
+    private final java.util.PriorityQueue<Lease> expiries =
+            new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(l -> l.expiresAt));
+    private final java.util.HashMap<Long, Integer> deliveries = new java.util.HashMap<>();
+    private final java.util.HashMap<Long, Long> indexOf = new java.util.HashMap<>();
+    private final java.util.TreeSet<Long> doneAbove = new java.util.TreeSet<>();
+    private final java.security.SecureRandom nonces = new java.security.SecureRandom();
+    private final java.util.ArrayList<long[]> pendingDead = new java.util.ArrayList<>();
+    private volatile int pendingDeadCount;
+    private long readId;
+    private volatile int doneAboveCount;
+
+    /** One delivery under a lease (or a delayed release when {@code nonce} is 0). */
+    private static final class Lease {
+        final long id;
+        final int delivery;
+        final long nonce;
+        long expiresAt;
+
+        Lease(long id, int delivery, long nonce, long expiresAt) {
+            this.id = id;
+            this.delivery = delivery;
+            this.nonce = nonce;
+            this.expiresAt = expiresAt;
+        }
+    }
+
+    /** Where dead letters go: the store appends them to the dead-letter queue. */
+    interface DeadLetterSink {
+        /** Stores the message in the dead-letter queue; false if it could not (it stays here, ready). */
+        boolean deadLetter(Journal from, long id, int deliveries, byte[] payload);
+    }
     /** Entries read while opening an intact journal: recovery must not depend on the backlog's size. */
     private int entriesReadAtOpen;
 
-    private Journal(String name, Path dir, QueueMeta meta, SingleChronicleQueue queue, Cursor cursor) {
+    private Journal(String name, Path dir, QueueMeta meta, SingleChronicleQueue queue, Cursor cursor,
+                    StateLog stateLog, DeadLetterSink deadLetters) {
         this.name = name;
         this.dir = dir;
         this.meta = meta;
@@ -75,7 +117,11 @@ final class Journal implements AutoCloseable {
         this.appender.singleThreadedCheckDisabled(true);
         this.tailer = queue.createTailer();
         this.tailer.singleThreadedCheckDisabled(true);
+        this.randomTailer = queue.createTailer();
+        this.randomTailer.singleThreadedCheckDisabled(true);
         this.cursor = cursor;
+        this.stateLog = stateLog;
+        this.deadLetters = deadLetters;
     }
 
     static SingleChronicleQueue openChronicle(Path journalDir, JournalRollCycle cycle, Clock clock) {
@@ -107,7 +153,8 @@ final class Journal implements AutoCloseable {
      *
      * @param fallback the cursor from the checkpoint, used only when the cursor file is damaged
      */
-    static Journal open(Path dir, QueueMeta meta, StoreConfig config, Cursor.Position fallback) throws IOException {
+    static Journal open(Path dir, QueueMeta meta, StoreConfig config, Cursor.Position fallback,
+                        DeadLetterSink deadLetters) throws IOException {
         String name = meta.name();
         Cursor cursor = Cursor.open(dir.resolve(CURSOR_FILE));
         Cursor.Position pos = cursor.position();
@@ -139,10 +186,12 @@ final class Journal implements AutoCloseable {
             q = openChronicle(journalDir, config.rollCycle(), config.clock());
             end = new Cursor.Position(q.lastIndex(), lastIntact);
         }
-        Journal j = new Journal(name, dir, meta, q, cursor);
+        Journal j = new Journal(name, dir, meta, q, cursor, new StateLog(dir, config), deadLetters);
         j.entriesReadAtOpen = reads[0];
+        j.clock = config.clock();
         try {
             j.recover(pos, end);
+            j.recoverLeases();
         } catch (RuntimeException e) {
             j.close();
             throw e;
@@ -166,6 +215,7 @@ final class Journal implements AutoCloseable {
         lastId = last;
         lastIndex = end.index();
         consumedId = pos.id();
+        readId = pos.id();
         retainedFromCycle = pos.index() == Cursor.NO_INDEX ? Integer.MIN_VALUE : rollCycle.toCycle(pos.index());
     }
 
@@ -236,7 +286,7 @@ final class Journal implements AutoCloseable {
             if (closed) {
                 return new PushResult.NoSuchQueue();
             }
-            long depth = lastId - consumedId;
+            long depth = lastId - consumedId - doneAboveCount;
             if (depth + n > meta.options().maxLength()) {
                 return new PushResult.Full(depth, meta.options().maxLength());
             }
@@ -275,6 +325,9 @@ final class Journal implements AutoCloseable {
             if (closed) {
                 return new PullResult.NoSuchQueue();
             }
+            if (!simple()) {
+                return pullLeased(syncCursor);
+            }
             byte[][] out = new byte[1][];
             while (consumedId < lastId) {
                 long id;
@@ -296,6 +349,7 @@ final class Journal implements AutoCloseable {
                     cursor.sync();
                 }
                 consumedId = id;
+                readId = id;
                 retain(index);
                 if (intact) {
                     return new PullResult.Message(id, out[0]);
@@ -368,7 +422,23 @@ final class Journal implements AutoCloseable {
             }
         }
         cursor.sync();
+        stateLog.sync(dir);
         return id;
+    }
+
+    /** Forces every journal file in a folder (small folders only: the state log). */
+    static void forceAll(Path folder) {
+        try (var files = Files.list(folder)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                if (f.toString().endsWith(".cq4")) {
+                    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                        ch.force(false);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw StoreException.of("sync of " + folder, e);
+        }
     }
 
     int cycleOf(long index) {
@@ -407,8 +477,9 @@ final class Journal implements AutoCloseable {
     QueueStats stats() {
         long consumed = consumedId;
         long last = lastId;
-        return new QueueStats(name, last - consumed, meta.options().maxLength(), meta.options().type(),
-                meta.createdAt(), last, consumed, bytesOnDisk());
+        int doneAbove = doneAboveCount;
+        return new QueueStats(name, last - consumed - doneAbove, meta.options().maxLength(), meta.options().type(),
+                meta.createdAt(), last, consumed + doneAbove, bytesOnDisk());
     }
 
     private long bytesOnDisk() {
@@ -419,6 +490,364 @@ final class Journal implements AutoCloseable {
             LOG.debug("queue '{}': could not measure disk use: {}", name, e.toString());
             return 0;
         }
+    }
+
+
+    // ---- leases -------------------------------------------------------------------------------------
+
+    /** No lease state: pulls take the fast path (read at the cursor, move it). */
+    private boolean simple() {
+        return inflight.isEmpty() && ready.isEmpty() && doneAbove.isEmpty() && readId == consumedId;
+    }
+
+    /** A message taken from the queue for delivery: id, journal index, payload (null if corrupt). */
+    private record Taken(long id, long index, byte[] payload) {
+    }
+
+    /** The oldest message that is neither done nor leased, or null. Expired leases come back first. */
+    private Taken nextAvailable(long now) {
+        expire(now);
+        while (!ready.isEmpty()) {
+            long id = ready.pollFirst();
+            long index = indexOf.get(id);
+            byte[] payload = readAt(index, id);
+            if (payload != null) {
+                return new Taken(id, index, payload);
+            }
+            markDone(id, index);
+        }
+        byte[][] out = new byte[1][];
+        while (readId < lastId) {
+            long id;
+            long index;
+            boolean intact;
+            try (DocumentContext dc = tailer.readingDocument()) {
+                if (!dc.isPresent()) {
+                    return null;
+                }
+                index = dc.index();
+                Bytes<?> b = dc.wire().bytes();
+                id = b.readLong();
+                intact = checkEntry(b, out, pullCrc);
+            }
+            readId = id;
+            if (doneAbove.contains(id)) {
+                indexOf.put(id, index);
+                continue;
+            }
+            indexOf.put(id, index);
+            if (intact) {
+                return new Taken(id, index, out[0]);
+            }
+            LOG.error("queue '{}': entry id {} (index {}) is corrupt (checksum mismatch); skipped",
+                    name, id, Long.toHexString(index));
+            markDone(id, index);
+        }
+        return null;
+    }
+
+    private byte[] readAt(long index, long id) {
+        if (!randomTailer.moveToIndex(index)) {
+            LOG.error("queue '{}': message id {} is no longer in the journal; skipped", name, id);
+            return null;
+        }
+        byte[][] out = new byte[1][];
+        try (DocumentContext dc = randomTailer.readingDocument()) {
+            Bytes<?> b = dc.wire().bytes();
+            if (!dc.isPresent() || b.readLong() != id || !checkEntry(b, out, pullCrc)) {
+                LOG.error("queue '{}': message id {} is corrupt; skipped", name, id);
+                return null;
+            }
+        }
+        return out[0];
+    }
+
+    /** Marks a message acknowledged for good: moves the cursor if it is the oldest, else logs it. */
+    private void markDone(long id, long index) {
+        inflight.remove(id);
+        deliveries.remove(id);
+        if (id == consumedId + 1) {
+            advanceFloor(id, index);
+            while (!doneAbove.isEmpty() && doneAbove.first() == consumedId + 1) {
+                long next = doneAbove.first();
+                Long nextIndex = indexFor(next);
+                if (nextIndex == null) {
+                    break;
+                }
+                doneAbove.pollFirst();
+                advanceFloor(next, nextIndex);
+            }
+            doneAboveCount = doneAbove.size();
+        } else {
+            stateLog.append(StateLog.DONE, id, 0);
+            doneAbove.add(id);
+            doneAboveCount = doneAbove.size();
+        }
+    }
+
+    /** The journal index of an id at or just past the read position (read ahead if needed), or null. */
+    private Long indexFor(long id) {
+        Long known = indexOf.get(id);
+        if (known != null || id != readId + 1) {
+            return known;
+        }
+        try (DocumentContext dc = tailer.readingDocument()) {
+            if (!dc.isPresent()) {
+                return null;
+            }
+            long read = dc.wire().bytes().readLong();
+            if (read != id) {
+                dc.rollbackOnClose();
+                return null;
+            }
+            readId = id;
+            return dc.index();
+        }
+    }
+
+    private void advanceFloor(long id, long index) {
+        indexOf.remove(id);
+        cursor.advance(index, id);
+        consumedId = id;
+        retain(index);
+    }
+
+    /** Moves expired leases back to ready, or to the dead-letter queue after max_deliveries. */
+    private void expire(long now) {
+        while (!expiries.isEmpty() && expiries.peek().expiresAt <= now) {
+            Lease l = expiries.poll();
+            if (inflight.get(l.id) != l) {
+                continue; // acknowledged, renewed or released since
+            }
+            inflight.remove(l.id);
+            makeAvailable(l.id);
+        }
+    }
+
+    private void makeAvailable(long id) {
+        int max = meta.options().maxDeliveries();
+        int delivered = deliveries.getOrDefault(id, 0);
+        if (max > 0 && delivered >= max) {
+            // Moved after the pull lock is released (the dead-letter queue has locks of its own); until
+            // then it is neither ready nor leased.
+            pendingDead.add(new long[] {id, delivered});
+            pendingDeadCount = pendingDead.size();
+        } else {
+            ready.add(id);
+        }
+    }
+
+    /**
+     * Appends pending dead letters to the dead-letter queue, then marks them done here. A crash between
+     * the two leaves a message in both queues (at least once), never in neither.
+     */
+    void flushDeadLetters() {
+        if (pendingDeadCount == 0) {
+            return;
+        }
+        java.util.List<long[]> todo;
+        java.util.List<byte[]> payloads = new java.util.ArrayList<>();
+        pullLock.lock();
+        try {
+            todo = new java.util.ArrayList<>(pendingDead);
+            pendingDead.clear();
+            pendingDeadCount = 0;
+            for (long[] d : todo) {
+                payloads.add(readAt(indexOf.get(d[0]), d[0]));
+            }
+        } finally {
+            pullLock.unlock();
+        }
+        for (int i = 0; i < todo.size(); i++) {
+            long id = todo.get(i)[0];
+            boolean moved = payloads.get(i) == null;
+            if (!moved) {
+                try {
+                    moved = deadLetters.deadLetter(this, id, (int) todo.get(i)[1], payloads.get(i));
+                } catch (RuntimeException e) {
+                    LOG.error("queue '{}': moving message {} to the dead-letter queue failed: {}", name, id, e.toString());
+                }
+            }
+            pullLock.lock();
+            try {
+                if (closed) {
+                    return;
+                }
+                if (moved) {
+                    markDone(id, indexOf.get(id));
+                } else {
+                    ready.add(id);
+                }
+            } finally {
+                pullLock.unlock();
+            }
+        }
+    }
+
+    /** Destructive pull when leases exist: the oldest message not leased, acknowledged at once. */
+    private PullResult pullLeased(boolean syncCursor) {
+        Taken t = nextAvailable(clock.millis());
+        if (t == null) {
+            return new PullResult.Empty();
+        }
+        markDone(t.id(), t.index());
+        if (syncCursor) {
+            cursor.sync();
+            stateLog.sync(dir);
+        }
+        return new PullResult.Message(t.id(), t.payload());
+    }
+
+    /** Leases up to {@code max} messages for {@code visibilityMillis}. */
+    LeaseResult lease(int max, long visibilityMillis, long now, boolean sync) {
+        pullLock.lock();
+        try {
+            if (closed) {
+                return new LeaseResult.NoSuchQueue();
+            }
+            java.util.List<Leased> out = new java.util.ArrayList<>();
+            while (out.size() < max) {
+                Taken t = nextAvailable(now);
+                if (t == null) {
+                    break;
+                }
+                int delivery = deliveries.merge(t.id(), 1, Integer::sum);
+                long nonce = nonces.nextLong() | 1L;
+                Lease l = new Lease(t.id(), delivery, nonce, now + visibilityMillis);
+                inflight.put(t.id(), l);
+                expiries.add(l);
+                stateLog.append(StateLog.LEASE, t.id(), delivery);
+                out.add(new Leased(t.id(), token(l), delivery, t.payload()));
+            }
+            if (sync && !out.isEmpty()) {
+                stateLog.sync(dir);
+            }
+            return new LeaseResult.Granted(out);
+        } catch (RuntimeException e) {
+            throw StoreException.of("lease from queue '" + name + "'", e);
+        } finally {
+            pullLock.unlock();
+        }
+    }
+
+    /** What to do with a valid lease. */
+    enum Settle { ACK, NACK, RENEW }
+
+    /** Acknowledges, releases (after {@code millis}) or renews (for {@code millis}) leases. */
+    SettleResult settle(Settle how, java.util.List<String> tokens, long millis, long now, boolean sync) {
+        pullLock.lock();
+        try {
+            if (closed) {
+                return SettleResult.noSuchQueue();
+            }
+            expire(now);
+            int accepted = 0;
+            java.util.List<SettleResult.Rejected> rejected = new java.util.ArrayList<>();
+            for (String token : tokens) {
+                long[] parsed = parseToken(token);
+                Lease l = parsed == null ? null : inflight.get(parsed[0]);
+                if (l == null || l.nonce == 0 || l.delivery != parsed[1] || l.nonce != parsed[2]) {
+                    boolean known = parsed != null && parsed[0] > consumedId && parsed[0] <= readId
+                            && !doneAbove.contains(parsed[0]);
+                    rejected.add(new SettleResult.Rejected(token, known
+                            ? SettleResult.Reason.EXPIRED : SettleResult.Reason.UNKNOWN));
+                    continue;
+                }
+                switch (how) {
+                    case ACK -> markDone(l.id, indexOf.get(l.id));
+                    case RENEW -> {
+                        // Out of the heap before its key changes, or the heap's order breaks.
+                        expiries.remove(l);
+                        l.expiresAt = now + millis;
+                        expiries.add(l);
+                    }
+                    case NACK -> {
+                        inflight.remove(l.id);
+                        if (millis <= 0) {
+                            makeAvailable(l.id);
+                        } else {
+                            Lease delayed = new Lease(l.id, l.delivery, 0, now + millis);
+                            inflight.put(l.id, delayed);
+                            expiries.add(delayed);
+                        }
+                    }
+                }
+                accepted++;
+            }
+            if (sync && how == Settle.ACK && accepted > 0) {
+                cursor.sync();
+                stateLog.sync(dir);
+            }
+            return new SettleResult(accepted, rejected, false);
+        } catch (RuntimeException e) {
+            throw StoreException.of("settling leases of queue '" + name + "'", e);
+        } finally {
+            pullLock.unlock();
+        }
+    }
+
+    private static String token(Lease l) {
+        return Long.toString(l.id, 36) + "." + Integer.toString(l.delivery, 36) + "." + Long.toUnsignedString(l.nonce, 36);
+    }
+
+    private static long[] parseToken(String token) {
+        if (token == null) {
+            return null;
+        }
+        String[] p = token.split("\\.");
+        if (p.length != 3) {
+            return null;
+        }
+        try {
+            return new long[] {Long.parseLong(p[0], 36), Integer.parseInt(p[1], 36), Long.parseUnsignedLong(p[2], 36)};
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** Leased and delayed messages now (for stats). */
+    int inFlight() {
+        pullLock.lock();
+        try {
+            return inflight.size();
+        } finally {
+            pullLock.unlock();
+        }
+    }
+
+    /** The lease state worth keeping across a restart: done ids above the cursor and delivery counts. */
+    record LeaseSnapshot(long stateIndex, long floor, java.util.List<Long> done, java.util.Map<Long, Integer> deliveries) {
+    }
+
+    LeaseSnapshot leaseSnapshot() {
+        pullLock.lock();
+        try {
+            return new LeaseSnapshot(stateLog.lastIndex(), consumedId, java.util.List.copyOf(doneAbove),
+                    java.util.Map.copyOf(deliveries));
+        } finally {
+            pullLock.unlock();
+        }
+    }
+
+    private void recoverLeases() {
+        LeaseSnapshot snap = LeaseSnapshots.read(dir, name);
+        long after = -1;
+        if (snap != null) {
+            after = snap.stateIndex();
+            for (long id : snap.done()) {
+                if (id > consumedId) {
+                    doneAbove.add(id);
+                }
+            }
+            snap.deliveries().forEach((id, n) -> {
+                if (id > consumedId) {
+                    deliveries.put(id, n);
+                }
+            });
+        }
+        stateLog.replay(after, consumedId, doneAbove, deliveries);
+        doneAbove.removeIf(id -> id > lastId);
+        doneAboveCount = doneAbove.size();
     }
 
     @Override
@@ -432,7 +861,9 @@ final class Journal implements AutoCloseable {
             closed = true;
             appender.close();
             tailer.close();
+            randomTailer.close();
             queue.close();
+            stateLog.close();
             try {
                 cursor.close();
             } catch (IOException e) {

@@ -47,6 +47,7 @@ public final class JournalQueueStore implements QueueStore {
     }
 
     private final StoreConfig config;
+    private final DeadLetterCodec deadLetterCodec;
     private final ObjectMapper json = new ObjectMapper();
     private final Path queuesDir;
     private final ConcurrentHashMap<String, Open> open = new ConcurrentHashMap<>();
@@ -57,8 +58,9 @@ public final class JournalQueueStore implements QueueStore {
     private final ScheduledExecutorService checkpointer;
     private volatile boolean closed;
 
-    private JournalQueueStore(StoreConfig config) {
+    private JournalQueueStore(StoreConfig config, DeadLetterCodec deadLetterCodec) {
         this.config = config;
+        this.deadLetterCodec = deadLetterCodec;
         this.queuesDir = config.directory().resolve(QUEUES_DIR);
         this.fsync = FsyncPolicy.of(config, () -> open.values().stream().map(Open::commit)::iterator);
         this.checkpointer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -70,8 +72,13 @@ public final class JournalQueueStore implements QueueStore {
 
     /** Opens (recovering) or creates the store described by {@code config}. */
     public static JournalQueueStore open(StoreConfig config) {
+        return open(config, DeadLetterCodec.IDENTITY);
+    }
+
+    /** As {@link #open(StoreConfig)}, rewriting messages with {@code codec} as they are dead-lettered. */
+    public static JournalQueueStore open(StoreConfig config, DeadLetterCodec codec) {
         ChronicleSettings.apply();
-        JournalQueueStore store = new JournalQueueStore(config);
+        JournalQueueStore store = new JournalQueueStore(config, codec);
         try {
             store.recover();
         } catch (IOException e) {
@@ -114,7 +121,7 @@ public final class JournalQueueStore implements QueueStore {
                 if (meta == null) {
                     continue;
                 }
-                Journal j = Journal.open(dir, meta, config, entry == null ? null : entry.cursor());
+                Journal j = Journal.open(dir, meta, config, entry == null ? null : entry.cursor(), this::deadLetter);
                 open.put(meta.name(), new Open(j, new GroupCommit(j)));
             }
         }
@@ -150,6 +157,10 @@ public final class JournalQueueStore implements QueueStore {
     @Override
     public CreateResult create(String name, QueueOptions options) {
         checkName(name);
+        return createQueue(name, options);
+    }
+
+    private CreateResult createQueue(String name, QueueOptions options) {
         synchronized (adminLock) {
             ensureOpen();
             if (open.containsKey(name)) {
@@ -162,7 +173,7 @@ public final class JournalQueueStore implements QueueStore {
                 Journal.createFiles(tmp, meta, json);
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
                 AtomicFile.syncDirectory(queuesDir);
-                Journal j = Journal.open(dir, meta, config, null);
+                Journal j = Journal.open(dir, meta, config, null, this::deadLetter);
                 open.put(name, new Open(j, new GroupCommit(j)));
             } catch (IOException e) {
                 throw StoreException.of("creating queue '" + name + "'", e);
@@ -235,6 +246,106 @@ public final class JournalQueueStore implements QueueStore {
     }
 
     @Override
+    public BatchPullResult pullBatch(String name, int max) {
+        Open o = open.get(name);
+        if (o == null) {
+            return new BatchPullResult.NoSuchQueue();
+        }
+        List<PullResult.Message> out = new ArrayList<>(Math.min(max, 1024));
+        for (int i = 0; i < max; i++) {
+            PullResult r = o.journal().pull(fsync.syncsCursorOnPull());
+            if (r instanceof PullResult.Message m) {
+                out.add(m);
+            } else if (r instanceof PullResult.NoSuchQueue) {
+                return out.isEmpty() ? new BatchPullResult.NoSuchQueue() : new BatchPullResult.Messages(out);
+            } else {
+                break;
+            }
+        }
+        o.journal().flushDeadLetters();
+        return new BatchPullResult.Messages(out);
+    }
+
+    @Override
+    public LeaseResult lease(String name, int max, java.time.Duration visibility) {
+        Open o = open.get(name);
+        if (o == null) {
+            return new LeaseResult.NoSuchQueue();
+        }
+        LeaseResult r = o.journal().lease(max, visibility.toMillis(), config.clock().millis(), fsync.syncsCursorOnPull());
+        o.journal().flushDeadLetters();
+        return r;
+    }
+
+    @Override
+    public SettleResult ack(String name, List<String> leases) {
+        return settle(name, Journal.Settle.ACK, leases, 0);
+    }
+
+    @Override
+    public SettleResult nack(String name, List<String> leases, java.time.Duration delay) {
+        return settle(name, Journal.Settle.NACK, leases, delay.toMillis());
+    }
+
+    @Override
+    public SettleResult renew(String name, List<String> leases, java.time.Duration visibility) {
+        return settle(name, Journal.Settle.RENEW, leases, visibility.toMillis());
+    }
+
+    private SettleResult settle(String name, Journal.Settle how, List<String> leases, long millis) {
+        Open o = open.get(name);
+        if (o == null) {
+            return SettleResult.noSuchQueue();
+        }
+        SettleResult r = o.journal().settle(how, leases, millis, config.clock().millis(), fsync.syncsCursorOnPull());
+        o.journal().flushDeadLetters();
+        return r;
+    }
+
+    @Override
+    public long redrive(String name) {
+        Open target = open.get(name);
+        if (target == null) {
+            return -1;
+        }
+        Open dlq = open.get(target.journal().meta.options().deadLetterQueueFor(name));
+        if (dlq == null) {
+            return 0;
+        }
+        long moved = 0;
+        while (true) {
+            LeaseResult r = dlq.journal().lease(256, 60_000, config.clock().millis(), false);
+            if (!(r instanceof LeaseResult.Granted g) || g.messages().isEmpty()) {
+                return moved;
+            }
+            List<byte[]> payloads = new ArrayList<>();
+            List<String> tokens = new ArrayList<>();
+            for (Leased l : g.messages()) {
+                payloads.add(l.payload());
+                tokens.add(l.lease());
+            }
+            // Leased, appended, then acknowledged: a crash in between leaves a copy in both queues, never none.
+            if (pushBatch(name, payloads) instanceof PushResult.Stored) {
+                dlq.journal().settle(Journal.Settle.ACK, tokens, 0, config.clock().millis(), fsync.syncsCursorOnPull());
+                moved += payloads.size();
+            } else {
+                dlq.journal().settle(Journal.Settle.NACK, tokens, 0, config.clock().millis(), false);
+                return moved;
+            }
+        }
+    }
+
+    /** The dead-letter sink of every journal: appends to the source's dead-letter queue, creating it. */
+    private boolean deadLetter(Journal from, long id, int deliveries, byte[] payload) {
+        String dlqName = from.meta.options().deadLetterQueueFor(from.name);
+        if (!open.containsKey(dlqName)) {
+            createQueue(dlqName, QueueOptions.ofMaxLength(Long.MAX_VALUE));
+        }
+        PushResult r = push(dlqName, deadLetterCodec.deadLetter(payload, from.name, id, deliveries));
+        return r instanceof PushResult.Stored;
+    }
+
+    @Override
     public Optional<QueueOptions> options(String name) {
         Open o = open.get(name);
         return o == null ? Optional.empty() : Optional.of(o.journal().meta.options());
@@ -256,6 +367,12 @@ public final class JournalQueueStore implements QueueStore {
             }
             entries.sort(Comparator.comparing(e -> e.meta().name()));
             try {
+                for (Open o : open.values()) {
+                    Journal.LeaseSnapshot snap = o.journal().leaseSnapshot();
+                    if (snap.stateIndex() >= 0) {
+                        LeaseSnapshots.write(o.journal().dir, snap);
+                    }
+                }
                 Checkpoint.write(json, config.checkpointFile(), entries, config.clock().instant());
             } catch (IOException e) {
                 throw StoreException.of("writing checkpoint " + config.checkpointFile(), e);

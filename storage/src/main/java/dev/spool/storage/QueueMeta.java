@@ -12,7 +12,8 @@ import java.time.Instant;
  * A queue's metadata, kept in {@code queue.json} in the queue's folder (written once, at creation) and
  * repeated in the checkpoint.
  *
- * <p>Layout (version 1): {@code {"version":1,"name":str,"max_length":int,"type":str|null,"created_at":ISO-8601}}.
+ * <p>Layout (version 1): {@code {"version":1,"name":str,"max_length":int,"type":str|null,"created_at":ISO-8601,
+ * "max_deliveries":int,"dead_letter_queue":str|null}} (the last two optional, 0 and null when absent).
  */
 record QueueMeta(String name, QueueOptions options, Instant createdAt) {
     static final String FILE = "queue.json";
@@ -25,6 +26,8 @@ record QueueMeta(String name, QueueOptions options, Instant createdAt) {
         n.put("max_length", options.maxLength());
         n.put("type", options.type());
         n.put("created_at", createdAt.toString());
+        n.put("max_deliveries", options.maxDeliveries());
+        n.put("dead_letter_queue", options.deadLetterQueue());
         return n;
     }
 
@@ -37,7 +40,9 @@ record QueueMeta(String name, QueueOptions options, Instant createdAt) {
         long maxLength = required(n, "max_length").asLong();
         JsonNode type = n.path("type");
         Instant created = Instant.parse(required(n, "created_at").asText());
-        return new QueueMeta(name, new QueueOptions(maxLength, type.isTextual() ? type.asText() : null), created);
+        JsonNode dlq = n.path("dead_letter_queue");
+        return new QueueMeta(name, new QueueOptions(maxLength, type.isTextual() ? type.asText() : null,
+                n.path("max_deliveries").asInt(0), dlq.isTextual() ? dlq.asText() : null), created);
     }
 
     static JsonNode required(JsonNode n, String field) {

@@ -57,6 +57,38 @@ public interface QueueStore extends AutoCloseable {
     /** Removes and returns the oldest message. */
     PullResult pull(String name);
 
+    /** Removes and returns up to {@code max} of the oldest messages (not leased ones). */
+    BatchPullResult pullBatch(String name, int max);
+
+    /**
+     * Leases up to {@code max} of the oldest available messages: they stay stored, invisible to other
+     * pulls and leases, until acknowledged or until {@code visibility} passes; then they are available
+     * again (ahead of newer messages) with their delivery count one higher. A message leased
+     * {@code max_deliveries} times without an ack moves to the dead-letter queue instead.
+     * Leases do not survive a restart: leased, unacknowledged messages are delivered again after one.
+     */
+    LeaseResult lease(String name, int max, java.time.Duration visibility);
+
+    /**
+     * Acknowledges leased messages: they are gone for good (durable against kill -9 when this returns).
+     * An expired lease is rejected and acknowledges nothing, even if its message was not redelivered.
+     */
+    SettleResult ack(String name, List<String> leases);
+
+    /** Releases leased messages: available again after {@code delay} (zero: at once). */
+    SettleResult nack(String name, List<String> leases, java.time.Duration delay);
+
+    /** Extends leases to {@code visibility} from now. */
+    SettleResult renew(String name, List<String> leases, java.time.Duration visibility);
+
+    /**
+     * Moves every message of the queue's dead-letter queue back to the queue (as new messages, oldest
+     * first), as far as the queue's max length allows.
+     *
+     * @return how many moved, or -1 if the queue does not exist
+     */
+    long redrive(String name);
+
     /** The options the queue was created with, or empty if there is no such queue. Cheap. */
     Optional<QueueOptions> options(String name);
 

@@ -1,0 +1,98 @@
+package dev.spool.storage;
+
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.wire.DocumentContext;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A queue's lease and acknowledgement events, in a second Chronicle Queue beside the journal: each
+ * entry is {@code [kind: 1 byte][id: 8][delivery: 4]}. A {@code DONE} entry makes an out-of-order
+ * acknowledgement (or a pull past leased messages) durable against kill -9 when it is written;
+ * {@code LEASE} entries keep delivery counts across restarts. The in-order case needs no entry: the
+ * cursor moves instead. Recovery replays the entries after the last lease snapshot. Not thread-safe:
+ * used under the journal's pull lock.
+ */
+final class StateLog implements AutoCloseable {
+    static final String DIR = "state";
+    static final byte DONE = 1;
+    static final byte LEASE = 2;
+
+    private final SingleChronicleQueue queue;
+    private final ExcerptAppender appender;
+
+    StateLog(Path dir, StoreConfig config) {
+        queue = Journal.openChronicle(dir.resolve(DIR), config.rollCycle(), config.clock());
+        appender = queue.createAppender();
+        appender.singleThreadedCheckDisabled(true);
+    }
+
+    void append(byte kind, long id, int delivery) {
+        try (DocumentContext dc = appender.writingDocument()) {
+            Bytes<?> b = dc.wire().bytes();
+            b.writeByte(kind);
+            b.writeLong(id);
+            b.writeInt(delivery);
+        }
+    }
+
+    /** The index of the last entry, or -1 if there is none. */
+    long lastIndex() {
+        return queue.lastIndex();
+    }
+
+    /** Replays the entries after {@code afterIndex} (-1: all) into the sets, ignoring ids at or below floor. */
+    void replay(long afterIndex, long floor, Set<Long> done, Map<Long, Integer> deliveries) {
+        try (ExcerptTailer t = queue.createTailer()) {
+            if (afterIndex >= 0) {
+                if (!t.moveToIndex(afterIndex)) {
+                    t.toStart();
+                } else {
+                    try (DocumentContext dc = t.readingDocument()) {
+                        // Skip the entry the snapshot already covers.
+                        dc.isPresent();
+                    }
+                }
+            }
+            while (true) {
+                try (DocumentContext dc = t.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        return;
+                    }
+                    Bytes<?> b = dc.wire().bytes();
+                    if (b.readRemaining() < 13) {
+                        continue;
+                    }
+                    byte kind = b.readByte();
+                    long id = b.readLong();
+                    int delivery = b.readInt();
+                    if (id <= floor) {
+                        continue;
+                    }
+                    if (kind == DONE) {
+                        done.add(id);
+                        deliveries.remove(id);
+                    } else if (kind == LEASE && !done.contains(id)) {
+                        deliveries.merge(id, delivery, Math::max);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Forces the log to the disk. */
+    void sync(Path dir) {
+        Journal.forceAll(dir.resolve(DIR));
+    }
+
+    @Override
+    public void close() {
+        appender.close();
+        queue.close();
+    }
+}
