@@ -5,8 +5,9 @@ import dev.spool.broker.auth.TokenService;
 import dev.spool.broker.auth.UserStore;
 import dev.spool.broker.config.BrokerConfig;
 import dev.spool.broker.http.Api;
+import dev.spool.broker.http.MessageCodec;
+import dev.spool.broker.http.Waiters;
 import dev.spool.broker.http.Routes;
-import dev.spool.storage.Fsync;
 import dev.spool.storage.JournalQueueStore;
 import dev.spool.storage.StoreConfig;
 import io.undertow.Undertow;
@@ -59,19 +60,18 @@ public final class Broker implements AutoCloseable {
         StoreConfig storeConfig = StoreConfig.defaults(config.checkpointFile())
                 .withCheckpointPeriod(Duration.ofSeconds(config.savePeriodSeconds()))
                 .withFsync(config.fsync(), Duration.ofMillis(config.fsyncIntervalMs()));
-        JournalQueueStore store = JournalQueueStore.open(storeConfig);
+        JournalQueueStore store = JournalQueueStore.open(storeConfig, MessageCodec::deadLetter);
         AuditLog audit = null;
         try {
             audit = new AuditLog(config.auditFile());
-            Api api = new Api(store, tokens, users, config.maxMessageBytes(), config.defaultMaxLength(),
-                    config.fsync() != Fsync.NONE);
-            GracefulShutdownHandler graceful = new GracefulShutdownHandler(
-                    Routes.build(api, audit, config, config.fsync() == Fsync.ALWAYS, clock));
+            Api api = new Api(store, tokens, users, config, new Waiters(), clock);
+            GracefulShutdownHandler graceful = new GracefulShutdownHandler(Routes.build(api, audit, config, clock));
             Undertow server = Undertow.builder()
                     .addHttpListener(config.port(), config.host())
                     .setIoThreads(config.ioThreads())
                     .setWorkerThreads(config.workerThreads())
-                    .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, (long) config.maxMessageBytes() + 65_536)
+                    .setServerOption(UndertowOptions.MAX_ENTITY_SIZE,
+                            (long) Math.max(config.maxMessageBytes(), config.maxBatchBytes()) + 65_536)
                     .setServerOption(UndertowOptions.RECORD_REQUEST_START_TIME, false)
                     .setHandler(graceful)
                     .build();

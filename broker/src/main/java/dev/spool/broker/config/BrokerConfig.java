@@ -22,6 +22,12 @@ import java.nio.file.Path;
  * @param auditFile         {@code audit.file}
  * @param auditBody         {@code audit.body}: full, truncate or omit
  * @param auditBodyMaxChars {@code audit.body_max_chars}: the cut for {@code truncate}
+ * @param maxBatchMessages  {@code server.max_batch_messages}: most messages in one batch push or pull
+ * @param maxBatchBytes     {@code server.max_batch_bytes}: largest batch request body
+ * @param maxWaitSeconds    {@code server.max_wait_seconds}: cap on {@code wait=} of long polls
+ * @param maxDeliveries     {@code queues.max_deliveries}: default dead-letter threshold of new queues (0: never)
+ * @param visibilitySeconds {@code queues.visibility_seconds}: default lease visibility timeout
+ * @param idempotencyWindowSeconds {@code queues.idempotency_window_seconds}: how long an Idempotency-Key is remembered
  * @param fsync             {@code storage.fsync}
  * @param fsyncIntervalMs   {@code storage.fsync_interval_ms}
  */
@@ -29,7 +35,8 @@ public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long save
                            String host, int port, int ioThreads, int workerThreads, int maxMessageBytes,
                            Path usersFile, Path tokensFile, long tokenTtlSeconds,
                            boolean auditEnabled, Path auditFile, AuditBody auditBody, int auditBodyMaxChars,
-                           Fsync fsync, long fsyncIntervalMs) {
+                           int maxBatchMessages, int maxBatchBytes, long maxWaitSeconds, int maxDeliveries, long visibilitySeconds,
+                           long idempotencyWindowSeconds, Fsync fsync, long fsyncIntervalMs) {
 
     /** How much of a request body the audit log keeps. */
     public enum AuditBody { FULL, TRUNCATE, OMIT }
@@ -43,6 +50,13 @@ public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long save
         require(maxMessageBytes > 0, "server.max_message_bytes must be > 0, was " + maxMessageBytes);
         require(tokenTtlSeconds > 0, "auth.token_ttl_seconds must be > 0, was " + tokenTtlSeconds);
         require(auditBodyMaxChars > 0, "audit.body_max_chars must be > 0, was " + auditBodyMaxChars);
+        require(maxBatchMessages > 0, "server.max_batch_messages must be > 0, was " + maxBatchMessages);
+        require(maxBatchBytes > 0, "server.max_batch_bytes must be > 0, was " + maxBatchBytes);
+        require(maxWaitSeconds >= 0, "server.max_wait_seconds must be >= 0, was " + maxWaitSeconds);
+        require(maxDeliveries >= 0, "queues.max_deliveries must be >= 0, was " + maxDeliveries);
+        require(visibilitySeconds > 0, "queues.visibility_seconds must be > 0, was " + visibilitySeconds);
+        require(idempotencyWindowSeconds > 0, "queues.idempotency_window_seconds must be > 0, was "
+                + idempotencyWindowSeconds);
         require(fsyncIntervalMs > 0, "storage.fsync_interval_ms must be > 0, was " + fsyncIntervalMs);
     }
 

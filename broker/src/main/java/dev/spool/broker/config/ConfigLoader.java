@@ -34,6 +34,18 @@ public final class ConfigLoader {
     /** 1 MiB: results and transactions are small; larger bodies are refused with 413. */
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 1 << 20;
     public static final long DEFAULT_TOKEN_TTL_SECONDS = 86_400;
+    /** 1000 messages a batch: amortises the request cost without one request monopolising a thread. */
+    public static final int DEFAULT_MAX_BATCH_MESSAGES = 1000;
+    /** 16 MiB: a full batch of 1000 messages of 16 KiB. */
+    public static final int DEFAULT_MAX_BATCH_BYTES = 16 << 20;
+    /** Long polls wait at most 20 s, under common proxy idle timeouts. */
+    public static final long DEFAULT_MAX_WAIT_SECONDS = 20;
+    /** A message leased 5 times without an ack is presumed poison and dead-lettered. */
+    public static final int DEFAULT_MAX_DELIVERIES = 5;
+    /** Leases last 30 s unless the caller asks otherwise (renew for longer jobs). */
+    public static final long DEFAULT_VISIBILITY_SECONDS = 30;
+    /** Idempotency keys are remembered for an hour: long enough for any client retry loop. */
+    public static final long DEFAULT_IDEMPOTENCY_WINDOW_SECONDS = 3600;
     /** Full bodies, as the seed logged; truncate or omit when messages are large or sensitive. */
     public static final BrokerConfig.AuditBody DEFAULT_AUDIT_BODY = BrokerConfig.AuditBody.FULL;
     public static final int DEFAULT_AUDIT_BODY_MAX_CHARS = 1024;
@@ -47,7 +59,9 @@ public final class ConfigLoader {
 
     private static final Map<String, Set<String>> KEYS = Map.of(
             "QueueManager", Set.of("path", "max_length", "save_period_time"),
-            "server", Set.of("host", "port", "io_threads", "worker_threads", "max_message_bytes"),
+            "server", Set.of("host", "port", "io_threads", "worker_threads", "max_message_bytes", "max_batch_messages", "max_batch_bytes",
+                    "max_wait_seconds"),
+            "queues", Set.of("max_deliveries", "visibility_seconds", "idempotency_window_seconds"),
             "auth", Set.of("users_file", "tokens_file", "token_ttl_seconds"),
             "audit", Set.of("enabled", "file", "body", "body_max_chars"),
             "storage", Set.of("fsync", "fsync_interval_ms"));
@@ -87,6 +101,7 @@ public final class ConfigLoader {
         Section auth = new Section(root, "auth");
         Section audit = new Section(root, "audit");
         Section storage = new Section(root, "storage");
+        Section queues = new Section(root, "queues");
         return new BrokerConfig(
                 base.resolve(qm.string("path", "data/queues.json")),
                 qm.integer("max_length", DEFAULT_MAX_LENGTH),
@@ -103,6 +118,12 @@ public final class ConfigLoader {
                 base.resolve(audit.string("file", "message_queue.log")),
                 audit.choice("body", BrokerConfig.AuditBody.class, DEFAULT_AUDIT_BODY),
                 (int) audit.integer("body_max_chars", DEFAULT_AUDIT_BODY_MAX_CHARS),
+                (int) server.integer("max_batch_messages", DEFAULT_MAX_BATCH_MESSAGES),
+                (int) server.integer("max_batch_bytes", DEFAULT_MAX_BATCH_BYTES),
+                server.integer("max_wait_seconds", DEFAULT_MAX_WAIT_SECONDS),
+                (int) queues.integer("max_deliveries", DEFAULT_MAX_DELIVERIES),
+                queues.integer("visibility_seconds", DEFAULT_VISIBILITY_SECONDS),
+                queues.integer("idempotency_window_seconds", DEFAULT_IDEMPOTENCY_WINDOW_SECONDS),
                 storage.choice("fsync", Fsync.class, DEFAULT_FSYNC),
                 storage.integer("fsync_interval_ms", DEFAULT_FSYNC_INTERVAL_MS));
     }
@@ -145,7 +166,7 @@ public final class ConfigLoader {
             }
             if (v instanceof Integer || v instanceof Long) {
                 long n = ((Number) v).longValue();
-                if (n > Integer.MAX_VALUE && !key.equals("max_length") && !key.equals("token_ttl_seconds")) {
+                if (n > Integer.MAX_VALUE && !key.equals("max_length") && !key.endsWith("_seconds")) {
                     throw bad(key, v, "an integer up to " + Integer.MAX_VALUE);
                 }
                 return n;

@@ -11,7 +11,7 @@ import java.util.Set;
 
 /** {@code POST /queues/{name}} with an optional {@code {"type": ..., "max_length": ...}}. */
 final class CreateQueueHandler implements HttpHandler {
-    private static final Set<String> FIELDS = Set.of("type", "max_length");
+    private static final Set<String> FIELDS = Set.of("type", "max_length", "max_deliveries", "dead_letter_queue");
     private final Api api;
 
     CreateQueueHandler(Api api) {
@@ -35,7 +35,9 @@ final class CreateQueueHandler implements HttpHandler {
 
     private void create(HttpServerExchange ex, String name, JsonNode req) {
         String type = null;
-        long maxLength = api.defaultMaxLength();
+        long maxLength = api.config().defaultMaxLength();
+        int maxDeliveries = api.config().maxDeliveries();
+        String dlq = null;
         if (req != null && !req.isNull()) {
             if (!req.isObject()) {
                 throw new ApiException(ErrorCode.INVALID_REQUEST, "body must be an object such as {\"type\": \"transaction\"}");
@@ -59,8 +61,22 @@ final class CreateQueueHandler implements HttpHandler {
                 }
                 maxLength = m.asLong();
             }
+            JsonNode d = req.get("max_deliveries");
+            if (d != null && !d.isNull()) {
+                if (!d.isIntegralNumber() || d.asLong() < 0 || d.asLong() > 1000) {
+                    throw new ApiException(ErrorCode.INVALID_REQUEST, "max_deliveries must be an integer from 0 to 1000, was " + d);
+                }
+                maxDeliveries = d.asInt();
+            }
+            JsonNode q = req.get("dead_letter_queue");
+            if (q != null && !q.isNull()) {
+                if (!q.isTextual() || !dev.spool.storage.QueueStore.isValidName(q.asText()) || q.asText().equals(name)) {
+                    throw new ApiException(ErrorCode.INVALID_REQUEST, "dead_letter_queue must be another valid queue name, was " + q);
+                }
+                dlq = q.asText();
+            }
         }
-        CreateResult r = api.store().create(name, new QueueOptions(maxLength, type));
+        CreateResult r = api.store().create(name, new QueueOptions(maxLength, type, maxDeliveries, dlq));
         if (r == CreateResult.EXISTS) {
             throw new ApiException(ErrorCode.QUEUE_EXISTS, "queue '" + name + "' exists already");
         }

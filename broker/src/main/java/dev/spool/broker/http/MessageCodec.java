@@ -47,6 +47,24 @@ public final class MessageCodec {
         return encode(Json.parse(request), type);
     }
 
+    /**
+     * A message on its way to a dead-letter queue: its metadata gains {@code deliveries},
+     * {@code dead_letter_from} and {@code original_id}.
+     */
+    public static byte[] deadLetter(byte[] stored, String fromQueue, long id, int deliveries) {
+        try {
+            JsonNode n = Json.MAPPER.readTree(stored);
+            ObjectNode meta = n.path("metadata").isObject() ? (ObjectNode) n.get("metadata") : Json.MAPPER.createObjectNode();
+            meta.put("deliveries", deliveries);
+            meta.put("dead_letter_from", fromQueue);
+            meta.put("original_id", id);
+            ((ObjectNode) n).set("metadata", meta);
+            return Json.bytes(n);
+        } catch (java.io.IOException | RuntimeException e) {
+            return stored;
+        }
+    }
+
     /** The JSON a pull returns: {@code {"id":N,"body":...,"metadata":...}}. */
     public static byte[] render(long id, byte[] stored) {
         byte[] prefix = ("{\"id\":" + id + ",").getBytes(StandardCharsets.US_ASCII);

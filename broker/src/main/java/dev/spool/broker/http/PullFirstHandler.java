@@ -7,34 +7,35 @@ import io.undertow.server.HttpServerExchange;
 import java.nio.charset.StandardCharsets;
 
 /**
- * {@code GET /queues/{name}/messages/first}: removes and returns the oldest message as
- * {@code {"id":..,"body":..,"metadata":..}}, or JSON {@code null} when the queue is empty.
+ * {@code GET /queues/{name}/messages/first[?wait=S]}: removes and returns the oldest message as
+ * {@code {"id":..,"body":..,"metadata":..}}, or JSON {@code null} when the queue is (still, after the
+ * wait) empty.
  */
 final class PullFirstHandler implements HttpHandler {
-    private static final byte[] NULL = "null".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] NULL = "null".getBytes(StandardCharsets.US_ASCII);
     private final Api api;
-    private final boolean cursorSyncs;
 
-    PullFirstHandler(Api api, boolean cursorSyncs) {
+    PullFirstHandler(Api api) {
         this.api = api;
-        this.cursorSyncs = cursorSyncs;
     }
 
     @Override
-    public void handleRequest(HttpServerExchange ex) {
+    public void handleRequest(HttpServerExchange ex) throws Exception {
         String name = Exchanges.queueName(ex);
-        if (cursorSyncs && ex.isInIoThread()) {
+        long wait = Params.waitMillis(ex, api);
+        if (api.pullBlocks() && ex.isInIoThread()) {
             ex.dispatch(new ErrorBoundary(this));
             return;
         }
-        PullResult r = api.store().pull(name);
-        if (r instanceof PullResult.Message m) {
-            Json.send(ex, 200, MessageCodec.render(m.id(), m.payload()));
-        } else if (r instanceof PullResult.Empty) {
-            Json.send(ex, 200, NULL);
-        } else {
-            throw PushHandler.missing(name);
-        }
+        api.waiters().serve(ex, name, wait, () -> {
+            PullResult r = api.store().pull(name);
+            if (r instanceof PullResult.Message m) {
+                return MessageCodec.render(m.id(), m.payload());
+            }
+            if (r instanceof PullResult.NoSuchQueue) {
+                throw PushHandler.missing(name);
+            }
+            return null;
+        }, NULL);
     }
-
 }

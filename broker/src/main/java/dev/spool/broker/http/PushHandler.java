@@ -57,6 +57,7 @@ final class PushHandler implements HttpHandler {
     private void push(HttpServerExchange ex, String name, byte[] message) {
         PushResult r = api.store().push(name, message);
         if (r instanceof PushResult.Stored s) {
+            api.waiters().signal(name, 1);
             Json.send(ex, 201, ("{\"result\":\"ok\",\"id\":" + s.firstId() + ",\"durability\":\""
                     + (s.durability() == Durability.DISK ? "disk" : "process") + "\"}")
                     .getBytes(StandardCharsets.US_ASCII));

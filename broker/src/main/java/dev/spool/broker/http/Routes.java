@@ -21,7 +21,7 @@ public final class Routes {
     }
 
     /** The root handler: audit, then errors as problem details, then the routes. */
-    public static HttpHandler build(Api api, AuditLog audit, BrokerConfig config, boolean pullSyncs, Clock clock) {
+    public static HttpHandler build(Api api, AuditLog audit, BrokerConfig config, Clock clock) {
         RoutingHandler r = new RoutingHandler(false)
                 .post("/login", new LoginHandler(api))
                 .post("/logout", secured(api, ANYONE_SIGNED_IN, new LogoutHandler(api)))
@@ -30,7 +30,14 @@ public final class Routes {
                 .post("/queues/{name}", secured(api, ADMIN, new CreateQueueHandler(api)))
                 .delete("/queues/{name}", secured(api, ADMIN, new DeleteQueueHandler(api)))
                 .post("/queues/{name}/messages", secured(api, PUSHERS, new PushHandler(api)))
-                .get("/queues/{name}/messages/first", secured(api, PULLERS, new PullFirstHandler(api, pullSyncs)))
+                .get("/queues/{name}/messages/first", secured(api, PULLERS, new PullFirstHandler(api)))
+                .post("/queues/{name}/messages/batch", secured(api, PUSHERS, new BatchPushHandler(api)))
+                .get("/queues/{name}/messages", secured(api, PULLERS, new PullBatchHandler(api)))
+                .post("/queues/{name}/leases", secured(api, PULLERS, new LeaseHandler(api)))
+                .post("/queues/{name}/acks", secured(api, PULLERS, new SettleHandler(api, SettleHandler.Kind.ACK)))
+                .post("/queues/{name}/nacks", secured(api, PULLERS, new SettleHandler(api, SettleHandler.Kind.NACK)))
+                .post("/queues/{name}/renewals", secured(api, PULLERS, new SettleHandler(api, SettleHandler.Kind.RENEW)))
+                .post("/queues/{name}/redrive", secured(api, ADMIN, new RedriveHandler(api)))
                 .get("/health", ex -> Json.send(ex, 200, java.util.Map.of("status", "ok")))
                 .setFallbackHandler(ex -> {
                     throw new ApiException(ErrorCode.ROUTE_NOT_FOUND, "no route for " + ex.getRequestPath());

@@ -1,0 +1,106 @@
+package dev.spool.broker.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.spool.storage.Durability;
+import dev.spool.storage.PushResult;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code POST /queues/{name}/messages/batch}: a JSON array of {@code {"body","metadata"}} messages, or
+ * {@code application/x-ndjson} with one per line. All or nothing: an invalid message fails the batch
+ * (400/422 naming its index); a batch that does not fit under the max length is 429 and stores nothing.
+ * 201 {@code {"result":"ok","ids":[...],"durability":...}}.
+ */
+final class BatchPushHandler implements HttpHandler {
+    private final Api api;
+
+    BatchPushHandler(Api api) {
+        this.api = api;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange ex) {
+        String name = Exchanges.queueName(ex);
+        String type = ex.getRequestHeaders().getFirst(Headers.CONTENT_TYPE);
+        String media = type == null ? "" : type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        boolean ndjson = media.equals("application/x-ndjson");
+        if (!ndjson) {
+            Exchanges.requireJson(ex);
+        }
+        Exchanges.readBody(ex, api.config().maxBatchBytes(), (e, body) -> {
+            List<JsonNode> messages = ndjson ? lines(body) : array(body);
+            if (messages.isEmpty()) {
+                throw new ApiException(ErrorCode.INVALID_MESSAGE, "a batch needs at least one message");
+            }
+            if (messages.size() > api.config().maxBatchMessages()) {
+                throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "a batch holds at most "
+                        + api.config().maxBatchMessages() + " messages (server.max_batch_messages), got " + messages.size());
+            }
+            String queueType = api.store().options(name).orElseThrow(() -> PushHandler.missing(name)).type();
+            List<byte[]> stored = new ArrayList<>(messages.size());
+            for (int i = 0; i < messages.size(); i++) {
+                try {
+                    stored.add(MessageCodec.encode(messages.get(i), queueType));
+                } catch (ApiException a) {
+                    throw new ApiException(a.code(), "messages[" + i + "]: " + a.getMessage());
+                }
+            }
+            if (api.pushBlocks()) {
+                Exchanges.onWorker(e, (e2, b) -> push(e2, name, stored), null);
+            } else {
+                push(e, name, stored);
+            }
+        });
+    }
+
+    private static List<JsonNode> array(byte[] body) {
+        JsonNode n = Json.parse(body);
+        if (!n.isArray()) {
+            throw new ApiException(ErrorCode.INVALID_MESSAGE, "a batch must be a JSON array of messages");
+        }
+        List<JsonNode> out = new ArrayList<>(n.size());
+        n.forEach(out::add);
+        return out;
+    }
+
+    private static List<JsonNode> lines(byte[] body) {
+        List<JsonNode> out = new ArrayList<>();
+        int i = 0;
+        for (String line : new String(body, StandardCharsets.UTF_8).split("\n")) {
+            if (!line.isBlank()) {
+                try {
+                    out.add(Json.parse(line.getBytes(StandardCharsets.UTF_8)));
+                } catch (ApiException a) {
+                    throw new ApiException(a.code(), "messages[" + i + "]: " + a.getMessage());
+                }
+                i++;
+            }
+        }
+        return out;
+    }
+
+    private void push(HttpServerExchange ex, String name, List<byte[]> stored) {
+        PushResult r = api.store().pushBatch(name, stored);
+        if (r instanceof PushResult.Stored s) {
+            api.waiters().signal(name, s.count());
+            StringBuilder sb = new StringBuilder(32 + s.count() * 8).append("{\"result\":\"ok\",\"ids\":[");
+            for (int i = 0; i < s.count(); i++) {
+                sb.append(i == 0 ? "" : ",").append(s.firstId() + i);
+            }
+            sb.append("],\"durability\":\"").append(s.durability() == Durability.DISK ? "disk" : "process").append("\"}");
+            Json.send(ex, 201, sb.toString().getBytes(StandardCharsets.US_ASCII));
+        } else if (r instanceof PushResult.Full f) {
+            throw new ApiException(ErrorCode.QUEUE_FULL, "queue '" + name + "' cannot take " + stored.size()
+                    + " more messages (" + f.depth() + " of max_length " + f.maxLength() + "); nothing was stored");
+        } else {
+            throw PushHandler.missing(name);
+        }
+    }
+}

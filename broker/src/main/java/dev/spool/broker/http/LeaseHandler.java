@@ -1,0 +1,58 @@
+package dev.spool.broker.http;
+
+import dev.spool.storage.LeaseResult;
+import dev.spool.storage.Leased;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * {@code POST /queues/{name}/leases?max=N&wait=S&visibility=S}: leases up to N messages, as a JSON array
+ * of {@code {"id","lease","delivery","body","metadata"}}.
+ */
+final class LeaseHandler implements HttpHandler {
+    private final Api api;
+
+    LeaseHandler(Api api) {
+        this.api = api;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange ex) throws Exception {
+        String name = Exchanges.queueName(ex);
+        int max = (int) Params.number(ex, "max", 1, 1, api.config().maxBatchMessages());
+        long visibility = Params.number(ex, "visibility", api.config().visibilitySeconds(), 1, 43_200);
+        long wait = Params.waitMillis(ex, api);
+        if (api.pullBlocks() && ex.isInIoThread()) {
+            ex.dispatch(new ErrorBoundary(this));
+            return;
+        }
+        api.waiters().serve(ex, name, wait, () -> {
+            LeaseResult r = api.store().lease(name, max, Duration.ofSeconds(visibility));
+            if (r instanceof LeaseResult.NoSuchQueue) {
+                throw PushHandler.missing(name);
+            }
+            var leased = ((LeaseResult.Granted) r).messages();
+            if (leased.isEmpty()) {
+                return null;
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream(leased.size() * 300);
+            out.write('[');
+            for (int i = 0; i < leased.size(); i++) {
+                Leased l = leased.get(i);
+                if (i > 0) {
+                    out.write(',');
+                }
+                byte[] head = ("{\"id\":" + l.id() + ",\"lease\":\"" + l.lease() + "\",\"delivery\":" + l.delivery() + ",")
+                        .getBytes(StandardCharsets.US_ASCII);
+                out.write(head);
+                out.write(l.payload(), 1, l.payload().length - 1);
+            }
+            out.write(']');
+            return out.toByteArray();
+        }, PullBatchHandler.EMPTY);
+    }
+}

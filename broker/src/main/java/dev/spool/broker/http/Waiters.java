@@ -1,0 +1,149 @@
+package dev.spool.broker.http;
+
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.SameThreadExecutor;
+import org.xnio.XnioExecutor;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Long polls. A waiting request holds no thread: it is a small object in its queue's deque and a timer
+ * on its connection's IO thread. A push wakes as many waiters as it stored messages; each retries on
+ * its own IO thread, so a waiter's retries, timeout and cancellation never race. A waiter registers
+ * before its last attempt and a push signals after its append, so no push goes unnoticed.
+ */
+public final class Waiters {
+    /** Tries to serve the request: the response body, or null if nothing is available yet. */
+    @FunctionalInterface
+    interface Attempt {
+        byte[] tryServe() throws Exception;
+    }
+
+    private final Map<String, ConcurrentLinkedDeque<Waiter>> byQueue = new ConcurrentHashMap<>();
+
+    /** Wakes up to {@code n} waiters of the queue. Cheap when nobody waits. */
+    public void signal(String queue, int n) {
+        ConcurrentLinkedDeque<Waiter> d = byQueue.get(queue);
+        if (d == null) {
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            Waiter w = d.poll();
+            if (w == null) {
+                return;
+            }
+            w.wake();
+        }
+    }
+
+    /** Requests waiting now (all queues). */
+    public int waiting() {
+        return byQueue.values().stream().mapToInt(ConcurrentLinkedDeque::size).sum();
+    }
+
+    /**
+     * Answers with the attempt's result, waiting up to {@code waitMillis} for one; answers
+     * {@code empty} when the wait ends with nothing.
+     */
+    void serve(HttpServerExchange ex, String queue, long waitMillis, Attempt attempt, byte[] empty) throws Exception {
+        byte[] first = attempt.tryServe();
+        if (first != null || waitMillis <= 0) {
+            Json.send(ex, 200, first != null ? first : empty);
+            return;
+        }
+        Waiter w = new Waiter(ex, byQueue.computeIfAbsent(queue, q -> new ConcurrentLinkedDeque<>()), attempt, empty);
+        ex.dispatch(SameThreadExecutor.INSTANCE, () -> ex.getIoThread().execute(() -> w.start(waitMillis)));
+    }
+
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** One waiting request; every method but {@link #wake} runs on the exchange's IO thread. */
+    private static final class Waiter {
+        private final HttpServerExchange ex;
+        private final ConcurrentLinkedDeque<Waiter> deque;
+        private final Attempt attempt;
+        private final byte[] empty;
+        private XnioExecutor.Key timer;
+        private boolean done;
+
+        Waiter(HttpServerExchange ex, ConcurrentLinkedDeque<Waiter> deque, Attempt attempt, byte[] empty) {
+            this.ex = ex;
+            this.deque = deque;
+            this.attempt = attempt;
+            this.empty = empty;
+        }
+
+        void start(long waitMillis) {
+            timer = ex.getIoThread().executeAfter(this::timeout, waitMillis, TimeUnit.MILLISECONDS);
+            ex.getConnection().addCloseListener(c -> ex.getIoThread().execute(this::cancel));
+            register();
+        }
+
+        void wake() {
+            ex.getIoThread().execute(this::retry);
+        }
+
+        private void retry() {
+            if (done) {
+                return;
+            }
+            if (!answer()) {
+                register();
+            }
+        }
+
+        /** Registers, then attempts once more: a push between the last attempt and now is not missed. */
+        private void register() {
+            deque.add(this);
+            if (answer()) {
+                deque.remove(this);
+            }
+        }
+
+        private boolean answer() {
+            byte[] r;
+            try {
+                r = attempt.tryServe();
+            } catch (Throwable t) {
+                finish();
+                Problems.send(ex, t);
+                return true;
+            }
+            if (r == null) {
+                return false;
+            }
+            finish();
+            Json.send(ex, 200, r);
+            return true;
+        }
+
+        private void timeout() {
+            if (done) {
+                return;
+            }
+            finish();
+            deque.remove(this);
+            Json.send(ex, 200, empty);
+        }
+
+        private void cancel() {
+            if (!done) {
+                finish();
+                deque.remove(this);
+            }
+        }
+
+        private void finish() {
+            done = true;
+            if (timer != null) {
+                timer.remove();
+            }
+        }
+    }
+}
