@@ -30,9 +30,12 @@ public final class Broker implements AutoCloseable {
     private final AuditLog audit;
     private final Undertow server;
     private final GracefulShutdownHandler graceful;
+    private final Waiters waiters;
     private boolean closed;
 
-    private Broker(JournalQueueStore store, AuditLog audit, Undertow server, GracefulShutdownHandler graceful) {
+    private Broker(JournalQueueStore store, AuditLog audit, Undertow server, GracefulShutdownHandler graceful,
+                   Waiters waiters) {
+        this.waiters = waiters;
         this.store = store;
         this.audit = audit;
         this.server = server;
@@ -59,12 +62,14 @@ public final class Broker implements AutoCloseable {
         TokenService tokens = new TokenService(config.tokensFile(), Duration.ofSeconds(config.tokenTtlSeconds()), clock);
         StoreConfig storeConfig = StoreConfig.defaults(config.checkpointFile())
                 .withCheckpointPeriod(Duration.ofSeconds(config.savePeriodSeconds()))
-                .withFsync(config.fsync(), Duration.ofMillis(config.fsyncIntervalMs()));
+                .withFsync(config.fsync(), Duration.ofMillis(config.fsyncIntervalMs()))
+                .withRollCycle(StoreConfig.DEFAULT_ROLL_CYCLE, clock);
         JournalQueueStore store = JournalQueueStore.open(storeConfig, MessageCodec::deadLetter);
         AuditLog audit = null;
         try {
             audit = new AuditLog(config.auditFile());
-            Api api = new Api(store, tokens, users, config, new Waiters(), clock);
+            Waiters waiters = new Waiters();
+            Api api = new Api(store, tokens, users, config, waiters, clock);
             GracefulShutdownHandler graceful = new GracefulShutdownHandler(Routes.build(api, audit, config, clock));
             Undertow server = Undertow.builder()
                     .addHttpListener(config.port(), config.host())
@@ -76,7 +81,7 @@ public final class Broker implements AutoCloseable {
                     .setHandler(graceful)
                     .build();
             server.start();
-            Broker b = new Broker(store, audit, server, graceful);
+            Broker b = new Broker(store, audit, server, graceful, waiters);
             LOG.info("Spool broker listening on http://{}:{}", config.host(), b.port());
             return b;
         } catch (RuntimeException | IOException e) {
@@ -101,6 +106,7 @@ public final class Broker implements AutoCloseable {
         }
         closed = true;
         graceful.shutdown();
+        waiters.endAll();
         try {
             if (!graceful.awaitShutdown(5_000)) {
                 LOG.warn("requests still in flight after 5 s; stopping anyway");

@@ -41,13 +41,16 @@ final class TestBroker implements AutoCloseable {
                 server:
                   host: "127.0.0.1"
                   port: 0
+                  max_wait_seconds: %s
                 auth:
                   users_file: "users.yaml"
                   token_ttl_seconds: %d
                 audit:
                   file: "message_queue.log"
-                """.formatted(extraYaml.equals("auth_ttl_placeholder") ? 60 : 86400)
-                + (extraYaml.equals("auth_ttl_placeholder") ? "" : extraYaml));
+                """.formatted(extraYaml.equals("server_wait_placeholder") ? "2" : "20",
+                extraYaml.equals("auth_ttl_placeholder") ? 60 : 86400)
+                + (extraYaml.equals("auth_ttl_placeholder") ? ""
+                : extraYaml.equals("server_wait_placeholder") ? "" : extraYaml));
         BrokerConfig config = ConfigLoader.load(dir.resolve("config.yaml"));
         UserStore users = UserStore.load(config.usersFile());
         for (Role r : Role.values()) {

@@ -28,6 +28,7 @@ final class QueueStatsHandler implements HttpHandler {
             out.put("total_pushed", s.totalPushed());
             out.put("total_pulled", s.totalPulled());
             out.put("bytes_on_disk", s.bytesOnDisk());
+            out.put("waiting_requests", api.waiters().waiting(name));
             Json.send(e, 200, out);
         }, null);
     }

@@ -40,9 +40,19 @@ public final class Waiters {
         }
     }
 
-    /** Requests waiting now (all queues). */
-    public int waiting() {
-        return byQueue.values().stream().mapToInt(ConcurrentLinkedDeque::size).sum();
+    /** Ends every wait now (the requests get their empty answer): for shutdown. */
+    public void endAll() {
+        for (ConcurrentLinkedDeque<Waiter> d : byQueue.values()) {
+            for (Waiter w = d.poll(); w != null; w = d.poll()) {
+                w.end();
+            }
+        }
+    }
+
+    /** Requests waiting now on a queue. */
+    public int waiting(String queue) {
+        ConcurrentLinkedDeque<Waiter> d = byQueue.get(queue);
+        return d == null ? 0 : d.size();
     }
 
     /**
@@ -81,12 +91,17 @@ public final class Waiters {
 
         void start(long waitMillis) {
             timer = ex.getIoThread().executeAfter(this::timeout, waitMillis, TimeUnit.MILLISECONDS);
-            ex.getConnection().addCloseListener(c -> ex.getIoThread().execute(this::cancel));
+            // Close listeners run on this connection's IO thread.
+            ex.getConnection().addCloseListener(c -> cancel());
             register();
         }
 
         void wake() {
             ex.getIoThread().execute(this::retry);
+        }
+
+        void end() {
+            ex.getIoThread().execute(this::timeout);
         }
 
         private void retry() {
