@@ -63,7 +63,8 @@ public final class Broker implements AutoCloseable {
         StoreConfig storeConfig = StoreConfig.defaults(config.checkpointFile())
                 .withCheckpointPeriod(Duration.ofSeconds(config.savePeriodSeconds()))
                 .withFsync(config.fsync(), Duration.ofMillis(config.fsyncIntervalMs()))
-                .withRollCycle(StoreConfig.DEFAULT_ROLL_CYCLE, clock);
+                .withRollCycle(StoreConfig.DEFAULT_ROLL_CYCLE, clock)
+                .withIdempotencyWindow(Duration.ofSeconds(config.idempotencyWindowSeconds()));
         JournalQueueStore store = JournalQueueStore.open(storeConfig, MessageCodec::deadLetter);
         AuditLog audit = null;
         try {

@@ -171,6 +171,26 @@ class AtLeastOnceApiTest {
     }
 
     @Test
+    void idempotencyKeysShouldReturnTheOriginalIdsAndStoreNothing() throws Exception {
+        String q = queue(null);
+        HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(b.url("/queues/" + q + "/messages")))
+                .header("Authorization", b.tokens.get(Role.AGENT)).header("Content-Type", "application/json")
+                .header("Idempotency-Key", "order-42");
+        HttpResponse<String> first = b.http.send(rb.POST(HttpRequest.BodyPublishers.ofString("{\"body\":{\"n\":1}}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> again = b.http.send(rb.POST(HttpRequest.BodyPublishers.ofString("{\"body\":{\"n\":1}}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(ok(first, 201).path("id"), ok(again, 201).path("id"));
+        assertTrue(TestBroker.json(again).path("duplicate").asBoolean());
+        JsonNode batch = ok(b.as(Role.AGENT, "POST", "/queues/" + q + "/messages/batch",
+                "[{\"body\":{},\"metadata\":{\"idempotency_key\":\"order-42\"}},"
+                        + "{\"body\":{},\"metadata\":{\"idempotency_key\":\"order-43\"}}]"), 201);
+        assertEquals("[1,2]", batch.path("ids").toString());
+        assertEquals(1, batch.path("duplicates").asInt());
+        assertEquals(2, TestBroker.json(b.as(Role.BASIC, "GET", "/queues/" + q, null)).path("depth").asInt());
+    }
+
+    @Test
     void badLeaseRequestsShouldBe400() throws Exception {
         String q = queue(null);
         assertEquals(400, b.as(Role.AGENT, "POST", "/queues/" + q + "/leases?max=0", null).statusCode());

@@ -85,6 +85,73 @@ class RestartTest {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    private HttpResponse<String> pushKeyed(Child c, String token, String queue, String body, String key) throws Exception {
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + c.port() + "/queues/" + queue + "/messages"))
+                .timeout(Duration.ofSeconds(30)).header("Authorization", token).header("Content-Type", "application/json")
+                .header("Idempotency-Key", key).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return http.send(req, HttpResponse.BodyHandlers.ofString());
+    }
+
+    private void setUp() throws Exception {
+        Files.writeString(dir.resolve("config.yaml"), """
+                QueueManager:
+                  path: "data/queues.json"
+                server:
+                  port: 0
+                """);
+        UserStore users = UserStore.load(dir.resolve("users.yaml"));
+        users.put("admin", Role.ADMINISTRATOR, TestBroker.PASSWORD.toCharArray());
+        users.put("worker", Role.AGENT, TestBroker.PASSWORD.toCharArray());
+    }
+
+    @Test
+    @Timeout(180)
+    void killMinusNineShouldKeepAcksForgetLeasesAndRememberIdempotencyKeys() throws Exception {
+        setUp();
+        Child first = startBroker();
+        String admin = login(first, "admin");
+        String worker = login(first, "worker");
+        assertEquals(201, call(first, "POST", "/queues/work", admin, null).statusCode());
+        for (int i = 1; i <= 5; i++) {
+            HttpResponse<String> r = pushKeyed(first, worker, "work", "{\"body\":{\"n\":" + i + "}}", "k" + i);
+            assertEquals(i, TestBroker.JSON.readTree(r.body()).path("id").asInt(), r.body());
+        }
+        JsonNode leased = TestBroker.JSON.readTree(call(first, "POST", "/queues/work/leases?max=3", worker, null).body());
+        assertEquals(3, leased.size());
+        String lease2 = leased.get(1).path("lease").asText();
+        JsonNode ack = TestBroker.JSON.readTree(call(first, "POST", "/queues/work/acks", worker,
+                "{\"leases\":[\"" + lease2 + "\"]}").body());
+        assertEquals(1, ack.path("acked").asInt());
+        first.process().destroyForcibly(); // kill -9 with leases 1 and 3 open
+        assertTrue(first.process().waitFor(30, TimeUnit.SECONDS));
+
+        Child second = startBroker();
+        HttpResponse<String> retry = pushKeyed(second, worker, "work", "{\"body\":{\"n\":3}}", "k3");
+        JsonNode dup = TestBroker.JSON.readTree(retry.body());
+        assertEquals(3, dup.path("id").asInt(), "the key outlived the kill: " + retry.body());
+        assertTrue(dup.path("duplicate").asBoolean());
+        assertEquals(4, TestBroker.JSON.readTree(call(second, "GET", "/queues/work", worker, null).body())
+                .path("depth").asInt(), "unacknowledged 1, 3, 4, 5");
+        JsonNode again = TestBroker.JSON.readTree(call(second, "POST", "/queues/work/leases?max=10", worker, null).body());
+        List<Integer> ids = new ArrayList<>();
+        again.forEach(m -> ids.add(m.path("id").asInt()));
+        assertEquals(List.of(1, 3, 4, 5), ids, "acked 2 never comes back; leased 1 and 3 do");
+        assertEquals(2, again.get(0).path("delivery").asInt());
+        assertEquals(1, again.get(2).path("delivery").asInt());
+        StringBuilder all = new StringBuilder();
+        again.forEach(m -> all.append(all.length() == 0 ? "" : ",").append('"').append(m.path("lease").asText()).append('"'));
+        assertEquals(4, TestBroker.JSON.readTree(call(second, "POST", "/queues/work/acks", worker,
+                "{\"leases\":[" + all + "]}").body()).path("acked").asInt());
+        second.process().destroyForcibly();
+        assertTrue(second.process().waitFor(30, TimeUnit.SECONDS));
+
+        Child third = startBroker();
+        assertEquals("[]", call(third, "POST", "/queues/work/leases?max=10", worker, null).body());
+        assertEquals(0, TestBroker.JSON.readTree(call(third, "GET", "/queues/work", worker, null).body()).path("depth").asInt());
+        third.process().destroy();
+        assertTrue(third.process().waitFor(30, TimeUnit.SECONDS));
+    }
+
     private String login(Child c, String user) throws Exception {
         HttpResponse<String> r = call(c, "POST", "/login", null,
                 "{\"username\":\"" + user + "\",\"password\":\"" + TestBroker.PASSWORD + "\"}");
@@ -95,15 +162,7 @@ class RestartTest {
     @Test
     @Timeout(180)
     void messagesQueuesAndTokensShouldSurviveRestartAndKill() throws Exception {
-        Files.writeString(dir.resolve("config.yaml"), """
-                QueueManager:
-                  path: "data/queues.json"
-                server:
-                  port: 0
-                """);
-        UserStore users = UserStore.load(dir.resolve("users.yaml"));
-        users.put("admin", Role.ADMINISTRATOR, TestBroker.PASSWORD.toCharArray());
-        users.put("worker", Role.AGENT, TestBroker.PASSWORD.toCharArray());
+        setUp();
 
         Child first = startBroker();
         String admin = login(first, "admin");

@@ -16,6 +16,7 @@ final class GroupCommit {
     private int syncedCycle = Integer.MIN_VALUE;
     private boolean syncing;
     private RuntimeException failure;
+    private final java.util.concurrent.atomic.AtomicLong syncs = new java.util.concurrent.atomic.AtomicLong();
 
     GroupCommit(Journal journal) {
         this.journal = journal;
@@ -71,6 +72,11 @@ final class GroupCommit {
         }
     }
 
+    /** Syncs run so far. */
+    long syncs() {
+        return syncs.get();
+    }
+
     /** Wakes waiters so they notice a close. */
     void wakeAll() {
         lock.lock();
@@ -91,6 +97,7 @@ final class GroupCommit {
         try {
             coveredCycle = journal.cycleOf(journal.lastIndex());
             covered = journal.sync(from);
+            syncs.incrementAndGet();
         } finally {
             lock.lock();
             syncing = false;

@@ -81,6 +81,9 @@ final class Journal implements AutoCloseable {
     private volatile int pendingDeadCount;
     private long readId;
     private volatile int doneAboveCount;
+    /** Idempotency keys of the window, oldest first: key -> {id, time}. Guarded by pushLock. */
+    private final java.util.LinkedHashMap<String, long[]> keys = new java.util.LinkedHashMap<>();
+    private long windowMillis = StoreConfig.DEFAULT_IDEMPOTENCY_WINDOW.toMillis();
 
     /** One delivery under a lease (or a delayed release when {@code nonce} is 0). */
     private static final class Lease {
@@ -189,6 +192,7 @@ final class Journal implements AutoCloseable {
         Journal j = new Journal(name, dir, meta, q, cursor, new StateLog(dir, config), deadLetters);
         j.entriesReadAtOpen = reads[0];
         j.clock = config.clock();
+        j.windowMillis = config.idempotencyWindow().toMillis();
         try {
             j.recover(pos, end);
             j.recoverLeases();
@@ -280,28 +284,98 @@ final class Journal implements AutoCloseable {
 
     /** Appends all or none under the push lock. */
     PushResult append(List<byte[]> payloads) {
+        return append(payloads, null);
+    }
+
+    /**
+     * Appends all or none under the push lock. A message whose idempotency key (same position in
+     * {@code keyList}, null for none) was seen within the window is not stored: its original id is
+     * returned instead. A key is logged before its message is appended, so a stored message never
+     * lacks its key after a crash.
+     */
+    PushResult append(List<byte[]> payloads, List<String> keyList) {
         int n = payloads.size();
         pushLock.lock();
         try {
             if (closed) {
                 return new PushResult.NoSuchQueue();
             }
+            long now = clock.millis();
+            long[] ids = null;
+            int fresh = n;
+            if (keyList != null) {
+                forgetOldKeys(now);
+                ids = new long[n];
+                java.util.Map<String, Long> inBatch = new java.util.HashMap<>();
+                long next = lastId + 1;
+                fresh = 0;
+                for (int i = 0; i < n; i++) {
+                    String k = keyList.get(i);
+                    long[] seen = k == null ? null : keys.get(k);
+                    Long batchId = k == null ? null : inBatch.get(k);
+                    if (seen != null) {
+                        ids[i] = seen[0];
+                    } else if (batchId != null) {
+                        ids[i] = batchId;
+                    } else {
+                        ids[i] = next++;
+                        fresh++;
+                        if (k != null) {
+                            inBatch.put(k, ids[i]);
+                        }
+                    }
+                }
+            }
             long depth = lastId - consumedId - doneAboveCount;
-            if (depth + n > meta.options().maxLength()) {
+            if (depth + fresh > meta.options().maxLength()) {
                 return new PushResult.Full(depth, meta.options().maxLength());
             }
             long first = lastId + 1;
             long id = first;
-            for (byte[] p : payloads) {
-                writeEntry(id++, p);
+            for (int i = 0; i < n; i++) {
+                if (ids != null && ids[i] != id) {
+                    continue; // a duplicate: stored before
+                }
+                String k = keyList == null ? null : keyList.get(i);
+                if (k != null && !keys.containsKey(k)) {
+                    stateLog.append(StateLog.KEY, id, 0, now,
+                            k.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    keys.put(k, new long[] {id, now});
+                }
+                writeEntry(id++, payloads.get(i));
             }
-            long index = appender.lastIndexAppended();
-            cursor.head(index, id - 1);
-            lastIndex = index;
-            lastId = id - 1;
-            return new PushResult.Stored(first, n, Durability.PROCESS);
+            if (fresh > 0) {
+                long index = appender.lastIndexAppended();
+                cursor.head(index, id - 1);
+                lastIndex = index;
+                lastId = id - 1;
+            }
+            return ids == null ? new PushResult.Stored(first, n, Durability.PROCESS)
+                    : new PushResult.Stored(first, n, Durability.PROCESS, ids, n - fresh);
         } catch (RuntimeException e) {
             throw StoreException.of("push to queue '" + name + "'", e);
+        } finally {
+            pushLock.unlock();
+        }
+    }
+
+    private void forgetOldKeys(long now) {
+        var it = keys.values().iterator();
+        while (it.hasNext()) {
+            long[] v = it.next();
+            if (v[1] > now - windowMillis && keys.size() <= StoreConfig.MAX_IDEMPOTENCY_KEYS) {
+                return;
+            }
+            it.remove();
+        }
+    }
+
+    /** The keys of the window, for the lease snapshot. */
+    java.util.Map<String, long[]> keySnapshot() {
+        pushLock.lock();
+        try {
+            forgetOldKeys(clock.millis());
+            return new java.util.LinkedHashMap<>(keys);
         } finally {
             pushLock.unlock();
         }
@@ -816,14 +890,15 @@ final class Journal implements AutoCloseable {
     }
 
     /** The lease state worth keeping across a restart: done ids above the cursor and delivery counts. */
-    record LeaseSnapshot(long stateIndex, long floor, java.util.List<Long> done, java.util.Map<Long, Integer> deliveries) {
+    record LeaseSnapshot(long stateIndex, long floor, java.util.List<Long> done, java.util.Map<Long, Integer> deliveries,
+                         java.util.Map<String, long[]> keys) {
     }
 
     LeaseSnapshot leaseSnapshot() {
         pullLock.lock();
         try {
             return new LeaseSnapshot(stateLog.lastIndex(), consumedId, java.util.List.copyOf(doneAbove),
-                    java.util.Map.copyOf(deliveries));
+                    java.util.Map.copyOf(deliveries), keySnapshot());
         } finally {
             pullLock.unlock();
         }
@@ -845,7 +920,16 @@ final class Journal implements AutoCloseable {
                 }
             });
         }
-        stateLog.replay(after, consumedId, doneAbove, deliveries);
+        if (snap != null) {
+            snap.keys().forEach((k, v) -> keys.put(k, v));
+        }
+        stateLog.replay(after, consumedId, doneAbove, deliveries, e -> {
+            // A key logged for a message that was never appended (crash in between) is dropped.
+            if (e.id() <= lastId) {
+                keys.put(e.key(), new long[] {e.id(), e.time()});
+            }
+        });
+        forgetOldKeys(clock.millis());
         doneAbove.removeIf(id -> id > lastId);
         doneAboveCount = doneAbove.size();
     }

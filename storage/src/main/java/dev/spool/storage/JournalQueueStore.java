@@ -221,17 +221,30 @@ public final class JournalQueueStore implements QueueStore {
 
     @Override
     public PushResult pushBatch(String name, List<byte[]> payloads) {
+        return pushBatch(name, payloads, null);
+    }
+
+    @Override
+    public PushResult pushBatch(String name, List<byte[]> payloads, List<String> keys) {
         if (payloads.isEmpty()) {
             throw new IllegalArgumentException("a batch must hold at least one message");
+        }
+        if (keys != null && keys.size() != payloads.size()) {
+            throw new IllegalArgumentException("keys must match payloads one to one");
         }
         Open o = open.get(name);
         if (o == null) {
             return new PushResult.NoSuchQueue();
         }
-        PushResult r = o.journal().append(payloads);
+        PushResult r = o.journal().append(payloads, keys);
         if (r instanceof PushResult.Stored s) {
-            Durability d = fsync.afterPush(o.journal(), o.commit(), s.firstId() + s.count() - 1);
-            return d == s.durability() ? s : new PushResult.Stored(s.firstId(), s.count(), d);
+            long last = 0;
+            for (int i = 0; i < s.count(); i++) {
+                last = Math.max(last, s.id(i));
+            }
+            // Duplicates were stored (and synced) before; waiting for the newest id covers them too.
+            Durability d = fsync.afterPush(o.journal(), o.commit(), last);
+            return d == s.durability() ? s : s.withDurability(d);
         }
         return r;
     }
@@ -386,6 +399,11 @@ public final class JournalQueueStore implements QueueStore {
         } catch (RuntimeException e) {
             LOG.error("periodic checkpoint failed (will retry): {}", e.toString());
         }
+    }
+
+    /** Syncs run for the named queue (for tests: group commit shares them). */
+    long syncCount(String name) {
+        return open.get(name).commit().syncs();
     }
 
     /** Entries read while recovering the named queue (for tests: recovery must not scale with backlog). */

@@ -17,7 +17,8 @@ import java.util.Map;
 /**
  * A queue's lease snapshot, {@code leases.json}, written with each checkpoint so that recovery replays
  * only the state-log entries written since. Layout (version 1):
- * {@code {"version":1,"state_index":long,"floor":long,"done":[id,...],"deliveries":{"id":n,...}}}.
+ * {@code {"version":1,"state_index":long,"floor":long,"done":[id,...],"deliveries":{"id":n,...},
+ * "keys":{"key":[id,time ms],...}}}.
  */
 final class LeaseSnapshots {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseSnapshots.class);
@@ -36,6 +37,8 @@ final class LeaseSnapshots {
         s.done().forEach(done::add);
         ObjectNode d = n.putObject("deliveries");
         s.deliveries().forEach((id, c) -> d.put(Long.toString(id), c));
+        ObjectNode k = n.putObject("keys");
+        s.keys().forEach((key, v) -> k.putArray(key).add(v[0]).add(v[1]));
         AtomicFile.write(dir.resolve(FILE), JSON.writeValueAsBytes(n));
     }
 
@@ -55,8 +58,11 @@ final class LeaseSnapshots {
             Map<Long, Integer> deliveries = new HashMap<>();
             n.path("deliveries").properties().forEach(e -> deliveries.put(Long.parseLong(e.getKey()),
                     e.getValue().asInt()));
+            Map<String, long[]> keys = new java.util.LinkedHashMap<>();
+            n.path("keys").properties().forEach(e -> keys.put(e.getKey(),
+                    new long[] {e.getValue().path(0).asLong(), e.getValue().path(1).asLong()}));
             return new Journal.LeaseSnapshot(n.path("state_index").asLong(-1), n.path("floor").asLong(), done,
-                    deliveries);
+                    deliveries, keys);
         } catch (IOException | RuntimeException e) {
             LOG.error("queue '{}': lease snapshot {} is damaged ({}); replaying the whole state log", queue, f,
                     e.toString());

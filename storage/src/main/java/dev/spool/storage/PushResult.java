@@ -4,17 +4,28 @@ package dev.spool.storage;
 public sealed interface PushResult {
 
     /**
-     * The messages were stored with the consecutive ids {@code firstId .. firstId + count - 1}.
+     * The messages were stored with the consecutive ids {@code firstId .. firstId + count - 1}, or, when
+     * idempotency keys named messages stored before, with the ids in {@code ids}.
      *
      * @param durability what the messages survive now that the call has returned
+     * @param ids        each message's id when they are not consecutive, else null
+     * @param duplicates how many messages were not stored because their key was seen in the window
      */
-    record Stored(long firstId, int count, Durability durability) implements PushResult {
+    record Stored(long firstId, int count, Durability durability, long[] ids, int duplicates) implements PushResult {
+        public Stored(long firstId, int count, Durability durability) {
+            this(firstId, count, durability, null, 0);
+        }
+
         /** The id of the {@code i}-th message of the push, from 0. */
         public long id(int i) {
             if (i < 0 || i >= count) {
                 throw new IndexOutOfBoundsException("i must be in [0, " + count + "), was " + i);
             }
-            return firstId + i;
+            return ids != null ? ids[i] : firstId + i;
+        }
+
+        Stored withDurability(Durability d) {
+            return new Stored(firstId, count, d, ids, duplicates);
         }
     }
 

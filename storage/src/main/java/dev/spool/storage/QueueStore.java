@@ -54,6 +54,13 @@ public interface QueueStore extends AutoCloseable {
      */
     PushResult pushBatch(String name, List<byte[]> payloads);
 
+    /**
+     * As {@link #pushBatch(String, List)}, with an idempotency key per message (null for none): a
+     * message whose key was pushed within the store's window is not stored again, and its original id
+     * is returned in {@link PushResult.Stored#ids()} (keys survive restarts).
+     */
+    PushResult pushBatch(String name, List<byte[]> payloads, List<String> keys);
+
     /** Removes and returns the oldest message. */
     PullResult pull(String name);
 

@@ -12,7 +12,7 @@ import java.util.Set;
 
 /**
  * A queue's lease and acknowledgement events, in a second Chronicle Queue beside the journal: each
- * entry is {@code [kind: 1 byte][id: 8][delivery: 4]}. A {@code DONE} entry makes an out-of-order
+ * entry is {@code [kind: 1 byte][id: 8][delivery: 4][time ms: 8][key length: 2][key: UTF-8]}. A {@code DONE} entry makes an out-of-order
  * acknowledgement (or a pull past leased messages) durable against kill -9 when it is written;
  * {@code LEASE} entries keep delivery counts across restarts. The in-order case needs no entry: the
  * cursor moves instead. Recovery replays the entries after the last lease snapshot. Not thread-safe:
@@ -22,6 +22,8 @@ final class StateLog implements AutoCloseable {
     static final String DIR = "state";
     static final byte DONE = 1;
     static final byte LEASE = 2;
+    /** An idempotency key, written before the message it names is appended. */
+    static final byte KEY = 3;
 
     private final SingleChronicleQueue queue;
     private final ExcerptAppender appender;
@@ -33,12 +35,26 @@ final class StateLog implements AutoCloseable {
     }
 
     void append(byte kind, long id, int delivery) {
+        append(kind, id, delivery, 0, null);
+    }
+
+    /** Appends one entry; synchronized because pushes (keys) and pulls (leases, acks) both write. */
+    synchronized void append(byte kind, long id, int delivery, long time, byte[] key) {
         try (DocumentContext dc = appender.writingDocument()) {
             Bytes<?> b = dc.wire().bytes();
             b.writeByte(kind);
             b.writeLong(id);
             b.writeInt(delivery);
+            b.writeLong(time);
+            b.writeShort((short) (key == null ? 0 : key.length));
+            if (key != null) {
+                b.write(key);
+            }
         }
+    }
+
+    /** An idempotency key seen in the log. */
+    record KeyEntry(String key, long id, long time) {
     }
 
     /** The index of the last entry, or -1 if there is none. */
@@ -47,7 +63,8 @@ final class StateLog implements AutoCloseable {
     }
 
     /** Replays the entries after {@code afterIndex} (-1: all) into the sets, ignoring ids at or below floor. */
-    void replay(long afterIndex, long floor, Set<Long> done, Map<Long, Integer> deliveries) {
+    void replay(long afterIndex, long floor, Set<Long> done, Map<Long, Integer> deliveries,
+                java.util.function.Consumer<KeyEntry> keys) {
         try (ExcerptTailer t = queue.createTailer()) {
             if (afterIndex >= 0) {
                 if (!t.moveToIndex(afterIndex)) {
@@ -65,12 +82,20 @@ final class StateLog implements AutoCloseable {
                         return;
                     }
                     Bytes<?> b = dc.wire().bytes();
-                    if (b.readRemaining() < 13) {
+                    if (b.readRemaining() < 23) {
                         continue;
                     }
                     byte kind = b.readByte();
                     long id = b.readLong();
                     int delivery = b.readInt();
+                    long time = b.readLong();
+                    int keyLength = b.readUnsignedShort();
+                    if (kind == KEY) {
+                        byte[] key = new byte[keyLength];
+                        b.read(key);
+                        keys.accept(new KeyEntry(new String(key, java.nio.charset.StandardCharsets.UTF_8), id, time));
+                        continue;
+                    }
                     if (id <= floor) {
                         continue;
                     }

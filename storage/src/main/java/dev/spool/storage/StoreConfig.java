@@ -13,10 +13,11 @@ import java.util.Objects;
  * @param fsync            the sync policy, see {@link Fsync}
  * @param fsyncInterval    the group-commit period of {@link Fsync#INTERVAL}
  * @param rollCycle        how long one journal file covers; consumed files are deleted whole
- * @param clock            the time source for roll cycles and creation times (tests move it)
+ * @param clock            the time source for roll cycles, leases and creation times (tests move it)
+ * @param idempotencyWindow how long an idempotency key is remembered
  */
 public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync fsync, Duration fsyncInterval,
-                          JournalRollCycle rollCycle, Clock clock) {
+                          JournalRollCycle rollCycle, Clock clock, Duration idempotencyWindow) {
 
     /** Checkpoints are cheap (one small file); every 30 s bounds how stale the metadata snapshot gets. */
     public static final Duration DEFAULT_CHECKPOINT_PERIOD = Duration.ofSeconds(30);
@@ -29,6 +30,10 @@ public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync 
     public static final Duration DEFAULT_FSYNC_INTERVAL = Duration.ofMillis(5);
     /** Hourly files: disk is reclaimed within about an hour of consumption, 2^32 messages per file. */
     public static final JournalRollCycle DEFAULT_ROLL_CYCLE = JournalRollCycle.HOURLY;
+    /** An hour: longer than any sensible client retry loop, short enough to bound the key map. */
+    public static final Duration DEFAULT_IDEMPOTENCY_WINDOW = Duration.ofHours(1);
+    /** At most this many keys are remembered per queue; the oldest are forgotten first. */
+    public static final int MAX_IDEMPOTENCY_KEYS = 1_000_000;
 
     public StoreConfig {
         Objects.requireNonNull(checkpointFile, "checkpointFile");
@@ -38,6 +43,9 @@ public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync 
         if (checkpointPeriod == null || checkpointPeriod.isNegative() || checkpointPeriod.isZero()) {
             throw new IllegalArgumentException("save_period_time must be > 0, was " + checkpointPeriod);
         }
+        if (idempotencyWindow == null || idempotencyWindow.isNegative() || idempotencyWindow.isZero()) {
+            throw new IllegalArgumentException("idempotency_window must be > 0, was " + idempotencyWindow);
+        }
         if (fsyncInterval == null || fsyncInterval.isNegative() || fsyncInterval.isZero()) {
             throw new IllegalArgumentException("fsync_interval must be > 0, was " + fsyncInterval);
         }
@@ -46,19 +54,23 @@ public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync 
     /** The defaults, with the checkpoint at the given file. */
     public static StoreConfig defaults(Path checkpointFile) {
         return new StoreConfig(checkpointFile, DEFAULT_CHECKPOINT_PERIOD, DEFAULT_FSYNC, DEFAULT_FSYNC_INTERVAL,
-                DEFAULT_ROLL_CYCLE, Clock.systemUTC());
+                DEFAULT_ROLL_CYCLE, Clock.systemUTC(), DEFAULT_IDEMPOTENCY_WINDOW);
     }
 
     public StoreConfig withFsync(Fsync policy, Duration interval) {
-        return new StoreConfig(checkpointFile, checkpointPeriod, policy, interval, rollCycle, clock);
+        return new StoreConfig(checkpointFile, checkpointPeriod, policy, interval, rollCycle, clock, idempotencyWindow);
     }
 
     public StoreConfig withCheckpointPeriod(Duration period) {
-        return new StoreConfig(checkpointFile, period, fsync, fsyncInterval, rollCycle, clock);
+        return new StoreConfig(checkpointFile, period, fsync, fsyncInterval, rollCycle, clock, idempotencyWindow);
     }
 
     public StoreConfig withRollCycle(JournalRollCycle cycle, Clock newClock) {
-        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, cycle, newClock);
+        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, cycle, newClock, idempotencyWindow);
+    }
+
+    public StoreConfig withIdempotencyWindow(Duration window) {
+        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock, window);
     }
 
     /** The folder holding the checkpoint and the queues' folders. */

@@ -45,17 +45,30 @@ final class BatchPushHandler implements HttpHandler {
             }
             String queueType = api.store().options(name).orElseThrow(() -> PushHandler.missing(name)).type();
             List<byte[]> stored = new ArrayList<>(messages.size());
+            List<String> keys = null;
             for (int i = 0; i < messages.size(); i++) {
                 try {
                     stored.add(MessageCodec.encode(messages.get(i), queueType));
+                    JsonNode k = messages.get(i).path("metadata").get("idempotency_key");
+                    if (k != null && !k.isNull()) {
+                        if (!k.isTextual() || k.asText().isEmpty() || k.asText().length() > 256) {
+                            throw new ApiException(ErrorCode.INVALID_MESSAGE,
+                                    "metadata.idempotency_key must be a string of 1 to 256 characters");
+                        }
+                        if (keys == null) {
+                            keys = new ArrayList<>(java.util.Collections.nCopies(messages.size(), (String) null));
+                        }
+                        keys.set(i, k.asText());
+                    }
                 } catch (ApiException a) {
                     throw new ApiException(a.code(), "messages[" + i + "]: " + a.getMessage());
                 }
             }
+            List<String> keyList = keys;
             if (api.pushBlocks()) {
-                Exchanges.onWorker(e, (e2, b) -> push(e2, name, stored), null);
+                Exchanges.onWorker(e, (e2, b) -> push(e2, name, stored, keyList), null);
             } else {
-                push(e, name, stored);
+                push(e, name, stored, keyList);
             }
         });
     }
@@ -86,15 +99,16 @@ final class BatchPushHandler implements HttpHandler {
         return out;
     }
 
-    private void push(HttpServerExchange ex, String name, List<byte[]> stored) {
-        PushResult r = api.store().pushBatch(name, stored);
+    private void push(HttpServerExchange ex, String name, List<byte[]> stored, List<String> keys) {
+        PushResult r = api.store().pushBatch(name, stored, keys);
         if (r instanceof PushResult.Stored s) {
-            api.waiters().signal(name, s.count());
+            api.waiters().signal(name, s.count() - s.duplicates());
             StringBuilder sb = new StringBuilder(32 + s.count() * 8).append("{\"result\":\"ok\",\"ids\":[");
             for (int i = 0; i < s.count(); i++) {
-                sb.append(i == 0 ? "" : ",").append(s.firstId() + i);
+                sb.append(i == 0 ? "" : ",").append(s.id(i));
             }
-            sb.append("],\"durability\":\"").append(s.durability() == Durability.DISK ? "disk" : "process").append("\"}");
+            sb.append("],\"durability\":\"").append(s.durability() == Durability.DISK ? "disk" : "process")
+                    .append("\",\"duplicates\":").append(s.duplicates()).append('}');
             Json.send(ex, 201, sb.toString().getBytes(StandardCharsets.US_ASCII));
         } else if (r instanceof PushResult.Full f) {
             throw new ApiException(ErrorCode.QUEUE_FULL, "queue '" + name + "' cannot take " + stored.size()

@@ -20,6 +20,8 @@ final class PushHandler implements HttpHandler {
         this.api = api;
     }
 
+    private static final io.undertow.util.HttpString IDEMPOTENCY_KEY = new io.undertow.util.HttpString("Idempotency-Key");
+
     static ApiException missing(String name) {
         return new ApiException(ErrorCode.QUEUE_NOT_FOUND, "queue '" + name + "' does not exist");
     }
@@ -31,13 +33,17 @@ final class PushHandler implements HttpHandler {
             throw new ApiException(ErrorCode.INVALID_MESSAGE, "a JSON body {\"body\": {...}, \"metadata\": {...}} is required");
         }
         Exchanges.requireJson(ex);
+        String key = ex.getRequestHeaders().getFirst(IDEMPOTENCY_KEY);
+        if (key != null && (key.isEmpty() || key.length() > 256)) {
+            throw new ApiException(ErrorCode.INVALID_REQUEST, "Idempotency-Key must be 1 to 256 characters");
+        }
         Exchanges.readBody(ex, api.maxMessageBytes(), (e, body) -> {
             byte[] message = normalise(e, Json.parse(body), name);
             e.putAttachment(Exchanges.AUDIT_RAW_BODY, body);
             if (api.pushBlocks()) {
-                Exchanges.onWorker(e, (e2, m) -> push(e2, name, m), message);
+                Exchanges.onWorker(e, (e2, m) -> push(e2, name, m, key), message);
             } else {
-                push(e, name, message);
+                push(e, name, message, key);
             }
         });
     }
@@ -54,12 +60,16 @@ final class PushHandler implements HttpHandler {
         return api.store().options(name).orElseThrow(() -> missing(name)).type();
     }
 
-    private void push(HttpServerExchange ex, String name, byte[] message) {
-        PushResult r = api.store().push(name, message);
+    private void push(HttpServerExchange ex, String name, byte[] message, String key) {
+        PushResult r = key == null ? api.store().push(name, message)
+                : api.store().pushBatch(name, java.util.List.of(message), java.util.List.of(key));
         if (r instanceof PushResult.Stored s) {
-            api.waiters().signal(name, 1);
-            Json.send(ex, 201, ("{\"result\":\"ok\",\"id\":" + s.firstId() + ",\"durability\":\""
-                    + (s.durability() == Durability.DISK ? "disk" : "process") + "\"}")
+            if (s.duplicates() == 0) {
+                api.waiters().signal(name, 1);
+            }
+            Json.send(ex, 201, ("{\"result\":\"ok\",\"id\":" + s.id(0) + ",\"durability\":\""
+                    + (s.durability() == Durability.DISK ? "disk" : "process") + "\""
+                    + (s.duplicates() > 0 ? ",\"duplicate\":true}" : "}"))
                     .getBytes(StandardCharsets.US_ASCII));
         } else if (r instanceof PushResult.Full f) {
             throw new ApiException(ErrorCode.QUEUE_FULL, "queue '" + name + "' is full (" + f.depth()
