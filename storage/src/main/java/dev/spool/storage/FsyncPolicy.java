@@ -1,10 +1,15 @@
 package dev.spool.storage;
 
+import java.util.concurrent.CompletableFuture;
+
 /** When a journal's appends and cursor are forced to the disk; see {@link Fsync}. */
 interface FsyncPolicy extends AutoCloseable {
 
-    /** Called after a push stored ids up to {@code lastId}; returns when they have the stated durability. */
-    Durability afterPush(Journal journal, GroupCommit commit, long lastId);
+    /** Completes when the ids up to {@code lastId} have the durability returned by {@link #durability()}. */
+    CompletableFuture<Void> afterPush(GroupCommit commit, long lastId);
+
+    /** What a completed push survives. */
+    Durability durability();
 
     /** Whether a pull forces its cursor to the disk before returning. */
     boolean syncsCursorOnPull();

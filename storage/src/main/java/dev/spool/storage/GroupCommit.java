@@ -1,74 +1,116 @@
 package dev.spool.storage;
 
-import java.util.concurrent.locks.Condition;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Group commit for one journal: callers wait until a sync covers their id; one sync covers every push
- * appended before it started, so concurrent pushes share it.
+ * Group commit for one journal. A push registers the id it needs synced; one thread (the policy's
+ * syncer or ticker) runs {@link #syncNow}, which covers every push appended before it started, so all
+ * pushes waiting at that moment share one sync. Waiting holds no thread: a future completes.
  */
 final class GroupCommit {
+    private record Pending(long id, CompletableFuture<Void> done) {
+    }
+
     private final Journal journal;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition synced = lock.newCondition();
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private final AtomicLong syncs = new AtomicLong();
+    /** Set while this commit is queued for the syncer, so it is queued once. */
+    final AtomicBoolean queued = new AtomicBoolean();
     private long syncedId;
     private long syncedConsumedId;
+    private long syncedStateEntries;
     private int syncedCycle = Integer.MIN_VALUE;
-    private boolean syncing;
-    private RuntimeException failure;
-    private final java.util.concurrent.atomic.AtomicLong syncs = new java.util.concurrent.atomic.AtomicLong();
 
     GroupCommit(Journal journal) {
         this.journal = journal;
         this.syncedId = journal.lastId();
+        this.syncedConsumedId = journal.consumedId();
     }
 
-    /** Waits until {@code id} is synced, running the sync itself if no other thread is (ALWAYS). */
-    void leadOrAwait(long id) {
+    /** Completes when a sync covers {@code id}. */
+    CompletableFuture<Void> whenSynced(long id) {
         lock.lock();
         try {
-            while (syncedId < id) {
-                if (syncing) {
-                    awaitSignal();
-                } else {
-                    runSync();
-                }
+            if (syncedId >= id) {
+                return CompletableFuture.completedFuture(null);
             }
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            pending.add(new Pending(id, f));
+            return f;
         } finally {
             lock.unlock();
         }
     }
 
-    /** Waits until a sync by another thread covers {@code id} (INTERVAL). */
-    void await(long id) {
+    /** Whether anything was appended, consumed or logged since the last sync. */
+    boolean dirty() {
         lock.lock();
         try {
-            while (syncedId < id) {
-                if (failure != null) {
-                    throw failure;
-                }
-                if (journal.isClosed()) {
-                    throw new StoreException(StoreException.Code.CLOSED, "queue closed before its sync", null);
-                }
-                awaitSignal();
-            }
+            return journal.lastId() > syncedId || journal.consumedId() != syncedConsumedId
+                    || journal.stateEntries() != syncedStateEntries;
         } finally {
             lock.unlock();
         }
     }
 
-    /** Syncs if anything was appended since the last sync (called by the interval ticker). */
-    void syncIfDirty() {
+    /** Syncs now and completes the pushes it covers. Called by one thread at a time. */
+    void syncNow() {
+        int from;
+        long consumed;
+        long stateEntries;
+        boolean cursorDirty;
+        boolean stateDirty;
         lock.lock();
         try {
-            if (!syncing && (journal.lastId() > syncedId || journal.consumedId() != syncedConsumedId)) {
-                runSync();
-            }
+            from = syncedCycle;
+            consumed = journal.consumedId();
+            stateEntries = journal.stateEntries();
+            cursorDirty = consumed != syncedConsumedId;
+            stateDirty = stateEntries != syncedStateEntries;
+        } finally {
+            lock.unlock();
+        }
+        List<Pending> done = new ArrayList<>();
+        RuntimeException failure = null;
+        long covered = -1;
+        int coveredCycle = from;
+        try {
+            coveredCycle = journal.cycleOf(journal.lastIndex());
+            covered = journal.sync(from, cursorDirty, stateDirty);
+            syncs.incrementAndGet();
         } catch (RuntimeException e) {
             failure = e;
-            synced.signalAll();
+        }
+        lock.lock();
+        try {
+            if (failure == null) {
+                syncedId = Math.max(syncedId, covered);
+                syncedConsumedId = consumed;
+                syncedStateEntries = stateEntries;
+                syncedCycle = Math.max(syncedCycle, coveredCycle);
+                while (!pending.isEmpty() && pending.peek().id() <= syncedId) {
+                    done.add(pending.poll());
+                }
+            } else {
+                done.addAll(pending);
+                pending.clear();
+            }
         } finally {
             lock.unlock();
+        }
+        for (Pending p : done) {
+            if (failure == null) {
+                p.done().complete(null);
+            } else {
+                p.done().completeExceptionally(failure);
+            }
         }
     }
 
@@ -77,46 +119,19 @@ final class GroupCommit {
         return syncs.get();
     }
 
-    /** Wakes waiters so they notice a close. */
+    /** Fails every waiting push: the queue was closed before its sync. */
     void wakeAll() {
+        List<Pending> all;
         lock.lock();
         try {
-            synced.signalAll();
+            all = new ArrayList<>(pending);
+            pending.clear();
         } finally {
             lock.unlock();
         }
-    }
-
-    private void runSync() {
-        syncing = true;
-        int from = syncedCycle;
-        long covered = -1;
-        int coveredCycle = from;
-        long consumed = journal.consumedId();
-        lock.unlock();
-        try {
-            coveredCycle = journal.cycleOf(journal.lastIndex());
-            covered = journal.sync(from);
-            syncs.incrementAndGet();
-        } finally {
-            lock.lock();
-            syncing = false;
-            if (covered >= 0) {
-                failure = null;
-                syncedId = Math.max(syncedId, covered);
-                syncedConsumedId = consumed;
-                syncedCycle = Math.max(syncedCycle, coveredCycle);
-            }
-            synced.signalAll();
-        }
-    }
-
-    private void awaitSignal() {
-        try {
-            synced.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoreException(StoreException.Code.IO, "interrupted while waiting for a sync", e);
+        for (Pending p : all) {
+            p.done().completeExceptionally(new StoreException(StoreException.Code.CLOSED,
+                    "queue closed before its sync", null));
         }
     }
 }

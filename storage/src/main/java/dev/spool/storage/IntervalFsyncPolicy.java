@@ -1,13 +1,14 @@
 package dev.spool.storage;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One background thread syncs every dirty journal (and its cursor) each interval; a push returns after
- * the sync that covers it, so all pushes of an interval share one sync per queue.
+ * One background thread syncs every dirty journal (and its cursor) each interval; a push completes
+ * after the sync that covers it, so all pushes of an interval share one sync per queue.
  */
 final class IntervalFsyncPolicy implements FsyncPolicy {
     private final ScheduledExecutorService ticker;
@@ -21,14 +22,20 @@ final class IntervalFsyncPolicy implements FsyncPolicy {
         long micros = Math.max(1, interval.toNanos() / 1000);
         ticker.scheduleWithFixedDelay(() -> {
             for (GroupCommit c : journals.commits()) {
-                c.syncIfDirty();
+                if (c.dirty()) {
+                    c.syncNow();
+                }
             }
         }, micros, micros, TimeUnit.MICROSECONDS);
     }
 
     @Override
-    public Durability afterPush(Journal journal, GroupCommit commit, long lastId) {
-        commit.await(lastId);
+    public CompletableFuture<Void> afterPush(GroupCommit commit, long lastId) {
+        return commit.whenSynced(lastId);
+    }
+
+    @Override
+    public Durability durability() {
         return Durability.DISK;
     }
 

@@ -474,7 +474,7 @@ final class Journal implements AutoCloseable {
      *
      * @return the last id covered
      */
-    long sync(int fromCycle) {
+    long sync(int fromCycle, boolean cursorDirty, boolean stateDirty) {
         long id = lastId;
         long index = lastIndex;
         if (index >= 0) {
@@ -489,15 +489,27 @@ final class Journal implements AutoCloseable {
                     }
                 }
             }
-            try {
-                AtomicFile.syncDirectory(dir.resolve(JOURNAL_DIR));
-            } catch (IOException e) {
-                throw StoreException.of("sync of queue '" + name + "'", e);
+            if (to != fromCycle) {
+                // A new cycle file: its directory entry must be durable too.
+                try {
+                    AtomicFile.syncDirectory(dir.resolve(JOURNAL_DIR));
+                } catch (IOException e) {
+                    throw StoreException.of("sync of queue '" + name + "'", e);
+                }
             }
         }
-        cursor.sync();
-        stateLog.sync(dir);
+        if (cursorDirty) {
+            cursor.sync();
+        }
+        if (stateDirty) {
+            stateLog.sync(dir);
+        }
         return id;
+    }
+
+    /** State-log entries written so far (the syncer syncs the log only when this moved). */
+    long stateEntries() {
+        return stateLog.entries();
     }
 
     /** Forces every journal file in a folder (small folders only: the state log). */

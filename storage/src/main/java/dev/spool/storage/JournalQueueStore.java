@@ -243,10 +243,36 @@ public final class JournalQueueStore implements QueueStore {
                 last = Math.max(last, s.id(i));
             }
             // Duplicates were stored (and synced) before; waiting for the newest id covers them too.
-            Durability d = fsync.afterPush(o.journal(), o.commit(), last);
-            return d == s.durability() ? s : s.withDurability(d);
+            try {
+                fsync.afterPush(o.commit(), last).join();
+            } catch (java.util.concurrent.CompletionException e) {
+                throw e.getCause() instanceof RuntimeException re ? re : e;
+            }
+            return fsync.durability() == s.durability() ? s : s.withDurability(fsync.durability());
         }
         return r;
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<PushResult> pushBatchAsync(String name, List<byte[]> payloads,
+                                                                             List<String> keys) {
+        if (payloads.isEmpty()) {
+            throw new IllegalArgumentException("a batch must hold at least one message");
+        }
+        Open o = open.get(name);
+        if (o == null) {
+            return java.util.concurrent.CompletableFuture.completedFuture(new PushResult.NoSuchQueue());
+        }
+        PushResult r = o.journal().append(payloads, keys);
+        if (!(r instanceof PushResult.Stored s)) {
+            return java.util.concurrent.CompletableFuture.completedFuture(r);
+        }
+        long last = 0;
+        for (int i = 0; i < s.count(); i++) {
+            last = Math.max(last, s.id(i));
+        }
+        PushResult.Stored done = fsync.durability() == s.durability() ? s : s.withDurability(fsync.durability());
+        return fsync.afterPush(o.commit(), last).thenApply(v -> done);
     }
 
     @Override

@@ -61,6 +61,14 @@ public interface QueueStore extends AutoCloseable {
      */
     PushResult pushBatch(String name, List<byte[]> payloads, List<String> keys);
 
+    /**
+     * As {@link #pushBatch(String, List, List)} without blocking for the sync: the append happens now,
+     * the future completes when the messages have the durability the policy promises (at once with
+     * {@link Fsync#NONE}). No thread waits meanwhile, so many pushes can share one sync.
+     */
+    java.util.concurrent.CompletableFuture<PushResult> pushBatchAsync(String name, List<byte[]> payloads,
+                                                                      List<String> keys);
+
     /** Removes and returns the oldest message. */
     PullResult pull(String name);
 

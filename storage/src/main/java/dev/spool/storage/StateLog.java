@@ -27,6 +27,7 @@ final class StateLog implements AutoCloseable {
 
     private final SingleChronicleQueue queue;
     private final ExcerptAppender appender;
+    private volatile long entries;
 
     StateLog(Path dir, StoreConfig config) {
         queue = Journal.openChronicle(dir.resolve(DIR), config.rollCycle(), config.clock());
@@ -40,6 +41,7 @@ final class StateLog implements AutoCloseable {
 
     /** Appends one entry; synchronized because pushes (keys) and pulls (leases, acks) both write. */
     synchronized void append(byte kind, long id, int delivery, long time, byte[] key) {
+        entries++;
         try (DocumentContext dc = appender.writingDocument()) {
             Bytes<?> b = dc.wire().bytes();
             b.writeByte(kind);
@@ -51,6 +53,11 @@ final class StateLog implements AutoCloseable {
                 b.write(key);
             }
         }
+    }
+
+    /** Entries appended since opened. */
+    long entries() {
+        return entries;
     }
 
     /** An idempotency key seen in the log. */

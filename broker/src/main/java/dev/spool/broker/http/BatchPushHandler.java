@@ -66,9 +66,10 @@ final class BatchPushHandler implements HttpHandler {
             }
             List<String> keyList = keys;
             if (api.pushBlocks()) {
-                Exchanges.onWorker(e, (e2, b) -> push(e2, name, stored, keyList), null);
+                Exchanges.whenDone(e, api.store().pushBatchAsync(name, stored, keyList),
+                        (e2, r) -> respond(e2, name, stored.size(), r));
             } else {
-                push(e, name, stored, keyList);
+                respond(e, name, stored.size(), api.store().pushBatch(name, stored, keyList));
             }
         });
     }
@@ -99,8 +100,7 @@ final class BatchPushHandler implements HttpHandler {
         return out;
     }
 
-    private void push(HttpServerExchange ex, String name, List<byte[]> stored, List<String> keys) {
-        PushResult r = api.store().pushBatch(name, stored, keys);
+    private void respond(HttpServerExchange ex, String name, int size, PushResult r) {
         if (r instanceof PushResult.Stored s) {
             api.waiters().signal(name, s.count() - s.duplicates());
             StringBuilder sb = new StringBuilder(32 + s.count() * 8).append("{\"result\":\"ok\",\"ids\":[");
@@ -111,7 +111,7 @@ final class BatchPushHandler implements HttpHandler {
                     .append("\",\"duplicates\":").append(s.duplicates()).append('}');
             Json.send(ex, 201, sb.toString().getBytes(StandardCharsets.US_ASCII));
         } else if (r instanceof PushResult.Full f) {
-            throw new ApiException(ErrorCode.QUEUE_FULL, "queue '" + name + "' cannot take " + stored.size()
+            throw new ApiException(ErrorCode.QUEUE_FULL, "queue '" + name + "' cannot take " + size
                     + " more messages (" + f.depth() + " of max_length " + f.maxLength() + "); nothing was stored");
         } else {
             throw PushHandler.missing(name);

@@ -95,6 +95,36 @@ public final class Exchanges {
         });
     }
 
+    /** Something to do with a result on the exchange. */
+    @FunctionalInterface
+    interface ResultHandler<T> {
+        void handle(HttpServerExchange ex, T result) throws Exception;
+    }
+
+    /**
+     * Answers when {@code future} completes, on the exchange's IO thread, holding no thread meanwhile;
+     * at once if it is already complete.
+     */
+    static <T> void whenDone(HttpServerExchange ex, java.util.concurrent.CompletableFuture<T> future,
+                             ResultHandler<T> handler) throws Exception {
+        if (future.isDone() && !future.isCompletedExceptionally()) {
+            handler.handle(ex, future.join());
+            return;
+        }
+        ex.dispatch(io.undertow.util.SameThreadExecutor.INSTANCE, () -> future.whenComplete((r, t) ->
+                ex.getIoThread().execute(() -> {
+                    try {
+                        if (t != null) {
+                            throw t instanceof java.util.concurrent.CompletionException && t.getCause() != null
+                                    ? t.getCause() : t;
+                        }
+                        handler.handle(ex, r);
+                    } catch (Throwable e) {
+                        Problems.send(ex, e);
+                    }
+                })));
+    }
+
     /** The validated {@code {name}} path parameter. */
     static String queueName(HttpServerExchange ex) {
         PathTemplateMatch match = ex.getAttachment(PathTemplateMatch.ATTACHMENT_KEY);

@@ -41,7 +41,9 @@ final class PushHandler implements HttpHandler {
             byte[] message = normalise(e, Json.parse(body), name);
             e.putAttachment(Exchanges.AUDIT_RAW_BODY, body);
             if (api.pushBlocks()) {
-                Exchanges.onWorker(e, (e2, m) -> push(e2, name, m, key), message);
+                // The append happens now; the answer waits for the group commit without holding a thread.
+                Exchanges.whenDone(e, api.store().pushBatchAsync(name, java.util.List.of(message),
+                        key == null ? null : java.util.List.of(key)), (e2, r) -> respond(e2, name, r));
             } else {
                 push(e, name, message, key);
             }
@@ -63,6 +65,10 @@ final class PushHandler implements HttpHandler {
     private void push(HttpServerExchange ex, String name, byte[] message, String key) {
         PushResult r = key == null ? api.store().push(name, message)
                 : api.store().pushBatch(name, java.util.List.of(message), java.util.List.of(key));
+        respond(ex, name, r);
+    }
+
+    private void respond(HttpServerExchange ex, String name, PushResult r) {
         if (r instanceof PushResult.Stored s) {
             if (s.duplicates() == 0) {
                 api.waiters().signal(name, 1);
