@@ -35,53 +35,44 @@ final class BatchPushHandler implements HttpHandler {
             Exchanges.requireJson(ex);
         }
         Exchanges.readBody(ex, api.config().maxBatchBytes(), (e, body) -> {
-            List<JsonNode> messages = ndjson ? lines(body) : array(body);
-            if (messages.isEmpty()) {
+            String queueType = api.store().options(name).orElseThrow(() -> PushHandler.missing(name)).type();
+            MessageCodec.Batch batch = ndjson ? ndjson(body, queueType) : MessageCodec.encodeBatch(body, queueType,
+                    api.config().maxBatchMessages());
+            if (batch.messages().isEmpty()) {
                 throw new ApiException(ErrorCode.INVALID_MESSAGE, "a batch needs at least one message");
             }
-            if (messages.size() > api.config().maxBatchMessages()) {
-                throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "a batch holds at most "
-                        + api.config().maxBatchMessages() + " messages (server.max_batch_messages), got " + messages.size());
-            }
-            String queueType = api.store().options(name).orElseThrow(() -> PushHandler.missing(name)).type();
-            List<byte[]> stored = new ArrayList<>(messages.size());
-            List<String> keys = null;
-            for (int i = 0; i < messages.size(); i++) {
-                try {
-                    stored.add(MessageCodec.encode(messages.get(i), queueType));
-                    JsonNode k = messages.get(i).path("metadata").get("idempotency_key");
-                    if (k != null && !k.isNull()) {
-                        if (!k.isTextual() || k.asText().isEmpty() || k.asText().length() > 256) {
-                            throw new ApiException(ErrorCode.INVALID_MESSAGE,
-                                    "metadata.idempotency_key must be a string of 1 to 256 characters");
-                        }
-                        if (keys == null) {
-                            keys = new ArrayList<>(java.util.Collections.nCopies(messages.size(), (String) null));
-                        }
-                        keys.set(i, k.asText());
-                    }
-                } catch (ApiException a) {
-                    throw new ApiException(a.code(), "messages[" + i + "]: " + a.getMessage());
-                }
-            }
-            List<String> keyList = keys;
             if (api.pushBlocks()) {
-                Exchanges.whenDone(e, api.store().pushBatchAsync(name, stored, keyList),
-                        (e2, r) -> respond(e2, name, stored.size(), r));
+                Exchanges.whenDone(e, api.store().pushBatchAsync(name, batch.messages(), batch.keys()),
+                        (e2, r) -> respond(e2, name, batch.messages().size(), r));
             } else {
-                respond(e, name, stored.size(), api.store().pushBatch(name, stored, keyList));
+                respond(e, name, batch.messages().size(), api.store().pushBatch(name, batch.messages(), batch.keys()));
             }
         });
     }
 
-    private static List<JsonNode> array(byte[] body) {
-        JsonNode n = Json.parse(body);
-        if (!n.isArray()) {
-            throw new ApiException(ErrorCode.INVALID_MESSAGE, "a batch must be a JSON array of messages");
+    private MessageCodec.Batch ndjson(byte[] body, String queueType) {
+        List<JsonNode> messages = lines(body);
+        if (messages.size() > api.config().maxBatchMessages()) {
+            throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "a batch holds at most "
+                    + api.config().maxBatchMessages() + " messages (server.max_batch_messages), got " + messages.size());
         }
-        List<JsonNode> out = new ArrayList<>(n.size());
-        n.forEach(out::add);
-        return out;
+        List<byte[]> stored = new ArrayList<>(messages.size());
+        List<String> keys = null;
+        for (int i = 0; i < messages.size(); i++) {
+            try {
+                stored.add(MessageCodec.encode(messages.get(i), queueType));
+                String k = MessageCodec.idempotencyKey(messages.get(i));
+                if (k != null && keys == null) {
+                    keys = new ArrayList<>(java.util.Collections.nCopies(messages.size(), (String) null));
+                }
+                if (k != null) {
+                    keys.set(i, k);
+                }
+            } catch (ApiException a) {
+                throw new ApiException(a.code(), "messages[" + i + "]: " + a.getMessage());
+            }
+        }
+        return new MessageCodec.Batch(stored, keys);
     }
 
     private static List<JsonNode> lines(byte[] body) {

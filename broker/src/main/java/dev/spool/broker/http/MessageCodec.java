@@ -12,6 +12,9 @@ import java.nio.charset.StandardCharsets;
  * spliced in front, without parsing it again.
  */
 public final class MessageCodec {
+    private static final com.fasterxml.jackson.databind.ObjectMapper STREAMING =
+            new com.fasterxml.jackson.databind.ObjectMapper();
+
     private MessageCodec() {
     }
 
@@ -40,6 +43,125 @@ public final class MessageCodec {
         stored.set("body", body);
         stored.set("metadata", metadata == null || metadata.isNull() ? Json.MAPPER.createObjectNode() : metadata);
         return Json.bytes(stored);
+    }
+
+    /** A batch split into stored messages and their idempotency keys (null entries for none). */
+    public record Batch(java.util.List<byte[]> messages, java.util.List<String> keys) {
+    }
+
+    /**
+     * Splits a JSON-array batch without building a tree per message: each element that is exactly
+     * {@code {"body": {...}, "metadata": {...}}} (or just {@code body}) is stored as its own bytes; any
+     * other element, and every element of a typed queue, goes through {@link #encode(JsonNode, String)}.
+     * Errors name the element's index.
+     */
+    public static Batch encodeBatch(byte[] request, String type, int maxMessages) {
+        java.util.List<byte[]> out = new java.util.ArrayList<>();
+        java.util.List<String> keys = null;
+        // A mapper without FAIL_ON_TRAILING_TOKENS: values are read from the middle of the array.
+        try (com.fasterxml.jackson.core.JsonParser p = STREAMING.getFactory().createParser(request)) {
+            if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_ARRAY) {
+                throw new ApiException(ErrorCode.INVALID_MESSAGE, "a batch must be a JSON array of messages");
+            }
+            int i = 0;
+            while (p.nextToken() != com.fasterxml.jackson.core.JsonToken.END_ARRAY) {
+                if (i >= maxMessages) {
+                    throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "a batch holds at most " + maxMessages
+                            + " messages (server.max_batch_messages)");
+                }
+                int start = (int) p.currentTokenLocation().getByteOffset();
+                String key;
+                byte[] stored;
+                try {
+                    com.fasterxml.jackson.core.JsonToken first = p.currentToken();
+                    if (type != null || first != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                        // Typed queues and odd elements: the general path, straight from this parser.
+                        JsonNode tree = p.readValueAsTree();
+                        stored = encode(tree, type);
+                        key = keyOf(tree.path("metadata"));
+                    } else {
+                        // Walk the fields: body (object), then optionally metadata (object), nothing else.
+                        JsonNode metadata = null;
+                        boolean sawBody = false;
+                        boolean plain = true;
+                        int field = 0;
+                        while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                            String name = p.currentName();
+                            com.fasterxml.jackson.core.JsonToken v = p.nextToken();
+                            if (field == 0 && name.equals("body") && v == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                                p.skipChildren();
+                                sawBody = true;
+                            } else if (field == 1 && name.equals("metadata")
+                                    && v == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                                metadata = p.readValueAsTree();
+                            } else {
+                                plain = false;
+                                p.skipChildren();
+                                while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                                    p.nextToken();
+                                    p.skipChildren();
+                                }
+                                break;
+                            }
+                            field++;
+                        }
+                        // The parser is now on this element's END_OBJECT.
+                        int end = (int) p.currentLocation().getByteOffset();
+                        if (plain && sawBody) {
+                            if (metadata == null) {
+                                // Same shape as encode(): metadata {} when absent.
+                                byte[] tail = ",\"metadata\":{}}".getBytes(StandardCharsets.US_ASCII);
+                                stored = new byte[end - 1 - start + tail.length];
+                                System.arraycopy(request, start, stored, 0, end - 1 - start);
+                                System.arraycopy(tail, 0, stored, end - 1 - start, tail.length);
+                            } else {
+                                stored = java.util.Arrays.copyOfRange(request, start, end);
+                            }
+                            key = keyOf(metadata);
+                        } else {
+                            JsonNode tree = Json.parse(java.util.Arrays.copyOfRange(request, start, end));
+                            stored = encode(tree, null);
+                            key = keyOf(tree.path("metadata"));
+                        }
+                    }
+                } catch (ApiException a) {
+                    throw new ApiException(a.code(), "messages[" + i + "]: " + a.getMessage());
+                }
+                out.add(stored);
+                if (key != null) {
+                    if (keys == null) {
+                        keys = new java.util.ArrayList<>(java.util.Collections.nCopies(out.size() - 1, (String) null));
+                    }
+                }
+                if (keys != null) {
+                    keys.add(key);
+                }
+                i++;
+            }
+            if (p.nextToken() != null) {
+                throw new ApiException(ErrorCode.MALFORMED_JSON, "unexpected content after the batch array");
+            }
+        } catch (java.io.IOException e) {
+            String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+            throw new ApiException(ErrorCode.MALFORMED_JSON, "the request body is not valid JSON: " + first);
+        }
+        return new Batch(out, keys);
+    }
+
+    /** The message's {@code metadata.idempotency_key}, or null. */
+    public static String idempotencyKey(JsonNode message) {
+        return keyOf(message.path("metadata"));
+    }
+
+    private static String keyOf(JsonNode metadata) {
+        JsonNode k = metadata == null ? null : metadata.get("idempotency_key");
+        if (k == null || k.isNull() || k.isMissingNode()) {
+            return null;
+        }
+        if (!k.isTextual() || k.asText().isEmpty() || k.asText().length() > 256) {
+            throw new ApiException(ErrorCode.INVALID_MESSAGE, "metadata.idempotency_key must be a string of 1 to 256 characters");
+        }
+        return k.asText();
     }
 
     /** Parses a request body and encodes it (see {@link #encode(JsonNode, String)}). */
