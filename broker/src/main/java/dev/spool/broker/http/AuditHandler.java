@@ -81,14 +81,14 @@ final class AuditHandler implements HttpHandler {
     }
 
     private Object applyPolicy(JsonNode body, byte[] raw) {
-        if (body == null) {
+        if (body == null && raw == null) {
             return null;
         }
         return switch (bodyPolicy) {
             case FULL -> raw == null ? body : new AuditEvent.RawJson(oneLine(raw));
             case OMIT -> null;
             case TRUNCATE -> {
-                String s = body.toString();
+                String s = raw != null ? oneLine(raw) : body.toString();
                 yield s.length() <= maxChars ? s : s.substring(0, maxChars) + "...(truncated)";
             }
         };

@@ -36,6 +36,7 @@ final class BatchPushHandler implements HttpHandler {
         }
         Exchanges.readBody(ex, api.config().maxBatchBytes(), (e, body) -> {
             String queueType = api.store().options(name).orElseThrow(() -> PushHandler.missing(name)).type();
+            e.putAttachment(Exchanges.AUDIT_RAW_BODY, body);
             MessageCodec.Batch batch = ndjson ? ndjson(body, queueType) : MessageCodec.encodeBatch(body, queueType,
                     api.config().maxBatchMessages());
             if (batch.messages().isEmpty()) {
