@@ -27,6 +27,7 @@ public final class AuditLog implements AutoCloseable {
     /** Room for bursts of about a second at full push rate before events are dropped. */
     static final int BUFFER = 1 << 17;
     private static final long IDLE_PARK_NANOS = 1_000_000;
+    private static final long MAX_PARK_NANOS = 64_000_000;
 
     private final BlockingQueue<AuditEvent> queue = new ArrayBlockingQueue<>(BUFFER);
     private final ObjectMapper json = new ObjectMapper();
@@ -72,6 +73,7 @@ public final class AuditLog implements AutoCloseable {
     private void run() {
         List<AuditEvent> batch = new ArrayList<>(4096);
         long reportedDrops = 0;
+        long park = IDLE_PARK_NANOS;
         while (true) {
             try {
                 // Polling with a short park instead of blocking on the queue: producers never have to wake
@@ -81,9 +83,12 @@ public final class AuditLog implements AutoCloseable {
                         break;
                     }
                     gen.flush();
-                    LockSupport.parkNanos(IDLE_PARK_NANOS);
+                    LockSupport.parkNanos(park);
+                    // Back off while idle (an idle broker costs no CPU), back to 1 ms once busy.
+                    park = Math.min(MAX_PARK_NANOS, park * 2);
                     continue;
                 }
+                park = IDLE_PARK_NANOS;
                 for (AuditEvent e : batch) {
                     write(gen, e);
                 }
