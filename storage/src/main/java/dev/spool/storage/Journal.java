@@ -69,6 +69,8 @@ final class Journal implements AutoCloseable {
     private final ExcerptTailer randomTailer;
     private final DeadLetterSink deadLetters;
     private Clock clock = Clock.systemUTC();
+    private FileChannel syncChannel;
+    private int syncChannelCycle;
     private final java.util.TreeSet<Long> ready = new java.util.TreeSet<>();
     private final java.util.HashMap<Long, Lease> inflight = new java.util.HashMap<>();
     private final java.util.PriorityQueue<Lease> expiries =
@@ -480,13 +482,13 @@ final class Journal implements AutoCloseable {
         if (index >= 0) {
             int to = rollCycle.toCycle(index);
             for (int c = Math.max(fromCycle, queue.firstCycle()); c <= to; c++) {
-                Path f = cycleFile(c);
-                if (Files.exists(f)) {
-                    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                try {
+                    FileChannel ch = syncChannel(c);
+                    if (ch != null) {
                         ch.force(false);
-                    } catch (IOException e) {
-                        throw StoreException.of("sync of queue '" + name + "'", e);
                     }
+                } catch (IOException e) {
+                    throw StoreException.of("sync of queue '" + name + "'", e);
                 }
             }
             if (to != fromCycle) {
@@ -505,6 +507,23 @@ final class Journal implements AutoCloseable {
             stateLog.sync(dir);
         }
         return id;
+    }
+
+    /** An open channel on a cycle's file for fsync, kept for the newest cycle (the syncer's only thread). */
+    private FileChannel syncChannel(int cycle) throws IOException {
+        if (syncChannel != null && syncChannelCycle == cycle) {
+            return syncChannel;
+        }
+        Path f = cycleFile(cycle);
+        if (!Files.exists(f)) {
+            return null;
+        }
+        if (syncChannel != null) {
+            syncChannel.close();
+        }
+        syncChannel = FileChannel.open(f, StandardOpenOption.WRITE);
+        syncChannelCycle = cycle;
+        return syncChannel;
     }
 
     /** State-log entries written so far (the syncer syncs the log only when this moved). */
@@ -960,6 +979,13 @@ final class Journal implements AutoCloseable {
             randomTailer.close();
             queue.close();
             stateLog.close();
+            if (syncChannel != null) {
+                try {
+                    syncChannel.close();
+                } catch (IOException e) {
+                    LOG.warn("queue '{}': closing sync channel: {}", name, e.toString());
+                }
+            }
             try {
                 cursor.close();
             } catch (IOException e) {

@@ -28,6 +28,8 @@ public record LoadOptions(URI url, String user, String password, String token, S
         PAIR,
         /** {@code POST /queues/{q}/messages/batch}: {@code batch} messages a request. */
         BATCH,
+        /** A batch push of {@code batch} messages then a batch pull of as many, alternately. */
+        BATCH_PAIR,
         /** {@code GET /health}: the server's own ceiling. */
         TRIVIAL
     }
@@ -38,7 +40,7 @@ public record LoadOptions(URI url, String user, String password, String token, S
               --user NAME          user to log in as (default admin); password from --password or $SPOOL_PASSWORD
               --token TOKEN        use this token instead of logging in
               --queue NAME         queue to use (default load)
-              --mode MODE          push | pull | pair | batch | trivial (default push)
+              --mode MODE          push | pull | pair | batch | batch-pair | trivial (default push)
               --connections N      keep-alive connections, one thread each (default 64)
               --duration D         how long to measure, e.g. 10s (default 10s)
               --messages N         stop after N messages instead (--duration, if given, still caps the run;
@@ -58,9 +60,9 @@ public record LoadOptions(URI url, String user, String password, String token, S
                 Set.of("baseline", "create-queue", "json"));
         Mode mode;
         try {
-            mode = Mode.valueOf(a.string("mode", "push").toUpperCase(Locale.ROOT));
+            mode = Mode.valueOf(a.string("mode", "push").toUpperCase(Locale.ROOT).replace('-', '_'));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--mode must be push, pull, pair, batch or trivial, was '"
+            throw new IllegalArgumentException("--mode must be push, pull, pair, batch, batch-pair or trivial, was '"
                     + a.string("mode", "") + "'");
         }
         URI url;

@@ -133,7 +133,7 @@ public final class LoadTool {
         long lastMessages = 0;
         long measureStart = 0;
         boolean started = false;
-        String unit = mode == LoadOptions.Mode.PAIR ? "pairs/s" : "msg/s";
+        String unit = mode == LoadOptions.Mode.PAIR || mode == LoadOptions.Mode.BATCH_PAIR ? "pairs/s" : "msg/s";
         while (anyAlive(threads)) {
             Thread.sleep(1000);
             long now = System.nanoTime();
@@ -252,7 +252,8 @@ public final class LoadTool {
                     if (t0 >= measureEnd || budget.get() <= 0) {
                         break;
                     }
-                    boolean pullTurn = mode == LoadOptions.Mode.PULL || (mode == LoadOptions.Mode.PAIR && (n++ & 1) == 1);
+                    boolean pullTurn = mode == LoadOptions.Mode.PULL
+                            || ((mode == LoadOptions.Mode.PAIR || mode == LoadOptions.Mode.BATCH_PAIR) && (n++ & 1) == 1);
                     // Reserve the messages this request may move, so --messages is met exactly.
                     int reserved = t0 >= warmupEnd ? reservation(pullTurn) : 0;
                     if (reserved > 0 && budget.addAndGet(-reserved) < 0) {
@@ -268,6 +269,8 @@ public final class LoadTool {
                         HttpConnection.Response r = switch (mode) {
                             case TRIVIAL -> c.send("GET", "/health", null, null, null);
                             case BATCH -> c.send("POST", q + "/messages/batch", token, "application/json", batch);
+                            case BATCH_PAIR -> pullTurn ? c.send("GET", q + "/messages?max=" + o.batch(), token, null, null)
+                                    : c.send("POST", q + "/messages/batch", token, "application/json", batch);
                             case PUSH, PULL, PAIR -> pullTurn ? c.send("GET", q + "/messages/first", token, null, null)
                                     : c.send("POST", q + "/messages", token, "application/json", push);
                         };
@@ -306,6 +309,7 @@ public final class LoadTool {
         private int reservation(boolean pullTurn) {
             return switch (mode) {
                 case BATCH -> o.batch();
+                case BATCH_PAIR -> pullTurn ? o.batch() : 0;
                 case PAIR -> pullTurn ? 1 : 0;
                 case TRIVIAL, PUSH, PULL -> 1;
             };
@@ -317,7 +321,36 @@ public final class LoadTool {
                 case BATCH -> o.batch();
                 case PULL -> isNull(r) ? 0 : 1;
                 case PAIR -> pullTurn && !isNull(r) ? 1 : 0;
+                case BATCH_PAIR -> pullTurn ? countArray(r) : 0;
             };
+        }
+
+        /** Messages in a JSON array answer: top-level objects counted without parsing them. */
+        private int countArray(HttpConnection.Response r) {
+            byte[] b = r.body();
+            int depth = 0;
+            int count = 0;
+            boolean inString = false;
+            for (int i = 0; i < b.length; i++) {
+                byte c = b[i];
+                if (inString) {
+                    if (c == '\\') {
+                        i++;
+                    } else if (c == '"') {
+                        inString = false;
+                    }
+                } else if (c == '"') {
+                    inString = true;
+                } else if (c == '{' || c == '[') {
+                    if (c == '{' && depth == 1) {
+                        count++;
+                    }
+                    depth++;
+                } else if (c == '}' || c == ']') {
+                    depth--;
+                }
+            }
+            return count;
         }
 
         private boolean isNull(HttpConnection.Response r) {
