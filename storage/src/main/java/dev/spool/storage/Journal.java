@@ -925,6 +925,18 @@ final class Journal implements AutoCloseable {
                          java.util.Map<String, long[]> keys) {
     }
 
+    /** After a snapshot at {@code index} is on disk: drops the state-log files it makes redundant. */
+    void snapshotWritten(long index) {
+        pullLock.lock();
+        try {
+            if (!closed) {
+                stateLog.retainFrom(index, dir);
+            }
+        } finally {
+            pullLock.unlock();
+        }
+    }
+
     LeaseSnapshot leaseSnapshot() {
         pullLock.lock();
         try {

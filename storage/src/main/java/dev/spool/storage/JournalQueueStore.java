@@ -410,6 +410,7 @@ public final class JournalQueueStore implements QueueStore {
                     Journal.LeaseSnapshot snap = o.journal().leaseSnapshot();
                     if (snap.stateIndex() >= 0) {
                         LeaseSnapshots.write(o.journal().dir, snap);
+                        o.journal().snapshotWritten(snap.stateIndex());
                     }
                 }
                 Checkpoint.write(json, config.checkpointFile(), entries, config.clock().instant());

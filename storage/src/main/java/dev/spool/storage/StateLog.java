@@ -117,6 +117,36 @@ final class StateLog implements AutoCloseable {
         }
     }
 
+    /**
+     * Deletes the log's files wholly before the cycle of {@code index}: a lease snapshot taken at that
+     * index already holds what they said.
+     */
+    void retainFrom(long index, Path dir) {
+        if (index < 0) {
+            return;
+        }
+        var rollCycle = queue.rollCycle();
+        int keep = rollCycle.toCycle(index);
+        int first = queue.firstCycle();
+        if (first >= keep) {
+            return;
+        }
+        var names = java.time.format.DateTimeFormatter.ofPattern(rollCycle.format()).withZone(java.time.ZoneOffset.UTC);
+        boolean deleted = false;
+        for (Long c : queue.listCyclesBetween(first, keep - 1)) {
+            Path f = dir.resolve(DIR).resolve(names.format(java.time.Instant.ofEpochMilli(c * rollCycle.lengthInMillis()))
+                    + ".cq4");
+            try {
+                deleted |= java.nio.file.Files.deleteIfExists(f);
+            } catch (java.io.IOException e) {
+                // Retried at the next checkpoint.
+            }
+        }
+        if (deleted) {
+            queue.refreshDirectoryListing();
+        }
+    }
+
     /** Forces the log to the disk. */
     void sync(Path dir) {
         Journal.forceAll(dir.resolve(DIR));

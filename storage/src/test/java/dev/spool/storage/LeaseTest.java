@@ -189,6 +189,41 @@ class LeaseTest {
     }
 
     @Test
+    void stateLogFilesBehindASnapshotShouldBeDeletedAndStateKept() throws Exception {
+        MutableClock secondly = new MutableClock(Instant.parse("2026-11-27T12:00:00Z"));
+        StoreConfig c = StoreTestSupport.config(dir).withRollCycle(JournalRollCycle.SECONDLY, secondly);
+        Path state = dir.resolve("queues/q/state");
+        try (JournalQueueStore s = JournalQueueStore.open(c)) {
+            s.create("q", QueueOptions.ofMaxLength(100));
+            for (int i = 0; i < 5; i++) {
+                push(s, "q", "m" + i);
+                secondly.advance(Duration.ofSeconds(1));
+            }
+            List<Leased> l = leased(s.lease("q", 5, Duration.ofHours(1)));
+            for (int i = 4; i >= 1; i--) {
+                s.ack("q", List.of(l.get(i).lease()));
+                secondly.advance(Duration.ofSeconds(1));
+            }
+            long before = countCq4(state);
+            s.checkpoint();
+            assertTrue(countCq4(state) < before, "state files before the snapshot are gone: " + before + " -> "
+                    + countCq4(state));
+        }
+        try (JournalQueueStore s = JournalQueueStore.open(c)) {
+            assertEquals(1, s.stats("q").orElseThrow().depth(), "only m0 is unacknowledged");
+            Leased m0 = leased(s.lease("q", 5, VIS)).get(0);
+            assertEquals(1, m0.id());
+            assertEquals(2, m0.delivery());
+        }
+    }
+
+    private static long countCq4(Path dir) throws java.io.IOException {
+        try (var files = java.nio.file.Files.list(dir)) {
+            return files.filter(p -> p.toString().endsWith(".cq4")).count();
+        }
+    }
+
+    @Test
     void batchPullShouldTakeUpToMaxInFifoOrder() {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(10));
