@@ -17,7 +17,7 @@ public record AuditEvent(Instant time, String sourceAddress, int sourcePort, Str
                          String method, String path, int status, double latencyMs, String user,
                          Integer role, Map<String, String> headers, JsonNode metadata, Object body) {
 
-    /** A request body that was validated as JSON, kept as its text (on one line) to avoid re-serialising it. */
-    public record RawJson(String json) {
+    /** A request body that was validated as JSON, kept as its bytes to avoid re-serialising it. */
+    public record RawJson(byte[] json) {
     }
 }

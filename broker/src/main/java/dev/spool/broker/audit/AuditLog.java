@@ -1,7 +1,6 @@
 package dev.spool.broker.audit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.core.JsonGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +31,7 @@ public final class AuditLog implements AutoCloseable {
     private final BlockingQueue<AuditEvent> queue = new ArrayBlockingQueue<>(BUFFER);
     private final ObjectMapper json = new ObjectMapper();
     private final OutputStream out;
-    private JsonGenerator gen;
+    private final JsonLine line = new JsonLine();
     private final Thread writer;
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closing;
@@ -41,21 +40,10 @@ public final class AuditLog implements AutoCloseable {
         Path abs = file.toAbsolutePath();
         Files.createDirectories(abs.getParent());
         out = new BufferedOutputStream(new FileOutputStream(abs.toFile(), true), 1 << 16);
-        gen = newGenerator();
+
         writer = new Thread(this::run, "spool-audit");
         writer.setDaemon(true);
         writer.start();
-    }
-
-    private JsonGenerator newGenerator() {
-        try {
-            JsonGenerator g = json.getFactory().createGenerator(out);
-            g.setRootValueSeparator(null);
-            g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
-            return g;
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     /** Queues an event for writing. */
@@ -82,7 +70,7 @@ public final class AuditLog implements AutoCloseable {
                     if (closing) {
                         break;
                     }
-                    gen.flush();
+                    out.flush();
                     LockSupport.parkNanos(park);
                     // Back off while idle (an idle broker costs no CPU), back to 1 ms once busy.
                     park = Math.min(MAX_PARK_NANOS, park * 2);
@@ -90,7 +78,7 @@ public final class AuditLog implements AutoCloseable {
                 }
                 park = IDLE_PARK_NANOS;
                 for (AuditEvent e : batch) {
-                    write(gen, e);
+                    write(e);
                 }
                 batch.clear();
                 long d = dropped.get();
@@ -101,56 +89,50 @@ public final class AuditLog implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 LOG.error("audit log write failed (requests are unaffected): {}", e.toString());
                 batch.clear();
-                gen = newGenerator();
             }
         }
         try {
-            gen.flush();
+            out.flush();
         } catch (IOException e) {
             LOG.error("audit log flush failed: {}", e.toString());
         }
     }
 
-    private void write(JsonGenerator g, AuditEvent e) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("time", e.time().toString());
-        g.writeObjectFieldStart("source");
-        g.writeStringField("address", e.sourceAddress());
-        g.writeNumberField("port", e.sourcePort());
-        g.writeEndObject();
-        g.writeObjectFieldStart("destination");
-        g.writeStringField("host", e.host());
-        g.writeNumberField("port", e.port());
-        g.writeStringField("method", e.method());
-        g.writeStringField("path", e.path());
-        g.writeEndObject();
-        g.writeNumberField("status", e.status());
-        g.writeNumberField("latency_ms", Math.round(e.latencyMs() * 1000) / 1000.0);
-        g.writeStringField("user", e.user());
-        if (e.role() == null) {
-            g.writeNullField("role");
-        } else {
-            g.writeNumberField("role", e.role());
-        }
-        g.writeObjectFieldStart("headers");
+    private void write(AuditEvent e) throws IOException {
+        JsonLine l = line;
+        l.reset();
+        l.raw("{\"time\":").string(e.time().toString());
+        l.raw(",\"source\":{\"address\":").string(e.sourceAddress()).raw(",\"port\":").number(e.sourcePort());
+        l.raw("},\"destination\":{\"host\":").string(e.host()).raw(",\"port\":").number(e.port());
+        l.raw(",\"method\":").string(e.method()).raw(",\"path\":").string(e.path());
+        l.raw("},\"status\":").number(e.status());
+        l.raw(",\"latency_ms\":").number(Math.round(e.latencyMs() * 1000) / 1000.0);
+        l.raw(",\"user\":").string(e.user());
+        l.raw(",\"role\":").raw(e.role() == null ? "null" : e.role().toString());
+        l.raw(",\"headers\":{");
+        boolean first = true;
         for (var h : e.headers().entrySet()) {
-            g.writeStringField(h.getKey(), h.getValue());
+            l.raw(first ? "" : ",").string(h.getKey()).raw((byte) ':').string(h.getValue());
+            first = false;
         }
-        g.writeEndObject();
-        g.writeFieldName("metadata");
-        g.writeTree(e.metadata());
-        g.writeFieldName("body");
-        if (e.body() instanceof com.fasterxml.jackson.databind.JsonNode n) {
-            g.writeTree(n);
-        } else if (e.body() instanceof AuditEvent.RawJson raw) {
-            g.writeRawValue(raw.json());
-        } else if (e.body() == null) {
-            g.writeNull();
+        l.raw("},\"metadata\":");
+        if (e.metadata() == null) {
+            l.raw("null");
         } else {
-            g.writeString(e.body().toString());
+            l.json(json.writeValueAsBytes(e.metadata()));
         }
-        g.writeEndObject();
-        g.writeRaw('\n');
+        l.raw(",\"body\":");
+        if (e.body() instanceof com.fasterxml.jackson.databind.JsonNode n) {
+            l.json(json.writeValueAsBytes(n));
+        } else if (e.body() instanceof AuditEvent.RawJson raw) {
+            l.json(raw.json());
+        } else if (e.body() == null) {
+            l.raw("null");
+        } else {
+            l.string(e.body().toString());
+        }
+        l.raw("}\n");
+        l.writeTo(out);
     }
 
     /** Writes what is buffered and stops the writer. */

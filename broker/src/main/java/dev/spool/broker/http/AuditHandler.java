@@ -61,7 +61,10 @@ final class AuditHandler implements HttpHandler {
         Principal p = ex.getAttachment(Exchanges.PRINCIPAL);
         String user = p != null ? p.username() : ex.getAttachment(Exchanges.AUDIT_USER);
         JsonNode body = ex.getAttachment(Exchanges.AUDIT_BODY);
-        JsonNode metadata = body != null && body.isObject() ? body.get("metadata") : null;
+        JsonNode metadata = ex.getAttachment(Exchanges.AUDIT_METADATA);
+        if (metadata == null && body != null && body.isObject()) {
+            metadata = body.get("metadata");
+        }
         InetSocketAddress src = ex.getSourceAddress();
         String path = ex.getRequestPath() + (ex.getQueryString().isEmpty() ? "" : "?" + ex.getQueryString());
         return new AuditEvent(clock.instant(),
@@ -73,7 +76,8 @@ final class AuditHandler implements HttpHandler {
 
     /**
      * The text of a body already parsed as valid JSON, on one line: in valid JSON a raw CR or LF can only
-     * be whitespace between tokens (inside strings they must be escaped), so replacing them is safe.
+     * be whitespace between tokens (inside strings they must be escaped), so replacing them is safe
+     * (the audit writer does the same for full bodies).
      */
     private static String oneLine(byte[] raw) {
         String s = new String(raw, java.nio.charset.StandardCharsets.UTF_8);
@@ -85,7 +89,7 @@ final class AuditHandler implements HttpHandler {
             return null;
         }
         return switch (bodyPolicy) {
-            case FULL -> raw == null ? body : new AuditEvent.RawJson(oneLine(raw));
+            case FULL -> raw == null ? body : new AuditEvent.RawJson(raw);
             case OMIT -> null;
             case TRUNCATE -> {
                 String s = raw != null ? oneLine(raw) : body.toString();

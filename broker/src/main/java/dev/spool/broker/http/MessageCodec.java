@@ -69,64 +69,14 @@ public final class MessageCodec {
                     throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "a batch holds at most " + maxMessages
                             + " messages (server.max_batch_messages)");
                 }
-                int start = (int) p.currentTokenLocation().getByteOffset();
-                String key;
-                byte[] stored;
+                Encoded e;
                 try {
-                    com.fasterxml.jackson.core.JsonToken first = p.currentToken();
-                    if (type != null || first != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
-                        // Typed queues and odd elements: the general path, straight from this parser.
-                        JsonNode tree = p.readValueAsTree();
-                        stored = encode(tree, type);
-                        key = keyOf(tree.path("metadata"));
-                    } else {
-                        // Walk the fields: body (object), then optionally metadata (object), nothing else.
-                        JsonNode metadata = null;
-                        boolean sawBody = false;
-                        boolean plain = true;
-                        int field = 0;
-                        while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
-                            String name = p.currentName();
-                            com.fasterxml.jackson.core.JsonToken v = p.nextToken();
-                            if (field == 0 && name.equals("body") && v == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
-                                p.skipChildren();
-                                sawBody = true;
-                            } else if (field == 1 && name.equals("metadata")
-                                    && v == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
-                                metadata = p.readValueAsTree();
-                            } else {
-                                plain = false;
-                                p.skipChildren();
-                                while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
-                                    p.nextToken();
-                                    p.skipChildren();
-                                }
-                                break;
-                            }
-                            field++;
-                        }
-                        // The parser is now on this element's END_OBJECT.
-                        int end = (int) p.currentLocation().getByteOffset();
-                        if (plain && sawBody) {
-                            if (metadata == null) {
-                                // Same shape as encode(): metadata {} when absent.
-                                byte[] tail = ",\"metadata\":{}}".getBytes(StandardCharsets.US_ASCII);
-                                stored = new byte[end - 1 - start + tail.length];
-                                System.arraycopy(request, start, stored, 0, end - 1 - start);
-                                System.arraycopy(tail, 0, stored, end - 1 - start, tail.length);
-                            } else {
-                                stored = java.util.Arrays.copyOfRange(request, start, end);
-                            }
-                            key = keyOf(metadata);
-                        } else {
-                            JsonNode tree = Json.parse(java.util.Arrays.copyOfRange(request, start, end));
-                            stored = encode(tree, null);
-                            key = keyOf(tree.path("metadata"));
-                        }
-                    }
+                    e = element(p, request, type);
                 } catch (ApiException a) {
                     throw new ApiException(a.code(), "messages[" + i + "]: " + a.getMessage());
                 }
+                byte[] stored = e.stored();
+                String key = keyOf(e.metadata());
                 out.add(stored);
                 if (key != null) {
                     if (keys == null) {
@@ -147,6 +97,83 @@ public final class MessageCodec {
         }
         return new Batch(out, keys);
     }
+
+    /** One encoded message: the bytes to store and its metadata (for keys and the audit log), or null. */
+    public record Encoded(byte[] stored, JsonNode metadata) {
+    }
+
+    /**
+     * Encodes a single pushed message without building its tree when it is plain
+     * ({@code {"body": {...}, "metadata": {...}}}); see {@link #encodeBatch}.
+     */
+    public static Encoded encodeOne(byte[] request, String type) {
+        try (com.fasterxml.jackson.core.JsonParser p = STREAMING.getFactory().createParser(request)) {
+            if (p.nextToken() == null) {
+                throw new ApiException(ErrorCode.MALFORMED_JSON, "the request body is empty; a JSON object is required");
+            }
+            Encoded e = element(p, request, type);
+            if (p.nextToken() != null) {
+                throw new ApiException(ErrorCode.MALFORMED_JSON, "the request body is not valid JSON: unexpected content "
+                        + "after the message");
+            }
+            return e;
+        } catch (java.io.IOException e) {
+            String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+            throw new ApiException(ErrorCode.MALFORMED_JSON, "the request body is not valid JSON: " + first);
+        }
+    }
+
+    /** Encodes the message the parser is on (its first token read) and leaves the parser on its last token. */
+    private static Encoded element(com.fasterxml.jackson.core.JsonParser p, byte[] request, String type)
+            throws java.io.IOException {
+        int start = (int) p.currentTokenLocation().getByteOffset();
+        if (type != null || p.currentToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+            // Typed queues and odd values: the general path, straight from this parser.
+            JsonNode tree = p.readValueAsTree();
+            return new Encoded(encode(tree, type), tree.path("metadata").isObject() ? tree.get("metadata") : null);
+        }
+        // Walk the fields: body (object), then optionally metadata (object), nothing else.
+        JsonNode metadata = null;
+        boolean sawBody = false;
+        boolean plain = true;
+        int field = 0;
+        while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            com.fasterxml.jackson.core.JsonToken v = p.nextToken();
+            if (field == 0 && name.equals("body") && v == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                p.skipChildren();
+                sawBody = true;
+            } else if (field == 1 && name.equals("metadata") && v == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                metadata = p.readValueAsTree();
+            } else {
+                plain = false;
+                p.skipChildren();
+                while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                    p.nextToken();
+                    p.skipChildren();
+                }
+                break;
+            }
+            field++;
+        }
+        // The parser is now on the message's END_OBJECT.
+        int end = (int) p.currentLocation().getByteOffset();
+        if (!plain || !sawBody) {
+            JsonNode tree = Json.parse(java.util.Arrays.copyOfRange(request, start, end));
+            return new Encoded(encode(tree, null), tree.path("metadata").isObject() ? tree.get("metadata") : null);
+        }
+        if (metadata != null) {
+            return new Encoded(java.util.Arrays.copyOfRange(request, start, end), metadata);
+        }
+        // Same shape as encode(): metadata {} when absent.
+        byte[] tail = METADATA_TAIL;
+        byte[] stored = new byte[end - 1 - start + tail.length];
+        System.arraycopy(request, start, stored, 0, end - 1 - start);
+        System.arraycopy(tail, 0, stored, end - 1 - start, tail.length);
+        return new Encoded(stored, null);
+    }
+
+    private static final byte[] METADATA_TAIL = ",\"metadata\":{}}".getBytes(StandardCharsets.US_ASCII);
 
     /** The message's {@code metadata.idempotency_key}, or null. */
     public static String idempotencyKey(JsonNode message) {

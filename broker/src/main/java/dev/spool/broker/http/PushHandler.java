@@ -38,8 +38,12 @@ final class PushHandler implements HttpHandler {
             throw new ApiException(ErrorCode.INVALID_REQUEST, "Idempotency-Key must be 1 to 256 characters");
         }
         Exchanges.readBody(ex, api.maxMessageBytes(), (e, body) -> {
-            byte[] message = normalise(e, Json.parse(body), name);
             e.putAttachment(Exchanges.AUDIT_RAW_BODY, body);
+            MessageCodec.Encoded encoded = MessageCodec.encodeOne(body, typeOf(name));
+            if (encoded.metadata() != null) {
+                e.putAttachment(Exchanges.AUDIT_METADATA, encoded.metadata());
+            }
+            byte[] message = encoded.stored();
             if (api.pushBlocks()) {
                 // The append happens now; the answer waits for the group commit without holding a thread.
                 Exchanges.whenDone(e, api.store().pushBatchAsync(name, java.util.List.of(message),
@@ -48,14 +52,6 @@ final class PushHandler implements HttpHandler {
                 push(e, name, message, key);
             }
         });
-    }
-
-    /** Checks the message and returns the bytes to store. */
-    private byte[] normalise(HttpServerExchange ex, JsonNode req, String name) {
-        if (req.isObject()) {
-            ex.putAttachment(Exchanges.AUDIT_BODY, req);
-        }
-        return MessageCodec.encode(req, typeOf(name));
     }
 
     private String typeOf(String name) {
