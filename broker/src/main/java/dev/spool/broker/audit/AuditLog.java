@@ -101,8 +101,10 @@ public final class AuditLog implements AutoCloseable {
     private void write(AuditEvent e) throws IOException {
         JsonLine l = line;
         l.reset();
-        l.raw("{\"time\":").string(e.time().toString());
-        l.raw(",\"source\":{\"address\":").string(e.sourceAddress()).raw(",\"port\":").number(e.sourcePort());
+        l.raw("{\"time\":").string(java.time.Instant.ofEpochMilli(e.timeMillis()).toString());
+        java.net.InetSocketAddress src = e.source();
+        l.raw(",\"source\":{\"address\":").string(src == null ? null : src.getAddress().getHostAddress())
+                .raw(",\"port\":").number(src == null ? 0 : src.getPort());
         l.raw("},\"destination\":{\"host\":").string(e.host()).raw(",\"port\":").number(e.port());
         l.raw(",\"method\":").string(e.method()).raw(",\"path\":").string(e.path());
         l.raw("},\"status\":").number(e.status());
@@ -110,10 +112,9 @@ public final class AuditLog implements AutoCloseable {
         l.raw(",\"user\":").string(e.user());
         l.raw(",\"role\":").raw(e.role() == null ? "null" : e.role().toString());
         l.raw(",\"headers\":{");
-        boolean first = true;
-        for (var h : e.headers().entrySet()) {
-            l.raw(first ? "" : ",").string(h.getKey()).raw((byte) ':').string(h.getValue());
-            first = false;
+        List<String> h = e.headers();
+        for (int i = 0; i + 1 < h.size(); i += 2) {
+            l.raw(i == 0 ? "" : ",").string(h.get(i)).raw((byte) ':').string(h.get(i + 1));
         }
         l.raw("},\"metadata\":");
         if (e.metadata() == null) {

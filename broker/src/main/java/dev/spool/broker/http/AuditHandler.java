@@ -9,17 +9,10 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
 
-import java.net.InetSocketAddress;
 import java.time.Clock;
-import java.util.LinkedHashMap;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
 
 /** The one audit wrapper: records every request when its response completes. Never fails a request. */
 final class AuditHandler implements HttpHandler {
-    private static final Set<String> SECRET_HEADERS = Set.of("authorization", "proxy-authorization", "cookie",
-            "set-cookie");
     private static final String REDACTED = "[REDACTED]";
 
     private final AuditLog log;
@@ -52,11 +45,12 @@ final class AuditHandler implements HttpHandler {
     }
 
     private AuditEvent event(HttpServerExchange ex, long start) {
-        Map<String, String> headers = new LinkedHashMap<>();
+        // Only references and primitives here (this runs on the IO thread); the writer thread formats.
+        java.util.List<String> headers = new java.util.ArrayList<>(16);
         for (HeaderValues h : ex.getRequestHeaders()) {
-            String name = h.getHeaderName().toString();
-            headers.put(name, SECRET_HEADERS.contains(name.toLowerCase(Locale.ROOT)) ? REDACTED
-                    : String.join(", ", h));
+            io.undertow.util.HttpString name = h.getHeaderName();
+            headers.add(name.toString());
+            headers.add(isSecret(name) ? REDACTED : h.size() == 1 ? h.getFirst() : String.join(", ", h));
         }
         Principal p = ex.getAttachment(Exchanges.PRINCIPAL);
         String user = p != null ? p.username() : ex.getAttachment(Exchanges.AUDIT_USER);
@@ -65,14 +59,21 @@ final class AuditHandler implements HttpHandler {
         if (metadata == null && body != null && body.isObject()) {
             metadata = body.get("metadata");
         }
-        InetSocketAddress src = ex.getSourceAddress();
-        String path = ex.getRequestPath() + (ex.getQueryString().isEmpty() ? "" : "?" + ex.getQueryString());
-        return new AuditEvent(clock.instant(),
-                src == null ? null : src.getAddress().getHostAddress(), src == null ? 0 : src.getPort(),
-                ex.getHostName(), ex.getHostPort(), ex.getRequestMethod().toString(), path, ex.getStatusCode(),
-                (System.nanoTime() - start) / 1e6, user, p == null ? null : p.role().code(), headers, metadata,
+        String query = ex.getQueryString();
+        String path = query.isEmpty() ? ex.getRequestPath() : ex.getRequestPath() + "?" + query;
+        return new AuditEvent(clock.millis(), ex.getSourceAddress(), ex.getHostName(), ex.getHostPort(),
+                ex.getRequestMethod().toString(), path, ex.getStatusCode(), (System.nanoTime() - start) / 1e6, user,
+                p == null ? null : p.role().code(), headers, metadata,
                 applyPolicy(body, ex.getAttachment(Exchanges.AUDIT_RAW_BODY)));
     }
+
+    private static boolean isSecret(io.undertow.util.HttpString name) {
+        return name.equals(io.undertow.util.Headers.AUTHORIZATION) || name.equals(PROXY_AUTHORIZATION)
+                || name.equals(io.undertow.util.Headers.COOKIE) || name.equals(io.undertow.util.Headers.SET_COOKIE);
+    }
+
+    private static final io.undertow.util.HttpString PROXY_AUTHORIZATION =
+            new io.undertow.util.HttpString("Proxy-Authorization");
 
     /**
      * The text of a body already parsed as valid JSON, on one line: in valid JSON a raw CR or LF can only
