@@ -32,6 +32,8 @@ public final class AuditLog implements AutoCloseable {
     private final ObjectMapper json = new ObjectMapper();
     private final OutputStream out;
     private final JsonLine line = new JsonLine();
+    private long lastMillis = Long.MIN_VALUE;
+    private String lastTime;
     private final Thread writer;
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closing;
@@ -101,7 +103,11 @@ public final class AuditLog implements AutoCloseable {
     private void write(AuditEvent e) throws IOException {
         JsonLine l = line;
         l.reset();
-        l.raw("{\"time\":").string(java.time.Instant.ofEpochMilli(e.timeMillis()).toString());
+        if (e.timeMillis() != lastMillis) {
+            lastMillis = e.timeMillis();
+            lastTime = java.time.Instant.ofEpochMilli(lastMillis).toString();
+        }
+        l.raw("{\"time\":").string(lastTime);
         java.net.InetSocketAddress src = e.source();
         l.raw(",\"source\":{\"address\":").string(src == null ? null : src.getAddress().getHostAddress())
                 .raw(",\"port\":").number(src == null ? 0 : src.getPort());
@@ -119,6 +125,8 @@ public final class AuditLog implements AutoCloseable {
         l.raw("},\"metadata\":");
         if (e.metadata() == null) {
             l.raw("null");
+        } else if (e.metadata() instanceof AuditEvent.RawJson raw) {
+            l.json(raw.json());
         } else {
             l.json(json.writeValueAsBytes(e.metadata()));
         }

@@ -36,10 +36,20 @@ final class JsonLine {
 
     /** Valid JSON bytes, copied with raw CR and LF (whitespace there) turned into spaces. */
     JsonLine json(byte[] b) {
-        ensure(b.length);
-        for (byte c : b) {
-            buf[len++] = c == '\n' || c == '\r' ? (byte) ' ' : c;
+        return json(b, 0, b.length);
+    }
+
+    JsonLine json(byte[] b, int from, int to) {
+        int n = to - from;
+        ensure(n);
+        System.arraycopy(b, from, buf, len, n);
+        for (int i = len, end = len + n; i < end; i++) {
+            byte c = buf[i];
+            if (c == '\n' || c == '\r') {
+                buf[i] = ' ';
+            }
         }
+        len += n;
         return this;
     }
 

@@ -55,7 +55,7 @@ final class AuditHandler implements HttpHandler {
         Principal p = ex.getAttachment(Exchanges.PRINCIPAL);
         String user = p != null ? p.username() : ex.getAttachment(Exchanges.AUDIT_USER);
         JsonNode body = ex.getAttachment(Exchanges.AUDIT_BODY);
-        JsonNode metadata = ex.getAttachment(Exchanges.AUDIT_METADATA);
+        Object metadata = ex.getAttachment(Exchanges.AUDIT_METADATA);
         if (metadata == null && body != null && body.isObject()) {
             metadata = body.get("metadata");
         }

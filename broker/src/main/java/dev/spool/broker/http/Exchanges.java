@@ -18,8 +18,8 @@ public final class Exchanges {
     public static final AttachmentKey<JsonNode> AUDIT_BODY = AttachmentKey.create(JsonNode.class);
     /** The raw request body, already validated as JSON, for the audit log to copy instead of re-serialising. */
     public static final AttachmentKey<byte[]> AUDIT_RAW_BODY = AttachmentKey.create(byte[].class);
-    /** The pushed message's metadata, for the audit log's {@code metadata} field. */
-    public static final AttachmentKey<JsonNode> AUDIT_METADATA = AttachmentKey.create(JsonNode.class);
+    /** The pushed message's metadata for the audit log: a JsonNode, or its raw JSON (AuditEvent.RawJson). */
+    public static final AttachmentKey<Object> AUDIT_METADATA = AttachmentKey.create(Object.class);
     /** The signed-in user's name when there is no principal yet (login). */
     public static final AttachmentKey<String> AUDIT_USER = AttachmentKey.create(String.class);
 

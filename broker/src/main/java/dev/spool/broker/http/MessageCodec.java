@@ -98,8 +98,14 @@ public final class MessageCodec {
         return new Batch(out, keys);
     }
 
-    /** One encoded message: the bytes to store and its metadata (for keys and the audit log), or null. */
-    public record Encoded(byte[] stored, JsonNode metadata) {
+    /**
+     * One encoded message: the bytes to store, its metadata (for keys) or null, and where the metadata's
+     * JSON lies in the request ({@code metadataFrom} -1 if not known) so the audit log can copy it.
+     */
+    public record Encoded(byte[] stored, JsonNode metadata, int metadataFrom, int metadataTo) {
+        Encoded(byte[] stored, JsonNode metadata) {
+            this(stored, metadata, -1, -1);
+        }
     }
 
     /**
@@ -134,6 +140,8 @@ public final class MessageCodec {
         }
         // Walk the fields: body (object), then optionally metadata (object), nothing else.
         JsonNode metadata = null;
+        int metaFrom = -1;
+        int metaTo = -1;
         boolean sawBody = false;
         boolean plain = true;
         int field = 0;
@@ -144,7 +152,9 @@ public final class MessageCodec {
                 p.skipChildren();
                 sawBody = true;
             } else if (field == 1 && name.equals("metadata") && v == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                metaFrom = (int) p.currentTokenLocation().getByteOffset();
                 metadata = p.readValueAsTree();
+                metaTo = (int) p.currentLocation().getByteOffset();
             } else {
                 plain = false;
                 p.skipChildren();
@@ -163,7 +173,7 @@ public final class MessageCodec {
             return new Encoded(encode(tree, null), tree.path("metadata").isObject() ? tree.get("metadata") : null);
         }
         if (metadata != null) {
-            return new Encoded(java.util.Arrays.copyOfRange(request, start, end), metadata);
+            return new Encoded(java.util.Arrays.copyOfRange(request, start, end), metadata, metaFrom, metaTo);
         }
         // Same shape as encode(): metadata {} when absent.
         byte[] tail = METADATA_TAIL;

@@ -40,7 +40,10 @@ final class PushHandler implements HttpHandler {
         Exchanges.readBody(ex, api.maxMessageBytes(), (e, body) -> {
             e.putAttachment(Exchanges.AUDIT_RAW_BODY, body);
             MessageCodec.Encoded encoded = MessageCodec.encodeOne(body, typeOf(name));
-            if (encoded.metadata() != null) {
+            if (encoded.metadataFrom() >= 0) {
+                e.putAttachment(Exchanges.AUDIT_METADATA, new dev.spool.broker.audit.AuditEvent.RawJson(
+                        java.util.Arrays.copyOfRange(body, encoded.metadataFrom(), encoded.metadataTo())));
+            } else if (encoded.metadata() != null) {
                 e.putAttachment(Exchanges.AUDIT_METADATA, encoded.metadata());
             }
             byte[] message = encoded.stored();
