@@ -66,6 +66,24 @@ final class JsonLine {
         if (s == null) {
             return raw("null");
         }
+        int n = s.length();
+        ensure(n + 2);
+        int mark = len;
+        buf[len++] = '"';
+        boolean plain = true;
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
+                plain = false;
+                break;
+            }
+            buf[len++] = (byte) c;
+        }
+        if (plain) {
+            buf[len++] = '"';
+            return this;
+        }
+        len = mark; // not plain ASCII: escape from the UTF-8 bytes
         byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
         ensure(utf8.length * 6 + 2);
         buf[len++] = '"';
