@@ -2,6 +2,7 @@ package dev.spool.broker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.spool.broker.auth.Role;
+import dev.spool.storage.MutableClock;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,7 @@
 package dev.spool.broker;
 
 import dev.spool.broker.auth.Role;
+import dev.spool.storage.MutableClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
