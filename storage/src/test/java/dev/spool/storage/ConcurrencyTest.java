@@ -124,14 +124,20 @@ class ConcurrencyTest {
             }));
             int n = 0;
             while (!stop.get() || n < 100) {
-                s.push("bystander", bytes("b" + n++));
+                PushResult r = s.push("bystander", bytes("b" + n));
+                assertEquals(n + 1, ((PushResult.Stored) r).firstId(), "bystander ids are consecutive");
+                n++;
             }
             for (Future<?> f : futures) {
                 f.get(100, TimeUnit.SECONDS);
             }
             pool.shutdown();
+            assertEquals(n, s.stats("bystander").orElseThrow().depth());
             for (int i = 0; i < n; i++) {
-                assertEquals("b" + i, text(s.pull("bystander")));
+                PullResult p = s.pull("bystander");
+                assertTrue(p instanceof PullResult.Message, "message " + i + " of " + n + ": " + p + " "
+                        + s.stats("bystander").orElseThrow());
+                assertEquals("b" + i, text(p));
             }
             assertInstanceOf(PullResult.Empty.class, s.pull("bystander"));
         }
