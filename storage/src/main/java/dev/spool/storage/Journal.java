@@ -793,10 +793,6 @@ final class Journal implements AutoCloseable {
     private PullResult pullLeased(boolean syncCursor) {
         Taken t = nextAvailable(clock.millis());
         if (t == null) {
-            if (consumedId + doneAboveCount < lastId && ready.isEmpty() && inflight.isEmpty()) {
-                LOG.error("queue '{}': no message available though ids up to {} are stored and {} are done "
-                        + "(read position {})", name, lastId, consumedId + doneAboveCount, readId);
-            }
             return new PullResult.Empty();
         }
         markDone(t.id(), t.index());

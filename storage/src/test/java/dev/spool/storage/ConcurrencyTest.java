@@ -123,7 +123,8 @@ class ConcurrencyTest {
                 return null;
             }));
             int n = 0;
-            while (!stop.get() || n < 100) {
+            // Bounded well under the max length: a full queue would refuse pushes (correctly) and spoil the count.
+            while ((!stop.get() || n < 100) && n < 200_000) {
                 PushResult r = s.push("bystander", bytes("b" + n));
                 assertEquals(n + 1, ((PushResult.Stored) r).firstId(), "bystander ids are consecutive");
                 n++;
