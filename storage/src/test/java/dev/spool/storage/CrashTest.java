@@ -70,14 +70,7 @@ class CrashTest {
     }
 
     private Process startChild(long seed) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m",
-                "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
-                "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
-                "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
-                "--add-exports=java.base/jdk.internal.util=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"),
-                CrashWorker.class.getName(), dir.toString(), Long.toString(seed)));
-        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        return new ProcessBuilder(ChildJvm.command(CrashWorker.class.getName(), dir.toString(), Long.toString(seed)))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
 }
