@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -39,7 +38,6 @@ final class Cursor implements AutoCloseable {
 
     private final FileChannel channel;
     private final MappedByteBuffer map;
-    private final Position recovered;
     private final boolean valid;
     private Position recoveredHead;
     private long index;
@@ -48,7 +46,6 @@ final class Cursor implements AutoCloseable {
     private Cursor(FileChannel channel, MappedByteBuffer map, Position recovered, boolean valid) {
         this.channel = channel;
         this.map = map;
-        this.recovered = recovered;
         this.valid = valid;
         this.index = recovered.index();
         this.id = recovered.id();
@@ -157,16 +154,9 @@ final class Cursor implements AutoCloseable {
         return h == 0 ? 1 : h;
     }
 
-    Position recovered() {
-        return recovered;
-    }
-
     @Override
     public void close() throws IOException {
         channel.close();
     }
 
-    static boolean exists(Path file) {
-        return Files.exists(file);
-    }
 }

@@ -284,11 +284,6 @@ final class Journal implements AutoCloseable {
         return true;
     }
 
-    /** Appends all or none under the push lock. */
-    PushResult append(List<byte[]> payloads) {
-        return append(payloads, null);
-    }
-
     /**
      * Appends all or none under the push lock. A message whose idempotency key (same position in
      * {@code keyList}, null for none) was seen within the window is not stored: its original id is

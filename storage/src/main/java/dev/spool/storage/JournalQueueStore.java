@@ -226,31 +226,11 @@ public final class JournalQueueStore implements QueueStore {
 
     @Override
     public PushResult pushBatch(String name, List<byte[]> payloads, List<String> keys) {
-        if (payloads.isEmpty()) {
-            throw new IllegalArgumentException("a batch must hold at least one message");
+        try {
+            return pushBatchAsync(name, payloads, keys).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : e;
         }
-        if (keys != null && keys.size() != payloads.size()) {
-            throw new IllegalArgumentException("keys must match payloads one to one");
-        }
-        Open o = open.get(name);
-        if (o == null) {
-            return new PushResult.NoSuchQueue();
-        }
-        PushResult r = o.journal().append(payloads, keys);
-        if (r instanceof PushResult.Stored s) {
-            long last = 0;
-            for (int i = 0; i < s.count(); i++) {
-                last = Math.max(last, s.id(i));
-            }
-            // Duplicates were stored (and synced) before; waiting for the newest id covers them too.
-            try {
-                fsync.afterPush(o.commit(), last).join();
-            } catch (java.util.concurrent.CompletionException e) {
-                throw e.getCause() instanceof RuntimeException re ? re : e;
-            }
-            return fsync.durability() == s.durability() ? s : s.withDurability(fsync.durability());
-        }
-        return r;
     }
 
     @Override
@@ -258,6 +238,9 @@ public final class JournalQueueStore implements QueueStore {
                                                                              List<String> keys) {
         if (payloads.isEmpty()) {
             throw new IllegalArgumentException("a batch must hold at least one message");
+        }
+        if (keys != null && keys.size() != payloads.size()) {
+            throw new IllegalArgumentException("keys must match payloads one to one");
         }
         Open o = open.get(name);
         if (o == null) {
@@ -267,6 +250,7 @@ public final class JournalQueueStore implements QueueStore {
         if (!(r instanceof PushResult.Stored s)) {
             return java.util.concurrent.CompletableFuture.completedFuture(r);
         }
+        // Duplicates were stored (and synced) before; waiting for the newest id covers them too.
         long last = 0;
         for (int i = 0; i < s.count(); i++) {
             last = Math.max(last, s.id(i));
@@ -481,10 +465,8 @@ public final class JournalQueueStore implements QueueStore {
     }
 
     private static void deleteTree(Path root) {
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            FileTrees.delete(root);
         } catch (IOException e) {
             LOG.warn("could not remove {} completely: {} (it is ignored and retried at the next start)", root,
                     e.toString());

@@ -78,7 +78,7 @@ final class TailCheck {
      */
     static long rebuild(Path journalDir, StoreConfig config, long consumedId, String name) throws IOException {
         Path fresh = journalDir.resolveSibling(journalDir.getFileName() + ".rebuild");
-        deleteTree(fresh);
+        FileTrees.delete(fresh);
         long lastIntact = consumedId;
         long copied = 0;
         CRC32C crc = new CRC32C();
@@ -127,16 +127,5 @@ final class TailCheck {
         LOG.error("queue '{}': journal rebuilt with {} unconsumed messages up to id {}; the damaged journal is "
                 + "kept in {} for inspection (delete it when done)", name, copied, lastIntact, kept);
         return lastIntact;
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (var files = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) files.sorted(java.util.Comparator.reverseOrder())::iterator) {
-                Files.delete(p);
-            }
-        }
     }
 }
