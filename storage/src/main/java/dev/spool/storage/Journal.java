@@ -46,7 +46,6 @@ final class Journal implements AutoCloseable {
     final QueueMeta meta;
     private final SingleChronicleQueue queue;
     private final RollCycle rollCycle;
-    private final DateTimeFormatter cycleFileNames;
     private final ExcerptAppender appender;
     private final ExcerptTailer tailer;
     private final Cursor cursor;
@@ -117,7 +116,6 @@ final class Journal implements AutoCloseable {
         this.meta = meta;
         this.queue = queue;
         this.rollCycle = queue.rollCycle();
-        this.cycleFileNames = DateTimeFormatter.ofPattern(rollCycle.format()).withZone(ZoneOffset.UTC);
         this.appender = queue.createAppender();
         this.appender.singleThreadedCheckDisabled(true);
         this.tailer = queue.createTailer();
@@ -462,8 +460,14 @@ final class Journal implements AutoCloseable {
     }
 
     Path cycleFile(int cycle) {
-        long millis = (long) cycle * rollCycle.lengthInMillis();
-        return dir.resolve(JOURNAL_DIR).resolve(cycleFileNames.format(Instant.ofEpochMilli(millis)) + ".cq4");
+        return dir.resolve(JOURNAL_DIR).resolve(cycleFileName(rollCycle, cycle));
+    }
+
+    /** The name Chronicle gives the file of a cycle (the journal's and the state log's). */
+    static String cycleFileName(RollCycle rollCycle, long cycle) {
+        long millis = cycle * rollCycle.lengthInMillis();
+        return DateTimeFormatter.ofPattern(rollCycle.format()).withZone(ZoneOffset.UTC)
+                .format(Instant.ofEpochMilli(millis)) + ".cq4";
     }
 
     /**

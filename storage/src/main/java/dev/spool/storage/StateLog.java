@@ -131,11 +131,9 @@ final class StateLog implements AutoCloseable {
         if (first >= keep) {
             return;
         }
-        var names = java.time.format.DateTimeFormatter.ofPattern(rollCycle.format()).withZone(java.time.ZoneOffset.UTC);
         boolean deleted = false;
         for (Long c : queue.listCyclesBetween(first, keep - 1)) {
-            Path f = dir.resolve(DIR).resolve(names.format(java.time.Instant.ofEpochMilli(c * rollCycle.lengthInMillis()))
-                    + ".cq4");
+            Path f = dir.resolve(DIR).resolve(Journal.cycleFileName(rollCycle, c));
             try {
                 deleted |= java.nio.file.Files.deleteIfExists(f);
             } catch (java.io.IOException e) {
