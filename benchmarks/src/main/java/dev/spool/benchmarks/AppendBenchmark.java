@@ -25,6 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.List;
 
 /**
  * One thread appending messages of {@code size} bytes: through the storage port ({@code port}) and
@@ -69,7 +70,7 @@ public class AppendBenchmark {
 
     @Benchmark
     public Object port() {
-        return store.push("q", payload);
+        return store.append("q", List.of(payload), null).toCompletableFuture().join();
     }
 
     @Benchmark

@@ -1,7 +1,6 @@
 package dev.spool.benchmarks;
 
 import dev.spool.storage.JournalQueueStore;
-import dev.spool.storage.PullResult;
 import dev.spool.storage.QueueOptions;
 import dev.spool.storage.StoreConfig;
 import net.openhft.chronicle.queue.ExcerptAppender;
@@ -77,7 +76,7 @@ public class PullBenchmark {
     @Setup(Level.Invocation)
     public void fill() {
         for (int i = 0; i < BACKLOG / batch.size(); i++) {
-            store.pushBatch("q", batch);
+            store.append("q", batch, null).toCompletableFuture().join();
             for (byte[] p : batch) {
                 try (DocumentContext dc = appender.writingDocument()) {
                     dc.wire().bytes().write(p);
@@ -99,8 +98,7 @@ public class PullBenchmark {
     @OperationsPerInvocation(BACKLOG)
     public void port(Blackhole bh) {
         for (int i = 0; i < BACKLOG; i++) {
-            PullResult r = store.pull("q");
-            bh.consume(r);
+            bh.consume(store.take("q", 1).toCompletableFuture().join());
         }
     }
 

@@ -2,6 +2,7 @@ package dev.spool.benchmarks;
 
 import dev.spool.storage.JournalQueueStore;
 import dev.spool.storage.QueueOptions;
+import dev.spool.storage.QueueStats;
 import dev.spool.storage.StoreConfig;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -48,9 +49,9 @@ public class RecoveryBenchmark {
         try (JournalQueueStore s = JournalQueueStore.open(config)) {
             s.create("q", QueueOptions.ofMaxLength(Long.MAX_VALUE));
             for (long i = 0; i < backlog / 1000; i++) {
-                s.pushBatch("q", batch);
+                s.append("q", batch, null).toCompletableFuture().join();
             }
-            s.pull("q");
+            s.take("q", 1).toCompletableFuture().join();
         }
     }
 
@@ -62,7 +63,7 @@ public class RecoveryBenchmark {
     @Benchmark
     public long reopen() {
         try (JournalQueueStore s = JournalQueueStore.open(config)) {
-            long depth = s.stats("q").orElseThrow().depth();
+            long depth = ((QueueStats) s.stats("q")).depth();
             if (depth != backlog - 1) {
                 throw new IllegalStateException("depth " + depth + " after recovery, expected " + (backlog - 1));
             }

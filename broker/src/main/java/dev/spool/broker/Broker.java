@@ -70,6 +70,7 @@ public final class Broker implements AutoCloseable {
         try {
             audit = new AuditLog(config.auditFile());
             Waiters waiters = new Waiters();
+            store.subscribe(waiters::signal);
             Api api = new Api(store, tokens, users, config, waiters, clock);
             GracefulShutdownHandler graceful = new GracefulShutdownHandler(Routes.build(api, audit, config, clock));
             Undertow server = Undertow.builder()

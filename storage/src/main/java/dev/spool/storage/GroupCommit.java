@@ -1,5 +1,6 @@
 package dev.spool.storage;
 
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,93 +10,95 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Group commit for one journal. A push registers the id it needs synced; one thread (the policy's
- * syncer or ticker) runs {@link #syncNow}, which covers every push appended before it started, so all
- * pushes waiting at that moment share one sync. Waiting holds no thread: a future completes.
+ * Group commit for one queue. A call registers the change it needs synced ({@link Queue#changes()});
+ * one thread (the policy's syncer or ticker) runs {@link #syncNow}, which covers every change made before
+ * it started, so every push, pull, lease and ack waiting at that moment shares one sync of the journal,
+ * the cursor and the state log. Waiting holds no thread: a future completes.
  */
 final class GroupCommit {
-    private record Pending(long id, CompletableFuture<Void> done) {
+    private record Pending(long change, CompletableFuture<Void> done) {
     }
 
-    private final Journal journal;
+    private final Queue queue;
+    private final StoreConfig.SyncDelay delay;
     private final ReentrantLock lock = new ReentrantLock();
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private final AtomicLong syncs = new AtomicLong();
     /** Set while this commit is queued for the syncer, so it is queued once. */
     final AtomicBoolean queued = new AtomicBoolean();
-    private long syncedId;
-    private long syncedConsumedId;
+    // Written by the one syncing thread only.
+    private long syncedChange;
+    private long syncedIndex;
+    private long syncedFloor;
     private long syncedStateEntries;
     private int syncedCycle = Integer.MIN_VALUE;
 
-    GroupCommit(Journal journal) {
-        this.journal = journal;
-        this.syncedId = journal.lastId();
-        this.syncedConsumedId = journal.consumedId();
+    GroupCommit(Queue queue, StoreConfig.SyncDelay delay) {
+        this.queue = queue;
+        this.delay = delay;
+        this.syncedChange = queue.changes();
+        this.syncedIndex = queue.lastIndex();
+        this.syncedFloor = queue.cursorPosition().id();
+        this.syncedStateEntries = queue.stateEntries();
     }
 
-    /** Completes when a sync covers {@code id}. */
-    CompletableFuture<Void> whenSynced(long id) {
+    Queue queue() {
+        return queue;
+    }
+
+    /** Completes when a sync covers {@code change}. */
+    CompletableFuture<Void> whenSynced(long change) {
         lock.lock();
         try {
-            if (syncedId >= id) {
+            if (syncedChange >= change) {
                 return CompletableFuture.completedFuture(null);
             }
             CompletableFuture<Void> f = new CompletableFuture<>();
-            pending.add(new Pending(id, f));
+            pending.add(new Pending(change, f));
             return f;
         } finally {
             lock.unlock();
         }
     }
 
-    /** Whether anything was appended, consumed or logged since the last sync. */
+    /** Whether anything changed since the last sync. */
     boolean dirty() {
-        lock.lock();
-        try {
-            return journal.lastId() > syncedId || journal.consumedId() != syncedConsumedId
-                    || journal.stateEntries() != syncedStateEntries;
-        } finally {
-            lock.unlock();
-        }
+        return queue.changes() > syncedChange;
     }
 
-    /** Syncs now and completes the pushes it covers. Called by one thread at a time. */
+    /** Syncs now and completes the waiters it covers. Called by one thread at a time. */
     void syncNow() {
-        int from;
-        long consumed;
-        long stateEntries;
-        boolean cursorDirty;
-        boolean stateDirty;
-        lock.lock();
+        // Read the change count first: every change counted so far has written its files already.
+        long target = queue.changes();
+        long index = queue.lastIndex();
+        long floor = queue.cursorPosition().id();
+        long stateEntries = queue.stateEntries();
+        RuntimeException failure = null;
         try {
-            from = syncedCycle;
-            consumed = journal.consumedId();
-            stateEntries = journal.stateEntries();
-            cursorDirty = consumed != syncedConsumedId;
-            stateDirty = stateEntries != syncedStateEntries;
-        } finally {
-            lock.unlock();
+            delay.beforeSync();
+            if (index != syncedIndex) {
+                queue.forceJournal(syncedCycle, index);
+                syncedCycle = Math.max(syncedCycle, queue.cycleOf(index));
+                syncedIndex = index;
+            }
+            if (floor != syncedFloor) {
+                queue.forceCursor();
+                syncedFloor = floor;
+            }
+            if (stateEntries != syncedStateEntries) {
+                queue.forceState();
+                syncedStateEntries = stateEntries;
+            }
+            syncs.incrementAndGet();
+        } catch (IOException | RuntimeException | InternalError e) {
+            failure = StoreException.of("sync of queue '" + queue.name + "'", e, queue.dir);
         }
         List<Pending> done = new ArrayList<>();
-        RuntimeException failure = null;
-        long covered = -1;
-        int coveredCycle = from;
-        try {
-            coveredCycle = journal.cycleOf(journal.lastIndex());
-            covered = journal.sync(from, cursorDirty, stateDirty);
-            syncs.incrementAndGet();
-        } catch (RuntimeException e) {
-            failure = e;
-        }
         lock.lock();
         try {
             if (failure == null) {
-                syncedId = Math.max(syncedId, covered);
-                syncedConsumedId = consumed;
-                syncedStateEntries = stateEntries;
-                syncedCycle = Math.max(syncedCycle, coveredCycle);
-                while (!pending.isEmpty() && pending.peek().id() <= syncedId) {
+                syncedChange = Math.max(syncedChange, target);
+                while (!pending.isEmpty() && pending.peek().change() <= syncedChange) {
                     done.add(pending.poll());
                 }
             } else {
@@ -119,7 +122,7 @@ final class GroupCommit {
         return syncs.get();
     }
 
-    /** Fails every waiting push: the queue was closed before its sync. */
+    /** Fails every waiter: the queue was closed before its sync. */
     void wakeAll() {
         List<Pending> all;
         lock.lock();

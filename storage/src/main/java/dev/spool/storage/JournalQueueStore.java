@@ -9,41 +9,75 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 /**
  * The journal-backed {@link QueueStore}.
  *
  * <p>On disk, beside the checkpoint file {@code F} (see {@link StoreConfig#checkpointFile()}):
  * {@code queues/<name>/queue.json} (metadata, written at creation), {@code queues/<name>/cursor.dat}
- * (the durable cursor) and {@code queues/<name>/journal/*.cq4} (the Chronicle Queue journal).
- * A queue is created by building its folder under a temporary name and renaming it into place, and
- * deleted by renaming it away before removing its files, so a crash never leaves half a queue.
+ * (the durable cursor and write head), {@code queues/<name>/journal/*.cq4} (the journal) and
+ * {@code queues/<name>/state/*.cq4} (the lease state log). A queue is created by building its folder
+ * under a temporary name and renaming it into place, and deleted by renaming it away before removing its
+ * files, so a crash never leaves half a queue.
  *
  * <p>Recovery ({@link #open}) reads the checkpoint, then every queue folder, trusting the folder's own
  * files over the checkpoint (they are newer); it reads two journal entries per queue whatever the backlog.
- * A damaged checkpoint or cursor is reported with an ERROR log line and recovered from the other source.
  *
- * <p>Thread-safe; see {@link QueueStore} for the guarantees.
+ * <p>Threads of its own: a syncer (under {@code interval} and {@code always}), a checkpointer, and one
+ * store thread that moves dead letters and wakes queues at lease expiries and delay ends.
  */
 public final class JournalQueueStore implements QueueStore {
     private static final Logger LOG = LoggerFactory.getLogger(JournalQueueStore.class);
     static final String QUEUES_DIR = "queues";
     private static final String CREATING = ".creating-";
     private static final String DELETING = ".deleting-";
+    /** Dead letters moved back per round of a redrive. */
+    private static final int REDRIVE_BATCH = 256;
 
-    private record Open(Journal journal, GroupCommit commit) {
+    /** An open queue, its group commit, and the dead-letter moves handed to the store thread. */
+    private static final class Open {
+        final Queue queue;
+        final GroupCommit commit;
+        /** Completes when every dead-letter move scheduled so far has finished. */
+        volatile CompletableFuture<Void> moves = CompletableFuture.completedFuture(null);
+
+        Open(Queue queue, GroupCommit commit) {
+            this.queue = queue;
+            this.commit = commit;
+        }
+
+        Queue queue() {
+            return queue;
+        }
+
+        GroupCommit commit() {
+            return commit;
+        }
+
+        /**
+         * What a call that consumed from the queue waits for before it answers: its own changes' sync, and
+         * the dead-letter moves it may have started, so a caller who saw a message dead-lettered finds it
+         * in the dead-letter queue. Neither holds a thread.
+         */
+        <T> CompletionStage<T> settled(CompletableFuture<Void> synced, T result) {
+            return synced.thenCombine(moves, (a, b) -> result);
+        }
     }
 
     private final StoreConfig config;
@@ -51,23 +85,35 @@ public final class JournalQueueStore implements QueueStore {
     private final ObjectMapper json = new ObjectMapper();
     private final Path queuesDir;
     private final ConcurrentHashMap<String, Open> open = new ConcurrentHashMap<>();
+    private final List<AvailabilityListener> listeners = new CopyOnWriteArrayList<>();
     private final Object adminLock = new Object();
     private final Object checkpointLock = new Object();
     private final AtomicLong tempCounter = new AtomicLong();
     private final FsyncPolicy fsync;
-    private final ScheduledExecutorService checkpointer;
+    private final ScheduledExecutorService checkpointer = daemon("spool-checkpoint");
+    private final ScheduledExecutorService storeThread = daemon("spool-store");
+    private final Queue.Events events = new Events();
+    /** Dead-letter moves not finished yet: completed at close, so no answer waits for a move that never runs. */
+    private final java.util.Set<CompletableFuture<Void>> pendingMoves = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     private JournalQueueStore(StoreConfig config, DeadLetterCodec deadLetterCodec) {
         this.config = config;
         this.deadLetterCodec = deadLetterCodec;
         this.queuesDir = config.directory().resolve(QUEUES_DIR);
-        this.fsync = FsyncPolicy.of(config, () -> open.values().stream().map(Open::commit)::iterator);
-        this.checkpointer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "spool-checkpoint");
+        this.fsync = FsyncPolicy.of(config, () -> open.values().stream().map(Open::commit).iterator());
+    }
+
+    private static ScheduledExecutorService daemon(String name) {
+        ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
         });
+        // At close, timers not yet due are dropped: what they would do is redone at the next start.
+        e.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        e.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
+        return e;
     }
 
     /** Opens (recovering) or creates the store described by {@code config}. */
@@ -83,7 +129,7 @@ public final class JournalQueueStore implements QueueStore {
             store.recover();
         } catch (IOException e) {
             store.close();
-            throw StoreException.of("opening store at " + config.directory(), e);
+            throw StoreException.of("opening store at " + config.directory(), e, config.directory());
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -121,8 +167,8 @@ public final class JournalQueueStore implements QueueStore {
                 if (meta == null) {
                     continue;
                 }
-                Journal j = Journal.open(dir, meta, config, entry == null ? null : entry.cursor(), this::deadLetter);
-                open.put(meta.name(), new Open(j, new GroupCommit(j)));
+                Queue q = Queue.open(dir, meta, config, entry == null ? null : entry.cursor(), events);
+                open.put(meta.name(), new Open(q, new GroupCommit(q, config.syncDelay())));
             }
         }
         for (String gone : unseen.keySet()) {
@@ -154,13 +200,11 @@ public final class JournalQueueStore implements QueueStore {
         }
     }
 
+    // ---- administration (may wait for disk) -------------------------------------------------------
+
     @Override
     public CreateResult create(String name, QueueOptions options) {
         checkName(name);
-        return createQueue(name, options);
-    }
-
-    private CreateResult createQueue(String name, QueueOptions options) {
         synchronized (adminLock) {
             ensureOpen();
             if (open.containsKey(name)) {
@@ -170,40 +214,41 @@ public final class JournalQueueStore implements QueueStore {
             Path tmp = queuesDir.resolve(CREATING + name + "-" + tempCounter.incrementAndGet());
             Path dir = queuesDir.resolve(name);
             try {
-                Journal.createFiles(tmp, meta, json);
+                Queue.createFiles(tmp, meta, json);
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
                 AtomicFile.syncDirectory(queuesDir);
-                Journal j = Journal.open(dir, meta, config, null, this::deadLetter);
-                open.put(name, new Open(j, new GroupCommit(j)));
+                Queue q = Queue.open(dir, meta, config, null, events);
+                open.put(name, new Open(q, new GroupCommit(q, config.syncDelay())));
             } catch (IOException e) {
-                throw StoreException.of("creating queue '" + name + "'", e);
+                deleteTree(tmp);
+                throw StoreException.of("creating queue '" + name + "'", e, queuesDir);
             }
             return CreateResult.CREATED;
         }
     }
 
     @Override
-    public boolean delete(String name) {
+    public DeleteResult delete(String name) {
         checkName(name);
         synchronized (adminLock) {
             ensureOpen();
             Open o = open.remove(name);
             if (o == null) {
-                return false;
+                return new NoSuchQueue(name);
             }
-            // Closing takes the queue's own locks, so pushes and pulls in progress finish first and later
-            // ones see a closed journal ("no such queue").
-            o.journal().close();
+            // Closing takes the queue's own locks, so calls in progress finish first and later ones see a
+            // closed queue ("no such queue").
+            o.queue().close();
             o.commit().wakeAll();
             Path gone = queuesDir.resolve(DELETING + name + "-" + tempCounter.incrementAndGet());
             try {
-                Files.move(o.journal().dir, gone, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(o.queue().dir, gone, StandardCopyOption.ATOMIC_MOVE);
                 AtomicFile.syncDirectory(queuesDir);
             } catch (IOException e) {
-                throw StoreException.of("deleting queue '" + name + "'", e);
+                throw StoreException.of("deleting queue '" + name + "'", e, queuesDir);
             }
             deleteTree(gone);
-            return true;
+            return new DeleteResult.Deleted();
         }
     }
 
@@ -215,27 +260,21 @@ public final class JournalQueueStore implements QueueStore {
     }
 
     @Override
-    public PushResult push(String name, byte[] payload) {
-        return pushBatch(name, List.of(payload));
+    public OptionsResult options(String name) {
+        Open o = open.get(name);
+        return o == null ? new NoSuchQueue(name) : o.queue().meta.options();
     }
 
     @Override
-    public PushResult pushBatch(String name, List<byte[]> payloads) {
-        return pushBatch(name, payloads, null);
+    public StatsResult stats(String name) {
+        Open o = open.get(name);
+        return o == null ? new NoSuchQueue(name) : o.queue().stats();
     }
 
-    @Override
-    public PushResult pushBatch(String name, List<byte[]> payloads, List<String> keys) {
-        try {
-            return pushBatchAsync(name, payloads, keys).join();
-        } catch (java.util.concurrent.CompletionException e) {
-            throw e.getCause() instanceof RuntimeException re ? re : e;
-        }
-    }
+    // ---- the hot path (never waits for disk) ------------------------------------------------------
 
     @Override
-    public java.util.concurrent.CompletableFuture<PushResult> pushBatchAsync(String name, List<byte[]> payloads,
-                                                                             List<String> keys) {
+    public CompletionStage<PushResult> append(String name, List<byte[]> payloads, List<String> keys) {
         if (payloads.isEmpty()) {
             throw new IllegalArgumentException("a batch must hold at least one message");
         }
@@ -244,171 +283,274 @@ public final class JournalQueueStore implements QueueStore {
         }
         Open o = open.get(name);
         if (o == null) {
-            return java.util.concurrent.CompletableFuture.completedFuture(new PushResult.NoSuchQueue());
+            return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
-        PushResult r = o.journal().append(payloads, keys);
+        PushResult r;
+        try {
+            r = o.queue().append(payloads, keys);
+        } catch (StoreException e) {
+            return CompletableFuture.failedFuture(e);
+        }
         if (!(r instanceof PushResult.Stored s)) {
-            return java.util.concurrent.CompletableFuture.completedFuture(r);
+            return CompletableFuture.completedFuture(r);
         }
-        // Duplicates were stored (and synced) before; waiting for the newest id covers them too.
-        long last = 0;
-        for (int i = 0; i < s.count(); i++) {
-            last = Math.max(last, s.id(i));
+        if (s.duplicates() < s.count()) {
+            announce(name, s.count() - s.duplicates());
         }
         PushResult.Stored done = fsync.durability() == s.durability() ? s : s.withDurability(fsync.durability());
-        return fsync.afterPush(o.commit(), last).thenApply(v -> done);
+        return fsync.afterPush(o.commit(), o.queue().changes()).thenApply(v -> done);
     }
 
     @Override
-    public PullResult pull(String name) {
+    public CompletionStage<TakeResult> take(String name, int max) {
         Open o = open.get(name);
         if (o == null) {
-            return new PullResult.NoSuchQueue();
+            return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
-        return o.journal().pull(fsync.syncsCursorOnPull());
+        List<Message> taken;
+        try {
+            taken = o.queue().take(max);
+        } catch (StoreException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (taken == null) {
+            return CompletableFuture.completedFuture(new NoSuchQueue(name));
+        }
+        TakeResult r = new TakeResult.Taken(taken);
+        return taken.isEmpty() && o.moves.isDone() ? CompletableFuture.completedFuture(r)
+                : o.settled(fsync.afterConsume(o.commit(), o.queue().changes()), r);
     }
 
     @Override
-    public BatchPullResult pullBatch(String name, int max) {
+    public CompletionStage<LeaseResult> lease(String name, int max, Duration visibility) {
         Open o = open.get(name);
         if (o == null) {
-            return new BatchPullResult.NoSuchQueue();
+            return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
-        List<PullResult.Message> out = new ArrayList<>(Math.min(max, 1024));
-        for (int i = 0; i < max; i++) {
-            PullResult r = o.journal().pull(fsync.syncsCursorOnPull());
-            if (r instanceof PullResult.Message m) {
-                out.add(m);
-            } else if (r instanceof PullResult.NoSuchQueue) {
-                return out.isEmpty() ? new BatchPullResult.NoSuchQueue() : new BatchPullResult.Messages(out);
-            } else {
-                break;
-            }
+        List<Leased> leased;
+        try {
+            leased = o.queue().lease(max, visibility.toMillis());
+        } catch (StoreException e) {
+            return CompletableFuture.failedFuture(e);
         }
-        o.journal().flushDeadLetters();
-        return new BatchPullResult.Messages(out);
+        if (leased == null) {
+            return CompletableFuture.completedFuture(new NoSuchQueue(name));
+        }
+        LeaseResult r = new LeaseResult.Granted(leased);
+        return leased.isEmpty() && o.moves.isDone() ? CompletableFuture.completedFuture(r)
+                : o.settled(fsync.afterConsume(o.commit(), o.queue().changes()), r);
     }
 
     @Override
-    public LeaseResult lease(String name, int max, java.time.Duration visibility) {
+    public CompletionStage<SettleResult> settle(String name, Settlement how, List<String> leases, Duration duration) {
         Open o = open.get(name);
         if (o == null) {
-            return new LeaseResult.NoSuchQueue();
+            return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
-        LeaseResult r = o.journal().lease(max, visibility.toMillis(), config.clock().millis(), fsync.syncsCursorOnPull());
-        o.journal().flushDeadLetters();
-        return r;
-    }
-
-    @Override
-    public SettleResult ack(String name, List<String> leases) {
-        return settle(name, Journal.Settle.ACK, leases, 0);
-    }
-
-    @Override
-    public SettleResult nack(String name, List<String> leases, java.time.Duration delay) {
-        return settle(name, Journal.Settle.NACK, leases, delay.toMillis());
-    }
-
-    @Override
-    public SettleResult renew(String name, List<String> leases, java.time.Duration visibility) {
-        return settle(name, Journal.Settle.RENEW, leases, visibility.toMillis());
-    }
-
-    private SettleResult settle(String name, Journal.Settle how, List<String> leases, long millis) {
-        Open o = open.get(name);
-        if (o == null) {
-            return SettleResult.noSuchQueue();
+        SettleResult.Settled r;
+        try {
+            r = o.queue().settle(how, leases, duration.toMillis());
+        } catch (StoreException e) {
+            return CompletableFuture.failedFuture(e);
         }
-        SettleResult r = o.journal().settle(how, leases, millis, config.clock().millis(), fsync.syncsCursorOnPull());
-        o.journal().flushDeadLetters();
-        return r;
+        if (r == null) {
+            return CompletableFuture.completedFuture(new NoSuchQueue(name));
+        }
+        CompletableFuture<Void> synced = how != Settlement.ACK || r.accepted() == 0
+                ? CompletableFuture.completedFuture(null) : fsync.afterConsume(o.commit(), o.queue().changes());
+        return o.settled(synced, r);
     }
 
     @Override
-    public long redrive(String name) {
+    public RedriveResult redrive(String name) {
         Open target = open.get(name);
         if (target == null) {
-            return -1;
+            return new NoSuchQueue(name);
         }
-        Open dlq = open.get(target.journal().meta.options().deadLetterQueueFor(name));
+        Open dlq = open.get(target.queue().meta.options().deadLetterQueueFor(name));
         if (dlq == null) {
-            return 0;
+            return new RedriveResult.Moved(0);
         }
         long moved = 0;
         while (true) {
-            LeaseResult r = dlq.journal().lease(256, 60_000, config.clock().millis(), false);
-            if (!(r instanceof LeaseResult.Granted g) || g.messages().isEmpty()) {
-                return moved;
+            List<Leased> batch = dlq.queue().lease(REDRIVE_BATCH, Duration.ofMinutes(1).toMillis());
+            if (batch == null || batch.isEmpty()) {
+                return new RedriveResult.Moved(moved);
             }
             List<byte[]> payloads = new ArrayList<>();
             List<String> tokens = new ArrayList<>();
-            for (Leased l : g.messages()) {
+            for (Leased l : batch) {
                 payloads.add(l.payload());
                 tokens.add(l.lease());
             }
             // Leased, appended, then acknowledged: a crash in between leaves a copy in both queues, never none.
-            if (pushBatch(name, payloads) instanceof PushResult.Stored) {
-                dlq.journal().settle(Journal.Settle.ACK, tokens, 0, config.clock().millis(), fsync.syncsCursorOnPull());
+            if (join(append(name, payloads, null)) instanceof PushResult.Stored) {
+                join(settle(dlq.queue().name, Settlement.ACK, tokens, Duration.ZERO));
                 moved += payloads.size();
             } else {
-                dlq.journal().settle(Journal.Settle.NACK, tokens, 0, config.clock().millis(), false);
-                return moved;
+                dlq.queue().settle(Settlement.NACK, tokens, 0);
+                return new RedriveResult.Moved(moved);
             }
         }
     }
 
-    /** The dead-letter sink of every journal: appends to the source's dead-letter queue, creating it. */
-    private boolean deadLetter(Journal from, long id, int deliveries, byte[] payload) {
-        String dlqName = from.meta.options().deadLetterQueueFor(from.name);
-        if (!open.containsKey(dlqName)) {
-            createQueue(dlqName, QueueOptions.ofMaxLength(Long.MAX_VALUE));
+    private static <T> T join(CompletionStage<T> stage) {
+        try {
+            return stage.toCompletableFuture().join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : e;
         }
-        PushResult r = push(dlqName, deadLetterCodec.deadLetter(payload, from.name, id, deliveries));
-        return r instanceof PushResult.Stored;
     }
 
     @Override
-    public Optional<QueueOptions> options(String name) {
-        Open o = open.get(name);
-        return o == null ? Optional.empty() : Optional.of(o.journal().meta.options());
+    public void subscribe(AvailabilityListener listener) {
+        listeners.add(listener);
     }
 
-    @Override
-    public Optional<QueueStats> stats(String name) {
-        Open o = open.get(name);
-        return o == null ? Optional.empty() : Optional.of(o.journal().stats());
+    private void announce(String queue, int count) {
+        for (AvailabilityListener l : listeners) {
+            try {
+                l.available(queue, count);
+            } catch (RuntimeException e) {
+                LOG.error("availability listener failed for queue '{}'", queue, e);
+            }
+        }
     }
 
+    /** What queues tell the store: announced, or handed to the store's own thread. */
+    private final class Events implements Queue.Events {
+        @Override
+        public void available(Queue q, int count) {
+            announce(q.name, count);
+        }
+
+        @Override
+        public void deadLetters(Queue q) {
+            Open o = open.get(q.name);
+            CompletableFuture<Void> moved = new CompletableFuture<>();
+            pendingMoves.add(moved);
+            moved.whenComplete((v, t) -> pendingMoves.remove(moved));
+            if (o != null && o.queue() == q) {
+                o.moves = o.moves.thenCombine(moved, (a, b) -> null);
+            }
+            if (!onStoreThread(() -> moveDeadLetters(q, moved), 0)) {
+                moved.complete(null); // closing: the messages stay here and are dead-lettered after the restart
+            }
+        }
+
+        @Override
+        public void deadline(Queue q, long atMillis) {
+            onStoreThread(q::expireDue, Math.max(0, atMillis - config.clock().millis()));
+        }
+    }
+
+    /** Hands a task to the store thread; false if the store is closing and the task will not run. */
+    private boolean onStoreThread(Runnable task, long delayMillis) {
+        if (closed) {
+            return false;
+        }
+        try {
+            storeThread.schedule(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    LOG.error("store task failed", e);
+                }
+            }, delayMillis, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (RejectedExecutionException e) {
+            // Closing: the work is redone at the next start (leases and dead letters are recovered).
+            return false;
+        }
+    }
+
+    /**
+     * Appends a queue's pending dead letters to its dead-letter queue (creating it), then marks them done
+     * in the queue once the copy is as durable as the policy promises. A crash in between leaves a message
+     * in both queues (at least once), never in neither. Runs on the store thread.
+     */
+    private void moveDeadLetters(Queue from, CompletableFuture<Void> moved) {
+        List<Queue.DeadLetter> letters = from.takeDeadLetters();
+        if (letters.isEmpty()) {
+            moved.complete(null);
+            return;
+        }
+        String dlqName = from.meta.options().deadLetterQueueFor(from.name);
+        List<byte[]> payloads = new ArrayList<>(letters.size());
+        for (Queue.DeadLetter d : letters) {
+            payloads.add(deadLetterCodec.deadLetter(d.payload(), from.name, d.id(), d.deliveries()));
+        }
+        CompletionStage<PushResult> appended;
+        try {
+            if (!open.containsKey(dlqName) && !closed) {
+                create(dlqName, QueueOptions.ofMaxLength(Long.MAX_VALUE));
+            }
+            appended = append(dlqName, payloads, null);
+        } catch (RuntimeException e) {
+            appended = CompletableFuture.failedFuture(e);
+        }
+        appended.whenComplete((r, t) -> {
+            try {
+                boolean stored = t == null && r instanceof PushResult.Stored;
+                if (!stored) {
+                    LOG.error("queue '{}': moving {} messages to the dead-letter queue '{}' failed ({}); they stay here",
+                            from.name, letters.size(), dlqName, t != null ? t.toString() : r);
+                }
+                for (Queue.DeadLetter d : letters) {
+                    from.deadLettered(d.id(), stored);
+                }
+            } finally {
+                moved.complete(null);
+            }
+        });
+    }
+
+    // ---- checkpoints -------------------------------------------------------------------------------
+
+    /** Writes the checkpoint, and a lease snapshot of every queue whose state log changed since its last. */
     @Override
     public void checkpoint() {
+        checkpoint(true);
+    }
+
+    /** @param allSnapshots snapshot every changed state log, not only those that grew enough to pay off */
+    private void checkpoint(boolean allSnapshots) {
         synchronized (checkpointLock) {
             List<Checkpoint.Entry> entries = new ArrayList<>();
             for (Open o : open.values()) {
-                Journal j = o.journal();
-                entries.add(new Checkpoint.Entry(j.meta, j.cursorPosition()));
+                entries.add(new Checkpoint.Entry(o.queue().meta, o.queue().cursorPosition()));
             }
             entries.sort(Comparator.comparing(e -> e.meta().name()));
             try {
                 for (Open o : open.values()) {
-                    Journal.LeaseSnapshot snap = o.journal().leaseSnapshot();
-                    if (snap.stateIndex() >= 0) {
-                        LeaseSnapshots.write(o.journal().dir, snap);
-                        o.journal().snapshotWritten(snap.stateIndex());
+                    Queue.Snapshot s = o.queue().beginSnapshot(allSnapshots);
+                    if (s != null) {
+                        o.queue().finishSnapshot(s);
                     }
                 }
                 Checkpoint.write(json, config.checkpointFile(), entries, config.clock().instant());
-            } catch (IOException e) {
-                throw StoreException.of("writing checkpoint " + config.checkpointFile(), e);
+            } catch (IOException | RuntimeException | InternalError e) {
+                throw StoreException.of("writing checkpoint " + config.checkpointFile(), e, config.directory());
             }
         }
     }
 
     private void periodicCheckpoint() {
         try {
-            checkpoint();
+            checkpoint(false);
         } catch (RuntimeException e) {
             LOG.error("periodic checkpoint failed (will retry): {}", e.toString());
+        }
+    }
+
+    /** Waits until the store thread has done what was handed to it so far (for tests: dead letters). */
+    void awaitStoreThread() {
+        try {
+            storeThread.submit(() -> { }).get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -419,7 +561,7 @@ public final class JournalQueueStore implements QueueStore {
 
     /** Entries read while recovering the named queue (for tests: recovery must not scale with backlog). */
     int entriesReadAtOpen(String name) {
-        return open.get(name).journal().entriesReadAtOpen();
+        return open.get(name).queue().entriesReadAtOpen();
     }
 
     @Override
@@ -429,22 +571,26 @@ public final class JournalQueueStore implements QueueStore {
                 return;
             }
             closed = true;
-            checkpointer.shutdown();
-            try {
-                if (!checkpointer.awaitTermination(10, TimeUnit.SECONDS)) {
-                    LOG.warn("periodic checkpoint did not finish within 10 s of close");
+            for (ScheduledExecutorService s : List.of(checkpointer, storeThread)) {
+                s.shutdown();
+                try {
+                    if (!s.awaitTermination(10, TimeUnit.SECONDS)) {
+                        LOG.warn("background work did not finish within 10 s of close");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
             try {
-                checkpoint();
+                checkpoint(true);
+                LOG.info("final checkpoint written to {}", config.checkpointFile());
             } catch (RuntimeException e) {
-                LOG.error("final checkpoint failed: {}", e.toString());
+                LOG.error("final checkpoint FAILED: {}", e.toString());
             }
             fsync.close();
+            pendingMoves.forEach(f -> f.complete(null));
             for (Open o : open.values()) {
-                o.journal().close();
+                o.queue().close();
                 o.commit().wakeAll();
             }
             open.clear();

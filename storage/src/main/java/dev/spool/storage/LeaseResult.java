@@ -2,14 +2,10 @@ package dev.spool.storage;
 
 import java.util.List;
 
-/** Outcome of {@link QueueStore#lease} and {@link QueueStore#pull(String, int)}. */
-public sealed interface LeaseResult {
+/** Outcome of {@link QueueStore#lease}. */
+public sealed interface LeaseResult permits LeaseResult.Granted, NoSuchQueue {
 
     /** Up to the requested number of messages, oldest first; empty when none is available. */
     record Granted(List<Leased> messages) implements LeaseResult {
-    }
-
-    /** There is no such queue. */
-    record NoSuchQueue() implements LeaseResult {
     }
 }

@@ -1,7 +1,7 @@
 package dev.spool.storage;
 
-/** Outcome of {@link QueueStore#push} and {@link QueueStore#pushBatch}. */
-public sealed interface PushResult {
+/** Outcome of {@link QueueStore#append}. */
+public sealed interface PushResult permits PushResult.Stored, PushResult.Full, NoSuchQueue {
 
     /**
      * The messages were stored with the consecutive ids {@code firstId .. firstId + count - 1}, or, when
@@ -31,9 +31,5 @@ public sealed interface PushResult {
 
     /** Nothing was stored: the messages do not fit under the queue's max length. */
     record Full(long depth, long maxLength) implements PushResult {
-    }
-
-    /** Nothing was stored: there is no such queue. */
-    record NoSuchQueue() implements PushResult {
     }
 }

@@ -9,7 +9,8 @@ package dev.spool.storage;
  *                        0 means never
  * @param deadLetterQueue where such messages go, or null for {@code <name>.dlq}
  */
-public record QueueOptions(long maxLength, String type, int maxDeliveries, String deadLetterQueue) {
+public record QueueOptions(long maxLength, String type, int maxDeliveries, String deadLetterQueue)
+        implements OptionsResult {
     public QueueOptions {
         if (maxLength <= 0) {
             throw new IllegalArgumentException("max_length must be > 0, was " + maxLength);

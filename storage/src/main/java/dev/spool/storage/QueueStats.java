@@ -13,7 +13,10 @@ import java.time.Instant;
  * @param totalPushed messages pushed since creation
  * @param totalPulled messages pulled since creation
  * @param bytesOnDisk bytes the queue's files occupy on disk (allocated blocks, not apparent size)
+ * @param inFlight    messages leased (or released with a delay) and not yet acknowledged
+ * @param damagedCopies damaged files recovered around and kept for inspection (the newest few)
  */
 public record QueueStats(String name, long depth, long maxLength, String type, Instant createdAt,
-                         long totalPushed, long totalPulled, long bytesOnDisk) {
+                         long totalPushed, long totalPulled, long bytesOnDisk, int inFlight, int damagedCopies)
+        implements StatsResult {
 }

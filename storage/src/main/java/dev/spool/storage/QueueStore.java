@@ -1,30 +1,40 @@
 package dev.spool.storage;
 
+import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import java.util.regex.Pattern;
 
 /**
  * The storage port: named FIFO queues of opaque messages.
  *
- * <p>Thread safety: every method may be called from any thread. Pushes to one queue may run
- * concurrently with each other and with pulls; pulls on one queue are serialised by that queue's own
- * lock. No lock is shared between queues.
+ * <p>Outcomes are values: every call on a named queue may answer {@link NoSuchQueue}, and nothing else
+ * means "no such queue". Failures of the file system are {@link StoreException}s with a classified
+ * {@link StoreException.Code} (thrown, or completing a stage exceptionally).
  *
- * <p>Durability when a call returns (with the default {@link Fsync#NONE} policy, against a crash of the
- * process, for example {@code kill -9}; with {@link Fsync#INTERVAL} or {@link Fsync#ALWAYS} also
- * against power loss, see {@link Durability}):
+ * <p>Threads and the disk: {@link #append}, {@link #take}, {@link #lease} and {@link #settle} never wait
+ * for the disk or for a lock held across disk work: they change memory-mapped files and return a stage
+ * that completes when the change has the durability the {@link Fsync} policy promises, completed by the
+ * store's syncing thread (at once under {@link Fsync#NONE}). They may run on a server's IO thread.
+ * {@link #create}, {@link #delete}, {@link #redrive}, {@link #stats} and {@link #checkpoint} may wait for
+ * the disk: call them from a worker.
+ *
+ * <p>Thread safety: every method may be called from any thread. Pushes to one queue are serialised by
+ * that queue's push lock and everything that consumes by its pull lock; no lock is shared between queues.
+ *
+ * <p>Durability when a stage completes (against a crash of the process, for example {@code kill -9},
+ * with every policy; against power loss as {@link Fsync} says):
  * <ul>
- *   <li>{@link #push} or {@link #pushBatch} returning {@link PushResult.Stored}: the messages are in
- *       the journal and will be pulled exactly once.</li>
- *   <li>{@link #pull} returning {@link PullResult.Message}: the cursor has moved past it; it will never be
- *       returned again.</li>
- *   <li>{@link #create} returning {@link CreateResult#CREATED} and {@link #delete} returning
- *       {@code true}: the change is on disk and not undone by a crash.</li>
+ *   <li>{@link #append} with {@link PushResult.Stored}: the messages are in the journal and will be
+ *       delivered.</li>
+ *   <li>{@link #take} with messages: the cursor has moved past them; they are never returned again.</li>
+ *   <li>{@link #settle} with {@link Settlement#ACK} accepted: those messages are never delivered again.</li>
+ *   <li>{@link #create} answering {@link CreateResult#CREATED} and {@link #delete} answering
+ *       {@link DeleteResult.Deleted}: the change is on disk and not undone by a crash.</li>
  * </ul>
  *
- * <p>Expected outcomes (queue full, missing, empty, already existing) are values. Failures of the
- * file system are thrown as {@link StoreException} with a classified {@link StoreException.Code}.
+ * <p>The store announces availability itself: {@link #subscribe} to be told when messages become
+ * available in a queue (pushed, released, a lease expired, a delay ended, redriven, dead-lettered).
  */
 public interface QueueStore extends AutoCloseable {
 
@@ -36,81 +46,60 @@ public interface QueueStore extends AutoCloseable {
         return name != null && NamePattern.COMPILED.matcher(name).matches();
     }
 
-    /** Creates an empty queue; {@link CreateResult#EXISTS} if the name is taken (options unchanged). */
+    /** Creates an empty queue; {@link CreateResult#EXISTS} if the name is taken (options unchanged). May wait for disk. */
     CreateResult create(String name, QueueOptions options);
 
-    /** Deletes a queue with its journal and cursor; {@code false} if there was no such queue. */
-    boolean delete(String name);
+    /** Deletes a queue with its journal and cursor. May wait for disk. */
+    DeleteResult delete(String name);
 
     /** The names of all queues, sorted. */
     List<String> list();
 
-    /** Appends one message; refused with {@link PushResult.Full} if the queue holds max length already. */
-    PushResult push(String name, byte[] payload);
+    /** The options the queue was created with. Cheap. */
+    OptionsResult options(String name);
+
+    /** The queue's statistics. Measures disk use (may wait for disk): not for hot paths. */
+    StatsResult stats(String name);
 
     /**
-     * Appends several messages with consecutive ids, all or none with respect to the max length: if
-     * they do not all fit, nothing is stored and {@link PushResult.Full} is returned.
+     * Appends one or more messages with consecutive ids, all or none with respect to the max length: if
+     * they do not all fit, nothing is stored and the answer is {@link PushResult.Full}. With
+     * {@code keys} (null, or one per message, null for none), a message whose idempotency key was pushed
+     * within the store's window is not stored again and its original id is answered (keys survive
+     * restarts). Never waits for disk.
      */
-    PushResult pushBatch(String name, List<byte[]> payloads);
+    CompletionStage<PushResult> append(String name, List<byte[]> payloads, List<String> keys);
 
-    /**
-     * As {@link #pushBatch(String, List)}, with an idempotency key per message (null for none): a
-     * message whose key was pushed within the store's window is not stored again, and its original id
-     * is returned in {@link PushResult.Stored#ids()} (keys survive restarts).
-     */
-    PushResult pushBatch(String name, List<byte[]> payloads, List<String> keys);
-
-    /**
-     * As {@link #pushBatch(String, List, List)} without blocking for the sync: the append happens now,
-     * the future completes when the messages have the durability the policy promises (at once with
-     * {@link Fsync#NONE}). No thread waits meanwhile, so many pushes can share one sync.
-     */
-    java.util.concurrent.CompletableFuture<PushResult> pushBatchAsync(String name, List<byte[]> payloads,
-                                                                      List<String> keys);
-
-    /** Removes and returns the oldest message. */
-    PullResult pull(String name);
-
-    /** Removes and returns up to {@code max} of the oldest messages (not leased ones). */
-    BatchPullResult pullBatch(String name, int max);
+    /** Removes and returns up to {@code max} of the oldest messages that are not leased. Never waits for disk. */
+    CompletionStage<TakeResult> take(String name, int max);
 
     /**
      * Leases up to {@code max} of the oldest available messages: they stay stored, invisible to other
-     * pulls and leases, until acknowledged or until {@code visibility} passes; then they are available
+     * takes and leases, until acknowledged or until {@code visibility} passes; then they are available
      * again (ahead of newer messages) with their delivery count one higher. A message leased
-     * {@code max_deliveries} times without an ack moves to the dead-letter queue instead.
-     * Leases do not survive a restart: leased, unacknowledged messages are delivered again after one.
+     * {@code max_deliveries} times without an ack moves to the dead-letter queue instead (by the store's
+     * own thread). Leases do not survive a restart: unacknowledged messages are delivered again after one,
+     * with their delivery counts. Never waits for disk.
      */
-    LeaseResult lease(String name, int max, java.time.Duration visibility);
+    CompletionStage<LeaseResult> lease(String name, int max, Duration visibility);
 
     /**
-     * Acknowledges leased messages: they are gone for good (durable against kill -9 when this returns).
-     * An expired lease is rejected and acknowledges nothing, even if its message was not redelivered.
+     * Acknowledges ({@link Settlement#ACK}), releases after {@code duration} ({@link Settlement#NACK}) or
+     * extends to {@code duration} from now ({@link Settlement#RENEW}) leased messages. An expired lease is
+     * rejected and changes nothing, even if its message was not redelivered. Never waits for disk.
      */
-    SettleResult ack(String name, List<String> leases);
-
-    /** Releases leased messages: available again after {@code delay} (zero: at once). */
-    SettleResult nack(String name, List<String> leases, java.time.Duration delay);
-
-    /** Extends leases to {@code visibility} from now. */
-    SettleResult renew(String name, List<String> leases, java.time.Duration visibility);
+    CompletionStage<SettleResult> settle(String name, Settlement how, List<String> leases, Duration duration);
 
     /**
      * Moves every message of the queue's dead-letter queue back to the queue (as new messages, oldest
-     * first), as far as the queue's max length allows.
-     *
-     * @return how many moved, or -1 if the queue does not exist
+     * first), as far as the queue's max length allows. May wait for disk.
      */
-    long redrive(String name);
+    RedriveResult redrive(String name);
 
-    /** The options the queue was created with, or empty if there is no such queue. Cheap. */
-    Optional<QueueOptions> options(String name);
+    /** Adds a listener told when messages become available; see {@link AvailabilityListener}. */
+    void subscribe(AvailabilityListener listener);
 
-    /** The queue's statistics, or empty if there is no such queue. Measures disk use: not for hot paths. */
-    Optional<QueueStats> stats(String name);
-
-    /** Writes a checkpoint of every queue's metadata and cursor now (also done periodically). */
+    /** Writes a checkpoint of every queue's metadata and cursor now (also done periodically). May wait for disk. */
     void checkpoint();
 
     /** Writes a final checkpoint and releases every file. Idempotent. */

@@ -3,156 +3,467 @@ package dev.spool.storage;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
-import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.wire.DocumentContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.TreeSet;
+import java.util.zip.CRC32C;
 
 /**
- * A queue's lease and acknowledgement events, in a second Chronicle Queue beside the journal: each
- * entry is {@code [kind: 1 byte][id: 8][delivery: 4][time ms: 8][key length: 2][key: UTF-8]}. A {@code DONE} entry makes an out-of-order
- * acknowledgement (or a pull past leased messages) durable against kill -9 when it is written;
- * {@code LEASE} entries keep delivery counts across restarts. The in-order case needs no entry: the
- * cursor moves instead. Recovery replays the entries after the last lease snapshot. Not thread-safe:
- * used under the journal's pull lock.
+ * A queue's lease and acknowledgement state, in a Chronicle Queue beside the journal ({@code state/}),
+ * that compacts itself: it holds events and, from time to time, a snapshot of the whole state, written
+ * into the log itself; older files are deleted only once a newer snapshot is durable, and the files
+ * from the snapshot before it are kept too, so a damaged snapshot falls back to the previous one.
+ * Recovery is the latest intact snapshot plus every event after it; a log that cannot be replayed (its
+ * history was deleted behind a damaged snapshot) refuses to open rather than pretend.
+ *
+ * <p>Entry layout (version 2), little-endian, one Chronicle document each:
+ * {@code [magic "SPSL": 4][version: 1][kind: 1][fields][crc32c of all bytes before it: 4]}, where the
+ * fields of each kind are:
+ * <ul>
+ *   <li>{@code CREATED}: none (the first entry of a log: its history is complete from here)</li>
+ *   <li>{@code DONE}: id 8 (an acknowledgement above the cursor, durable when written)</li>
+ *   <li>{@code LEASE}: id 8, delivery 4 (a delivery count)</li>
+ *   <li>{@code KEY}: id 8, time 8, length 2, UTF-8 key (written before the message it names is appended)</li>
+ *   <li>{@code SNAP_BEGIN}: floor 8 (the state as of this point; events after it apply on top)</li>
+ *   <li>{@code SNAP_DONE}: count 4, ids 8 each</li>
+ *   <li>{@code SNAP_LEASES}: count 4, (id 8, delivery 4) each</li>
+ *   <li>{@code SNAP_KEYS}: count 4, (id 8, time 8, length 2, key) each</li>
+ *   <li>{@code SNAP_END}: index of its SNAP_BEGIN 8, chunks written 4</li>
+ * </ul>
+ * A damaged entry (bad magic, version or checksum, or too short) is reported with the file and index.
+ *
+ * <p>Thread-safe for appends (pushes log keys, pulls log acks and leases); recovery runs before use.
  */
 final class StateLog implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StateLog.class);
     static final String DIR = "state";
-    static final byte DONE = 1;
-    static final byte LEASE = 2;
-    /** An idempotency key, written before the message it names is appended. */
-    static final byte KEY = 3;
+    private static final int MAGIC = 0x4c535053; // "SPSL" little-endian
+    private static final byte VERSION = 2;
+    private static final int FRAME = 4 + 1 + 1 + 4;
+    /** Snapshot chunks stay well under Chronicle's document size limit. */
+    private static final int CHUNK_BYTES = 64 * 1024;
 
-    private final SingleChronicleQueue queue;
-    private final ExcerptAppender appender;
-    private volatile long entries;
+    enum Kind {
+        CREATED, DONE, LEASE, KEY, SNAP_BEGIN, SNAP_DONE, SNAP_LEASES, SNAP_KEYS, SNAP_END;
 
-    StateLog(Path dir, StoreConfig config) {
-        queue = Journal.openChronicle(dir.resolve(DIR), config.rollCycle(), config.clock());
-        appender = queue.createAppender();
-        appender.singleThreadedCheckDisabled(true);
+        private static final Kind[] ALL = values();
     }
 
-    void append(byte kind, long id, int delivery) {
-        append(kind, id, delivery, 0, null);
-    }
-
-    /** Appends one entry; synchronized because pushes (keys) and pulls (leases, acks) both write. */
-    synchronized void append(byte kind, long id, int delivery, long time, byte[] key) {
-        entries++;
-        try (DocumentContext dc = appender.writingDocument()) {
-            Bytes<?> b = dc.wire().bytes();
-            b.writeByte(kind);
-            b.writeLong(id);
-            b.writeInt(delivery);
-            b.writeLong(time);
-            b.writeShort((short) (key == null ? 0 : key.length));
-            if (key != null) {
-                b.write(key);
-            }
+    /** The lease state the log holds: what recovery returns and a snapshot records. */
+    record State(long floor, List<Long> done, Map<Long, Integer> deliveries,
+                 Map<String, IdempotencyWindow.Seen> keys) {
+        static State empty() {
+            return new State(0, new ArrayList<>(), new HashMap<>(), new LinkedHashMap<>());
         }
     }
 
-    /** Entries appended since opened. */
+    /** The log's history cannot be replayed; the message names the folder and what to do. */
+    static final class UnreplayableException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        UnreplayableException(String message) {
+            super(message);
+        }
+    }
+
+    private final String name;
+    private final ChronicleFolder folder;
+    private final ExcerptAppender appender;
+    private final CRC32C crc = new CRC32C();
+    private volatile long entries;
+    private long entriesAtSnapshot;
+    /** SNAP_BEGIN index of the newest durable snapshot, and of the one before it (-1: none). */
+    private long lastSnapshot = -1;
+    private long previousSnapshot = -1;
+
+    private StateLog(String name, ChronicleFolder folder) {
+        this.name = name;
+        this.folder = folder;
+        this.appender = folder.appender();
+    }
+
+    /** Opens a queue's state log, creating it (with its CREATED entry) if it has no entry yet. */
+    static StateLog open(String name, Path queueDir, StoreConfig config, Quarantine quarantine) throws IOException {
+        StateLog log = new StateLog(name, ChronicleFolder.open(queueDir.resolve(DIR), config.rollCycle(),
+                config.clock(), quarantine));
+        if (log.folder.lastIndex() < 0) {
+            log.append(Kind.CREATED, b -> { });
+            log.force();
+        }
+        return log;
+    }
+
+    ChronicleFolder folder() {
+        return folder;
+    }
+
+    /** Entries appended since opened (the syncer syncs the log only when this moved). */
     long entries() {
         return entries;
     }
 
-    /** An idempotency key seen in the log. */
-    record KeyEntry(String key, long id, long time) {
+    void done(long id) {
+        append(Kind.DONE, b -> b.writeLong(id));
     }
 
-    /** The index of the last entry, or -1 if there is none. */
-    long lastIndex() {
-        return queue.lastIndex();
+    void lease(long id, int delivery) {
+        append(Kind.LEASE, b -> {
+            b.writeLong(id);
+            b.writeInt(delivery);
+        });
     }
 
-    /** Replays the entries after {@code afterIndex} (-1: all) into the sets, ignoring ids at or below floor. */
-    void replay(long afterIndex, long floor, Set<Long> done, Map<Long, Integer> deliveries,
-                java.util.function.Consumer<KeyEntry> keys) {
-        try (ExcerptTailer t = queue.createTailer()) {
-            if (afterIndex >= 0) {
-                if (!t.moveToIndex(afterIndex)) {
-                    t.toStart();
-                } else {
-                    try (DocumentContext dc = t.readingDocument()) {
-                        // Skip the entry the snapshot already covers.
-                        dc.isPresent();
-                    }
-                }
+    void key(String key, long id, long time) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        append(Kind.KEY, b -> writeKey(b, k, id, time));
+    }
+
+    private static void writeKey(Bytes<?> b, byte[] key, long id, long time) {
+        b.writeLong(id);
+        b.writeLong(time);
+        b.writeShort((short) key.length);
+        b.write(key);
+    }
+
+    private interface Fields {
+        void write(Bytes<?> b);
+    }
+
+    private synchronized long append(Kind kind, Fields fields) {
+        entries++;
+        try (DocumentContext dc = appender.writingDocument()) {
+            Bytes<?> b = dc.wire().bytes();
+            long start = b.writePosition();
+            b.writeInt(MAGIC);
+            b.writeByte(VERSION);
+            b.writeByte((byte) kind.ordinal());
+            fields.write(b);
+            crc.reset();
+            for (long p = start; p < b.writePosition(); p++) {
+                crc.update(b.readByte(p));
             }
-            while (true) {
-                try (DocumentContext dc = t.readingDocument()) {
-                    if (!dc.isPresent()) {
-                        return;
-                    }
-                    Bytes<?> b = dc.wire().bytes();
-                    if (b.readRemaining() < 23) {
-                        continue;
-                    }
-                    byte kind = b.readByte();
-                    long id = b.readLong();
-                    int delivery = b.readInt();
-                    long time = b.readLong();
-                    int keyLength = b.readUnsignedShort();
-                    if (kind == KEY) {
-                        byte[] key = new byte[keyLength];
-                        b.read(key);
-                        keys.accept(new KeyEntry(new String(key, java.nio.charset.StandardCharsets.UTF_8), id, time));
-                        continue;
-                    }
-                    if (id <= floor) {
-                        continue;
-                    }
-                    if (kind == DONE) {
-                        done.add(id);
-                        deliveries.remove(id);
-                    } else if (kind == LEASE && !done.contains(id)) {
-                        deliveries.merge(id, delivery, Math::max);
-                    }
+            b.writeInt((int) crc.getValue());
+        }
+        return appender.lastIndexAppended();
+    }
+
+    /**
+     * Starts a snapshot of {@code floor}: the caller holds the queue's locks, so no event falls between
+     * the state it copied and this entry.
+     *
+     * @return the index to pass to {@link #finishSnapshot}
+     */
+    long beginSnapshot(long floor) {
+        return append(Kind.SNAP_BEGIN, b -> b.writeLong(floor));
+    }
+
+    /** Writes the copied state after its SNAP_BEGIN and the closing SNAP_END (events may interleave). */
+    void finishSnapshot(long begin, State s) {
+        int chunks = 0;
+        List<Long> done = s.done();
+        for (int i = 0; i < done.size(); ) {
+            int n = Math.min(done.size() - i, CHUNK_BYTES / 8);
+            int from = i;
+            append(Kind.SNAP_DONE, b -> {
+                b.writeInt(n);
+                for (int j = from; j < from + n; j++) {
+                    b.writeLong(done.get(j));
                 }
+            });
+            i += n;
+            chunks++;
+        }
+        List<Map.Entry<Long, Integer>> leases = new ArrayList<>(s.deliveries().entrySet());
+        for (int i = 0; i < leases.size(); ) {
+            int n = Math.min(leases.size() - i, CHUNK_BYTES / 12);
+            int from = i;
+            append(Kind.SNAP_LEASES, b -> {
+                b.writeInt(n);
+                for (int j = from; j < from + n; j++) {
+                    b.writeLong(leases.get(j).getKey());
+                    b.writeInt(leases.get(j).getValue());
+                }
+            });
+            i += n;
+            chunks++;
+        }
+        List<Map.Entry<String, IdempotencyWindow.Seen>> keys = new ArrayList<>(s.keys().entrySet());
+        for (int i = 0; i < keys.size(); ) {
+            int from = i;
+            int size = 0;
+            while (i < keys.size() && size < CHUNK_BYTES) {
+                size += 18 + keys.get(i).getKey().length() * 3;
+                i++;
             }
+            int to = i;
+            append(Kind.SNAP_KEYS, b -> {
+                b.writeInt(to - from);
+                for (int j = from; j < to; j++) {
+                    writeKey(b, keys.get(j).getKey().getBytes(StandardCharsets.UTF_8), keys.get(j).getValue().id(),
+                            keys.get(j).getValue().time());
+                }
+            });
+            chunks++;
+        }
+        int total = chunks;
+        append(Kind.SNAP_END, b -> {
+            b.writeLong(begin);
+            b.writeInt(total);
+        });
+    }
+
+    /**
+     * After {@link #finishSnapshot}: forces the log to the disk, then deletes the files wholly before
+     * the previous snapshot (the newest two stay replayable).
+     */
+    void snapshotDurable(long begin) throws IOException {
+        force();
+        synchronized (this) {
+            previousSnapshot = lastSnapshot;
+            lastSnapshot = begin;
+            entriesAtSnapshot = entries;
+        }
+        if (previousSnapshot >= 0) {
+            folder.deleteBefore(folder.cycleOf(previousSnapshot));
         }
     }
 
     /**
-     * Deletes the log's files wholly before the cycle of {@code index}: a lease snapshot taken at that
-     * index already holds what they said.
+     * Whether to write a snapshot now: anything was logged since the last one and, unless {@code any},
+     * enough that writing {@code stateSize} entries' worth pays off (so snapshots cost O(1) per event).
      */
-    void retainFrom(long index, Path dir) {
-        if (index < 0) {
-            return;
+    synchronized boolean wantsSnapshot(int stateSize, boolean any) {
+        long since = entries - entriesAtSnapshot;
+        return since > 0 && (any || since >= Math.max(1024, stateSize));
+    }
+
+    /** Forces the log's files to the disk. */
+    void force() throws IOException {
+        folder.force(Integer.MIN_VALUE, folder.lastIndex());
+    }
+
+    /**
+     * Replays the log: the newest intact snapshot, then every event after it.
+     *
+     * @throws UnreplayableException if no intact snapshot exists and the log's beginning was deleted
+     */
+    State recover() throws UnreplayableException {
+        Scan scan = new Scan();
+        scan.run();
+        if (scan.damaged > 0) {
+            LOG.error("queue '{}': {} damaged state-log entries in {} (first at index {} in {}); the acknowledgements "
+                    + "or keys they held are lost, so those messages may be delivered again", name, scan.damaged,
+                    folder.folder(), Long.toHexString(scan.firstDamaged),
+                    folder.cycleFile(folder.cycleOf(scan.firstDamaged)).getFileName());
         }
-        var rollCycle = queue.rollCycle();
-        int keep = rollCycle.toCycle(index);
-        int first = queue.firstCycle();
-        if (first >= keep) {
-            return;
+        long from;
+        if (!scan.complete.isEmpty()) {
+            from = scan.complete.get(scan.complete.size() - 1);
+            if (scan.complete.size() > 1) {
+                previousSnapshot = scan.complete.get(scan.complete.size() - 2);
+            }
+            lastSnapshot = from;
+            if (scan.lastIncomplete > from) {
+                LOG.error("queue '{}': the newest state-log snapshot in {} is damaged; recovering from the one before "
+                        + "it and the events after that", name, folder.folder());
+            }
+        } else if (scan.fromCreation) {
+            from = -1;
+            if (scan.lastIncomplete >= 0) {
+                LOG.error("queue '{}': the state-log snapshot in {} is damaged; replaying the whole log from its "
+                        + "creation", name, folder.folder());
+            }
+        } else {
+            throw new UnreplayableException("queue '" + name + "': the state log in " + folder.folder()
+                    + " cannot be replayed: it holds no intact snapshot and its beginning is gone (first entry at "
+                    + folder.cycleFile(folder.cycleOf(scan.firstIndex)).getFileName() + "), so acknowledgements "
+                    + "above the cursor are unknown. To start anyway, accepting that acknowledged messages may be "
+                    + "delivered again, move the folder aside: mv '" + folder.folder() + "' '" + folder.folder()
+                    + ".discarded'");
         }
-        boolean deleted = false;
-        for (Long c : queue.listCyclesBetween(first, keep - 1)) {
-            Path f = dir.resolve(DIR).resolve(Journal.cycleFileName(rollCycle, c));
-            try {
-                deleted |= java.nio.file.Files.deleteIfExists(f);
-            } catch (java.io.IOException e) {
-                // Retried at the next checkpoint.
+        return scan.replay(from);
+    }
+
+    /** Reading the log: one pass finds the snapshots, a second applies from the chosen one. */
+    private final class Scan {
+        final List<Long> complete = new ArrayList<>();
+        long lastIncomplete = -1;
+        int damaged;
+        long firstDamaged = -1;
+        long firstIndex = -1;
+        boolean fromCreation;
+
+        void run() {
+            long openBegin = -1;
+            int chunks = 0;
+            boolean chunksIntact = true;
+            try (ExcerptTailer t = folder.tailer()) {
+                while (true) {
+                    try (DocumentContext dc = t.readingDocument()) {
+                        if (!dc.isPresent()) {
+                            break;
+                        }
+                        long index = dc.index();
+                        if (firstIndex < 0) {
+                            firstIndex = index;
+                        }
+                        Kind kind = check(dc.wire().bytes());
+                        if (kind == null) {
+                            damaged++;
+                            if (firstDamaged < 0) {
+                                firstDamaged = index;
+                            }
+                            chunksIntact = false;
+                            continue;
+                        }
+                        if (index == firstIndex && kind == Kind.CREATED) {
+                            fromCreation = true;
+                        }
+                        Bytes<?> b = dc.wire().bytes();
+                        switch (kind) {
+                            case SNAP_BEGIN -> {
+                                openBegin = index;
+                                chunks = 0;
+                                chunksIntact = true;
+                            }
+                            case SNAP_DONE, SNAP_LEASES, SNAP_KEYS -> chunks++;
+                            case SNAP_END -> {
+                                long begin = b.readLong();
+                                int expected = b.readInt();
+                                if (begin == openBegin && chunks == expected && chunksIntact) {
+                                    complete.add(begin);
+                                } else {
+                                    lastIncomplete = Math.max(lastIncomplete, begin);
+                                }
+                                openBegin = -1;
+                            }
+                            default -> { }
+                        }
+                    }
+                }
+            }
+            if (openBegin >= 0) {
+                // A snapshot a crash cut short: never used, the previous one stands.
+                LOG.info("queue '{}': the last state-log snapshot was not finished before the stop; using the one before",
+                        name);
             }
         }
-        if (deleted) {
-            queue.refreshDirectoryListing();
+
+        State replay(long fromBegin) {
+            State s = State.empty();
+            TreeSet<Long> done = new TreeSet<>();
+            try (ExcerptTailer t = folder.tailer()) {
+                if (fromBegin >= 0 && !t.moveToIndex(fromBegin)) {
+                    throw new IllegalStateException("snapshot at " + Long.toHexString(fromBegin) + " vanished");
+                }
+                long floor = 0;
+                boolean inSnapshot = false;
+                while (true) {
+                    try (DocumentContext dc = t.readingDocument()) {
+                        if (!dc.isPresent()) {
+                            break;
+                        }
+                        Kind kind = check(dc.wire().bytes());
+                        if (kind == null) {
+                            continue;
+                        }
+                        Bytes<?> b = dc.wire().bytes();
+                        switch (kind) {
+                            case SNAP_BEGIN -> {
+                                if (dc.index() == fromBegin) {
+                                    floor = b.readLong();
+                                    inSnapshot = true;
+                                }
+                            }
+                            case SNAP_END -> inSnapshot = inSnapshot && b.readLong() != fromBegin;
+                            case SNAP_DONE -> {
+                                if (inSnapshot) {
+                                    for (int n = b.readInt(); n > 0; n--) {
+                                        done.add(b.readLong());
+                                    }
+                                }
+                            }
+                            case SNAP_LEASES -> {
+                                if (inSnapshot) {
+                                    for (int n = b.readInt(); n > 0; n--) {
+                                        s.deliveries().merge(b.readLong(), b.readInt(), Math::max);
+                                    }
+                                }
+                            }
+                            case SNAP_KEYS -> {
+                                if (inSnapshot) {
+                                    for (int n = b.readInt(); n > 0; n--) {
+                                        readKey(b, s);
+                                    }
+                                }
+                            }
+                            case DONE -> {
+                                long id = b.readLong();
+                                done.add(id);
+                                s.deliveries().remove(id);
+                            }
+                            case LEASE -> {
+                                long id = b.readLong();
+                                int delivery = b.readInt();
+                                if (!done.contains(id)) {
+                                    s.deliveries().merge(id, delivery, Math::max);
+                                }
+                            }
+                            case KEY -> readKey(b, s);
+                            case CREATED -> { }
+                        }
+                    }
+                }
+                s.done().addAll(done);
+                return new State(floor, s.done(), s.deliveries(), s.keys());
+            }
+        }
+
+        private void readKey(Bytes<?> b, State s) {
+            long id = b.readLong();
+            long time = b.readLong();
+            byte[] key = new byte[b.readUnsignedShort()];
+            b.read(key);
+            s.keys().putIfAbsent(new String(key, StandardCharsets.UTF_8), new IdempotencyWindow.Seen(id, time));
         }
     }
 
-    /** Forces the log to the disk. */
-    void sync(Path dir) {
-        Journal.forceAll(dir.resolve(DIR));
+    /** The kind of an intact entry (its read position then at its fields), or null if it is damaged. */
+    private Kind check(Bytes<?> b) {
+        long start = b.readPosition();
+        long end = b.readLimit();
+        if (end - start < FRAME || b.readInt(start) != MAGIC || b.readByte(start + 4) != VERSION) {
+            return null;
+        }
+        int kind = b.readByte(start + 5);
+        if (kind < 0 || kind >= Kind.ALL.length) {
+            return null;
+        }
+        CRC32C c = new CRC32C();
+        for (long p = start; p < end - 4; p++) {
+            c.update(b.readByte(p));
+        }
+        if ((int) c.getValue() != b.readInt(end - 4)) {
+            return null;
+        }
+        b.readPosition(start + 6);
+        b.readLimit(end - 4);
+        return Kind.ALL[kind];
     }
 
     @Override
     public void close() {
         appender.close();
-        queue.close();
+        folder.close();
     }
 }

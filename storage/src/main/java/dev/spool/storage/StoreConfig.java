@@ -15,9 +15,31 @@ import java.util.Objects;
  * @param rollCycle        how long one journal file covers; consumed files are deleted whole
  * @param clock            the time source for roll cycles, leases and creation times (tests move it)
  * @param idempotencyWindow how long an idempotency key is remembered
+ * @param syncDelay        runs before every group-commit sync: {@link SyncDelay#NONE} except in tests and drills
+ *                         that simulate a slow disk
  */
 public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync fsync, Duration fsyncInterval,
-                          JournalRollCycle rollCycle, Clock clock, Duration idempotencyWindow) {
+                          JournalRollCycle rollCycle, Clock clock, Duration idempotencyWindow, SyncDelay syncDelay) {
+
+    /** Something to run before each sync, to simulate a slow disk. */
+    @FunctionalInterface
+    public interface SyncDelay {
+        /** No delay. */
+        SyncDelay NONE = () -> { };
+
+        void beforeSync();
+
+        /** Sleeps {@code d} before each sync (the syncing thread's own time, never a caller's). */
+        static SyncDelay of(Duration d) {
+            return () -> {
+                try {
+                    Thread.sleep(d.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+        }
+    }
 
     /** Checkpoints are cheap (one small file); every 30 s bounds how stale the metadata snapshot gets. */
     public static final Duration DEFAULT_CHECKPOINT_PERIOD = Duration.ofSeconds(30);
@@ -40,6 +62,7 @@ public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync 
         Objects.requireNonNull(fsync, "fsync");
         Objects.requireNonNull(rollCycle, "rollCycle");
         Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(syncDelay, "syncDelay");
         if (checkpointPeriod == null || checkpointPeriod.isNegative() || checkpointPeriod.isZero()) {
             throw new IllegalArgumentException("save_period_time must be > 0, was " + checkpointPeriod);
         }
@@ -54,23 +77,29 @@ public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync 
     /** The defaults, with the checkpoint at the given file. */
     public static StoreConfig defaults(Path checkpointFile) {
         return new StoreConfig(checkpointFile, DEFAULT_CHECKPOINT_PERIOD, DEFAULT_FSYNC, DEFAULT_FSYNC_INTERVAL,
-                DEFAULT_ROLL_CYCLE, Clock.systemUTC(), DEFAULT_IDEMPOTENCY_WINDOW);
+                DEFAULT_ROLL_CYCLE, Clock.systemUTC(), DEFAULT_IDEMPOTENCY_WINDOW, SyncDelay.NONE);
     }
 
     public StoreConfig withFsync(Fsync policy, Duration interval) {
-        return new StoreConfig(checkpointFile, checkpointPeriod, policy, interval, rollCycle, clock, idempotencyWindow);
+        return new StoreConfig(checkpointFile, checkpointPeriod, policy, interval, rollCycle, clock, idempotencyWindow, syncDelay);
     }
 
     public StoreConfig withCheckpointPeriod(Duration period) {
-        return new StoreConfig(checkpointFile, period, fsync, fsyncInterval, rollCycle, clock, idempotencyWindow);
+        return new StoreConfig(checkpointFile, period, fsync, fsyncInterval, rollCycle, clock, idempotencyWindow, syncDelay);
     }
 
     public StoreConfig withRollCycle(JournalRollCycle cycle, Clock newClock) {
-        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, cycle, newClock, idempotencyWindow);
+        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, cycle, newClock, idempotencyWindow,
+                syncDelay);
     }
 
     public StoreConfig withIdempotencyWindow(Duration window) {
-        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock, window);
+        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock, window, syncDelay);
+    }
+
+    public StoreConfig withSyncDelay(SyncDelay delay) {
+        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock,
+                idempotencyWindow, delay);
     }
 
     /** The folder holding the checkpoint and the queues' folders. */

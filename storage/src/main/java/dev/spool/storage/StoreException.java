@@ -25,6 +25,14 @@ public final class StoreException extends RuntimeException {
         return code;
     }
 
+    /** Classifies a failure of the files under {@code where} once, at the storage boundary. */
+    static StoreException of(String what, Throwable cause, java.nio.file.Path where) {
+        if (cause instanceof StoreException s) {
+            return s;
+        }
+        return of(what, cause);
+    }
+
     /** Classifies an I/O failure once, at the storage boundary. */
     static StoreException of(String what, Throwable cause) {
         return new StoreException(isDiskFull(cause) ? Code.DISK_FULL : Code.IO, what + ": " + cause, cause);

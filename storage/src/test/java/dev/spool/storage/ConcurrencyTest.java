@@ -51,7 +51,7 @@ class ConcurrencyTest {
                 futures.add(pool.submit(() -> {
                     start.await();
                     for (int i = 0; i < perProducer; i++) {
-                        assertInstanceOf(PushResult.Stored.class, s.push("q", bytes(producer + ":" + i)));
+                        assertInstanceOf(PushResult.Stored.class, Blocking.push(s, "q", bytes(producer + ":" + i)));
                     }
                     return null;
                 }));
@@ -60,7 +60,7 @@ class ConcurrencyTest {
                 futures.add(pool.submit(() -> {
                     start.await();
                     while (received.get() < total) {
-                        if (s.pull("q") instanceof PullResult.Message m) {
+                        if (Blocking.pull(s, "q") instanceof PullResult.Message m) {
                             String[] parts = new String(m.payload(), StandardCharsets.UTF_8).split(":");
                             got.add(new Got(m.id(), Integer.parseInt(parts[0]), Integer.parseInt(parts[1])));
                             received.incrementAndGet();
@@ -90,7 +90,7 @@ class ConcurrencyTest {
             for (int p = 0; p < producers; p++) {
                 assertEquals(perProducer, nextSeq.get(p));
             }
-            assertInstanceOf(PullResult.Empty.class, s.pull("q"));
+            assertInstanceOf(PullResult.Empty.class, Blocking.pull(s, "q"));
         }
     }
 
@@ -106,9 +106,9 @@ class ConcurrencyTest {
             for (int t = 0; t < 2; t++) {
                 futures.add(pool.submit(() -> {
                     while (!stop.get()) {
-                        PushResult r = s.push("victim", bytes("v"));
-                        assertTrue(r instanceof PushResult.Stored || r instanceof PushResult.NoSuchQueue, r.toString());
-                        PullResult p = s.pull("victim");
+                        PushResult r = Blocking.push(s, "victim", bytes("v"));
+                        assertTrue(r instanceof PushResult.Stored || r instanceof NoSuchQueue, r.toString());
+                        PullResult p = Blocking.pull(s, "victim");
                         assertTrue(!(p instanceof PullResult.Message m) || text(m).equals("v"), p.toString());
                     }
                     return null;
@@ -116,7 +116,7 @@ class ConcurrencyTest {
             }
             futures.add(pool.submit(() -> {
                 for (int i = 0; i < 50; i++) {
-                    s.delete("victim");
+                    Blocking.delete(s, "victim");
                     s.create("victim", QueueOptions.ofMaxLength(1_000_000));
                 }
                 stop.set(true);
@@ -125,7 +125,7 @@ class ConcurrencyTest {
             int n = 0;
             // Bounded well under the max length: a full queue would refuse pushes (correctly) and spoil the count.
             while ((!stop.get() || n < 100) && n < 200_000) {
-                PushResult r = s.push("bystander", bytes("b" + n));
+                PushResult r = Blocking.push(s, "bystander", bytes("b" + n));
                 assertEquals(n + 1, ((PushResult.Stored) r).firstId(), "bystander ids are consecutive");
                 n++;
             }
@@ -133,14 +133,14 @@ class ConcurrencyTest {
                 f.get(100, TimeUnit.SECONDS);
             }
             pool.shutdown();
-            assertEquals(n, s.stats("bystander").orElseThrow().depth());
+            assertEquals(n, Blocking.stats(s, "bystander").orElseThrow().depth());
             for (int i = 0; i < n; i++) {
-                PullResult p = s.pull("bystander");
+                PullResult p = Blocking.pull(s, "bystander");
                 assertTrue(p instanceof PullResult.Message, "message " + i + " of " + n + ": " + p + " "
-                        + s.stats("bystander").orElseThrow());
+                        + Blocking.stats(s, "bystander").orElseThrow());
                 assertEquals("b" + i, text(p));
             }
-            assertInstanceOf(PullResult.Empty.class, s.pull("bystander"));
+            assertInstanceOf(PullResult.Empty.class, Blocking.pull(s, "bystander"));
         }
         try (JournalQueueStore s = JournalQueueStore.open(config(dir))) {
             assertEquals(List.of("bystander", "victim"), s.list());

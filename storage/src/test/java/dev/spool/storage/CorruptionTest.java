@@ -28,18 +28,18 @@ class CorruptionTest {
             s.create("q", new QueueOptions(100_000, "transaction"));
             s.create("other", QueueOptions.ofMaxLength(10));
             for (int i = 1; i <= pushed; i++) {
-                s.push("q", bytes(String.format("msg-%06d|payload", i)));
+                Blocking.push(s, "q", bytes(String.format("msg-%06d|payload", i)));
             }
-            s.push("other", bytes("keep me"));
+            Blocking.push(s, "other", bytes("keep me"));
             for (int i = 0; i < pulled; i++) {
-                s.pull("q");
+                Blocking.pull(s, "q");
             }
         }
     }
 
     private void assertIntact(JournalQueueStore s, int from, int to) {
         for (int i = from; i <= to; i++) {
-            assertEquals(String.format("msg-%06d|payload", i), text(s.pull("q")));
+            assertEquals(String.format("msg-%06d|payload", i), text(Blocking.pull(s, "q")));
         }
     }
 
@@ -53,10 +53,10 @@ class CorruptionTest {
             assertTrue(log.errors().stream().anyMatch(m -> m.contains("checkpoint") && m.contains("corrupt")),
                     log.errors().toString());
             assertEquals(List.of("other", "q"), s.list());
-            assertEquals(40, s.stats("q").orElseThrow().depth());
-            assertEquals("transaction", s.stats("q").orElseThrow().type());
+            assertEquals(40, Blocking.stats(s, "q").orElseThrow().depth());
+            assertEquals("transaction", Blocking.stats(s, "q").orElseThrow().type());
             assertIntact(s, 11, 50);
-            assertEquals("keep me", text(s.pull("other")));
+            assertEquals("keep me", text(Blocking.pull(s, "other")));
         }
     }
 
@@ -69,7 +69,7 @@ class CorruptionTest {
         try (LogCapture log = new LogCapture(); JournalQueueStore s = JournalQueueStore.open(config(dir))) {
             assertTrue(log.errors().stream().anyMatch(m -> m.contains("checkpoint") && m.contains("corrupt")),
                     log.errors().toString());
-            assertEquals(15, s.stats("q").orElseThrow().depth());
+            assertEquals(15, Blocking.stats(s, "q").orElseThrow().depth());
             assertIntact(s, 6, 20);
         }
     }
@@ -82,7 +82,7 @@ class CorruptionTest {
         Files.writeString(cp, text);
         try (LogCapture log = new LogCapture(); JournalQueueStore s = JournalQueueStore.open(config(dir))) {
             assertTrue(log.errors().stream().anyMatch(m -> m.contains("checksum mismatch")), log.errors().toString());
-            assertEquals(100_000, s.stats("q").orElseThrow().maxLength());
+            assertEquals(100_000, Blocking.stats(s, "q").orElseThrow().maxLength());
         }
     }
 
@@ -91,10 +91,10 @@ class CorruptionTest {
         try (JournalQueueStore s = JournalQueueStore.open(config(dir))) {
             s.create("q", QueueOptions.ofMaxLength(100));
             for (int i = 1; i <= 10; i++) {
-                s.push("q", bytes(String.format("msg-%06d|payload", i)));
+                Blocking.push(s, "q", bytes(String.format("msg-%06d|payload", i)));
             }
             for (int i = 0; i < 5; i++) {
-                s.pull("q");
+                Blocking.pull(s, "q");
             }
         }
         Path cursor = dir.resolve("queues/q/cursor.dat");
@@ -103,7 +103,7 @@ class CorruptionTest {
             assertTrue(log.errors().stream().anyMatch(m -> m.contains("cursor file") && m.contains("damaged")),
                     log.errors().toString());
             // Without the checkpoint's cursor (5 pulled) the queue would restart at message 1.
-            assertEquals(5, s.stats("q").orElseThrow().depth());
+            assertEquals(5, Blocking.stats(s, "q").orElseThrow().depth());
             assertIntact(s, 6, 10);
         }
     }
@@ -118,18 +118,18 @@ class CorruptionTest {
         }
         try (LogCapture log = new LogCapture(); JournalQueueStore s = JournalQueueStore.open(config(dir))) {
             assertTrue(log.errors().stream().anyMatch(m -> m.contains("torn")), log.errors().toString());
-            assertEquals(599, s.stats("q").orElseThrow().depth());
+            assertEquals(599, Blocking.stats(s, "q").orElseThrow().depth());
             assertIntact(s, 101, 699);
-            assertInstanceOf(PullResult.Empty.class, s.pull("q"));
-            long id = storedId(s.push("q", bytes("after repair")));
+            assertInstanceOf(PullResult.Empty.class, Blocking.pull(s, "q"));
+            long id = storedId(Blocking.push(s, "q", bytes("after repair")));
             assertEquals(700, id);
-            assertEquals("after repair", text(s.pull("q")));
-            assertEquals("keep me", text(s.pull("other")));
+            assertEquals("after repair", text(Blocking.pull(s, "q")));
+            assertEquals("keep me", text(Blocking.pull(s, "other")));
         }
         try (JournalQueueStore s = JournalQueueStore.open(config(dir))) {
-            assertEquals(0, s.stats("q").orElseThrow().depth());
-            s.push("q", bytes("later"));
-            assertEquals("later", text(s.pull("q")));
+            assertEquals(0, Blocking.stats(s, "q").orElseThrow().depth());
+            Blocking.push(s, "q", bytes("later"));
+            assertEquals("later", text(Blocking.pull(s, "q")));
         }
     }
 

@@ -55,7 +55,7 @@ class CrashTest {
         assertTrue(acked.size() > 1000, "the child did real work: " + acked.size());
         try (JournalQueueStore s = JournalQueueStore.open(StoreConfig.defaults(dir.resolve("queues.json")))) {
             long lastDelivered = delivered.stream().mapToLong(Long::longValue).max().orElse(0);
-            while (s.pull("q") instanceof PullResult.Message m) {
+            while (Blocking.pull(s, "q") instanceof PullResult.Message m) {
                 assertTrue(m.id() > lastDelivered, "id " + m.id() + " was delivered before the crash");
                 delivered.add(m.id());
             }

@@ -25,9 +25,9 @@ public final class CrashWorker {
             System.out.flush();
             while (true) {
                 if (random.nextInt(3) > 0) {
-                    PushResult r = s.push("q", ("payload-" + random.nextInt()).getBytes(StandardCharsets.UTF_8));
+                    PushResult r = Blocking.push(s, "q", ("payload-" + random.nextInt()).getBytes(StandardCharsets.UTF_8));
                     log.write(("P " + ((PushResult.Stored) r).firstId() + "\n").getBytes(StandardCharsets.US_ASCII));
-                } else if (s.pull("q") instanceof PullResult.Message m) {
+                } else if (Blocking.pull(s, "q") instanceof PullResult.Message m) {
                     log.write(("D " + m.id() + "\n").getBytes(StandardCharsets.US_ASCII));
                 }
             }

@@ -32,7 +32,7 @@ class IdempotencyAndGroupCommitTest {
     }
 
     private static PushResult.Stored keyed(JournalQueueStore s, String q, String payload, String key) {
-        return (PushResult.Stored) s.pushBatch(q, List.of(bytes(payload)), Arrays.asList(key));
+        return (PushResult.Stored) Blocking.pushBatch(s, q, List.of(bytes(payload)), Arrays.asList(key));
     }
 
     @Test
@@ -43,9 +43,9 @@ class IdempotencyAndGroupCommitTest {
             PushResult.Stored again = keyed(s, "q", "a-retry", "k1");
             assertEquals(first.id(0), again.id(0));
             assertEquals(1, again.duplicates());
-            assertEquals(1, s.stats("q").orElseThrow().depth());
+            assertEquals(1, Blocking.stats(s, "q").orElseThrow().depth());
             assertEquals(2, keyed(s, "q", "b", null).id(0));
-            assertEquals(2, s.stats("q").orElseThrow().depth());
+            assertEquals(2, Blocking.stats(s, "q").orElseThrow().depth());
         }
     }
 
@@ -54,14 +54,14 @@ class IdempotencyAndGroupCommitTest {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(3));
             keyed(s, "q", "a", "k1");
-            PushResult.Stored r = (PushResult.Stored) s.pushBatch("q", List.of(bytes("a"), bytes("b"), bytes("b2"), bytes("c")),
+            PushResult.Stored r = (PushResult.Stored) Blocking.pushBatch(s, "q", List.of(bytes("a"), bytes("b"), bytes("b2"), bytes("c")),
                     Arrays.asList("k1", "k2", "k2", null));
             assertEquals(List.of(1L, 2L, 2L, 3L), List.of(r.id(0), r.id(1), r.id(2), r.id(3)));
             assertEquals(2, r.duplicates());
-            assertEquals("a", text(s.pull("q")));
-            assertEquals("b", text(s.pull("q")));
-            assertEquals("c", text(s.pull("q")));
-            assertInstanceOf(PullResult.Empty.class, s.pull("q"));
+            assertEquals("a", text(Blocking.pull(s, "q")));
+            assertEquals("b", text(Blocking.pull(s, "q")));
+            assertEquals("c", text(Blocking.pull(s, "q")));
+            assertInstanceOf(PullResult.Empty.class, Blocking.pull(s, "q"));
         }
     }
 
@@ -76,7 +76,7 @@ class IdempotencyAndGroupCommitTest {
         try (JournalQueueStore s = open()) {
             assertEquals(1, keyed(s, "q", "x", "before-checkpoint").id(0));
             assertEquals(2, keyed(s, "q", "y", "after-checkpoint").id(0));
-            assertEquals(2, s.stats("q").orElseThrow().depth());
+            assertEquals(2, Blocking.stats(s, "q").orElseThrow().depth());
         }
     }
 
@@ -103,7 +103,7 @@ class IdempotencyAndGroupCommitTest {
             for (int t = 0; t < threads; t++) {
                 fs.add(pool.submit(() -> {
                     for (int i = 0; i < each; i++) {
-                        PushResult.Stored r = (PushResult.Stored) s.push("q", bytes("x"));
+                        PushResult.Stored r = (PushResult.Stored) Blocking.push(s, "q", bytes("x"));
                         assertEquals(Durability.DISK, r.durability());
                     }
                     return null;
@@ -126,7 +126,7 @@ class IdempotencyAndGroupCommitTest {
             s.create("q", QueueOptions.ofMaxLength(100));
             for (int i = 0; i < 5; i++) {
                 long before = s.syncCount("q");
-                PushResult.Stored r = (PushResult.Stored) s.push("q", bytes("x"));
+                PushResult.Stored r = (PushResult.Stored) Blocking.push(s, "q", bytes("x"));
                 assertEquals(Durability.DISK, r.durability());
                 assertTrue(s.syncCount("q") > before, "a sync ran between the append and the return");
             }

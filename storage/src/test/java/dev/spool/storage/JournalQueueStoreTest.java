@@ -31,8 +31,8 @@ class JournalQueueStoreTest {
     void pushShouldReturnConsecutiveIdsFromOne() {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(10));
-            assertEquals(1, storedId(s.push("q", bytes("a"))));
-            assertEquals(2, storedId(s.push("q", bytes("b"))));
+            assertEquals(1, storedId(Blocking.push(s, "q", bytes("a"))));
+            assertEquals(2, storedId(Blocking.push(s, "q", bytes("b"))));
         }
     }
 
@@ -41,13 +41,13 @@ class JournalQueueStoreTest {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(10));
             for (String m : List.of("one", "two", "three")) {
-                s.push("q", bytes(m));
+                Blocking.push(s, "q", bytes(m));
             }
-            PullResult first = s.pull("q");
+            PullResult first = Blocking.pull(s, "q");
             assertEquals("one", text(first));
             assertEquals(1, ((PullResult.Message) first).id());
-            assertEquals("two", text(s.pull("q")));
-            assertEquals("three", text(s.pull("q")));
+            assertEquals("two", text(Blocking.pull(s, "q")));
+            assertEquals("three", text(Blocking.pull(s, "q")));
         }
     }
 
@@ -55,20 +55,20 @@ class JournalQueueStoreTest {
     void pullShouldReturnEmptyWhenQueueEmpty() {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(10));
-            assertInstanceOf(PullResult.Empty.class, s.pull("q"));
-            s.push("q", bytes("x"));
-            s.pull("q");
-            assertInstanceOf(PullResult.Empty.class, s.pull("q"));
+            assertInstanceOf(PullResult.Empty.class, Blocking.pull(s, "q"));
+            Blocking.push(s, "q", bytes("x"));
+            Blocking.pull(s, "q");
+            assertInstanceOf(PullResult.Empty.class, Blocking.pull(s, "q"));
         }
     }
 
     @Test
     void pushAndPullShouldReportMissingQueue() {
         try (JournalQueueStore s = open()) {
-            assertInstanceOf(PushResult.NoSuchQueue.class, s.push("nope", bytes("x")));
-            assertInstanceOf(PullResult.NoSuchQueue.class, s.pull("nope"));
-            assertTrue(s.stats("nope").isEmpty());
-            assertFalse(s.delete("nope"));
+            assertInstanceOf(NoSuchQueue.class, Blocking.push(s, "nope", bytes("x")));
+            assertInstanceOf(PullResult.NoSuchQueue.class, Blocking.pull(s, "nope"));
+            assertTrue(Blocking.stats(s, "nope").isEmpty());
+            assertFalse(Blocking.delete(s, "nope"));
         }
     }
 
@@ -76,14 +76,14 @@ class JournalQueueStoreTest {
     void pushShouldBeRefusedWhenQueueFullAndStoreNothing() {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(2));
-            s.push("q", bytes("a"));
-            s.push("q", bytes("b"));
-            PushResult r = s.push("q", bytes("c"));
+            Blocking.push(s, "q", bytes("a"));
+            Blocking.push(s, "q", bytes("b"));
+            PushResult r = Blocking.push(s, "q", bytes("c"));
             assertEquals(new PushResult.Full(2, 2), r);
-            assertEquals(2, s.stats("q").orElseThrow().totalPushed());
-            assertEquals("a", text(s.pull("q")));
-            assertEquals("b", text(s.pull("q")));
-            assertInstanceOf(PullResult.Empty.class, s.pull("q"));
+            assertEquals(2, Blocking.stats(s, "q").orElseThrow().totalPushed());
+            assertEquals("a", text(Blocking.pull(s, "q")));
+            assertEquals("b", text(Blocking.pull(s, "q")));
+            assertInstanceOf(PullResult.Empty.class, Blocking.pull(s, "q"));
         }
     }
 
@@ -91,9 +91,9 @@ class JournalQueueStoreTest {
     void maxLengthShouldCountOnlyUnconsumedMessages() {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(1));
-            s.push("q", bytes("a"));
-            s.pull("q");
-            assertInstanceOf(PushResult.Stored.class, s.push("q", bytes("b")));
+            Blocking.push(s, "q", bytes("a"));
+            Blocking.pull(s, "q");
+            assertInstanceOf(PushResult.Stored.class, Blocking.push(s, "q", bytes("b")));
         }
     }
 
@@ -101,12 +101,12 @@ class JournalQueueStoreTest {
     void batchShouldStoreAllWithConsecutiveIds() {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(5));
-            s.push("q", bytes("0"));
-            PushResult.Stored r = (PushResult.Stored) s.pushBatch("q", List.of(bytes("1"), bytes("2"), bytes("3")));
+            Blocking.push(s, "q", bytes("0"));
+            PushResult.Stored r = (PushResult.Stored) Blocking.pushBatch(s, "q", List.of(bytes("1"), bytes("2"), bytes("3")));
             assertEquals(2, r.firstId());
             assertEquals(3, r.count());
             assertEquals(4, r.id(2));
-            assertEquals(4, s.stats("q").orElseThrow().depth());
+            assertEquals(4, Blocking.stats(s, "q").orElseThrow().depth());
         }
     }
 
@@ -114,12 +114,12 @@ class JournalQueueStoreTest {
     void batchShouldStoreNothingWhenItDoesNotFit() {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(3));
-            s.push("q", bytes("0"));
-            PushResult r = s.pushBatch("q", List.of(bytes("1"), bytes("2"), bytes("3")));
+            Blocking.push(s, "q", bytes("0"));
+            PushResult r = Blocking.pushBatch(s, "q", List.of(bytes("1"), bytes("2"), bytes("3")));
             assertEquals(new PushResult.Full(1, 3), r);
-            assertEquals(1, s.stats("q").orElseThrow().depth());
-            assertEquals("0", text(s.pull("q")));
-            assertInstanceOf(PullResult.Empty.class, s.pull("q"));
+            assertEquals(1, Blocking.stats(s, "q").orElseThrow().depth());
+            assertEquals("0", text(Blocking.pull(s, "q")));
+            assertInstanceOf(PullResult.Empty.class, Blocking.pull(s, "q"));
         }
     }
 
@@ -128,8 +128,8 @@ class JournalQueueStoreTest {
         try (JournalQueueStore s = open()) {
             assertEquals(CreateResult.CREATED, s.create("q", new QueueOptions(5, "result")));
             assertEquals(CreateResult.EXISTS, s.create("q", new QueueOptions(9, "transaction")));
-            assertEquals(5, s.stats("q").orElseThrow().maxLength());
-            assertEquals("result", s.stats("q").orElseThrow().type());
+            assertEquals(5, Blocking.stats(s, "q").orElseThrow().maxLength());
+            assertEquals("result", Blocking.stats(s, "q").orElseThrow().type());
         }
     }
 
@@ -158,10 +158,10 @@ class JournalQueueStoreTest {
         try (JournalQueueStore s = open()) {
             s.create("q", new QueueOptions(10, "transaction"));
             for (int i = 0; i < 3; i++) {
-                s.push("q", bytes("m" + i));
+                Blocking.push(s, "q", bytes("m" + i));
             }
-            s.pull("q");
-            QueueStats st = s.stats("q").orElseThrow();
+            Blocking.pull(s, "q");
+            QueueStats st = Blocking.stats(s, "q").orElseThrow();
             assertEquals("q", st.name());
             assertEquals(2, st.depth());
             assertEquals(10, st.maxLength());
@@ -177,13 +177,13 @@ class JournalQueueStoreTest {
     void deleteShouldRemoveJournalAndCursorFiles() {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(10));
-            s.push("q", bytes("x"));
+            Blocking.push(s, "q", bytes("x"));
             Path qdir = dir.resolve("queues").resolve("q");
             assertTrue(Files.exists(qdir.resolve("cursor.dat")));
-            assertTrue(s.delete("q"));
+            assertTrue(Blocking.delete(s, "q"));
             assertFalse(Files.exists(qdir));
             assertEquals(List.of(), s.list());
-            assertInstanceOf(PushResult.NoSuchQueue.class, s.push("q", bytes("y")));
+            assertInstanceOf(NoSuchQueue.class, Blocking.push(s, "q", bytes("y")));
         }
     }
 
@@ -191,14 +191,14 @@ class JournalQueueStoreTest {
     void recreatedQueueShouldBeEmpty() {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(10));
-            s.push("q", bytes("old"));
-            s.delete("q");
+            Blocking.push(s, "q", bytes("old"));
+            Blocking.delete(s, "q");
             s.create("q", QueueOptions.ofMaxLength(10));
-            assertInstanceOf(PullResult.Empty.class, s.pull("q"));
-            assertEquals(0, s.stats("q").orElseThrow().totalPushed());
+            assertInstanceOf(PullResult.Empty.class, Blocking.pull(s, "q"));
+            assertEquals(0, Blocking.stats(s, "q").orElseThrow().totalPushed());
         }
         try (JournalQueueStore s = open()) {
-            assertInstanceOf(PullResult.Empty.class, s.pull("q"));
+            assertInstanceOf(PullResult.Empty.class, Blocking.pull(s, "q"));
         }
     }
 
@@ -208,7 +208,7 @@ class JournalQueueStoreTest {
             s.create("q", QueueOptions.ofMaxLength(10));
             s.create("keep", QueueOptions.ofMaxLength(10));
             s.checkpoint();
-            s.delete("q");
+            Blocking.delete(s, "q");
         }
         try (JournalQueueStore s = open()) {
             assertEquals(List.of("keep"), s.list());
@@ -220,20 +220,20 @@ class JournalQueueStoreTest {
         try (JournalQueueStore s = open()) {
             s.create("q", new QueueOptions(7, "result"));
             for (int i = 1; i <= 5; i++) {
-                s.push("q", bytes("m" + i));
+                Blocking.push(s, "q", bytes("m" + i));
             }
-            s.pull("q");
-            s.pull("q");
+            Blocking.pull(s, "q");
+            Blocking.pull(s, "q");
         }
         try (JournalQueueStore s = open()) {
-            QueueStats st = s.stats("q").orElseThrow();
+            QueueStats st = Blocking.stats(s, "q").orElseThrow();
             assertEquals(3, st.depth());
             assertEquals(7, st.maxLength());
             assertEquals("result", st.type());
             assertEquals(5, st.totalPushed());
             assertEquals(2, st.totalPulled());
-            assertEquals("m3", text(s.pull("q")));
-            assertEquals(6, storedId(s.push("q", bytes("m6"))));
+            assertEquals("m3", text(Blocking.pull(s, "q")));
+            assertEquals(6, storedId(Blocking.push(s, "q", bytes("m6"))));
         }
     }
 
@@ -241,13 +241,13 @@ class JournalQueueStoreTest {
     void lastMessageShouldNotComeBackAfterReopenWhenQueueWasDrained() {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(7));
-            s.push("q", bytes("only"));
-            assertEquals("only", text(s.pull("q")));
+            Blocking.push(s, "q", bytes("only"));
+            assertEquals("only", text(Blocking.pull(s, "q")));
         }
         try (JournalQueueStore s = open()) {
-            assertInstanceOf(PullResult.Empty.class, s.pull("q"));
-            assertEquals(2, storedId(s.push("q", bytes("next"))));
-            assertEquals("next", text(s.pull("q")));
+            assertInstanceOf(PullResult.Empty.class, Blocking.pull(s, "q"));
+            assertEquals(2, storedId(Blocking.push(s, "q", bytes("next"))));
+            assertEquals("next", text(Blocking.pull(s, "q")));
         }
     }
 
@@ -256,9 +256,9 @@ class JournalQueueStoreTest {
         try (JournalQueueStore s = open()) {
             s.create("a", new QueueOptions(3, "transaction"));
             s.create("b", QueueOptions.ofMaxLength(4));
-            s.push("a", bytes("1"));
-            s.push("a", bytes("2"));
-            s.pull("a");
+            Blocking.push(s, "a", bytes("1"));
+            Blocking.push(s, "a", bytes("2"));
+            Blocking.pull(s, "a");
             s.checkpoint();
             var entries = Checkpoint.read(new com.fasterxml.jackson.databind.ObjectMapper(), dir.resolve("queues.json"));
             assertEquals(2, entries.size());
@@ -274,8 +274,8 @@ class JournalQueueStoreTest {
         StoreConfig c = config(dir).withCheckpointPeriod(Duration.ofMillis(100));
         try (JournalQueueStore s = JournalQueueStore.open(c)) {
             s.create("q", QueueOptions.ofMaxLength(3));
-            s.push("q", bytes("1"));
-            s.pull("q");
+            Blocking.push(s, "q", bytes("1"));
+            Blocking.pull(s, "q");
             var json = new com.fasterxml.jackson.databind.ObjectMapper();
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             long seen = -1;
@@ -309,8 +309,8 @@ class JournalQueueStoreTest {
             s.create("q", QueueOptions.ofMaxLength(3));
             byte[] big = new byte[1 << 20];
             new java.util.Random(7).nextBytes(big);
-            s.push("q", big);
-            PullResult.Message m = (PullResult.Message) s.pull("q");
+            Blocking.push(s, "q", big);
+            PullResult.Message m = (PullResult.Message) Blocking.pull(s, "q");
             assertTrue(java.util.Arrays.equals(big, m.payload()));
         }
     }
@@ -323,9 +323,9 @@ class JournalQueueStoreTest {
             StoreConfig c = StoreConfig.defaults(sub.resolve("queues.json")).withFsync(f, Duration.ofMillis(2));
             try (JournalQueueStore s = JournalQueueStore.open(c)) {
                 s.create("q", QueueOptions.ofMaxLength(10));
-                PushResult.Stored r = (PushResult.Stored) s.push("q", bytes("x"));
+                PushResult.Stored r = (PushResult.Stored) Blocking.push(s, "q", bytes("x"));
                 seen.add(r.durability());
-                assertEquals("x", text(s.pull("q")));
+                assertEquals("x", text(Blocking.pull(s, "q")));
             }
         }
         assertEquals(List.of(Durability.PROCESS, Durability.DISK, Durability.DISK), seen);

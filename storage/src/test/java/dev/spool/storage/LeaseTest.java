@@ -34,7 +34,7 @@ class LeaseTest {
 
     private static void push(JournalQueueStore s, String q, String... messages) {
         for (String m : messages) {
-            assertInstanceOf(PushResult.Stored.class, s.push(q, bytes(m)));
+            assertInstanceOf(PushResult.Stored.class, Blocking.push(s, q, bytes(m)));
         }
     }
 
@@ -43,17 +43,17 @@ class LeaseTest {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(10));
             push(s, "q", "a", "b", "c");
-            List<Leased> l = leased(s.lease("q", 2, VIS));
+            List<Leased> l = leased(Blocking.lease(s, "q", 2, VIS));
             assertEquals(List.of(1L, 2L), l.stream().map(Leased::id).toList());
             assertEquals(1, l.get(0).delivery());
             assertEquals("a", new String(l.get(0).payload(), StandardCharsets.UTF_8));
-            assertEquals("c", text(s.pull("q")), "a destructive pull takes the oldest message not leased");
-            assertTrue(leased(s.lease("q", 5, VIS)).isEmpty());
-            assertInstanceOf(PullResult.Empty.class, s.pull("q"));
-            assertEquals(2, s.stats("q").orElseThrow().depth(), "leased messages are not acknowledged yet");
-            SettleResult r = s.ack("q", List.of(l.get(0).lease(), l.get(1).lease()));
+            assertEquals("c", text(Blocking.pull(s, "q")), "a destructive pull takes the oldest message not leased");
+            assertTrue(leased(Blocking.lease(s, "q", 5, VIS)).isEmpty());
+            assertInstanceOf(PullResult.Empty.class, Blocking.pull(s, "q"));
+            assertEquals(2, Blocking.stats(s, "q").orElseThrow().depth(), "leased messages are not acknowledged yet");
+            SettleResult.Settled r = Blocking.ack(s, "q", List.of(l.get(0).lease(), l.get(1).lease()));
             assertEquals(2, r.accepted());
-            assertEquals(0, s.stats("q").orElseThrow().depth());
+            assertEquals(0, Blocking.stats(s, "q").orElseThrow().depth());
         }
     }
 
@@ -62,9 +62,9 @@ class LeaseTest {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(10));
             push(s, "q", "a", "b");
-            leased(s.lease("q", 1, VIS));
+            leased(Blocking.lease(s, "q", 1, VIS));
             clock.advance(VIS);
-            List<Leased> again = leased(s.lease("q", 5, VIS));
+            List<Leased> again = leased(Blocking.lease(s, "q", 5, VIS));
             assertEquals(List.of(1L, 2L), again.stream().map(Leased::id).toList());
             assertEquals(2, again.get(0).delivery());
             assertEquals(1, again.get(1).delivery());
@@ -76,17 +76,17 @@ class LeaseTest {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(10));
             push(s, "q", "a");
-            String first = leased(s.lease("q", 1, VIS)).get(0).lease();
+            String first = leased(Blocking.lease(s, "q", 1, VIS)).get(0).lease();
             clock.advance(VIS.plusSeconds(1));
-            SettleResult late = s.ack("q", List.of(first));
+            SettleResult.Settled late = Blocking.ack(s, "q", List.of(first));
             assertEquals(0, late.accepted());
             assertEquals(List.of(new SettleResult.Rejected(first, SettleResult.Reason.EXPIRED)), late.rejected());
-            String second = leased(s.lease("q", 1, VIS)).get(0).lease();
-            assertEquals(SettleResult.Reason.EXPIRED, s.ack("q", List.of(first)).rejected().get(0).reason());
-            assertEquals(1, s.stats("q").orElseThrow().depth(), "the other worker's delivery is intact");
-            assertEquals(1, s.ack("q", List.of(second)).accepted());
-            assertEquals(SettleResult.Reason.UNKNOWN, s.ack("q", List.of(second)).rejected().get(0).reason());
-            assertEquals(SettleResult.Reason.UNKNOWN, s.ack("q", List.of("garbage")).rejected().get(0).reason());
+            String second = leased(Blocking.lease(s, "q", 1, VIS)).get(0).lease();
+            assertEquals(SettleResult.Reason.EXPIRED, Blocking.ack(s, "q", List.of(first)).rejected().get(0).reason());
+            assertEquals(1, Blocking.stats(s, "q").orElseThrow().depth(), "the other worker's delivery is intact");
+            assertEquals(1, Blocking.ack(s, "q", List.of(second)).accepted());
+            assertEquals(SettleResult.Reason.UNKNOWN, Blocking.ack(s, "q", List.of(second)).rejected().get(0).reason());
+            assertEquals(SettleResult.Reason.UNKNOWN, Blocking.ack(s, "q", List.of("garbage")).rejected().get(0).reason());
         }
     }
 
@@ -95,25 +95,25 @@ class LeaseTest {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(10));
             push(s, "q", "a", "b");
-            List<Leased> l = leased(s.lease("q", 2, VIS));
+            List<Leased> l = leased(Blocking.lease(s, "q", 2, VIS));
             clock.advance(Duration.ofSeconds(8));
-            assertEquals(1, s.renew("q", List.of(l.get(0).lease()), VIS).accepted());
+            assertEquals(1, Blocking.renew(s, "q", List.of(l.get(0).lease()), VIS).accepted());
             clock.advance(Duration.ofSeconds(5));
             // a's lease was renewed to t+18; b's expired at t+10.
-            List<Leased> b = leased(s.lease("q", 5, VIS));
+            List<Leased> b = leased(Blocking.lease(s, "q", 5, VIS));
             assertEquals(List.of(2L), b.stream().map(Leased::id).toList());
-            assertEquals(2, s.ack("q", List.of(l.get(0).lease(), b.get(0).lease())).accepted());
+            assertEquals(2, Blocking.ack(s, "q", List.of(l.get(0).lease(), b.get(0).lease())).accepted());
             push(s, "q", "c");
-            Leased c = leased(s.lease("q", 1, VIS)).get(0);
+            Leased c = leased(Blocking.lease(s, "q", 1, VIS)).get(0);
             assertEquals(3, c.id());
-            assertEquals(1, s.nack("q", List.of(c.lease()), Duration.ofSeconds(30)).accepted());
-            assertTrue(leased(s.lease("q", 5, VIS)).isEmpty(), "released with a delay: not yet");
+            assertEquals(1, Blocking.nack(s, "q", List.of(c.lease()), Duration.ofSeconds(30)).accepted());
+            assertTrue(leased(Blocking.lease(s, "q", 5, VIS)).isEmpty(), "released with a delay: not yet");
             clock.advance(Duration.ofSeconds(30));
-            Leased back = leased(s.lease("q", 5, VIS)).get(0);
+            Leased back = leased(Blocking.lease(s, "q", 5, VIS)).get(0);
             assertEquals(3, back.id());
             assertEquals(2, back.delivery());
-            assertEquals(1, s.nack("q", List.of(back.lease()), Duration.ZERO).accepted());
-            assertEquals("c", text(s.pull("q")));
+            assertEquals(1, Blocking.nack(s, "q", List.of(back.lease()), Duration.ZERO).accepted());
+            assertEquals("c", text(Blocking.pull(s, "q")));
         }
     }
 
@@ -122,11 +122,11 @@ class LeaseTest {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(2));
             push(s, "q", "a", "b");
-            List<Leased> l = leased(s.lease("q", 2, VIS));
-            assertInstanceOf(PushResult.Full.class, s.push("q", bytes("c")));
-            s.ack("q", List.of(l.get(1).lease()));
-            assertInstanceOf(PushResult.Stored.class, s.push("q", bytes("c")));
-            assertInstanceOf(PushResult.Full.class, s.push("q", bytes("d")));
+            List<Leased> l = leased(Blocking.lease(s, "q", 2, VIS));
+            assertInstanceOf(PushResult.Full.class, Blocking.push(s, "q", bytes("c")));
+            Blocking.ack(s, "q", List.of(l.get(1).lease()));
+            assertInstanceOf(PushResult.Stored.class, Blocking.push(s, "q", bytes("c")));
+            assertInstanceOf(PushResult.Full.class, Blocking.push(s, "q", bytes("d")));
         }
     }
 
@@ -136,27 +136,29 @@ class LeaseTest {
             s.create("q", new QueueOptions(10, null, 2, null));
             push(s, "q", "poison", "fine");
             for (int i = 0; i < 2; i++) {
-                Leased l = leased(s.lease("q", 1, VIS)).get(0);
+                Leased l = leased(Blocking.lease(s, "q", 1, VIS)).get(0);
                 assertEquals(1, l.id());
                 clock.advance(VIS);
             }
-            List<Leased> next = leased(s.lease("q", 5, VIS));
+            List<Leased> next = leased(Blocking.lease(s, "q", 5, VIS));
             assertEquals(List.of(2L), next.stream().map(Leased::id).toList());
-            assertEquals(1, s.ack("q", List.of(next.get(0).lease())).accepted());
+            assertEquals(1, Blocking.ack(s, "q", List.of(next.get(0).lease())).accepted());
+            s.awaitStoreThread();
             assertTrue(s.list().contains("q.dlq"));
-            assertEquals("dead:q:1:2:poison", text(s.pull("q.dlq")).replaceAll("\\s", ""));
-            assertEquals(0, s.stats("q.dlq").orElseThrow().depth());
+            assertEquals("dead:q:1:2:poison", text(Blocking.pull(s, "q.dlq")).replaceAll("\\s", ""));
+            assertEquals(0, Blocking.stats(s, "q.dlq").orElseThrow().depth());
             // Dead-letter again, then redrive.
             push(s, "q", "again");
             for (int i = 0; i < 2; i++) {
-                leased(s.lease("q", 1, VIS));
+                leased(Blocking.lease(s, "q", 1, VIS));
                 clock.advance(VIS);
             }
-            assertTrue(leased(s.lease("q", 5, VIS)).isEmpty(), "the third delivery went to the dead-letter queue");
-            assertEquals(1, s.stats("q.dlq").orElseThrow().depth());
-            assertEquals(1, s.redrive("q"));
-            assertEquals(0, s.stats("q.dlq").orElseThrow().depth());
-            String redriven = text(s.pull("q"));
+            assertTrue(leased(Blocking.lease(s, "q", 5, VIS)).isEmpty(), "the third delivery went to the dead-letter queue");
+            s.awaitStoreThread();
+            assertEquals(1, Blocking.stats(s, "q.dlq").orElseThrow().depth());
+            assertEquals(1, Blocking.redrive(s, "q"));
+            assertEquals(0, Blocking.stats(s, "q.dlq").orElseThrow().depth());
+            String redriven = text(Blocking.pull(s, "q"));
             assertTrue(redriven.startsWith("dead:q:3:2:again"), redriven);
         }
     }
@@ -166,25 +168,25 @@ class LeaseTest {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(10));
             push(s, "q", "a", "b", "c", "d");
-            List<Leased> l = leased(s.lease("q", 3, VIS));
-            s.ack("q", List.of(l.get(1).lease()));
+            List<Leased> l = leased(Blocking.lease(s, "q", 3, VIS));
+            Blocking.ack(s, "q", List.of(l.get(1).lease()));
             s.checkpoint();
-            s.ack("q", List.of(l.get(2).lease()));
+            Blocking.ack(s, "q", List.of(l.get(2).lease()));
         }
         try (JournalQueueStore s = open()) {
-            assertEquals(2, s.stats("q").orElseThrow().depth());
-            List<Leased> again = leased(s.lease("q", 5, VIS));
+            assertEquals(2, Blocking.stats(s, "q").orElseThrow().depth());
+            List<Leased> again = leased(Blocking.lease(s, "q", 5, VIS));
             assertEquals(List.of(1L, 4L), again.stream().map(Leased::id).toList());
             assertEquals(2, again.get(0).delivery(), "a was leased once before the restart");
             assertEquals(1, again.get(1).delivery());
-            s.ack("q", List.of(again.get(0).lease(), again.get(1).lease()));
-            assertEquals(0, s.stats("q").orElseThrow().depth());
+            Blocking.ack(s, "q", List.of(again.get(0).lease(), again.get(1).lease()));
+            assertEquals(0, Blocking.stats(s, "q").orElseThrow().depth());
             push(s, "q", "e");
-            assertEquals("e", text(s.pull("q")));
+            assertEquals("e", text(Blocking.pull(s, "q")));
         }
         try (JournalQueueStore s = open()) {
-            assertEquals(0, s.stats("q").orElseThrow().depth());
-            assertInstanceOf(PullResult.Empty.class, s.pull("q"));
+            assertEquals(0, Blocking.stats(s, "q").orElseThrow().depth());
+            assertInstanceOf(PullResult.Empty.class, Blocking.pull(s, "q"));
         }
     }
 
@@ -199,27 +201,35 @@ class LeaseTest {
                 push(s, "q", "m" + i);
                 secondly.advance(Duration.ofSeconds(1));
             }
-            List<Leased> l = leased(s.lease("q", 5, Duration.ofHours(1)));
-            for (int i = 4; i >= 1; i--) {
-                s.ack("q", List.of(l.get(i).lease()));
+            List<Leased> l = leased(Blocking.lease(s, "q", 5, Duration.ofHours(1)));
+            for (int i = 4; i >= 3; i--) {
+                Blocking.ack(s, "q", List.of(l.get(i).lease()));
                 secondly.advance(Duration.ofSeconds(1));
             }
-            long before = countCq4(state);
+            List<Path> before = cq4Files(state);
             s.checkpoint();
-            assertTrue(countCq4(state) < before, "state files before the snapshot are gone: " + before + " -> "
-                    + countCq4(state));
+            assertTrue(cq4Files(state).containsAll(before), "the first snapshot keeps the log's beginning (a fallback)");
+            secondly.advance(Duration.ofSeconds(1));
+            for (int i = 2; i >= 1; i--) {
+                Blocking.ack(s, "q", List.of(l.get(i).lease()));
+                secondly.advance(Duration.ofSeconds(1));
+            }
+            s.checkpoint();
+            List<Path> after = cq4Files(state);
+            assertTrue(before.stream().noneMatch(after::contains), "state files before the previous snapshot are gone: "
+                    + before + " -> " + after);
         }
         try (JournalQueueStore s = JournalQueueStore.open(c)) {
-            assertEquals(1, s.stats("q").orElseThrow().depth(), "only m0 is unacknowledged");
-            Leased m0 = leased(s.lease("q", 5, VIS)).get(0);
+            assertEquals(1, Blocking.stats(s, "q").orElseThrow().depth(), "only m0 is unacknowledged");
+            Leased m0 = leased(Blocking.lease(s, "q", 5, VIS)).get(0);
             assertEquals(1, m0.id());
             assertEquals(2, m0.delivery());
         }
     }
 
-    private static long countCq4(Path dir) throws java.io.IOException {
+    private static List<Path> cq4Files(Path dir) throws java.io.IOException {
         try (var files = java.nio.file.Files.list(dir)) {
-            return files.filter(p -> p.toString().endsWith(".cq4")).count();
+            return files.filter(p -> p.toString().endsWith(".cq4")).sorted().toList();
         }
     }
 
@@ -228,11 +238,11 @@ class LeaseTest {
         try (JournalQueueStore s = open()) {
             s.create("q", QueueOptions.ofMaxLength(10));
             push(s, "q", "a", "b", "c");
-            BatchPullResult.Messages m = (BatchPullResult.Messages) s.pullBatch("q", 2);
-            assertEquals(List.of(1L, 2L), m.messages().stream().map(PullResult.Message::id).toList());
-            assertEquals(1, ((BatchPullResult.Messages) s.pullBatch("q", 5)).messages().size());
-            assertTrue(((BatchPullResult.Messages) s.pullBatch("q", 5)).messages().isEmpty());
-            assertInstanceOf(BatchPullResult.NoSuchQueue.class, s.pullBatch("nope", 1));
+            TakeResult.Taken m = (TakeResult.Taken) Blocking.pullBatch(s, "q", 2);
+            assertEquals(List.of(1L, 2L), m.messages().stream().map(Message::id).toList());
+            assertEquals(1, ((TakeResult.Taken) Blocking.pullBatch(s, "q", 5)).messages().size());
+            assertTrue(((TakeResult.Taken) Blocking.pullBatch(s, "q", 5)).messages().isEmpty());
+            assertInstanceOf(NoSuchQueue.class, Blocking.pullBatch(s, "nope", 1));
         }
     }
 }

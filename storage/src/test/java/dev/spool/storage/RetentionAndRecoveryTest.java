@@ -37,19 +37,19 @@ class RetentionAndRecoveryTest {
         try (JournalQueueStore s = JournalQueueStore.open(c)) {
             s.create("q", QueueOptions.ofMaxLength(100));
             for (int i = 1; i <= 10; i++) {
-                s.push("q", bytes("m" + i));
+                Blocking.push(s, "q", bytes("m" + i));
                 clock.advance(Duration.ofSeconds(1));
             }
             assertEquals(10, cycleFiles(journal));
             for (int i = 1; i <= 6; i++) {
-                assertEquals("m" + i, text(s.pull("q")));
+                assertEquals("m" + i, text(Blocking.pull(s, "q")));
             }
             // Files of messages 1-5 are wholly consumed; message 6's file holds the cursor and stays.
             assertEquals(5, cycleFiles(journal));
         }
         try (JournalQueueStore s = JournalQueueStore.open(c)) {
             for (int i = 7; i <= 10; i++) {
-                assertEquals("m" + i, text(s.pull("q")));
+                assertEquals("m" + i, text(Blocking.pull(s, "q")));
             }
             assertEquals(1, cycleFiles(journal));
         }
@@ -65,11 +65,11 @@ class RetentionAndRecoveryTest {
             List<Long> usage = new ArrayList<>();
             for (int round = 0; round < 30; round++) {
                 for (int i = 0; i < 200; i++) {
-                    s.push("q", payload);
-                    s.pull("q");
+                    Blocking.push(s, "q", payload);
+                    Blocking.pull(s, "q");
                 }
                 clock.advance(Duration.ofSeconds(1));
-                usage.add(s.stats("q").orElseThrow().bytesOnDisk());
+                usage.add(Blocking.stats(s, "q").orElseThrow().bytesOnDisk());
             }
             assertTrue(cycleFiles(dir.resolve("queues/q/journal")) <= 2);
             long late = usage.get(usage.size() - 1);
@@ -88,17 +88,17 @@ class RetentionAndRecoveryTest {
                 batch.add(new byte[32]);
             }
             for (int i = 0; i < total / 1000; i++) {
-                s.pushBatch("q", batch);
+                Blocking.pushBatch(s, "q", batch);
             }
             for (int i = 0; i < 10; i++) {
-                s.pull("q");
+                Blocking.pull(s, "q");
             }
         }
         try (JournalQueueStore s = JournalQueueStore.open(config(dir))) {
-            assertEquals(total - 10, s.stats("q").orElseThrow().depth());
-            assertEquals(total, s.stats("q").orElseThrow().totalPushed());
+            assertEquals(total - 10, Blocking.stats(s, "q").orElseThrow().depth());
+            assertEquals(total, Blocking.stats(s, "q").orElseThrow().totalPushed());
             assertTrue(s.entriesReadAtOpen("q") <= 2, "read " + s.entriesReadAtOpen("q") + " entries at open");
-            assertEquals(11, ((PullResult.Message) s.pull("q")).id());
+            assertEquals(11, ((PullResult.Message) Blocking.pull(s, "q")).id());
         }
     }
 }

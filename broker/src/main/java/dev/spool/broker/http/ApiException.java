@@ -10,6 +10,11 @@ public final class ApiException extends RuntimeException {
         this.code = code;
     }
 
+    /** The one "no such queue" problem every route answers with. */
+    static ApiException queueNotFound(String name) {
+        return new ApiException(ErrorCode.QUEUE_NOT_FOUND, "queue '" + name + "' does not exist");
+    }
+
     public ErrorCode code() {
         return code;
     }

@@ -3,6 +3,7 @@ package dev.spool.broker.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.spool.storage.Durability;
 import dev.spool.storage.PushResult;
+import dev.spool.storage.QueueOptions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
@@ -35,19 +36,18 @@ final class BatchPushHandler implements HttpHandler {
             Exchanges.requireJson(ex);
         }
         Exchanges.readBody(ex, api.config().maxBatchBytes(), (e, body) -> {
-            String queueType = api.store().options(name).orElseThrow(() -> PushHandler.missing(name)).type();
+            if (!(api.store().options(name) instanceof QueueOptions options)) {
+                throw ApiException.queueNotFound(name);
+            }
+            String queueType = options.type();
             e.putAttachment(Exchanges.AUDIT_RAW_BODY, body);
             MessageCodec.Batch batch = ndjson ? ndjson(body, queueType) : MessageCodec.encodeBatch(body, queueType,
                     api.config().maxBatchMessages());
             if (batch.messages().isEmpty()) {
                 throw new ApiException(ErrorCode.INVALID_MESSAGE, "a batch needs at least one message");
             }
-            if (api.pushBlocks()) {
-                Exchanges.whenDone(e, api.store().pushBatchAsync(name, batch.messages(), batch.keys()),
-                        (e2, r) -> respond(e2, name, batch.messages().size(), r));
-            } else {
-                respond(e, name, batch.messages().size(), api.store().pushBatch(name, batch.messages(), batch.keys()));
-            }
+            Exchanges.whenDone(e, api.store().append(name, batch.messages(), batch.keys()),
+                    (e2, r) -> respond(e2, name, batch.messages().size(), r));
         });
     }
 
@@ -92,9 +92,8 @@ final class BatchPushHandler implements HttpHandler {
         return out;
     }
 
-    private void respond(HttpServerExchange ex, String name, int size, PushResult r) {
+    private static void respond(HttpServerExchange ex, String name, int size, PushResult r) {
         if (r instanceof PushResult.Stored s) {
-            api.waiters().signal(name, s.count() - s.duplicates());
             StringBuilder sb = new StringBuilder(32 + s.count() * 8).append("{\"result\":\"ok\",\"ids\":[");
             for (int i = 0; i < s.count(); i++) {
                 sb.append(i == 0 ? "" : ",").append(s.id(i));
@@ -106,7 +105,7 @@ final class BatchPushHandler implements HttpHandler {
             throw new ApiException(ErrorCode.QUEUE_FULL, "queue '" + name + "' cannot take " + size
                     + " more messages (" + f.depth() + " of max_length " + f.maxLength() + "); nothing was stored");
         } else {
-            throw PushHandler.missing(name);
+            throw ApiException.queueNotFound(name);
         }
     }
 }

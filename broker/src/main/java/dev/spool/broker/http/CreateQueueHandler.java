@@ -9,7 +9,7 @@ import io.undertow.server.HttpServerExchange;
 import java.util.Map;
 import java.util.Set;
 
-/** {@code POST /queues/{name}} with an optional {@code {"type": ..., "max_length": ...}}. */
+/** {@code POST /queues/{name}} with an optional {@code {"type": ..., "max_length": ...}}. Runs on a worker. */
 final class CreateQueueHandler implements HttpHandler {
     private static final Set<String> FIELDS = Set.of("type", "max_length", "max_deliveries", "dead_letter_queue");
     private final Api api;
@@ -22,14 +22,14 @@ final class CreateQueueHandler implements HttpHandler {
     public void handleRequest(HttpServerExchange ex) {
         String name = Exchanges.queueName(ex);
         if (!Exchanges.hasBody(ex)) {
-            Exchanges.onWorker(ex, (e, b) -> create(e, name, null), null);
+            create(ex, name, null);
             return;
         }
         Exchanges.requireJson(ex);
         Exchanges.readBody(ex, api.maxMessageBytes(), (e, body) -> {
             JsonNode req = Json.parse(body);
             e.putAttachment(Exchanges.AUDIT_BODY, req);
-            Exchanges.onWorker(e, (e2, b) -> create(e2, name, req), null);
+            create(e, name, req);
         });
     }
 

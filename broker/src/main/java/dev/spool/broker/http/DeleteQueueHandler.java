@@ -1,11 +1,12 @@
 package dev.spool.broker.http;
 
+import dev.spool.storage.DeleteResult;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 
 import java.util.Map;
 
-/** {@code DELETE /queues/{name}}: the queue and its messages are gone. */
+/** {@code DELETE /queues/{name}}: the queue and its messages are gone. Runs on a worker. */
 final class DeleteQueueHandler implements HttpHandler {
     private final Api api;
 
@@ -16,11 +17,9 @@ final class DeleteQueueHandler implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange ex) {
         String name = Exchanges.queueName(ex);
-        Exchanges.onWorker(ex, (e, b) -> {
-            if (!api.store().delete(name)) {
-                throw PushHandler.missing(name);
-            }
-            Json.send(e, 200, Map.of("result", "ok"));
-        }, null);
+        if (!(api.store().delete(name) instanceof DeleteResult.Deleted)) {
+            throw ApiException.queueNotFound(name);
+        }
+        Json.send(ex, 200, Map.of("result", "ok"));
     }
 }

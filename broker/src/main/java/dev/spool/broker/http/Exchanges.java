@@ -52,8 +52,9 @@ public final class Exchanges {
     }
 
     /**
-     * Reads the whole body (on the IO thread, without blocking) and hands it on; errors, including those
-     * the handler throws, become problem responses.
+     * Reads the whole body and hands it on, on the thread the route runs on (see {@link Routes}): on an
+     * IO thread without blocking, on a worker by a blocking read. Errors, including those the handler
+     * throws, become problem responses.
      */
     static void readBody(HttpServerExchange ex, int maxBytes, BodyHandler handler) {
         String len = ex.getRequestHeaders().getFirst(Headers.CONTENT_LENGTH);
@@ -67,6 +68,24 @@ public final class Exchanges {
             if (n > maxBytes) {
                 throw tooLarge(maxBytes);
             }
+        }
+        if (!ex.isInIoThread()) {
+            byte[] body;
+            try {
+                ex.startBlocking();
+                body = ex.getInputStream().readNBytes(maxBytes + 1);
+            } catch (java.io.IOException io) {
+                throw new ApiException(ErrorCode.INVALID_REQUEST, "could not read the body: " + io.getMessage());
+            }
+            if (body.length > maxBytes) {
+                throw tooLarge(maxBytes);
+            }
+            try {
+                handler.handle(ex, body);
+            } catch (Throwable t) {
+                Problems.send(ex, t);
+            }
+            return;
         }
         ex.getRequestReceiver().receiveFullBytes((e, body) -> {
             try {
@@ -86,17 +105,6 @@ public final class Exchanges {
         return new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "the body exceeds max_message_bytes (" + maxBytes + ")");
     }
 
-    /** Runs {@code task} on a worker thread (for slow or blocking work), with the same error handling. */
-    static void onWorker(HttpServerExchange ex, BodyHandler task, byte[] body) {
-        ex.dispatch(() -> {
-            try {
-                task.handle(ex, body);
-            } catch (Throwable t) {
-                Problems.send(ex, t);
-            }
-        });
-    }
-
     /** Something to do with a result on the exchange. */
     @FunctionalInterface
     interface ResultHandler<T> {
@@ -107,8 +115,9 @@ public final class Exchanges {
      * Answers when {@code future} completes, on the exchange's IO thread, holding no thread meanwhile;
      * at once if it is already complete.
      */
-    static <T> void whenDone(HttpServerExchange ex, java.util.concurrent.CompletableFuture<T> future,
+    static <T> void whenDone(HttpServerExchange ex, java.util.concurrent.CompletionStage<T> stage,
                              ResultHandler<T> handler) throws Exception {
+        java.util.concurrent.CompletableFuture<T> future = stage.toCompletableFuture();
         if (future.isDone() && !future.isCompletedExceptionally()) {
             handler.handle(ex, future.join());
             return;

@@ -8,6 +8,7 @@ import io.undertow.server.HttpServerExchange;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * {@code POST /queues/{name}/leases?max=N&wait=S&visibility=S}: leases up to N messages, as a JSON array
@@ -26,33 +27,30 @@ final class LeaseHandler implements HttpHandler {
         int max = (int) Params.number(ex, "max", 1, 1, api.config().maxBatchMessages());
         long visibility = Params.number(ex, "visibility", api.config().visibilitySeconds(), 1, 43_200);
         long wait = Params.waitMillis(ex, api);
-        if (api.pullBlocks() && ex.isInIoThread()) {
-            ex.dispatch(new ErrorBoundary(this));
-            return;
+        api.waiters().serve(ex, name, wait, () -> api.store().lease(name, max, Duration.ofSeconds(visibility))
+                .thenApply(r -> render(name, r)), PullBatchHandler.EMPTY);
+    }
+
+    private static byte[] render(String name, LeaseResult r) {
+        if (!(r instanceof LeaseResult.Granted g)) {
+            throw ApiException.queueNotFound(name);
         }
-        api.waiters().serve(ex, name, wait, () -> {
-            LeaseResult r = api.store().lease(name, max, Duration.ofSeconds(visibility));
-            if (r instanceof LeaseResult.NoSuchQueue) {
-                throw PushHandler.missing(name);
+        List<Leased> leased = g.messages();
+        if (leased.isEmpty()) {
+            return null;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(leased.size() * 300);
+        out.write('[');
+        for (int i = 0; i < leased.size(); i++) {
+            Leased l = leased.get(i);
+            if (i > 0) {
+                out.write(',');
             }
-            var leased = ((LeaseResult.Granted) r).messages();
-            if (leased.isEmpty()) {
-                return null;
-            }
-            ByteArrayOutputStream out = new ByteArrayOutputStream(leased.size() * 300);
-            out.write('[');
-            for (int i = 0; i < leased.size(); i++) {
-                Leased l = leased.get(i);
-                if (i > 0) {
-                    out.write(',');
-                }
-                byte[] head = ("{\"id\":" + l.id() + ",\"lease\":\"" + l.lease() + "\",\"delivery\":" + l.delivery() + ",")
-                        .getBytes(StandardCharsets.US_ASCII);
-                out.write(head);
-                out.write(l.payload(), 1, l.payload().length - 1);
-            }
-            out.write(']');
-            return out.toByteArray();
-        }, PullBatchHandler.EMPTY);
+            out.writeBytes(("{\"id\":" + l.id() + ",\"lease\":\"" + l.lease() + "\",\"delivery\":" + l.delivery() + ",")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(l.payload(), 1, l.payload().length - 1);
+        }
+        out.write(']');
+        return out.toByteArray();
     }
 }

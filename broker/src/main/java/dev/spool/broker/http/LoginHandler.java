@@ -6,7 +6,7 @@ import dev.spool.broker.auth.Role;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 
-/** {@code POST /login}: password check (slow, on a worker) and a new token. */
+/** {@code POST /login}: password check and a new token. Runs on a worker (hashing is slow). */
 final class LoginHandler implements HttpHandler {
     private final Api api;
 
@@ -19,7 +19,7 @@ final class LoginHandler implements HttpHandler {
         if (Exchanges.hasBody(ex)) {
             Exchanges.requireJson(ex);
         }
-        Exchanges.readBody(ex, api.maxMessageBytes(), (e, body) -> Exchanges.onWorker(e, this::login, body));
+        Exchanges.readBody(ex, api.maxMessageBytes(), this::login);
     }
 
     private void login(HttpServerExchange ex, byte[] body) throws Exception {

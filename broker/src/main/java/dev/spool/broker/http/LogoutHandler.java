@@ -5,7 +5,7 @@ import io.undertow.server.HttpServerExchange;
 
 import java.util.Map;
 
-/** {@code POST /logout}: revokes the caller's token. */
+/** {@code POST /logout}: revokes the caller's token. Runs on a worker (the tokens file is rewritten). */
 final class LogoutHandler implements HttpHandler {
     private final Api api;
 
@@ -14,10 +14,8 @@ final class LogoutHandler implements HttpHandler {
     }
 
     @Override
-    public void handleRequest(HttpServerExchange ex) {
-        Exchanges.onWorker(ex, (e, b) -> {
-            api.tokens().revoke(Secured.token(e));
-            Json.send(e, 200, Map.of("result", "ok"));
-        }, null);
+    public void handleRequest(HttpServerExchange ex) throws Exception {
+        api.tokens().revoke(Secured.token(ex));
+        Json.send(ex, 200, Map.of("result", "ok"));
     }
 }

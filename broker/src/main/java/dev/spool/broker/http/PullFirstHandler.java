@@ -1,6 +1,7 @@
 package dev.spool.broker.http;
 
-import dev.spool.storage.PullResult;
+import dev.spool.storage.Message;
+import dev.spool.storage.TakeResult;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 
@@ -23,19 +24,15 @@ final class PullFirstHandler implements HttpHandler {
     public void handleRequest(HttpServerExchange ex) throws Exception {
         String name = Exchanges.queueName(ex);
         long wait = Params.waitMillis(ex, api);
-        if (api.pullBlocks() && ex.isInIoThread()) {
-            ex.dispatch(new ErrorBoundary(this));
-            return;
-        }
-        api.waiters().serve(ex, name, wait, () -> {
-            PullResult r = api.store().pull(name);
-            if (r instanceof PullResult.Message m) {
-                return MessageCodec.render(m.id(), m.payload());
+        api.waiters().serve(ex, name, wait, () -> api.store().take(name, 1).thenApply(r -> {
+            if (!(r instanceof TakeResult.Taken t)) {
+                throw ApiException.queueNotFound(name);
             }
-            if (r instanceof PullResult.NoSuchQueue) {
-                throw PushHandler.missing(name);
+            if (t.messages().isEmpty()) {
+                return null;
             }
-            return null;
-        }, NULL);
+            Message m = t.messages().get(0);
+            return MessageCodec.render(m.id(), m.payload());
+        }), NULL);
     }
 }

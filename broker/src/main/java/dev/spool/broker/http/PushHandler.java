@@ -1,8 +1,8 @@
 package dev.spool.broker.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.spool.storage.Durability;
 import dev.spool.storage.PushResult;
+import dev.spool.storage.QueueOptions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 
@@ -10,8 +10,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * {@code POST /queues/{name}/messages}: validates {@code {"body": {...}, "metadata": {...}}} and appends
- * it. Parsing and the append (a memory write) run on the IO thread; with an fsync policy the wait for
- * the sync runs on a worker.
+ * it. Parsing and the append (a memory write) run on the IO thread; with an fsync policy the answer
+ * waits for the group commit without holding a thread.
  */
 final class PushHandler implements HttpHandler {
     private final Api api;
@@ -21,10 +21,6 @@ final class PushHandler implements HttpHandler {
     }
 
     private static final io.undertow.util.HttpString IDEMPOTENCY_KEY = new io.undertow.util.HttpString("Idempotency-Key");
-
-    static ApiException missing(String name) {
-        return new ApiException(ErrorCode.QUEUE_NOT_FOUND, "queue '" + name + "' does not exist");
-    }
 
     @Override
     public void handleRequest(HttpServerExchange ex) {
@@ -46,32 +42,20 @@ final class PushHandler implements HttpHandler {
             } else if (encoded.metadata() != null) {
                 e.putAttachment(Exchanges.AUDIT_METADATA, encoded.metadata());
             }
-            byte[] message = encoded.stored();
-            if (api.pushBlocks()) {
-                // The append happens now; the answer waits for the group commit without holding a thread.
-                Exchanges.whenDone(e, api.store().pushBatchAsync(name, java.util.List.of(message),
-                        key == null ? null : java.util.List.of(key)), (e2, r) -> respond(e2, name, r));
-            } else {
-                push(e, name, message, key);
-            }
+            Exchanges.whenDone(e, api.store().append(name, java.util.List.of(encoded.stored()),
+                    key == null ? null : java.util.List.of(key)), (e2, r) -> respond(e2, name, r));
         });
     }
 
     private String typeOf(String name) {
-        return api.store().options(name).orElseThrow(() -> missing(name)).type();
+        if (api.store().options(name) instanceof QueueOptions o) {
+            return o.type();
+        }
+        throw ApiException.queueNotFound(name);
     }
 
-    private void push(HttpServerExchange ex, String name, byte[] message, String key) {
-        PushResult r = key == null ? api.store().push(name, message)
-                : api.store().pushBatch(name, java.util.List.of(message), java.util.List.of(key));
-        respond(ex, name, r);
-    }
-
-    private void respond(HttpServerExchange ex, String name, PushResult r) {
+    private static void respond(HttpServerExchange ex, String name, PushResult r) {
         if (r instanceof PushResult.Stored s) {
-            if (s.duplicates() == 0) {
-                api.waiters().signal(name, 1);
-            }
             Json.send(ex, 201, ("{\"result\":\"ok\",\"id\":" + s.id(0) + ",\"durability\":\""
                     + (s.durability() == Durability.DISK ? "disk" : "process") + "\""
                     + (s.duplicates() > 0 ? ",\"duplicate\":true}" : "}"))
@@ -80,7 +64,7 @@ final class PushHandler implements HttpHandler {
             throw new ApiException(ErrorCode.QUEUE_FULL, "queue '" + name + "' is full (" + f.depth()
                     + " of max_length " + f.maxLength() + "); nothing was stored");
         } else {
-            throw missing(name);
+            throw ApiException.queueNotFound(name);
         }
     }
 }

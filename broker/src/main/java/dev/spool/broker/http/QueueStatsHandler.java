@@ -5,7 +5,7 @@ import dev.spool.storage.QueueStats;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 
-/** {@code GET /queues/{name}}: the queue's statistics. */
+/** {@code GET /queues/{name}}: the queue's statistics. Runs on a worker (measuring disk use walks files). */
 final class QueueStatsHandler implements HttpHandler {
     private final Api api;
 
@@ -16,20 +16,21 @@ final class QueueStatsHandler implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange ex) {
         String name = Exchanges.queueName(ex);
-        // Measuring disk use walks the queue's files: off the IO thread.
-        Exchanges.onWorker(ex, (e, b) -> {
-            QueueStats s = api.store().stats(name).orElseThrow(() -> PushHandler.missing(name));
-            ObjectNode out = Json.MAPPER.createObjectNode();
-            out.put("name", s.name());
-            out.put("depth", s.depth());
-            out.put("max_length", s.maxLength());
-            out.put("type", s.type());
-            out.put("created_at", s.createdAt().toString());
-            out.put("total_pushed", s.totalPushed());
-            out.put("total_pulled", s.totalPulled());
-            out.put("bytes_on_disk", s.bytesOnDisk());
-            out.put("waiting_requests", api.waiters().waiting(name));
-            Json.send(e, 200, out);
-        }, null);
+        if (!(api.store().stats(name) instanceof QueueStats s)) {
+            throw ApiException.queueNotFound(name);
+        }
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("name", s.name());
+        out.put("depth", s.depth());
+        out.put("max_length", s.maxLength());
+        out.put("type", s.type());
+        out.put("created_at", s.createdAt().toString());
+        out.put("total_pushed", s.totalPushed());
+        out.put("total_pulled", s.totalPulled());
+        out.put("bytes_on_disk", s.bytesOnDisk());
+        out.put("in_flight", s.inFlight());
+        out.put("damaged_copies", s.damagedCopies());
+        out.put("waiting_requests", api.waiters().waiting(name));
+        Json.send(ex, 200, out);
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spool.storage.SettleResult;
+import dev.spool.storage.Settlement;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * {@code POST /queues/{name}/acks} {@code {"leases":[...]}}, {@code .../nacks} {@code {"leases":[...],
@@ -18,12 +20,13 @@ import java.util.Locale;
  * {@code {"acked"|"released"|"renewed": n, "rejected": [{"lease":..,"reason":"expired"|"unknown"}]}}.
  */
 final class SettleHandler implements HttpHandler {
-    enum Kind { ACK, NACK, RENEW }
+    private static final Map<Settlement, String> FIELDS = Map.of(Settlement.ACK, "acked", Settlement.NACK, "released",
+            Settlement.RENEW, "renewed");
 
     private final Api api;
-    private final Kind kind;
+    private final Settlement kind;
 
-    SettleHandler(Api api, Kind kind) {
+    SettleHandler(Api api, Settlement kind) {
         this.api = api;
         this.kind = kind;
     }
@@ -49,47 +52,28 @@ final class SettleHandler implements HttpHandler {
                 throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "at most " + api.config().maxBatchMessages()
                         + " leases per request");
             }
-            if (api.pullBlocks()) {
-                Exchanges.onWorker(e, (e2, b) -> settle(e2, name, req, leases), null);
-            } else {
-                settle(e, name, req, leases);
-            }
+            settle(e, name, req, leases);
         });
     }
 
-    private void settle(HttpServerExchange ex, String name, JsonNode req, List<String> leases) {
-        SettleResult r;
-        String field;
-        switch (kind) {
-            case ACK -> {
-                r = api.store().ack(name, leases);
-                field = "acked";
+    private void settle(HttpServerExchange ex, String name, JsonNode req, List<String> leases) throws Exception {
+        Duration duration = switch (kind) {
+            case ACK -> Duration.ZERO;
+            case NACK -> Duration.ofSeconds(seconds(req, "delay_seconds", 0, 0));
+            case RENEW -> Duration.ofSeconds(seconds(req, "visibility_seconds", api.config().visibilitySeconds(), 1));
+        };
+        Exchanges.whenDone(ex, api.store().settle(name, kind, leases, duration), (e, r) -> {
+            if (!(r instanceof SettleResult.Settled s)) {
+                throw ApiException.queueNotFound(name);
             }
-            case NACK -> {
-                long delay = seconds(req, "delay_seconds", 0, 0);
-                r = api.store().nack(name, leases, Duration.ofSeconds(delay));
-                field = "released";
-                if (delay == 0 && r.accepted() > 0) {
-                    api.waiters().signal(name, r.accepted());
-                }
+            ObjectNode out = Json.MAPPER.createObjectNode();
+            out.put(FIELDS.get(kind), s.accepted());
+            ArrayNode rejected = out.putArray("rejected");
+            for (SettleResult.Rejected x : s.rejected()) {
+                rejected.addObject().put("lease", x.lease()).put("reason", x.reason().name().toLowerCase(Locale.ROOT));
             }
-            case RENEW -> {
-                long vis = seconds(req, "visibility_seconds", api.config().visibilitySeconds(), 1);
-                r = api.store().renew(name, leases, Duration.ofSeconds(vis));
-                field = "renewed";
-            }
-            default -> throw new IllegalStateException();
-        }
-        if (r.missing()) {
-            throw PushHandler.missing(name);
-        }
-        ObjectNode out = Json.MAPPER.createObjectNode();
-        out.put(field, r.accepted());
-        ArrayNode rejected = out.putArray("rejected");
-        for (SettleResult.Rejected x : r.rejected()) {
-            rejected.addObject().put("lease", x.lease()).put("reason", x.reason().name().toLowerCase(Locale.ROOT));
-        }
-        Json.send(ex, 200, out);
+            Json.send(e, 200, out);
+        });
     }
 
     private static long seconds(JsonNode req, String field, long dflt, long min) {

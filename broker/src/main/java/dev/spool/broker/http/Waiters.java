@@ -6,21 +6,28 @@ import org.xnio.XnioExecutor;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Long polls. A waiting request holds no thread: it is a small object in its queue's deque and a timer
- * on its connection's IO thread. A push wakes as many waiters as it stored messages; each retries on
- * its own IO thread, so a waiter's retries, timeout and cancellation never race. A waiter registers
- * before its last attempt and a push signals after its append, so no push goes unnoticed.
+ * on its connection's IO thread. The store announces when messages become available (pushed, released,
+ * a lease expired, a delay ended, redriven, dead-lettered): {@link #signal} wakes as many waiters; each
+ * retries on its own IO thread, so a waiter's retries, timeout and cancellation never race. A waiter
+ * registers before its last attempt and the store announces after its change, so nothing goes unnoticed.
  */
 public final class Waiters {
-    /** Tries to serve the request: the response body, or null if nothing is available yet. */
+    /**
+     * Tries to serve the request. The store decides at once whether anything was taken: a stage already
+     * completed with null means nothing is available yet; any other stage holds a response body (perhaps
+     * still waiting for its group commit), so one attempt never takes messages that are then dropped.
+     */
     @FunctionalInterface
     interface Attempt {
-        byte[] tryServe() throws Exception;
+        CompletionStage<byte[]> tryServe();
     }
 
     private final Map<String, ConcurrentLinkedDeque<Waiter>> byQueue = new ConcurrentHashMap<>();
@@ -60,13 +67,18 @@ public final class Waiters {
      * {@code empty} when the wait ends with nothing.
      */
     void serve(HttpServerExchange ex, String queue, long waitMillis, Attempt attempt, byte[] empty) throws Exception {
-        byte[] first = attempt.tryServe();
-        if (first != null || waitMillis <= 0) {
-            Json.send(ex, 200, first != null ? first : empty);
+        CompletableFuture<byte[]> first = attempt.tryServe().toCompletableFuture();
+        if (!nothing(first) || waitMillis <= 0) {
+            Exchanges.whenDone(ex, first, (e, body) -> Json.send(e, 200, body != null ? body : empty));
             return;
         }
         Waiter w = new Waiter(ex, byQueue.computeIfAbsent(queue, q -> new ConcurrentLinkedDeque<>()), attempt, empty);
         ex.dispatch(SameThreadExecutor.INSTANCE, () -> ex.getIoThread().execute(() -> w.start(waitMillis)));
+    }
+
+    /** Whether an attempt found nothing (so the request may wait). */
+    private static boolean nothing(CompletableFuture<byte[]> f) {
+        return f.isDone() && !f.isCompletedExceptionally() && f.join() == null;
     }
 
     static byte[] utf8(String s) {
@@ -122,19 +134,23 @@ public final class Waiters {
         }
 
         private boolean answer() {
-            byte[] r;
+            CompletableFuture<byte[]> r;
             try {
-                r = attempt.tryServe();
+                r = attempt.tryServe().toCompletableFuture();
             } catch (Throwable t) {
                 finish();
                 Problems.send(ex, t);
                 return true;
             }
-            if (r == null) {
+            if (nothing(r)) {
                 return false;
             }
             finish();
-            Json.send(ex, 200, r);
+            try {
+                Exchanges.whenDone(ex, r, (e, body) -> Json.send(e, 200, body));
+            } catch (Throwable t) {
+                Problems.send(ex, t);
+            }
             return true;
         }
 

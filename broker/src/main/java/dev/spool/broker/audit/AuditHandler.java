@@ -1,10 +1,9 @@
-package dev.spool.broker.http;
+package dev.spool.broker.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.spool.broker.audit.AuditEvent;
-import dev.spool.broker.audit.AuditLog;
 import dev.spool.broker.auth.Principal;
 import dev.spool.broker.config.BrokerConfig;
+import dev.spool.broker.http.Exchanges;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
@@ -12,7 +11,7 @@ import io.undertow.util.HeaderValues;
 import java.time.Clock;
 
 /** The one audit wrapper: records every request when its response completes. Never fails a request. */
-final class AuditHandler implements HttpHandler {
+public final class AuditHandler implements HttpHandler {
     private static final String REDACTED = "[REDACTED]";
 
     private final AuditLog log;
@@ -21,7 +20,7 @@ final class AuditHandler implements HttpHandler {
     private final Clock clock;
     private final HttpHandler next;
 
-    AuditHandler(AuditLog log, BrokerConfig.AuditBody bodyPolicy, int maxChars, Clock clock, HttpHandler next) {
+    public AuditHandler(AuditLog log, BrokerConfig.AuditBody bodyPolicy, int maxChars, Clock clock, HttpHandler next) {
         this.log = log;
         this.bodyPolicy = bodyPolicy;
         this.maxChars = maxChars;

@@ -1,0 +1,658 @@
+package dev.spool.storage;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One queue: composes its journal ({@link EntryFile}), durable {@link Cursor}, {@link StateLog},
+ * {@link LeaseTable} and {@link IdempotencyWindow}, and holds the two locks that order them: pushes
+ * are serialised by the push lock, everything that consumes by the pull lock; a push and a pull run in
+ * parallel. Nothing here waits for the disk: syncing is the group commit's job, moving dead letters
+ * the store's.
+ *
+ * <p>Ids grow by one per message within a run of the broker; recovery continues after the last id.
+ */
+final class Queue implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Queue.class);
+    static final String CURSOR_FILE = "cursor.dat";
+
+    /** What the queue tells its store, always after its locks are released. */
+    interface Events {
+        /** Messages became available (pushed, released, expired, dead-lettered into it). */
+        void available(Queue q, int count);
+
+        /** Messages wait to move to the dead-letter queue ({@link #takeDeadLetters}). */
+        void deadLetters(Queue q);
+
+        /** A lease expires or a delay ends at {@code atMillis}: call {@link #expireDue} then. */
+        void deadline(Queue q, long atMillis);
+    }
+
+    /** A message on its way to the dead-letter queue. */
+    record DeadLetter(long id, int deliveries, byte[] payload) {
+    }
+
+    /** The copy of the lease state a checkpoint snapshots, and where its snapshot begins in the log. */
+    record Snapshot(long begin, StateLog.State state) {
+    }
+
+    final String name;
+    final Path dir;
+    final QueueMeta meta;
+    private final EntryFile journal;
+    private final Cursor cursor;
+    private final StateLog state;
+    private final LeaseTable leases;
+    private final IdempotencyWindow keys;
+    private final Quarantine quarantine;
+    private final Clock clock;
+    private final Events events;
+    private final ReentrantLock pushLock = new ReentrantLock();
+    private final ReentrantLock pullLock = new ReentrantLock();
+    /** Counts every change to the files; a sync that read it covers every change up to it. */
+    private final AtomicLong changes = new AtomicLong();
+    private final int entriesReadAtOpen;
+
+    private volatile long lastIndex;
+    private volatile long lastId;
+    private volatile long floor;
+    private volatile int doneAbove;
+    private volatile int inFlight;
+    private volatile boolean closed;
+    /** The deadline the store was last asked to call back at (guarded by the pull lock). */
+    private long scheduledDeadline = Long.MAX_VALUE;
+
+    private Queue(QueueMeta meta, Path dir, EntryFile journal, Cursor cursor, StateLog state, LeaseTable leases,
+                  IdempotencyWindow keys, Quarantine quarantine, Clock clock, Events events, int entriesReadAtOpen) {
+        this.name = meta.name();
+        this.meta = meta;
+        this.dir = dir;
+        this.journal = journal;
+        this.cursor = cursor;
+        this.state = state;
+        this.leases = leases;
+        this.keys = keys;
+        this.quarantine = quarantine;
+        this.clock = clock;
+        this.events = events;
+        this.entriesReadAtOpen = entriesReadAtOpen;
+    }
+
+    /** Creates the files of a new, empty queue in {@code dir} (which must not exist). */
+    static void createFiles(Path dir, QueueMeta meta, com.fasterxml.jackson.databind.ObjectMapper json)
+            throws IOException {
+        Files.createDirectories(dir.resolve(EntryFile.DIR));
+        meta.write(json, dir);
+        try (Cursor c = Cursor.create(dir.resolve(CURSOR_FILE))) {
+            c.sync();
+        }
+        AtomicFile.syncDirectory(dir);
+    }
+
+    /**
+     * Opens a queue's files and reconciles them: the journal's end is checked against the write head in
+     * O(1) (only a damaged journal is read whole, and rebuilt), the state log is replayed from its
+     * newest snapshot.
+     *
+     * @param fallback the cursor from the checkpoint, used only when the cursor file is damaged
+     */
+    static Queue open(Path dir, QueueMeta meta, StoreConfig config, Cursor.Position fallback, Events events)
+            throws IOException {
+        String name = meta.name();
+        Quarantine quarantine = new Quarantine(dir, config.clock());
+        Cursor cursor = Cursor.open(dir.resolve(CURSOR_FILE));
+        EntryFile journal = null;
+        StateLog state = null;
+        try {
+            Cursor.Position pos = cursor.position();
+            if (!cursor.isValid()) {
+                pos = fallback == null ? Cursor.Position.START : fallback;
+                LOG.error("queue '{}': cursor file {} is damaged; recovering from the checkpoint's cursor {} "
+                        + "(messages pulled after that checkpoint may be delivered again)", name,
+                        dir.resolve(CURSOR_FILE), pos);
+                cursor.reset(pos);
+            }
+            TailCheck.finishInterrupted(dir, quarantine, name);
+            journal = EntryFile.open(name, dir, config, quarantine);
+            TailCheck.Counter reads = new TailCheck.Counter();
+            Cursor.Position end = TailCheck.verify(journal.folder(), cursor.recoveredHead(), reads);
+            if (end == null) {
+                journal.close();
+                journal = null;
+                LOG.error("queue '{}': the journal's tail is torn or damaged (it does not end at the last "
+                        + "acknowledged message, id {}); rebuilding it from its intact entries", name,
+                        cursor.recoveredHead() == null ? "unknown" : cursor.recoveredHead().id());
+                long lastIntact = TailCheck.rebuild(dir, config, pos.id(), name, quarantine);
+                pos = new Cursor.Position(Cursor.NO_INDEX, pos.id());
+                cursor.reset(pos);
+                journal = EntryFile.open(name, dir, config, quarantine);
+                end = new Cursor.Position(journal.folder().lastIndex(), lastIntact);
+            }
+            state = StateLog.open(name, dir, config, quarantine);
+            StateLog.State saved = state.recover();
+            if (!journal.reader().moveAfter(pos)) {
+                LOG.error("queue '{}': cursor (index {}, id {}) is not in the journal; scanning the journal for the "
+                        + "first message after id {}", name, Long.toHexString(pos.index()), pos.id(), pos.id());
+                journal.reader().skipThrough(pos.id());
+            }
+            long last = end.id();
+            if (last < pos.id()) {
+                LOG.error("queue '{}': journal ends at id {} but the cursor is at id {}: the journal tail was lost; "
+                        + "new messages continue from id {}", name, last, pos.id(), pos.id() + 1);
+                last = pos.id();
+            }
+            cursor.head(end.index(), last);
+            LeaseTable leases = new LeaseTable(pos.id(), pos.index(), meta.options().maxDeliveries(), new SecureRandom());
+            leases.restore(saved.done(), saved.deliveries());
+            leases.forgetAbove(last);
+            IdempotencyWindow keys = new IdempotencyWindow(config.idempotencyWindow().toMillis(),
+                    StoreConfig.MAX_IDEMPOTENCY_KEYS);
+            long lastStored = last;
+            saved.keys().forEach((k, seen) -> {
+                // A key logged for a message that was never appended (a crash in between) is dropped.
+                if (seen.id() <= lastStored) {
+                    keys.remember(k, seen.id(), seen.time());
+                }
+            });
+            keys.expire(config.clock().millis());
+            Queue q = new Queue(meta, dir, journal, cursor, state, leases, keys, quarantine, config.clock(), events,
+                    reads.get());
+            q.lastId = last;
+            q.lastIndex = end.index();
+            q.publishLeaseCounts();
+            quarantine.prune();
+            return q;
+        } catch (IOException | RuntimeException e) {
+            if (state != null) {
+                state.close();
+            }
+            if (journal != null) {
+                journal.close();
+            }
+            cursor.close();
+            throw e;
+        }
+    }
+
+    // ---- pushes ---------------------------------------------------------------------------------
+
+    /**
+     * Appends all or none. A message whose idempotency key (same position in {@code keyList}, null for
+     * none) was seen within the window is not stored: its original id is returned instead. A key is
+     * logged before its message is appended, so a stored message never lacks its key after a crash.
+     */
+    PushResult append(List<byte[]> payloads, List<String> keyList) {
+        int n = payloads.size();
+        int fresh;
+        pushLock.lock();
+        try {
+            if (closed) {
+                return new NoSuchQueue(name);
+            }
+            long now = clock.millis();
+            long[] ids = null;
+            fresh = n;
+            if (keyList != null) {
+                keys.expire(now);
+                ids = new long[n];
+                Map<String, Long> inBatch = new HashMap<>();
+                long next = lastId + 1;
+                fresh = 0;
+                for (int i = 0; i < n; i++) {
+                    String k = keyList.get(i);
+                    long seen = k == null ? -1 : keys.idOf(k, now);
+                    Long batchId = k == null ? null : inBatch.get(k);
+                    if (seen >= 0) {
+                        ids[i] = seen;
+                    } else if (batchId != null) {
+                        ids[i] = batchId;
+                    } else {
+                        ids[i] = next++;
+                        fresh++;
+                        if (k != null) {
+                            inBatch.put(k, ids[i]);
+                        }
+                    }
+                }
+            }
+            long depth = depth();
+            if (depth + fresh > meta.options().maxLength()) {
+                return new PushResult.Full(depth, meta.options().maxLength());
+            }
+            long first = lastId + 1;
+            long id = first;
+            long index = lastIndex;
+            for (int i = 0; i < n; i++) {
+                if (ids != null && ids[i] != id) {
+                    continue; // a duplicate: stored before
+                }
+                String k = keyList == null ? null : keyList.get(i);
+                if (k != null && keys.idOf(k, now) < 0) {
+                    state.key(k, id, now);
+                    keys.remember(k, id, now);
+                }
+                index = journal.append(id++, payloads.get(i));
+            }
+            if (fresh > 0) {
+                cursor.head(index, id - 1);
+                lastIndex = index;
+                lastId = id - 1;
+                changes.incrementAndGet();
+            }
+            return ids == null ? new PushResult.Stored(first, n, Durability.PROCESS)
+                    : new PushResult.Stored(first, n, Durability.PROCESS, ids, n - fresh);
+        } catch (RuntimeException | InternalError e) {
+            throw StoreException.of("push to queue '" + name + "'", e, dir);
+        } finally {
+            pushLock.unlock();
+        }
+    }
+
+    // ---- pulls and leases -------------------------------------------------------------------------
+
+    /** Removes and returns up to {@code max} of the oldest messages not leased; null if closed. */
+    List<Message> take(int max) {
+        List<Message> out = new ArrayList<>(Math.min(max, 1024));
+        pullLock.lock();
+        try {
+            if (closed) {
+                return null;
+            }
+            long now = clock.millis();
+            while (out.size() < max) {
+                Message m = leases.simple() ? takeAtFloor() : takeAvailable(now);
+                if (m == null) {
+                    break;
+                }
+                out.add(m);
+            }
+            if (!out.isEmpty()) {
+                changes.incrementAndGet();
+            }
+        } catch (RuntimeException | InternalError e) {
+            throw StoreException.of("pull from queue '" + name + "'", e, dir);
+        } finally {
+            afterPull();
+        }
+        return out;
+    }
+
+    /** The fast path without lease state: read at the floor and move the cursor past it. */
+    private Message takeAtFloor() {
+        EntryFile.Reader r = journal.reader();
+        while (leases.floor() < lastId) {
+            if (!r.next()) {
+                LOG.error("queue '{}': journal ends before id {} though {} was stored; treating as empty",
+                        name, leases.floor() + 1, lastId);
+                return null;
+            }
+            EntryCodec e = r.codec();
+            advanceFloor(e.id(), r.index());
+            if (e.intact()) {
+                return new Message(e.id(), e.payload());
+            }
+            LOG.error("queue '{}': entry id {} (index {}) is corrupt (checksum mismatch); skipped",
+                    name, e.id(), Long.toHexString(r.index()));
+        }
+        return null;
+    }
+
+    private void advanceFloor(long id, long index) {
+        cursor.advance(index, id);
+        leases.consumed(id, index);
+        floor = id;
+        journal.retainFrom(index);
+    }
+
+    /** A destructive take past leases: the oldest available message, acknowledged at once. */
+    private Message takeAvailable(long now) {
+        Message m = nextAvailable(now);
+        if (m != null) {
+            markDone(m.id());
+        }
+        return m;
+    }
+
+    /** The oldest message neither done nor leased, or null. Expired leases come back first. */
+    private Message nextAvailable(long now) {
+        leases.expire(now);
+        for (long id = leases.pollReady(); id >= 0; id = leases.pollReady()) {
+            byte[] payload = journal.readAt(leases.indexOf(id), id);
+            if (payload != null) {
+                return new Message(id, payload);
+            }
+            markDone(id);
+        }
+        EntryFile.Reader r = journal.reader();
+        while (leases.readId() < lastId) {
+            if (!r.next()) {
+                return null;
+            }
+            EntryCodec e = r.codec();
+            if (!leases.read(e.id(), r.index())) {
+                continue; // acknowledged before a restart
+            }
+            if (e.intact()) {
+                return new Message(e.id(), e.payload());
+            }
+            LOG.error("queue '{}': entry id {} (index {}) is corrupt (checksum mismatch); skipped",
+                    name, e.id(), Long.toHexString(r.index()));
+            markDone(e.id());
+        }
+        return null;
+    }
+
+    /** Marks a message consumed for good: moves the cursor if it is the oldest, else logs it. */
+    private void markDone(long id) {
+        if (leases.markDone(id)) {
+            cursor.advance(leases.floorIndex(), leases.floor());
+            floor = leases.floor();
+            journal.retainFrom(leases.floorIndex());
+        } else {
+            state.done(id);
+        }
+    }
+
+    /** Leases up to {@code max} messages for {@code visibilityMillis}; null if closed. */
+    List<Leased> lease(int max, long visibilityMillis) {
+        List<Leased> out = new ArrayList<>();
+        pullLock.lock();
+        try {
+            if (closed) {
+                return null;
+            }
+            long now = clock.millis();
+            while (out.size() < max) {
+                Message m = nextAvailable(now);
+                if (m == null) {
+                    break;
+                }
+                LeaseTable.Lease l = leases.lease(m.id(), now, visibilityMillis);
+                state.lease(m.id(), l.delivery);
+                out.add(new Leased(m.id(), l.token(), l.delivery, m.payload()));
+            }
+            if (!out.isEmpty()) {
+                changes.incrementAndGet();
+            }
+        } catch (RuntimeException | InternalError e) {
+            throw StoreException.of("lease from queue '" + name + "'", e, dir);
+        } finally {
+            afterPull();
+        }
+        return out;
+    }
+
+    /** Acknowledges, releases (after {@code millis}) or renews (for {@code millis}) leases; null if closed. */
+    SettleResult.Settled settle(Settlement how, List<String> tokens, long millis) {
+        int accepted = 0;
+        int available = 0;
+        List<SettleResult.Rejected> rejected = new ArrayList<>();
+        pullLock.lock();
+        try {
+            if (closed) {
+                return null;
+            }
+            long now = clock.millis();
+            available += leases.expire(now);
+            for (String token : tokens) {
+                LeaseTable.Lease l = leases.find(token);
+                if (l == null) {
+                    rejected.add(new SettleResult.Rejected(token, leases.refusal(token) == LeaseTable.Refusal.EXPIRED
+                            ? SettleResult.Reason.EXPIRED : SettleResult.Reason.UNKNOWN));
+                    continue;
+                }
+                switch (how) {
+                    case ACK -> markDone(l.id);
+                    case NACK -> available += leases.release(l, now, millis);
+                    case RENEW -> leases.renew(l, now + millis);
+                }
+                accepted++;
+            }
+            if (how == Settlement.ACK && accepted > 0) {
+                changes.incrementAndGet();
+            }
+        } catch (RuntimeException | InternalError e) {
+            throw StoreException.of("settling leases of queue '" + name + "'", e, dir);
+        } finally {
+            afterPull();
+        }
+        if (available > 0) {
+            events.available(this, available);
+        }
+        return new SettleResult.Settled(accepted, rejected);
+    }
+
+    /** Called back at a deadline: expired leases and ended delays become available (or dead letters). */
+    void expireDue() {
+        int available;
+        pullLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            scheduledDeadline = Long.MAX_VALUE;
+            available = leases.expire(clock.millis());
+        } finally {
+            afterPull();
+        }
+        if (available > 0) {
+            events.available(this, available);
+        }
+    }
+
+    /**
+     * Unlocks the pull lock after publishing counts, then tells the store about dead letters and the
+     * next deadline. Every pull-side operation ends here.
+     */
+    private void afterPull() {
+        boolean dead;
+        long deadline;
+        try {
+            publishLeaseCounts();
+            dead = !closed && leases.hasDeadLetters();
+            deadline = closed ? Long.MAX_VALUE : leases.nextDeadline();
+            boolean schedule = deadline < scheduledDeadline;
+            if (schedule) {
+                scheduledDeadline = deadline;
+            } else {
+                deadline = Long.MAX_VALUE;
+            }
+        } finally {
+            pullLock.unlock();
+        }
+        if (dead) {
+            events.deadLetters(this);
+        }
+        if (deadline != Long.MAX_VALUE) {
+            events.deadline(this, deadline);
+        }
+    }
+
+    private void publishLeaseCounts() {
+        doneAbove = leases.doneCount();
+        inFlight = leases.inFlight();
+        floor = leases.floor();
+    }
+
+    /** Takes the messages waiting to be dead-lettered, with their payloads (the store moves them). */
+    List<DeadLetter> takeDeadLetters() {
+        List<DeadLetter> out = new ArrayList<>();
+        pullLock.lock();
+        try {
+            if (closed) {
+                return out;
+            }
+            for (LeaseTable.DeadLetter d : leases.takeDeadLetters()) {
+                byte[] payload = journal.readAt(d.index(), d.id());
+                if (payload == null) {
+                    markDone(d.id()); // unreadable: nothing to move
+                } else {
+                    out.add(new DeadLetter(d.id(), d.deliveries(), payload));
+                }
+            }
+            if (!out.isEmpty()) {
+                changes.incrementAndGet();
+            }
+        } finally {
+            afterPull();
+        }
+        return out;
+    }
+
+    /** After the store tried to move a dead letter: done here if it moved, else ready again. */
+    void deadLettered(long id, boolean moved) {
+        pullLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            if (moved) {
+                markDone(id);
+                changes.incrementAndGet();
+            } else {
+                leases.deadLetterFailed(id);
+            }
+        } finally {
+            afterPull();
+        }
+        if (!moved) {
+            events.available(this, 1);
+        }
+    }
+
+    // ---- checkpoints, sync and stats -------------------------------------------------------------
+
+    /**
+     * Copies the lease state and marks its place in the state log, under both locks, if enough was logged
+     * since the last snapshot (with {@code force}: if anything was); null otherwise. The caller writes the rest with {@link #finishSnapshot}.
+     */
+    Snapshot beginSnapshot(boolean force) {
+        pushLock.lock();
+        pullLock.lock();
+        try {
+            if (closed) {
+                return null;
+            }
+            int size = leases.doneCount() + leases.inFlight() + keys.size();
+            if (!state.wantsSnapshot(size, force)) {
+                return null;
+            }
+            keys.expire(clock.millis());
+            StateLog.State s = new StateLog.State(leases.floor(), leases.doneIds(), leases.deliveryCounts(),
+                    keys.snapshot());
+            return new Snapshot(state.beginSnapshot(leases.floor()), s);
+        } finally {
+            pullLock.unlock();
+            pushLock.unlock();
+        }
+    }
+
+    /** Writes a snapshot begun with {@link #beginSnapshot} into the state log and makes it durable. */
+    void finishSnapshot(Snapshot s) throws IOException {
+        state.finishSnapshot(s.begin(), s.state());
+        state.snapshotDurable(s.begin());
+    }
+
+    /** Changes made so far (a sync that read this covers them). */
+    long changes() {
+        return changes.get();
+    }
+
+    long lastIndex() {
+        return lastIndex;
+    }
+
+    /** Forces the journal (cycles from {@code fromCycle} up to {@code toIndex}) to the disk. */
+    void forceJournal(int fromCycle, long toIndex) throws IOException {
+        journal.folder().force(fromCycle, toIndex);
+    }
+
+    int cycleOf(long index) {
+        return journal.folder().cycleOf(index);
+    }
+
+    void forceCursor() {
+        cursor.sync();
+    }
+
+    void forceState() throws IOException {
+        state.force();
+    }
+
+    long stateEntries() {
+        return state.entries();
+    }
+
+    Cursor.Position cursorPosition() {
+        pullLock.lock();
+        try {
+            return cursor.position();
+        } finally {
+            pullLock.unlock();
+        }
+    }
+
+    /** Messages stored and not acknowledged. */
+    private long depth() {
+        return lastId - floor - doneAbove;
+    }
+
+    int entriesReadAtOpen() {
+        return entriesReadAtOpen;
+    }
+
+    QueueStats stats() {
+        long last = lastId;
+        long consumed = floor + doneAbove;
+        return new QueueStats(name, last - consumed, meta.options().maxLength(), meta.options().type(),
+                meta.createdAt(), last, consumed, bytesOnDisk(), inFlight, quarantine.kept().size());
+    }
+
+    private long bytesOnDisk() {
+        try {
+            return DiskUsage.of(dir);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // A file may vanish under us (retention, deletion); stats are best effort.
+            LOG.debug("queue '{}': could not measure disk use: {}", name, e.toString());
+            return 0;
+        }
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        pushLock.lock();
+        pullLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            journal.close();
+            state.close();
+            try {
+                cursor.close();
+            } catch (IOException e) {
+                LOG.warn("queue '{}': closing cursor: {}", name, e.toString());
+            }
+        } finally {
+            pullLock.unlock();
+            pushLock.unlock();
+        }
+    }
+}
