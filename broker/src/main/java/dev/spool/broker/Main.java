@@ -5,6 +5,7 @@ import dev.spool.broker.auth.UserStore;
 import dev.spool.broker.config.BrokerConfig;
 import dev.spool.broker.config.ConfigException;
 import dev.spool.broker.config.ConfigLoader;
+import dev.spool.storage.StoreException;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -31,6 +32,13 @@ public final class Main {
             System.exit(run(args));
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("spool: " + e.getMessage());
+            System.exit(2);
+        } catch (StoreException e) {
+            if (e.code() != StoreException.Code.LOCKED) {
+                throw e;
+            }
+            // Another broker owns the data folder: an operator's mistake, told in one line, not a crash.
+            System.err.println("spool: " + e.getMessage() + " (QueueManager.path)");
             System.exit(2);
         } catch (IOException e) {
             System.err.println("spool: " + e);

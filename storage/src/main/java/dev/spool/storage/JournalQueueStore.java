@@ -56,9 +56,11 @@ public final class JournalQueueStore implements QueueStore {
     private final AtomicLong tempCounter = new AtomicLong();
     private final FsyncPolicy fsync;
     private final ScheduledExecutorService checkpointer;
+    private final DataDirLock dirLock;
     private volatile boolean closed;
 
-    private JournalQueueStore(StoreConfig config, DeadLetterCodec deadLetterCodec) {
+    private JournalQueueStore(StoreConfig config, DeadLetterCodec deadLetterCodec, DataDirLock dirLock) {
+        this.dirLock = dirLock;
         this.config = config;
         this.deadLetterCodec = deadLetterCodec;
         this.queuesDir = config.directory().resolve(QUEUES_DIR);
@@ -70,15 +72,23 @@ public final class JournalQueueStore implements QueueStore {
         });
     }
 
-    /** Opens (recovering) or creates the store described by {@code config}. */
+    /**
+     * Opens (recovering) or creates the store described by {@code config}, holding an exclusive lock on
+     * its folder ({@code spool.lock}) until {@link #close()}.
+     *
+     * @throws StoreException {@link StoreException.Code#LOCKED} if another process (or another open store
+     *                        in this JVM) holds the folder; nothing was read or written then
+     */
     public static JournalQueueStore open(StoreConfig config) {
         return open(config, DeadLetterCodec.IDENTITY);
     }
 
     /** As {@link #open(StoreConfig)}, rewriting messages with {@code codec} as they are dead-lettered. */
     public static JournalQueueStore open(StoreConfig config, DeadLetterCodec codec) {
+        // Before reading anything: a second broker on this folder is refused, not allowed to corrupt it.
+        DataDirLock lock = DataDirLock.acquire(config.directory());
         ChronicleSettings.apply();
-        JournalQueueStore store = new JournalQueueStore(config, codec);
+        JournalQueueStore store = new JournalQueueStore(config, codec, lock);
         try {
             store.recover();
         } catch (IOException e) {
@@ -448,6 +458,7 @@ public final class JournalQueueStore implements QueueStore {
                 o.commit().wakeAll();
             }
             open.clear();
+            dirLock.close();
         }
     }
 

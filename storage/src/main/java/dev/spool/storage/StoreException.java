@@ -11,7 +11,9 @@ public final class StoreException extends RuntimeException {
         /** Any other I/O failure. */
         IO,
         /** The store was used after {@link QueueStore#close()}. */
-        CLOSED
+        CLOSED,
+        /** The data folder is held by another process (or another store in this one); nothing was opened. */
+        LOCKED
     }
 
     private final Code code;
