@@ -10,6 +10,7 @@ import dev.spool.storage.StoreException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.BindException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,6 +32,9 @@ public final class Main {
         try {
             System.exit(run(args));
         } catch (ConfigException | IllegalArgumentException e) {
+            System.err.println("spool: " + e.getMessage());
+            System.exit(2);
+        } catch (BindException e) {
             System.err.println("spool: " + e.getMessage());
             System.exit(2);
         } catch (StoreException e) {

@@ -11,6 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,6 +29,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Real broker processes that must refuse to start, with one line and exit status 2, harming nothing. */
@@ -70,6 +73,27 @@ class StartupRefusalTest {
         assertEquals(200, call(port, "GET", "/health", null, null).statusCode(), "the first broker still serves");
         HttpResponse<String> pulled = call(port, "GET", "/queues/jobs/messages/first", admin, null);
         assertEquals(1, TestBroker.JSON.readTree(pulled.body()).path("body").path("n").asInt(), pulled.body());
+    }
+
+    @Test
+    @Timeout(120)
+    void brokerOnABusyPortShouldExitWithOneLineAndOpenNothing() throws Exception {
+        try (ServerSocket busy = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            int port = busy.getLocalPort();
+            Path config = writeConfig(dir.resolve("config.yaml"), port, "data/queues.json");
+
+            Process broker = start(config);
+            assertTrue(broker.waitFor(60, TimeUnit.SECONDS), "the broker should give up");
+
+            String err = read(broker.getErrorStream());
+            assertEquals(2, broker.exitValue(), err);
+            assertEquals("spool: cannot listen on 127.0.0.1:" + port + ": Address already in use", err.strip());
+            assertEquals(1, err.lines().count(), err);
+            assertFalse(err.contains("Exception") || err.contains("\tat "), err);
+            assertEquals("", read(broker.getInputStream()), "no admin password for a broker that never ran");
+            assertFalse(Files.exists(dir.resolve("data")), "the data folder was created");
+            assertFalse(Files.exists(dir.resolve("users.yaml")), "the users file was created");
+        }
     }
 
     private Path writeConfig(Path file, int port, String dataPath) throws Exception {
