@@ -52,7 +52,7 @@ final class DataDirLock implements AutoCloseable {
             Files.createDirectories(dir);
             real = dir.toRealPath();
         } catch (IOException e) {
-            throw StoreException.of("locking data folder " + dir, e);
+            throw StoreException.of("locking data folder " + dir, e, dir);
         }
         long self = ProcessHandle.current().pid();
         if (!HELD.add(real)) {
@@ -81,7 +81,7 @@ final class DataDirLock implements AutoCloseable {
         } catch (IOException e) {
             closeQuietly(ch);
             HELD.remove(real);
-            throw StoreException.of("locking data folder " + real, e);
+            throw StoreException.of("locking data folder " + real, e, real);
         }
     }
 

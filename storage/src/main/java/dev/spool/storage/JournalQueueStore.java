@@ -93,7 +93,7 @@ public final class JournalQueueStore implements QueueStore {
             store.recover();
         } catch (IOException e) {
             store.close();
-            throw StoreException.of("opening store at " + config.directory(), e);
+            throw StoreException.of("opening store at " + config.directory(), e, config.directory());
         } catch (RuntimeException e) {
             store.close();
             throw e;
