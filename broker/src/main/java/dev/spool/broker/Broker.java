@@ -6,10 +6,12 @@ import dev.spool.broker.auth.UserStore;
 import dev.spool.broker.config.BrokerConfig;
 import dev.spool.broker.http.Api;
 import dev.spool.broker.http.MessageCodec;
+import dev.spool.broker.http.StartupGate;
 import dev.spool.broker.http.Waiters;
 import dev.spool.broker.http.Routes;
 import dev.spool.storage.JournalQueueStore;
 import dev.spool.storage.StoreConfig;
+import dev.spool.storage.StoreException;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.handlers.GracefulShutdownHandler;
@@ -18,6 +20,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -45,6 +48,9 @@ public final class Broker implements AutoCloseable {
     /**
      * Starts a broker. On a first start without a users file, creates {@code admin} with a random
      * password and prints it once to {@code console}.
+     *
+     * @throws BindException  if the port cannot be bound (the message names it); nothing was opened
+     * @throws StoreException {@link StoreException.Code#LOCKED} if another process holds the data folder
      */
     public static Broker start(BrokerConfig config, PrintStream console) throws IOException {
         return start(config, console, Clock.systemUTC());
@@ -52,44 +58,71 @@ public final class Broker implements AutoCloseable {
 
     /** As {@link #start(BrokerConfig, PrintStream)} with a clock for token expiry and audit times. */
     public static Broker start(BrokerConfig config, PrintStream console, Clock clock) throws IOException {
-        UserStore users = UserStore.load(config.usersFile());
-        if (!users.exists()) {
-            String password = users.createInitialAdmin();
-            console.println("Created users file " + config.usersFile() + " with user 'admin', password: " + password);
-            console.println("This password is shown once; add users with: java -jar spool-broker.jar user add NAME --role ROLE");
-            console.flush();
-        }
-        TokenService tokens = new TokenService(config.tokensFile(), Duration.ofSeconds(config.tokenTtlSeconds()), clock);
-        StoreConfig storeConfig = StoreConfig.defaults(config.checkpointFile())
-                .withCheckpointPeriod(Duration.ofSeconds(config.savePeriodSeconds()))
-                .withFsync(config.fsync(), Duration.ofMillis(config.fsyncIntervalMs()))
-                .withRollCycle(StoreConfig.DEFAULT_ROLL_CYCLE, clock)
-                .withIdempotencyWindow(Duration.ofSeconds(config.idempotencyWindowSeconds()));
-        JournalQueueStore store = JournalQueueStore.open(storeConfig, MessageCodec::deadLetter);
+        // The listener comes first, answering 503 until the rest is ready: a port in use is then found
+        // before the data folder is locked or the users file created, so a refused start touches nothing.
+        // (Checking with a throwaway ServerSocket instead would leave a window in which the port is taken.)
+        StartupGate gate = new StartupGate();
+        Undertow server = Undertow.builder()
+                .addHttpListener(config.port(), config.host())
+                .setIoThreads(config.ioThreads())
+                .setWorkerThreads(config.workerThreads())
+                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE,
+                        (long) Math.max(config.maxMessageBytes(), config.maxBatchBytes()) + 65_536)
+                .setServerOption(UndertowOptions.RECORD_REQUEST_START_TIME, false)
+                .setHandler(gate)
+                .build();
+        listen(server, config);
+        JournalQueueStore store = null;
         AuditLog audit = null;
         try {
+            StoreConfig storeConfig = StoreConfig.defaults(config.checkpointFile())
+                    .withCheckpointPeriod(Duration.ofSeconds(config.savePeriodSeconds()))
+                    .withFsync(config.fsync(), Duration.ofMillis(config.fsyncIntervalMs()))
+                    .withRollCycle(StoreConfig.DEFAULT_ROLL_CYCLE, clock)
+                    .withIdempotencyWindow(Duration.ofSeconds(config.idempotencyWindowSeconds()));
+            // The store before the users and tokens files: its folder lock keeps a second broker out of them.
+            store = JournalQueueStore.open(storeConfig, MessageCodec::deadLetter);
+            UserStore users = UserStore.load(config.usersFile());
+            if (!users.exists()) {
+                String password = users.createInitialAdmin();
+                console.println("Created users file " + config.usersFile() + " with user 'admin', password: " + password);
+                console.println("This password is shown once; add users with: java -jar spool-broker.jar user add NAME --role ROLE");
+                console.flush();
+            }
+            TokenService tokens = new TokenService(config.tokensFile(), Duration.ofSeconds(config.tokenTtlSeconds()), clock);
             audit = new AuditLog(config.auditFile());
             Waiters waiters = new Waiters();
             store.subscribe(waiters::signal);
             Api api = new Api(store, tokens, users, config, waiters, clock);
             GracefulShutdownHandler graceful = new GracefulShutdownHandler(Routes.build(api, audit, config, clock));
-            Undertow server = Undertow.builder()
-                    .addHttpListener(config.port(), config.host())
-                    .setIoThreads(config.ioThreads())
-                    .setWorkerThreads(config.workerThreads())
-                    .setServerOption(UndertowOptions.MAX_ENTITY_SIZE,
-                            (long) Math.max(config.maxMessageBytes(), config.maxBatchBytes()) + 65_536)
-                    .setServerOption(UndertowOptions.RECORD_REQUEST_START_TIME, false)
-                    .setHandler(graceful)
-                    .build();
-            server.start();
+            gate.open(graceful);
             Broker b = new Broker(store, audit, server, graceful, waiters);
             LOG.info("Spool broker listening on http://{}:{}", config.host(), b.port());
             return b;
         } catch (RuntimeException | IOException e) {
-            store.close();
+            server.stop();
+            if (store != null) {
+                store.close();
+            }
             if (audit != null) {
                 audit.close();
+            }
+            throw e;
+        }
+    }
+
+    /** Starts the listener; a port that cannot be bound is a {@link BindException} naming it. */
+    private static void listen(Undertow server, BrokerConfig config) throws BindException {
+        try {
+            server.start();
+        } catch (RuntimeException e) {
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof BindException b) {
+                    BindException named = new BindException("cannot listen on " + config.host() + ":" + config.port()
+                            + ": " + b.getMessage());
+                    named.initCause(b);
+                    throw named;
+                }
             }
             throw e;
         }

@@ -5,10 +5,12 @@ import dev.spool.broker.auth.UserStore;
 import dev.spool.broker.config.BrokerConfig;
 import dev.spool.broker.config.ConfigException;
 import dev.spool.broker.config.ConfigLoader;
+import dev.spool.storage.StoreException;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.BindException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,6 +33,16 @@ public final class Main {
             System.exit(run(args));
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("spool: " + e.getMessage());
+            System.exit(2);
+        } catch (BindException e) {
+            System.err.println("spool: " + e.getMessage());
+            System.exit(2);
+        } catch (StoreException e) {
+            if (e.code() != StoreException.Code.LOCKED) {
+                throw e;
+            }
+            // Another broker owns the data folder: an operator's mistake, told in one line, not a crash.
+            System.err.println("spool: " + e.getMessage() + " (QueueManager.path)");
             System.exit(2);
         } catch (IOException e) {
             System.err.println("spool: " + e);

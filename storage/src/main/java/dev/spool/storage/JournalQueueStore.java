@@ -95,9 +95,13 @@ public final class JournalQueueStore implements QueueStore {
     private final Queue.Events events = new Events();
     /** Dead-letter moves not finished yet: completed at close, so no answer waits for a move that never runs. */
     private final java.util.Set<CompletableFuture<Void>> pendingMoves = ConcurrentHashMap.newKeySet();
+    private final DataDirLock dirLock;
     private volatile boolean closed;
+    /** Set once recovery finished: a store that failed to open writes no checkpoint of its half-read state. */
+    private volatile boolean recovered;
 
-    private JournalQueueStore(StoreConfig config, DeadLetterCodec deadLetterCodec) {
+    private JournalQueueStore(StoreConfig config, DeadLetterCodec deadLetterCodec, DataDirLock dirLock) {
+        this.dirLock = dirLock;
         this.config = config;
         this.deadLetterCodec = deadLetterCodec;
         this.queuesDir = config.directory().resolve(QUEUES_DIR);
@@ -116,15 +120,23 @@ public final class JournalQueueStore implements QueueStore {
         return e;
     }
 
-    /** Opens (recovering) or creates the store described by {@code config}. */
+    /**
+     * Opens (recovering) or creates the store described by {@code config}, holding an exclusive lock on
+     * its folder ({@code spool.lock}) until {@link #close()}.
+     *
+     * @throws StoreException {@link StoreException.Code#LOCKED} if another process (or another open store
+     *                        in this JVM) holds the folder; nothing was read or written then
+     */
     public static JournalQueueStore open(StoreConfig config) {
         return open(config, DeadLetterCodec.IDENTITY);
     }
 
     /** As {@link #open(StoreConfig)}, rewriting messages with {@code codec} as they are dead-lettered. */
     public static JournalQueueStore open(StoreConfig config, DeadLetterCodec codec) {
+        // Before reading anything: a second broker on this folder is refused, not allowed to corrupt it.
+        DataDirLock lock = DataDirLock.acquire(config.directory());
         ChronicleSettings.apply();
-        JournalQueueStore store = new JournalQueueStore(config, codec);
+        JournalQueueStore store = new JournalQueueStore(config, codec, lock);
         try {
             store.recover();
         } catch (IOException e) {
@@ -176,6 +188,7 @@ public final class JournalQueueStore implements QueueStore {
                     gone);
         }
         LOG.info("store at {} opened: {} queues", config.directory(), open.size());
+        recovered = true;
         checkpoint();
     }
 
@@ -581,11 +594,13 @@ public final class JournalQueueStore implements QueueStore {
                     Thread.currentThread().interrupt();
                 }
             }
-            try {
-                checkpoint(true);
-                LOG.info("final checkpoint written to {}", config.checkpointFile());
-            } catch (RuntimeException e) {
-                LOG.error("final checkpoint FAILED: {}", e.toString());
+            if (recovered) {
+                try {
+                    checkpoint(true);
+                    LOG.info("final checkpoint written to {}", config.checkpointFile());
+                } catch (RuntimeException e) {
+                    LOG.error("final checkpoint FAILED: {}", e.toString());
+                }
             }
             fsync.close();
             pendingMoves.forEach(f -> f.complete(null));
@@ -594,6 +609,7 @@ public final class JournalQueueStore implements QueueStore {
                 o.commit().wakeAll();
             }
             open.clear();
+            dirLock.close();
         }
     }
 

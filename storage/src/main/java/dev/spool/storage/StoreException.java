@@ -1,8 +1,26 @@
 package dev.spool.storage;
 
+import net.openhft.chronicle.core.io.IORuntimeException;
+
+import java.io.IOException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+
 /** A failure of the storage engine, classified by a stable {@link Code}. */
 public final class StoreException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+
+    /**
+     * Below this much usable space, an I/O failure of the store is taken for a full disk. A write refused
+     * for space leaves less than a block free (a page, for a fault in a memory-mapped journal); the margin
+     * covers file systems that refuse a little early (reservations, preallocation), and a store with less
+     * than this left cannot go on anyway.
+     */
+    static final long LOW_SPACE_BYTES = 8L << 20;
+    /** How deep a cause chain is followed (chains can be cyclic). */
+    private static final int MAX_CAUSES = 32;
 
     /** What went wrong. */
     public enum Code {
@@ -11,7 +29,9 @@ public final class StoreException extends RuntimeException {
         /** Any other I/O failure. */
         IO,
         /** The store was used after {@link QueueStore#close()}. */
-        CLOSED
+        CLOSED,
+        /** The data folder is held by another process (or another store in this one); nothing was opened. */
+        LOCKED
     }
 
     private final Code code;
@@ -25,26 +45,78 @@ public final class StoreException extends RuntimeException {
         return code;
     }
 
-    /** Classifies a failure of the files under {@code where} once, at the storage boundary. */
-    static StoreException of(String what, Throwable cause, java.nio.file.Path where) {
-        if (cause instanceof StoreException s) {
-            return s;
-        }
-        return of(what, cause);
-    }
-
-    /** Classifies an I/O failure once, at the storage boundary. */
+    /**
+     * Classifies an I/O failure once, at the storage boundary, when the failing path is not at hand: the
+     * space is checked where a {@link FileSystemException} in the chain names its file, if any.
+     */
     static StoreException of(String what, Throwable cause) {
-        return new StoreException(isDiskFull(cause) ? Code.DISK_FULL : Code.IO, what + ": " + cause, cause);
+        return of(what, cause, null);
     }
 
-    private static boolean isDiskFull(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            String m = c.getMessage();
-            if (m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded"))) {
-                return true;
+    /**
+     * Classifies an I/O failure once, at the storage boundary, the way Aeron's archive does: by the type
+     * of the failure and the space left on the file system holding {@code where} (a file or folder of the
+     * store; it need not exist yet).
+     */
+    static StoreException of(String what, Throwable cause, Path where) {
+        if (cause instanceof StoreException s) {
+            return s; // classified already, nearer the failure
+        }
+        return new StoreException(classify(cause, where), what + ": " + cause, cause);
+    }
+
+    static Code classify(Throwable cause, Path where) {
+        Throwable io = null;
+        Path named = null;
+        int depth = 0;
+        for (Throwable c = cause; c != null && depth < MAX_CAUSES; c = c.getCause(), depth++) {
+            // InternalError: the JVM's report of a SIGBUS, a page of a memory-mapped file the disk could not back.
+            if (io == null && (c instanceof IOException || c instanceof InternalError
+                    || c instanceof IORuntimeException)) {
+                io = c;
+            }
+            if (named == null && c instanceof FileSystemException f && f.getFile() != null) {
+                named = pathOf(f.getFile());
             }
         }
-        return false;
+        Path at = where != null ? where : named;
+        if (io != null && at != null) {
+            long usable = usableSpace(at);
+            if (usable >= 0 && usable < LOW_SPACE_BYTES) {
+                return Code.DISK_FULL;
+            }
+        }
+        // Last resort, the operating system's words: free space cannot show a user's quota (EDQUOT) or
+        // a file system out of inodes (ENOSPC with bytes free), nor help a caller that has no path.
+        depth = 0;
+        for (Throwable c = cause; c != null && depth < MAX_CAUSES; c = c.getCause(), depth++) {
+            String m = c.getMessage();
+            if (m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded"))) {
+                return Code.DISK_FULL;
+            }
+        }
+        return Code.IO;
+    }
+
+    private static Path pathOf(String file) {
+        try {
+            return Path.of(file);
+        } catch (InvalidPathException e) {
+            return null;
+        }
+    }
+
+    /** Usable bytes of the file system holding {@code p} or its nearest existing ancestor; -1 if unknown. */
+    private static long usableSpace(Path p) {
+        for (Path q = p.toAbsolutePath(); q != null; q = q.getParent()) {
+            if (Files.exists(q)) {
+                try {
+                    return Files.getFileStore(q).getUsableSpace();
+                } catch (IOException | SecurityException e) {
+                    return -1;
+                }
+            }
+        }
+        return -1;
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.storage.AtomicFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,7 +12,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -26,8 +26,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Issues, resolves and revokes bearer tokens. A token is 32 random bytes; only its SHA-256 is kept,
- * in memory and in the tokens file (rewritten atomically on login and logout), so tokens survive a
- * restart and a copy of the file cannot be replayed. Thread-safe.
+ * in memory and in the tokens file (rewritten atomically, fsynced and owner-only on login and logout,
+ * see {@link AtomicFile}), so tokens survive a restart and a copy of the file cannot be replayed.
+ * Thread-safe.
  */
 public final class TokenService {
     private static final Logger LOG = LoggerFactory.getLogger(TokenService.class);
@@ -99,9 +100,7 @@ public final class TokenService {
             t.put("expires_at", p.expiresAt().toString());
         });
         Files.createDirectories(file.getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, json.writeValueAsBytes(root));
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFile.writeOwnerOnly(file, json.writeValueAsBytes(root));
     }
 
     private void load() throws IOException {

@@ -1,5 +1,6 @@
 package dev.spool.broker.auth;
 
+import dev.spool.storage.AtomicFile;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -9,7 +10,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -59,7 +59,7 @@ public final class UserStore {
         return users.isEmpty();
     }
 
-    /** Adds or updates a user and rewrites the file atomically. */
+    /** Adds or updates a user and rewrites the file atomically (owner-only, fsynced; see {@link AtomicFile}). */
     public synchronized void put(String username, Role role, char[] password) throws IOException {
         if (username == null || !username.matches("[A-Za-z0-9._@-]{1,64}")) {
             throw new IllegalArgumentException("username must be 1-64 of [A-Za-z0-9._@-], was '" + username + "'");
@@ -107,9 +107,8 @@ public final class UserStore {
                 + new Yaml(opts).dump(out);
         Path abs = file.toAbsolutePath();
         Files.createDirectories(abs.getParent());
-        Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        // Hashes are secrets too (offline guessing): owner-only, and durable once `user add` returns.
+        AtomicFile.writeOwnerOnly(abs, text.getBytes(StandardCharsets.UTF_8));
     }
 
     private static final String DUMMY_HASH = PasswordHasher.hash("not-a-password".toCharArray());
