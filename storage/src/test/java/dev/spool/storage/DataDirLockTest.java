@@ -27,7 +27,7 @@ class DataDirLockTest {
         long pid = ProcessHandle.current().pid();
         try (JournalQueueStore first = JournalQueueStore.open(config(dir))) {
             first.create("q", QueueOptions.ofMaxLength(10));
-            first.push("q", bytes("kept"));
+            Blocking.push(first, "q", bytes("kept"));
 
             StoreException e = assertThrows(StoreException.class, () -> JournalQueueStore.open(config(dir)));
 
@@ -35,11 +35,11 @@ class DataDirLockTest {
             assertTrue(e.getMessage().contains(dir.toRealPath().toString()), e.getMessage());
             assertTrue(e.getMessage().contains("pid " + pid), e.getMessage());
             assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
-            first.push("q", bytes("after the refusal"));
+            Blocking.push(first, "q", bytes("after the refusal"));
         }
         try (JournalQueueStore second = JournalQueueStore.open(config(dir))) {
-            assertEquals("kept", text(second.pull("q")));
-            assertEquals("after the refusal", text(second.pull("q")));
+            assertEquals("kept", text(Blocking.pull(second, "q")));
+            assertEquals("after the refusal", text(Blocking.pull(second, "q")));
         }
     }
 
