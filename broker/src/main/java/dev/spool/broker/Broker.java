@@ -58,6 +58,12 @@ public final class Broker implements AutoCloseable {
 
     /** As {@link #start(BrokerConfig, PrintStream)} with a clock for token expiry and audit times. */
     public static Broker start(BrokerConfig config, PrintStream console, Clock clock) throws IOException {
+        return start(config, console, clock, StoreConfig.SyncDelay.NONE);
+    }
+
+    /** As {@link #start(BrokerConfig, PrintStream, Clock)} with every store sync slowed down (tests of slow disks). */
+    static Broker start(BrokerConfig config, PrintStream console, Clock clock, StoreConfig.SyncDelay syncDelay)
+            throws IOException {
         // The listener comes first, answering 503 until the rest is ready: a port in use is then found
         // before the data folder is locked or the users file created, so a refused start touches nothing.
         // (Checking with a throwaway ServerSocket instead would leave a window in which the port is taken.)
@@ -79,7 +85,8 @@ public final class Broker implements AutoCloseable {
                     .withCheckpointPeriod(Duration.ofSeconds(config.savePeriodSeconds()))
                     .withFsync(config.fsync(), Duration.ofMillis(config.fsyncIntervalMs()))
                     .withRollCycle(StoreConfig.DEFAULT_ROLL_CYCLE, clock)
-                    .withIdempotencyWindow(Duration.ofSeconds(config.idempotencyWindowSeconds()));
+                    .withIdempotencyWindow(Duration.ofSeconds(config.idempotencyWindowSeconds()))
+                    .withSyncDelay(syncDelay);
             // The store before the users and tokens files: its folder lock keeps a second broker out of them.
             store = JournalQueueStore.open(storeConfig, MessageCodec::deadLetter);
             UserStore users = UserStore.load(config.usersFile());

@@ -1,5 +1,6 @@
 package dev.spool.broker;
 
+import dev.spool.storage.StoreConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.spool.broker.auth.Role;
@@ -32,6 +33,12 @@ final class TestBroker implements AutoCloseable {
     final Map<Role, String> tokens = new EnumMap<>(Role.class);
 
     TestBroker(Path dir, String extraYaml, Clock clock) throws IOException, InterruptedException {
+        this(dir, extraYaml, clock, StoreConfig.SyncDelay.NONE);
+    }
+
+    /** A broker whose every store sync first runs {@code syncDelay} (a slow disk). */
+    TestBroker(Path dir, String extraYaml, Clock clock, StoreConfig.SyncDelay syncDelay)
+            throws IOException, InterruptedException {
         this.dir = dir;
         Files.writeString(dir.resolve("config.yaml"), """
                 QueueManager:
@@ -42,21 +49,22 @@ final class TestBroker implements AutoCloseable {
                   host: "127.0.0.1"
                   port: 0
                   max_wait_seconds: %s
+                %s
                 auth:
                   users_file: "users.yaml"
                   token_ttl_seconds: %d
                 audit:
                   file: "message_queue.log"
-                """.formatted(extraYaml.equals("server_wait_placeholder") ? "2" : "20",
+                """.formatted(extraYaml.equals("server_wait_placeholder") ? "2" : "20", serverKeys(extraYaml),
                 extraYaml.equals("auth_ttl_placeholder") ? 60 : 86400)
                 + (extraYaml.equals("auth_ttl_placeholder") ? ""
-                : extraYaml.equals("server_wait_placeholder") ? "" : extraYaml));
+                : extraYaml.equals("server_wait_placeholder") ? "" : otherKeys(extraYaml)));
         BrokerConfig config = ConfigLoader.load(dir.resolve("config.yaml"));
         UserStore users = UserStore.load(config.usersFile());
         for (Role r : Role.values()) {
             users.put(r.name().toLowerCase(), r, PASSWORD.toCharArray());
         }
-        broker = Broker.start(config, new PrintStream(OutputStream.nullOutputStream()), clock);
+        broker = Broker.start(config, new PrintStream(OutputStream.nullOutputStream()), clock, syncDelay);
         for (Role r : Role.values()) {
             HttpResponse<String> login = send("POST", "/login", null,
                     "{\"username\":\"" + r.name().toLowerCase() + "\",\"password\":\"" + PASSWORD + "\"}");
@@ -65,6 +73,20 @@ final class TestBroker implements AutoCloseable {
             }
             tokens.put(r, JSON.readTree(login.body()).get("token").asText());
         }
+    }
+
+    /** Lines {@code server.KEY: VALUE} of the extra YAML, as keys of the template's server section. */
+    private static String serverKeys(String extraYaml) {
+        StringBuilder sb = new StringBuilder();
+        extraYaml.lines().filter(l -> l.startsWith("server.")).forEach(l -> sb.append("  ").append(l.substring(7))
+                .append('\n'));
+        return sb.toString();
+    }
+
+    private static String otherKeys(String extraYaml) {
+        StringBuilder sb = new StringBuilder();
+        extraYaml.lines().filter(l -> !l.startsWith("server.")).forEach(l -> sb.append(l).append('\n'));
+        return sb.toString();
     }
 
     TestBroker(Path dir) throws IOException, InterruptedException {

@@ -224,6 +224,7 @@ public final class JournalQueueStore implements QueueStore {
                 return CreateResult.EXISTS;
             }
             QueueMeta meta = new QueueMeta(name, options, config.clock().instant());
+            config.syncDelay().beforeSync();
             Path tmp = queuesDir.resolve(CREATING + name + "-" + tempCounter.incrementAndGet());
             Path dir = queuesDir.resolve(name);
             try {
@@ -529,6 +530,7 @@ public final class JournalQueueStore implements QueueStore {
     /** @param allSnapshots snapshot every changed state log, not only those that grew enough to pay off */
     private void checkpoint(boolean allSnapshots) {
         synchronized (checkpointLock) {
+            config.syncDelay().beforeSync();
             List<Checkpoint.Entry> entries = new ArrayList<>();
             for (Open o : open.values()) {
                 entries.add(new Checkpoint.Entry(o.queue().meta, o.queue().cursorPosition()));

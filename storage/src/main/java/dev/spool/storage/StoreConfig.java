@@ -15,8 +15,8 @@ import java.util.Objects;
  * @param rollCycle        how long one journal file covers; consumed files are deleted whole
  * @param clock            the time source for roll cycles, leases and creation times (tests move it)
  * @param idempotencyWindow how long an idempotency key is remembered
- * @param syncDelay        runs before every group-commit sync: {@link SyncDelay#NONE} except in tests and drills
- *                         that simulate a slow disk
+ * @param syncDelay        runs before every sync the store makes (group commits, checkpoints, queue creation):
+ *                         {@link SyncDelay#NONE} except in tests and drills that simulate a slow disk
  */
 public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync fsync, Duration fsyncInterval,
                           JournalRollCycle rollCycle, Clock clock, Duration idempotencyWindow, SyncDelay syncDelay) {

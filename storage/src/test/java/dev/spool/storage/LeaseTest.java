@@ -163,6 +163,21 @@ class LeaseTest {
         }
     }
 
+    /** Defect 10: a single-message destructive pull dead-letters like the batch paths. */
+    @Test
+    void aSinglePullShouldMoveAnExpiredMessageWithNoDeliveriesLeftToTheDeadLetterQueue() {
+        try (JournalQueueStore s = open()) {
+            s.create("q", new QueueOptions(10, null, 1, null));
+            push(s, "q", "poison");
+            leased(Blocking.lease(s, "q", 1, VIS));
+            clock.advance(VIS);
+            assertInstanceOf(PullResult.Empty.class, Blocking.pull(s, "q"), "its one delivery was used");
+            s.awaitStoreThread();
+            assertEquals(1, Blocking.stats(s, "q.dlq").orElseThrow().depth());
+            assertEquals(0, Blocking.stats(s, "q").orElseThrow().depth());
+        }
+    }
+
     @Test
     void acknowledgementsAndDeliveryCountsShouldSurviveReopenAndLeasesShouldNot() {
         try (JournalQueueStore s = open()) {
