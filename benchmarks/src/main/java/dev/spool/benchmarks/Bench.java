@@ -1,5 +1,7 @@
 package dev.spool.benchmarks;
 
+import dev.spool.storage.ChronicleSettings;
+
 import dev.spool.benchmarks.drill.Drill;
 import dev.spool.benchmarks.load.LoadTool;
 
@@ -15,15 +17,22 @@ public final class Bench {
     }
 
     public static void main(String[] args) throws Exception {
-        System.setProperty("chronicle.announcer.disable", "true");
-        System.setProperty("chronicle.analytics.disable", "true");
+        ChronicleSettings.apply();
         List<String> rest = Arrays.asList(args).subList(Math.min(1, args.length), args.length);
         String tool = args.length == 0 ? "" : args[0];
         switch (tool) {
             case "load" -> System.exit(LoadTool.run(rest, System.out, System.err));
             case "drill" -> System.exit(Drill.run(rest, System.out, System.err));
-            case "jmh" -> org.openjdk.jmh.Main.main(rest.toArray(String[]::new));
-            default -> org.openjdk.jmh.Main.main(args);
+            case "jmh" -> org.openjdk.jmh.Main.main(withChronicleFlags(rest));
+            default -> org.openjdk.jmh.Main.main(withChronicleFlags(Arrays.asList(args)));
         }
+    }
+
+    /** JMH's arguments with Chronicle's JVM flags put before every fork's own (their one home is the pom). */
+    private static String[] withChronicleFlags(List<String> args) {
+        List<String> all = new java.util.ArrayList<>(List.of("-jvmArgsPrepend",
+                String.join(" ", ChronicleSettings.jvmFlags())));
+        all.addAll(args);
+        return all.toArray(String[]::new);
     }
 }

@@ -24,8 +24,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {JvmFlags.OPENS, JvmFlags.EXPORTS_NIO, JvmFlags.EXPORTS_REF,
-        JvmFlags.EXPORTS_UTIL, JvmFlags.NO_BANNER, JvmFlags.NO_ANALYTICS, JvmFlags.HEAP_MIN, JvmFlags.HEAP_MAX})
+@Fork(value = 1, jvmArgsAppend = {JvmFlags.HEAP_MIN, JvmFlags.HEAP_MAX})
 @State(Scope.Thread)
 public class CodecBenchmark {
     static final byte[] TRANSACTION = ("{\"body\":{\"transaction_id\":\"tx-000123\",\"customer\":{\"user_id\":42,"

@@ -39,8 +39,7 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Threads(16)
-@Fork(value = 1, jvmArgsAppend = {JvmFlags.OPENS, JvmFlags.EXPORTS_NIO, JvmFlags.EXPORTS_REF,
-        JvmFlags.EXPORTS_UTIL, JvmFlags.NO_BANNER, JvmFlags.NO_ANALYTICS, JvmFlags.HEAP_MIN, JvmFlags.HEAP_MAX})
+@Fork(value = 1, jvmArgsAppend = {JvmFlags.HEAP_MIN, JvmFlags.HEAP_MAX})
 public class HttpBenchmark {
 
     /** One broker for the whole run. */

@@ -28,8 +28,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2)
 @Measurement(iterations = 5)
-@Fork(value = 1, jvmArgsAppend = {JvmFlags.OPENS, JvmFlags.EXPORTS_NIO, JvmFlags.EXPORTS_REF,
-        JvmFlags.EXPORTS_UTIL, JvmFlags.NO_BANNER, JvmFlags.NO_ANALYTICS, JvmFlags.HEAP_MIN, JvmFlags.HEAP_MAX})
+@Fork(value = 1, jvmArgsAppend = {JvmFlags.HEAP_MIN, JvmFlags.HEAP_MAX})
 @State(Scope.Benchmark)
 public class RecoveryBenchmark {
     @Param({"10000000"})

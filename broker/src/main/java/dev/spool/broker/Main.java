@@ -5,7 +5,10 @@ import dev.spool.broker.auth.UserStore;
 import dev.spool.broker.config.BrokerConfig;
 import dev.spool.broker.config.ConfigException;
 import dev.spool.broker.config.ConfigLoader;
+import dev.spool.storage.ChronicleSettings;
 import dev.spool.storage.StoreException;
+
+import org.slf4j.LoggerFactory;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -27,8 +30,7 @@ public final class Main {
 
     public static void main(String[] args) {
         // Before any Chronicle class loads: no banner, no analytics.
-        System.setProperty("chronicle.announcer.disable", "true");
-        System.setProperty("chronicle.analytics.disable", "true");
+        ChronicleSettings.apply();
         try {
             System.exit(run(args));
         } catch (ConfigException | IllegalArgumentException e) {
@@ -38,12 +40,16 @@ public final class Main {
             System.err.println("spool: " + e.getMessage());
             System.exit(2);
         } catch (StoreException e) {
-            if (e.code() != StoreException.Code.LOCKED) {
-                throw e;
+            if (e.code() == StoreException.Code.LOCKED) {
+                // Another broker owns the data folder: an operator's mistake, told in one line, not a crash.
+                System.err.println("spool: " + e.getMessage() + " (QueueManager.path)");
+                System.exit(2);
             }
-            // Another broker owns the data folder: an operator's mistake, told in one line, not a crash.
-            System.err.println("spool: " + e.getMessage() + " (QueueManager.path)");
-            System.exit(2);
+            // The store cannot be opened (a damaged file it will not guess about, a full disk): one line
+            // saying what and where; the log has the details.
+            LoggerFactory.getLogger(Main.class).error("the store could not be opened", e);
+            System.err.println("spool: cannot open the store: " + e.getMessage());
+            System.exit(1);
         } catch (IOException e) {
             System.err.println("spool: " + e);
             System.exit(1);

@@ -1,6 +1,7 @@
 package dev.spool.broker.config;
 
 import dev.spool.storage.Fsync;
+import dev.spool.storage.StoreConfig;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -22,8 +23,8 @@ import java.util.Set;
 public final class ConfigLoader {
     /** The seed's default: small queues, so a runaway producer is refused early. */
     public static final long DEFAULT_MAX_LENGTH = 100;
-    /** The seed's default; checkpoints hold no messages, so shorter periods cost little. */
-    public static final long DEFAULT_SAVE_PERIOD_SECONDS = 30;
+    // The storage defaults (checkpoint period, fsync policy and interval, idempotency window) have one home,
+    // StoreConfig, with the trade-offs they make; the keys below read them from there.
     /** Loopback only by default: exposing the broker is a deliberate choice. */
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 7500;
@@ -44,18 +45,9 @@ public final class ConfigLoader {
     public static final int DEFAULT_MAX_DELIVERIES = 5;
     /** Leases last 30 s unless the caller asks otherwise (renew for longer jobs). */
     public static final long DEFAULT_VISIBILITY_SECONDS = 30;
-    /** Idempotency keys are remembered for an hour: long enough for any client retry loop. */
-    public static final long DEFAULT_IDEMPOTENCY_WINDOW_SECONDS = 3600;
     /** Full bodies, as the seed logged; truncate or omit when messages are large or sensitive. */
     public static final BrokerConfig.AuditBody DEFAULT_AUDIT_BODY = BrokerConfig.AuditBody.FULL;
     public static final int DEFAULT_AUDIT_BODY_MAX_CHARS = 1024;
-    /**
-     * No explicit sync: a push survives a crash of the broker, not power loss, at full speed. Choose
-     * interval (group commit) or always when power loss must not lose acknowledged pushes.
-     */
-    public static final Fsync DEFAULT_FSYNC = Fsync.NONE;
-    /** Group commit every 5 ms: adds at most about that much latency to a push under interval. */
-    public static final long DEFAULT_FSYNC_INTERVAL_MS = 5;
 
     private static final Map<String, Set<String>> KEYS = Map.of(
             "QueueManager", Set.of("path", "max_length", "save_period_time"),
@@ -105,7 +97,7 @@ public final class ConfigLoader {
         return new BrokerConfig(
                 base.resolve(qm.string("path", "data/queues.json")),
                 qm.integer("max_length", DEFAULT_MAX_LENGTH),
-                qm.integer("save_period_time", DEFAULT_SAVE_PERIOD_SECONDS),
+                qm.integer("save_period_time", StoreConfig.DEFAULT_CHECKPOINT_PERIOD.toSeconds()),
                 server.string("host", DEFAULT_HOST),
                 (int) server.integer("port", DEFAULT_PORT),
                 (int) server.integer("io_threads", DEFAULT_IO_THREADS),
@@ -123,9 +115,9 @@ public final class ConfigLoader {
                 server.integer("max_wait_seconds", DEFAULT_MAX_WAIT_SECONDS),
                 (int) queues.integer("max_deliveries", DEFAULT_MAX_DELIVERIES),
                 queues.integer("visibility_seconds", DEFAULT_VISIBILITY_SECONDS),
-                queues.integer("idempotency_window_seconds", DEFAULT_IDEMPOTENCY_WINDOW_SECONDS),
-                storage.choice("fsync", Fsync.class, DEFAULT_FSYNC),
-                storage.integer("fsync_interval_ms", DEFAULT_FSYNC_INTERVAL_MS));
+                queues.integer("idempotency_window_seconds", StoreConfig.DEFAULT_IDEMPOTENCY_WINDOW.toSeconds()),
+                storage.choice("fsync", Fsync.class, StoreConfig.DEFAULT_FSYNC),
+                storage.integer("fsync_interval_ms", StoreConfig.DEFAULT_FSYNC_INTERVAL.toMillis()));
     }
 
     private static Map<?, ?> asMap(Object o, String where) {
