@@ -14,21 +14,28 @@ import java.nio.file.StandardOpenOption;
  * (the page cache holds it), so {@link #advance} is durable against kill -9 when it returns; {@link #sync}
  * makes it durable against power loss.
  *
- * <p>Layout (version 1, little-endian): bytes 0-3 magic {@code SPCU}, 4-7 version, then the cursor's two
- * slots of 32 bytes at offsets 64 and 96 and the head's two at 128 and 160, each: index, id, check,
- * reserved. Consecutive positions go
- * to alternate slots (by the parity of the id), so a crash while one slot is being written leaves the
- * other one intact; the valid slot with the higher id wins.
+ * <p>It also holds the id reservation: the highest id that may have been handed out. It is synced before
+ * any id above the old one is used, so a restart after a power loss that lost the journal's tail still
+ * continues above every id ever answered, and no id names two different messages.
  *
- * <p>Not thread-safe: the owning journal calls it under its pull lock.
+ * <p>Layout (version 2, little-endian): bytes 0-3 magic {@code SPCU}, 4-7 version, then the cursor's two
+ * slots of 32 bytes at offsets 64 and 96, the head's two at 128 and 160 and the reservation's two at 192
+ * and 224, each: index, id, check, reserved. Consecutive positions go to alternate slots (by the parity of
+ * the id), so a crash while one slot is being written leaves the other one intact; the valid slot with
+ * the higher id wins. Version 1 files (192 bytes, no reservation) are read and upgraded in place.
+ *
+ * <p>Each part has one writer: the cursor the pull side, the head the push side, the reservation the
+ * store's thread; they touch different slots of the mapping.
  */
 final class Cursor implements AutoCloseable {
     static final long NO_INDEX = -1L;
     private static final int MAGIC = 0x55435053; // "SPCU" little-endian
-    private static final int VERSION = 1;
-    private static final int SIZE = 192;
+    private static final int VERSION = 2;
+    private static final int V1_SIZE = 192;
+    private static final int SIZE = 256;
     private static final int CURSOR_SLOTS = 64;
     private static final int HEAD_SLOTS = 128;
+    private static final int RESERVE_SLOTS = 192;
     private static final int SLOT_SIZE = 32;
 
     /** A decoded cursor position: nothing consumed yet is {@code (NO_INDEX, 0)}. */
@@ -40,6 +47,10 @@ final class Cursor implements AutoCloseable {
     private final MappedByteBuffer map;
     private final boolean valid;
     private Position recoveredHead;
+    private long recoveredReserve = -1;
+    /** The reservation slot holding the value in force; a new value always goes to the other one. */
+    private int reserveSlot;
+    private long reserveValue = -1;
     private long index;
     private long id;
 
@@ -69,16 +80,22 @@ final class Cursor implements AutoCloseable {
     /** Opens an existing cursor file; {@link #isValid()} tells whether a valid position was found. */
     static Cursor open(Path file) throws IOException {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        boolean sized = ch.size() >= SIZE;
+        boolean sized = ch.size() >= V1_SIZE;
         MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_WRITE, 0, SIZE);
         map.order(ByteOrder.LITTLE_ENDIAN);
-        boolean headerOk = sized && map.getInt(0) == MAGIC && map.getInt(4) == VERSION;
+        int version = map.getInt(4);
+        boolean headerOk = sized && map.getInt(0) == MAGIC && (version == VERSION || version == 1);
         Position best = headerOk ? readSlots(map, CURSOR_SLOTS) : null;
         Position head = headerOk ? readSlots(map, HEAD_SLOTS) : null;
+        Position reserve = headerOk && version == VERSION ? readSlots(map, RESERVE_SLOTS) : null;
         map.putInt(0, MAGIC);
         map.putInt(4, VERSION);
         Cursor c = best == null ? new Cursor(ch, map, Position.START, false) : new Cursor(ch, map, best, true);
         c.recoveredHead = head;
+        c.recoveredReserve = reserve == null ? -1 : reserve.id();
+        c.reserveValue = c.recoveredReserve;
+        c.reserveSlot = reserve != null && map.getLong(RESERVE_SLOTS + SLOT_SIZE + 8) == reserve.id()
+                && map.getLong(RESERVE_SLOTS + SLOT_SIZE + 16) == check(reserve.index(), reserve.id()) ? 1 : 0;
         return c;
     }
 
@@ -98,6 +115,30 @@ final class Cursor implements AutoCloseable {
     /** The write head found when opened, or null if none was valid (a file older than any push, or damaged). */
     Position recoveredHead() {
         return recoveredHead;
+    }
+
+    /** The id reservation found when opened, or -1 if none was valid (a version 1 file, or damaged). */
+    long recoveredReserve() {
+        return recoveredReserve;
+    }
+
+    /**
+     * Records that ids up to {@code id} may be handed out; durable after the next {@link #sync}. The value in
+     * force is never overwritten: the new one goes to the other slot, and a lower one (a clean stop) then
+     * invalidates the higher, so a crash at any point leaves a reservation at least as high as needed.
+     */
+    void reserve(long id) {
+        int target = 1 - reserveSlot;
+        int off = RESERVE_SLOTS + target * SLOT_SIZE;
+        map.putLong(off + 16, 0L);
+        map.putLong(off, 0L);
+        map.putLong(off + 8, id);
+        map.putLong(off + 16, check(0L, id));
+        if (id < reserveValue) {
+            map.putLong(RESERVE_SLOTS + reserveSlot * SLOT_SIZE + 16, 0L);
+        }
+        reserveSlot = target;
+        reserveValue = id;
     }
 
     /** Records the last appended message; called under the journal's push lock. */

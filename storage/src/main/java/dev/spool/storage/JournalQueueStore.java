@@ -453,6 +453,11 @@ public final class JournalQueueStore implements QueueStore {
         }
 
         @Override
+        public void reserveIds(Queue q) {
+            onStoreThread(q::extendReservation, 0);
+        }
+
+        @Override
         public void deadline(Queue q, long atMillis) {
             onStoreThread(q::expireDue, Math.max(0, atMillis - config.clock().millis()));
         }

@@ -22,11 +22,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * parallel. Nothing here waits for the disk: syncing is the group commit's job, moving dead letters
  * the store's.
  *
- * <p>Ids grow by one per message within a run of the broker; recovery continues after the last id.
+ * <p>Ids grow by one per message within a run of the broker. They are handed out under a reservation
+ * ({@link Cursor#reserve}) synced ahead of use by the store's thread, a block at a time; after an unclean
+ * stop the queue continues above the reservation, so an id answered before a power loss that lost the
+ * journal's tail is never given to another message. The ids skipped are a {@link StateLog.Gap}: they
+ * count as neither stored nor consumed.
  */
 final class Queue implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Queue.class);
     static final String CURSOR_FILE = "cursor.dat";
+    /** Ids reserved at a time: a synced reservation covers about a second of the fastest pushes. */
+    static final long ID_BLOCK = 1 << 20;
 
     /** What the queue tells its store, always after its locks are released. */
     interface Events {
@@ -38,6 +44,9 @@ final class Queue implements AutoCloseable {
 
         /** A lease expires or a delay ends at {@code atMillis}: call {@link #expireDue} then. */
         void deadline(Queue q, long atMillis);
+
+        /** The id reservation runs low: call {@link #extendReservation} (it syncs). */
+        void reserveIds(Queue q);
     }
 
     /** A message on its way to the dead-letter queue. */
@@ -64,6 +73,13 @@ final class Queue implements AutoCloseable {
     /** Counts every change to the files; a sync that read it covers every change up to it. */
     private final AtomicLong changes = new AtomicLong();
     private final int entriesReadAtOpen;
+    /** Ids skipped after unclean stops (never changed after open; kept for depth and totals). */
+    private final List<StateLog.Gap> gaps;
+    private final long gapIds;
+    /** The highest id that may be handed out: synced to the cursor file before it is raised. */
+    private volatile long reserved;
+    /** Set while the store thread is asked to extend the reservation (guarded by the push lock). */
+    private boolean reserving;
 
     private volatile long lastIndex;
     private volatile long lastId;
@@ -75,7 +91,8 @@ final class Queue implements AutoCloseable {
     private long scheduledDeadline = Long.MAX_VALUE;
 
     private Queue(QueueMeta meta, Path dir, EntryFile journal, Cursor cursor, StateLog state, LeaseTable leases,
-                  IdempotencyWindow keys, Quarantine quarantine, Clock clock, Events events, int entriesReadAtOpen) {
+                  IdempotencyWindow keys, Quarantine quarantine, Clock clock, Events events, int entriesReadAtOpen,
+                  List<StateLog.Gap> gaps) {
         this.name = meta.name();
         this.meta = meta;
         this.dir = dir;
@@ -88,6 +105,8 @@ final class Queue implements AutoCloseable {
         this.clock = clock;
         this.events = events;
         this.entriesReadAtOpen = entriesReadAtOpen;
+        this.gaps = List.copyOf(gaps);
+        this.gapIds = gaps.stream().mapToLong(StateLog.Gap::size).sum();
     }
 
     /** Creates the files of a new, empty queue in {@code dir} (which must not exist). */
@@ -154,6 +173,21 @@ final class Queue implements AutoCloseable {
                 last = pos.id();
             }
             cursor.head(end.index(), last);
+            List<StateLog.Gap> gaps = new ArrayList<>(saved.gaps());
+            long reserve = cursor.recoveredReserve();
+            if (reserve > last) {
+                // An unclean stop: ids up to the reservation may have been answered for messages the journal
+                // lost (a power cut under fsync none). None of them is ever used again.
+                StateLog.Gap gap = new StateLog.Gap(last + 1, reserve);
+                LOG.warn("queue '{}': the broker did not stop cleanly; ids {} to {} are skipped so that no id is used "
+                        + "twice, and the next message gets id {}", name, gap.from(), gap.to(), reserve + 1);
+                state.gap(gap);
+                state.force();
+                gaps.add(gap);
+                last = reserve;
+            }
+            cursor.reserve(last + ID_BLOCK);
+            cursor.sync();
             LeaseTable leases = new LeaseTable(pos.id(), pos.index(), meta.options().maxDeliveries(), new SecureRandom());
             leases.restore(saved.done(), saved.deliveries());
             leases.forgetAbove(last);
@@ -168,8 +202,9 @@ final class Queue implements AutoCloseable {
             });
             keys.expire(config.clock().millis());
             Queue q = new Queue(meta, dir, journal, cursor, state, leases, keys, quarantine, config.clock(), events,
-                    reads.get());
+                    reads.get(), gaps);
             q.lastId = last;
+            q.reserved = last + ID_BLOCK;
             q.lastIndex = end.index();
             q.publishLeaseCounts();
             quarantine.prune();
@@ -231,6 +266,16 @@ final class Queue implements AutoCloseable {
             if (depth + fresh > meta.options().maxLength()) {
                 return new PushResult.Full(depth, meta.options().maxLength());
             }
+            if (lastId + fresh > reserved) {
+                // The store thread has not synced a new reservation yet (only at absurd rates): no id is used
+                // before it is reserved durably, and nothing is stored.
+                requestIds();
+                throw new StoreException(StoreException.Code.BUSY, "queue '" + name + "': ids are being reserved; "
+                        + "retry", null);
+            }
+            if (lastId + fresh > reserved - ID_BLOCK / 2) {
+                requestIds();
+            }
             long first = lastId + 1;
             long id = first;
             long index = lastIndex;
@@ -255,6 +300,40 @@ final class Queue implements AutoCloseable {
                     : new PushResult.Stored(first, n, Durability.PROCESS, ids, n - fresh);
         } catch (RuntimeException | InternalError e) {
             throw StoreException.of("push to queue '" + name + "'", e, dir);
+        } finally {
+            pushLock.unlock();
+        }
+    }
+
+    /** Asks the store thread once to extend the id reservation (under the push lock). */
+    private void requestIds() {
+        if (!reserving) {
+            reserving = true;
+            events.reserveIds(this);
+        }
+    }
+
+    /**
+     * Reserves the next block of ids and syncs the reservation before publishing it. Runs on the store's
+     * thread; the push lock is not held across the sync, so pushes go on meanwhile.
+     */
+    void extendReservation() {
+        long target;
+        pushLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            target = lastId + ID_BLOCK;
+        } finally {
+            pushLock.unlock();
+        }
+        cursor.reserve(target);
+        cursor.sync();
+        pushLock.lock();
+        try {
+            reserved = Math.max(reserved, target);
+            reserving = false;
         } finally {
             pushLock.unlock();
         }
@@ -551,8 +630,8 @@ final class Queue implements AutoCloseable {
             }
             keys.expire(clock.millis());
             StateLog.State s = new StateLog.State(leases.floor(), leases.doneIds(), leases.deliveryCounts(),
-                    keys.snapshot());
-            return new Snapshot(state.beginSnapshot(leases.floor()), s);
+                    keys.snapshot(), gaps);
+            return new Snapshot(state.beginSnapshot(leases.floor(), gaps), s);
         } finally {
             pullLock.unlock();
             pushLock.unlock();
@@ -606,7 +685,18 @@ final class Queue implements AutoCloseable {
 
     /** Messages stored and not acknowledged. */
     private long depth() {
-        return lastId - floor - doneAbove;
+        return lastId - floor - doneAbove - gapIdsAbove(floor);
+    }
+
+    /** Skipped ids above {@code id} (gaps are few: one per unclean stop at most). */
+    private long gapIdsAbove(long id) {
+        long n = 0;
+        for (StateLog.Gap g : gaps) {
+            if (g.to() > id) {
+                n += g.to() - Math.max(g.from(), id + 1) + 1;
+            }
+        }
+        return n;
     }
 
     int entriesReadAtOpen() {
@@ -616,8 +706,10 @@ final class Queue implements AutoCloseable {
     QueueStats stats() {
         long last = lastId;
         long consumed = floor + doneAbove;
-        return new QueueStats(name, last - consumed, meta.options().maxLength(), meta.options().type(),
-                meta.createdAt(), last, consumed, bytesOnDisk(), inFlight, quarantine.kept().size());
+        long gapsAbove = gapIdsAbove(floor);
+        return new QueueStats(name, last - consumed - gapsAbove, meta.options().maxLength(), meta.options().type(),
+                meta.createdAt(), last - gapIds, consumed - (gapIds - gapsAbove), bytesOnDisk(), inFlight,
+                quarantine.kept().size());
     }
 
     private long bytesOnDisk() {
@@ -643,6 +735,9 @@ final class Queue implements AutoCloseable {
                 return;
             }
             closed = true;
+            // A clean stop: the next start continues right after the last id, without a gap.
+            cursor.reserve(lastId);
+            cursor.sync();
             journal.close();
             state.close();
             try {

@@ -34,11 +34,14 @@ import java.util.zip.CRC32C;
  *   <li>{@code DONE}: id 8 (an acknowledgement above the cursor, durable when written)</li>
  *   <li>{@code LEASE}: id 8, delivery 4 (a delivery count)</li>
  *   <li>{@code KEY}: id 8, time 8, length 2, UTF-8 key (written before the message it names is appended)</li>
- *   <li>{@code SNAP_BEGIN}: floor 8 (the state as of this point; events after it apply on top)</li>
+ *   <li>{@code SNAP_BEGIN}: floor 8, gap count 4, (first id 8, last id 8) each (the state as of this point;
+ *       events after it apply on top)</li>
  *   <li>{@code SNAP_DONE}: count 4, ids 8 each</li>
  *   <li>{@code SNAP_LEASES}: count 4, (id 8, delivery 4) each</li>
  *   <li>{@code SNAP_KEYS}: count 4, (id 8, time 8, length 2, key) each</li>
  *   <li>{@code SNAP_END}: index of its SNAP_BEGIN 8, chunks written 4</li>
+ *   <li>{@code GAP}: first id 8, last id 8 (ids skipped after an unclean stop: handed out, perhaps, before it,
+ *       and never to be used again)</li>
  * </ul>
  * A damaged entry (bad magic, version or checksum, or too short) is reported with the file and index.
  *
@@ -54,16 +57,24 @@ final class StateLog implements AutoCloseable {
     private static final int CHUNK_BYTES = 64 * 1024;
 
     enum Kind {
-        CREATED, DONE, LEASE, KEY, SNAP_BEGIN, SNAP_DONE, SNAP_LEASES, SNAP_KEYS, SNAP_END;
+        // Ordinals are written to disk: add kinds at the end only.
+        CREATED, DONE, LEASE, KEY, SNAP_BEGIN, SNAP_DONE, SNAP_LEASES, SNAP_KEYS, SNAP_END, GAP;
 
         private static final Kind[] ALL = values();
     }
 
+    /** Ids {@code from..to} that no message has (skipped after an unclean stop). */
+    record Gap(long from, long to) {
+        long size() {
+            return to - from + 1;
+        }
+    }
+
     /** The lease state the log holds: what recovery returns and a snapshot records. */
     record State(long floor, List<Long> done, Map<Long, Integer> deliveries,
-                 Map<String, IdempotencyWindow.Seen> keys) {
+                 Map<String, IdempotencyWindow.Seen> keys, List<Gap> gaps) {
         static State empty() {
-            return new State(0, new ArrayList<>(), new HashMap<>(), new LinkedHashMap<>());
+            return new State(0, new ArrayList<>(), new HashMap<>(), new LinkedHashMap<>(), new ArrayList<>());
         }
     }
 
@@ -123,6 +134,13 @@ final class StateLog implements AutoCloseable {
         });
     }
 
+    void gap(Gap g) {
+        append(Kind.GAP, b -> {
+            b.writeLong(g.from());
+            b.writeLong(g.to());
+        });
+    }
+
     void key(String key, long id, long time) {
         byte[] k = key.getBytes(StandardCharsets.UTF_8);
         append(Kind.KEY, b -> writeKey(b, k, id, time));
@@ -163,8 +181,15 @@ final class StateLog implements AutoCloseable {
      *
      * @return the index to pass to {@link #finishSnapshot}
      */
-    long beginSnapshot(long floor) {
-        return append(Kind.SNAP_BEGIN, b -> b.writeLong(floor));
+    long beginSnapshot(long floor, List<Gap> gaps) {
+        return append(Kind.SNAP_BEGIN, b -> {
+            b.writeLong(floor);
+            b.writeInt(gaps.size());
+            for (Gap g : gaps) {
+                b.writeLong(g.from());
+                b.writeLong(g.to());
+            }
+        });
     }
 
     /** Writes the copied state after its SNAP_BEGIN and the closing SNAP_END (events may interleave). */
@@ -382,6 +407,9 @@ final class StateLog implements AutoCloseable {
                             case SNAP_BEGIN -> {
                                 if (dc.index() == fromBegin) {
                                     floor = b.readLong();
+                                    for (int n = b.readInt(); n > 0; n--) {
+                                        s.gaps().add(new Gap(b.readLong(), b.readLong()));
+                                    }
                                     inSnapshot = true;
                                 }
                             }
@@ -420,12 +448,14 @@ final class StateLog implements AutoCloseable {
                                 }
                             }
                             case KEY -> readKey(b, s);
+                            case GAP -> s.gaps().add(new Gap(b.readLong(), b.readLong()));
                             case CREATED -> { }
                         }
                     }
                 }
                 s.done().addAll(done);
-                return new State(floor, s.done(), s.deliveries(), s.keys());
+                return new State(floor, s.done(), s.deliveries(), s.keys(), new ArrayList<>(
+                        new java.util.LinkedHashSet<>(s.gaps())));
             }
         }
 

@@ -28,6 +28,8 @@ public final class StoreException extends RuntimeException {
         DISK_FULL,
         /** Any other I/O failure. */
         IO,
+        /** Briefly unable to take the request (ids are being reserved); nothing was stored; retry. */
+        BUSY,
         /** The store was used after {@link QueueStore#close()}. */
         CLOSED,
         /** The data folder is held by another process (or another store in this one); nothing was opened. */

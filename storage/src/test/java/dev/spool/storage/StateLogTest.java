@@ -38,9 +38,9 @@ class StateLogTest {
 
     private static void snapshot(StateLog log, long floor, List<Long> done, Map<Long, Integer> deliveries,
                                  Map<String, IdempotencyWindow.Seen> keys) throws IOException {
-        long begin = log.beginSnapshot(floor);
+        long begin = log.beginSnapshot(floor, List.of());
         log.finishSnapshot(begin, new StateLog.State(floor, new ArrayList<>(done), new java.util.HashMap<>(deliveries),
-                new java.util.LinkedHashMap<>(keys)));
+                new java.util.LinkedHashMap<>(keys), List.of()));
         log.snapshotDurable(begin);
     }
 

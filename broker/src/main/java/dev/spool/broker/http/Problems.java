@@ -76,6 +76,7 @@ final class Problems {
             return switch (s.code()) {
                 case DISK_FULL -> new ApiException(ErrorCode.DISK_FULL, "the disk is full; nothing was stored");
                 case CLOSED -> new ApiException(ErrorCode.UNAVAILABLE, "the broker is shutting down");
+                case BUSY -> new ApiException(ErrorCode.UNAVAILABLE, "the queue is briefly busy; nothing was stored; retry");
                 // Only opening a store can raise it, so a request never should; answered as unavailable.
                 case LOCKED -> new ApiException(ErrorCode.UNAVAILABLE, "the data folder is in use by another process");
                 case IO -> internal(t);
