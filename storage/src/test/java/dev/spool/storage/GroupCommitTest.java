@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static dev.spool.storage.StoreTestSupport.bytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -50,14 +51,18 @@ class GroupCommitTest {
     @Test
     void concurrentTakesLeasesAndAcksShouldShareSyncs() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean armed = new AtomicBoolean();
         try (JournalQueueStore s = openAlways(() -> {
             try {
-                release.await();
+                if (armed.get()) {
+                    release.await();
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         })) {
             s.create("q", QueueOptions.ofMaxLength(1000));
+            armed.set(true);
             CompletableFuture<PushResult> pushed = s.append("q", List.of(bytes("a"), bytes("b"), bytes("c"),
                     bytes("d")), null).toCompletableFuture();
             // The syncer is held in its first sync: these all wait for the next one, and share it.
@@ -65,6 +70,7 @@ class GroupCommitTest {
             CompletableFuture<LeaseResult> lease = s.lease("q", 2, Duration.ofMinutes(1)).toCompletableFuture();
             assertFalse(take.isDone() || lease.isDone(), "answers wait for the sync, holding no caller thread");
             release.countDown();
+            armed.set(false);
             pushed.join();
             take.join();
             List<Leased> leased = ((LeaseResult.Granted) lease.join()).messages();
