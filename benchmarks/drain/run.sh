@@ -60,7 +60,7 @@ EOF
   java -jar "$jar" --config "$dir/config.yaml" > "$dir/broker.log" 2>&1 &
   broker_pid=$!
   for _ in $(seq 600); do
-    grep -q 'listening' "$dir/broker.log" && break
+    grep -qs 'listening' "$dir/broker.log" && break
     kill -0 "$broker_pid" 2>/dev/null || { echo "broker $jar exited:" >&2; cat "$dir/broker.log" >&2; exit 1; }
     sleep 0.1
   done
