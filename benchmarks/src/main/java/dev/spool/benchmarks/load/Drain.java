@@ -212,15 +212,8 @@ final class Drain {
 
     private void progress(String format, Object... args) {
         if (!o.json()) {
-            out.printf(Locale.ROOT, "[%s] " + format + "%n", prepend(o.mode().name().toLowerCase(Locale.ROOT), args));
+            out.printf(Locale.ROOT, "[" + o.mode().name().toLowerCase(Locale.ROOT) + "] " + format + "%n", args);
         }
-    }
-
-    private static Object[] prepend(Object first, Object[] rest) {
-        Object[] all = new Object[rest.length + 1];
-        all[0] = first;
-        System.arraycopy(rest, 0, all, 1, rest.length);
-        return all;
     }
 
     /** One connection: pull (or lease then ack) until the queue answers empty. */
