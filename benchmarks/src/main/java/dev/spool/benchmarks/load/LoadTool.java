@@ -61,12 +61,17 @@ public final class LoadTool {
         if (o.createQueue() && o.mode() != LoadOptions.Mode.TRIVIAL) {
             createQueue();
         }
+        if (o.mode().drains()) {
+            DrainReport drain = new Drain(o, token, out).run();
+            print(List.of(drain.summary()), drain);
+            return drain.complete() ? 0 : 1;
+        }
         List<LatencySummary> phases = new ArrayList<>();
         if (o.baseline() && o.mode() != LoadOptions.Mode.TRIVIAL) {
             phases.add(phase(LoadOptions.Mode.TRIVIAL));
         }
         phases.add(phase(o.mode()));
-        print(phases);
+        print(phases, null);
         return 0;
     }
 
@@ -82,9 +87,11 @@ public final class LoadTool {
     }
 
     private void createQueue() throws IOException {
+        // A drain's backlog must fit; twice its size leaves room for what an existing queue held.
+        long maxLength = o.mode().drains() ? 2 * o.backlog() : 1_000_000_000L;
         try (HttpConnection c = new HttpConnection(o.url(), TIMEOUT_MS)) {
             HttpConnection.Response r = c.send("POST", "/queues/" + o.queue(), token, "application/json",
-                    "{\"max_length\":1000000000}".getBytes(StandardCharsets.US_ASCII));
+                    ("{\"max_length\":" + maxLength + "}").getBytes(StandardCharsets.US_ASCII));
             if (r.status() != 201 && r.status() != 409) {
                 throw new IllegalStateException("creating queue '" + o.queue() + "' failed with " + r.status() + ": "
                         + r.text());
@@ -185,17 +192,28 @@ public final class LoadTool {
         return false;
     }
 
-    private void print(List<LatencySummary> phases) throws IOException {
+    /** Prints the summary; {@code drain} is null for the timed modes. */
+    private void print(List<LatencySummary> phases, DrainReport drain) throws IOException {
         if (o.json()) {
             ObjectNode root = JSON.createObjectNode();
             root.put("url", o.url().toString());
             root.put("queue", o.queue());
             root.put("connections", o.connections());
             root.put("size", o.size());
+            if (drain != null) {
+                root.put("batch", o.batch());
+            }
             for (LatencySummary s : phases) {
                 ObjectNode n = JSON.valueToTree(s);
                 n.put("messages_per_second", s.messagesPerSecond());
                 n.put("requests_per_second", s.requestsPerSecond());
+                if (drain != null) {
+                    n.put("backlog", drain.backlog()).put("fill_seconds", drain.fillSeconds())
+                            .put("delivered", drain.delivered()).put("distinct", drain.distinct())
+                            .put("duplicates", drain.duplicates()).put("lost", drain.lost())
+                            .put("unexpected", drain.unexpected()).put("ack_rejected", drain.ackRejected())
+                            .put("stopped_early", drain.stoppedEarly()).put("complete", drain.complete());
+                }
                 root.set(s.mode(), n);
             }
             if (phases.size() == 2) {
@@ -207,6 +225,9 @@ public final class LoadTool {
         out.println();
         for (LatencySummary s : phases) {
             out.println(s.render());
+        }
+        if (drain != null) {
+            out.println(drain.render());
         }
         if (phases.size() == 2) {
             out.printf(Locale.ROOT, "ratio %s/trivial (requests/s): %.2f%n", phases.get(1).mode(),
@@ -273,6 +294,7 @@ public final class LoadTool {
                                     : c.send("POST", q + "/messages/batch", token, "application/json", batch);
                             case PUSH, PULL, PAIR -> pullTurn ? c.send("GET", q + "/messages/first", token, null, null)
                                     : c.send("POST", q + "/messages", token, "application/json", push);
+                            case DRAIN, LEASE_DRAIN -> throw new IllegalStateException("drain modes run in Drain");
                         };
                         status = r.status();
                         if (status / 100 == 2) {
@@ -312,6 +334,7 @@ public final class LoadTool {
                 case BATCH_PAIR -> pullTurn ? o.batch() : 0;
                 case PAIR -> pullTurn ? 1 : 0;
                 case TRIVIAL, PUSH, PULL -> 1;
+                case DRAIN, LEASE_DRAIN -> throw new IllegalStateException("drain modes run in Drain");
             };
         }
 
@@ -322,6 +345,7 @@ public final class LoadTool {
                 case PULL -> isNull(r) ? 0 : 1;
                 case PAIR -> pullTurn && !isNull(r) ? 1 : 0;
                 case BATCH_PAIR -> pullTurn ? countArray(r) : 0;
+                case DRAIN, LEASE_DRAIN -> throw new IllegalStateException("drain modes run in Drain");
             };
         }
 

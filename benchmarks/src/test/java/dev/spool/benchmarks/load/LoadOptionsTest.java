@@ -62,6 +62,56 @@ class LoadOptionsTest {
     }
 
     @Test
+    void drainModesShouldDefaultToOneConnectionAndABacklogOf200000WithNoWarmup() {
+        for (String mode : List.of("drain", "lease-drain")) {
+            LoadOptions o = LoadOptions.parse(List.of("--token", "t", "--mode", mode));
+            assertTrue(o.mode().drains(), mode);
+            assertEquals(1, o.connections());
+            assertEquals(200_000, o.backlog());
+            assertEquals(100, o.batch());
+            assertEquals(Duration.ZERO, o.warmup());
+            assertEquals(Duration.ofMinutes(10), o.duration());
+        }
+        assertEquals(LoadOptions.Mode.LEASE_DRAIN, LoadOptions.parse(List.of("--token", "t", "--mode", "lease-drain")).mode());
+    }
+
+    @Test
+    void drainOptionsShouldBeRead() {
+        LoadOptions o = LoadOptions.parse(List.of("--token", "t", "--mode", "drain", "--backlog", "5000", "--batch", "50",
+                "--size", "300", "--connections", "2", "--duration", "1m", "--create-queue"));
+        assertEquals(LoadOptions.Mode.DRAIN, o.mode());
+        assertEquals(5000, o.backlog());
+        assertEquals(50, o.batch());
+        assertEquals(300, o.size());
+        assertEquals(2, o.connections());
+        assertEquals(Duration.ofMinutes(1), o.duration());
+        assertTrue(o.createQueue());
+    }
+
+    @Test
+    void timedModesShouldKeepTheirDefaultsAndRefuseABacklog() {
+        LoadOptions o = LoadOptions.parse(List.of("--token", "t", "--mode", "batch"));
+        assertFalse(o.mode().drains());
+        assertEquals(64, o.connections());
+        assertEquals(Duration.ofSeconds(3), o.warmup());
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> LoadOptions.parse(List.of("--token", "t", "--backlog", "10"))).getMessage().contains("--backlog"));
+    }
+
+    @Test
+    void drainModesShouldRefuseOptionsOfTimedRuns() {
+        for (List<String> extra : List.of(List.of("--messages", "10"), List.of("--warmup", "3s"), List.of("--baseline"))) {
+            List<String> argv = new java.util.ArrayList<>(List.of("--token", "t", "--mode", "drain"));
+            argv.addAll(extra);
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> LoadOptions.parse(argv)).getMessage()
+                    .contains(extra.get(0)), extra.toString());
+        }
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> LoadOptions.parse(List.of("--token", "t", "--mode", "drain", "--backlog", "0"))).getMessage()
+                .contains("--backlog"));
+    }
+
+    @Test
     void messageShouldBeValidJsonOfAboutTheRequestedSize() throws Exception {
         byte[] m = LoadTool.message(1000);
         assertEquals(1000, m.length);

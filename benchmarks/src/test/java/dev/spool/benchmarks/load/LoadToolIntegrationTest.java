@@ -49,6 +49,28 @@ class LoadToolIntegrationTest {
         }
     }
 
+    @Test
+    @Timeout(120)
+    void drainsShouldReceiveEveryMessageOfTheBacklogOnce() throws Exception {
+        Files.writeString(dir.resolve("config.yaml"), "server:\n  port: 0\n");
+        UserStore.load(dir.resolve("users.yaml")).put("admin", Role.ADMINISTRATOR, "pw".toCharArray());
+        try (Broker b = Broker.start(ConfigLoader.load(dir.resolve("config.yaml")),
+                new PrintStream(OutputStream.nullOutputStream()))) {
+            String url = "http://127.0.0.1:" + b.port();
+            for (String mode : List.of("drain", "lease-drain")) {
+                // 1050: the last fill batch and the last drain request are partial.
+                JsonNode r = run(List.of("--url", url, "--password", "pw", "--mode", mode, "--queue", "backlog",
+                        "--backlog", "1050", "--batch", "100", "--size", "300", "--create-queue", "--json"));
+                JsonNode s = r.path(mode.replace('-', '_'));
+                assertEquals(1050, s.path("messages").asLong(), r.toString());
+                assertEquals(1050, s.path("distinct").asLong(), r.toString());
+                assertEquals(0, s.path("duplicates").asLong(), r.toString());
+                assertTrue(s.path("complete").asBoolean(), r.toString());
+                assertTrue(s.path("messages_per_second").asDouble() > 0, r.toString());
+            }
+        }
+    }
+
     private static JsonNode run(List<String> args) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int status = LoadTool.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), System.err);
