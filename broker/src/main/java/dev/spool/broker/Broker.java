@@ -86,7 +86,8 @@ public final class Broker implements AutoCloseable {
                     .withFsync(config.fsync(), Duration.ofMillis(config.fsyncIntervalMs()))
                     .withRollCycle(StoreConfig.DEFAULT_ROLL_CYCLE, clock)
                     .withIdempotencyWindow(Duration.ofSeconds(config.idempotencyWindowSeconds()))
-                    .withSyncDelay(syncDelay);
+                    .withSyncDelay(syncDelay)
+                    .withMinFreeBytes(config.minFreeBytes());
             // The store before the users and tokens files: its folder lock keeps a second broker out of them.
             store = JournalQueueStore.open(storeConfig, MessageCodec::deadLetter);
             UserStore users = UserStore.load(config.usersFile());

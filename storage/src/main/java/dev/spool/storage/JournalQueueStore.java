@@ -49,6 +49,8 @@ public final class JournalQueueStore implements QueueStore {
     private static final String DELETING = ".deleting-";
     /** Dead letters moved back per round of a redrive. */
     private static final int REDRIVE_BATCH = 256;
+    /** How often the free space is measured (pushes between samples are counted against it). */
+    private static final long SPACE_SAMPLE_MS = 50;
 
     /** An open queue, its group commit, and the dead-letter moves handed to the store thread. */
     private static final class Open {
@@ -96,6 +98,7 @@ public final class JournalQueueStore implements QueueStore {
     /** Dead-letter moves not finished yet: completed at close, so no answer waits for a move that never runs. */
     private final java.util.Set<CompletableFuture<Void>> pendingMoves = ConcurrentHashMap.newKeySet();
     private final DataDirLock dirLock;
+    private final DiskSpace space;
     private volatile boolean closed;
     /** Set once recovery finished: a store that failed to open writes no checkpoint of its half-read state. */
     private volatile boolean recovered;
@@ -106,6 +109,7 @@ public final class JournalQueueStore implements QueueStore {
         this.deadLetterCodec = deadLetterCodec;
         this.queuesDir = config.directory().resolve(QUEUES_DIR);
         this.fsync = FsyncPolicy.of(config, () -> open.values().stream().map(Open::commit).iterator());
+        this.space = new DiskSpace(config.directory(), config.minFreeBytes());
     }
 
     private static ScheduledExecutorService daemon(String name) {
@@ -146,6 +150,8 @@ public final class JournalQueueStore implements QueueStore {
             store.close();
             throw e;
         }
+        store.storeThread.scheduleWithFixedDelay(store.space::sample, SPACE_SAMPLE_MS, SPACE_SAMPLE_MS,
+                TimeUnit.MILLISECONDS);
         long periodMs = config.checkpointPeriod().toMillis();
         store.checkpointer.scheduleWithFixedDelay(store::periodicCheckpoint, periodMs, periodMs,
                 TimeUnit.MILLISECONDS);
@@ -154,6 +160,7 @@ public final class JournalQueueStore implements QueueStore {
 
     private void recover() throws IOException {
         Files.createDirectories(queuesDir);
+        space.sample();
         Map<String, Checkpoint.Entry> saved;
         try {
             saved = Checkpoint.read(json, config.checkpointFile());
@@ -179,7 +186,7 @@ public final class JournalQueueStore implements QueueStore {
                 if (meta == null) {
                     continue;
                 }
-                Queue q = Queue.open(dir, meta, config, entry == null ? null : entry.cursor(), events);
+                Queue q = Queue.open(dir, meta, config, entry == null ? null : entry.cursor(), events, space);
                 open.put(meta.name(), new Open(q, new GroupCommit(q, config.syncDelay())));
             }
         }
@@ -224,6 +231,9 @@ public final class JournalQueueStore implements QueueStore {
                 return CreateResult.EXISTS;
             }
             QueueMeta meta = new QueueMeta(name, options, config.clock().instant());
+            if (!space.admit(0)) {
+                throw space.refusal(name);
+            }
             config.syncDelay().beforeSync();
             Path tmp = queuesDir.resolve(CREATING + name + "-" + tempCounter.incrementAndGet());
             Path dir = queuesDir.resolve(name);
@@ -231,7 +241,7 @@ public final class JournalQueueStore implements QueueStore {
                 Queue.createFiles(tmp, meta, json);
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
                 AtomicFile.syncDirectory(queuesDir);
-                Queue q = Queue.open(dir, meta, config, null, events);
+                Queue q = Queue.open(dir, meta, config, null, events, space);
                 open.put(name, new Open(q, new GroupCommit(q, config.syncDelay())));
             } catch (IOException e) {
                 deleteTree(tmp);

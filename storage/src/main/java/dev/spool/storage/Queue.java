@@ -33,6 +33,8 @@ final class Queue implements AutoCloseable {
     static final String CURSOR_FILE = "cursor.dat";
     /** Ids reserved at a time: a synced reservation covers about a second of the fastest pushes. */
     static final long ID_BLOCK = 1 << 20;
+    /** Bytes an entry costs beyond its payload (its header, Chronicle's, a share of the index), for the floor. */
+    private static final int ENTRY_OVERHEAD = 64;
 
     /** What the queue tells its store, always after its locks are released. */
     interface Events {
@@ -75,6 +77,7 @@ final class Queue implements AutoCloseable {
     private final int entriesReadAtOpen;
     /** Ids skipped after unclean stops (never changed after open; kept for depth and totals). */
     private final List<StateLog.Gap> gaps;
+    private final DiskSpace space;
     private final long gapIds;
     /** The highest id that may be handed out: synced to the cursor file before it is raised. */
     private volatile long reserved;
@@ -92,7 +95,7 @@ final class Queue implements AutoCloseable {
 
     private Queue(QueueMeta meta, Path dir, EntryFile journal, Cursor cursor, StateLog state, LeaseTable leases,
                   IdempotencyWindow keys, Quarantine quarantine, Clock clock, Events events, int entriesReadAtOpen,
-                  List<StateLog.Gap> gaps) {
+                  List<StateLog.Gap> gaps, DiskSpace space) {
         this.name = meta.name();
         this.meta = meta;
         this.dir = dir;
@@ -106,6 +109,7 @@ final class Queue implements AutoCloseable {
         this.events = events;
         this.entriesReadAtOpen = entriesReadAtOpen;
         this.gaps = List.copyOf(gaps);
+        this.space = space;
         this.gapIds = gaps.stream().mapToLong(StateLog.Gap::size).sum();
     }
 
@@ -127,8 +131,8 @@ final class Queue implements AutoCloseable {
      *
      * @param fallback the cursor from the checkpoint, used only when the cursor file is damaged
      */
-    static Queue open(Path dir, QueueMeta meta, StoreConfig config, Cursor.Position fallback, Events events)
-            throws IOException {
+    static Queue open(Path dir, QueueMeta meta, StoreConfig config, Cursor.Position fallback, Events events,
+                      DiskSpace space) throws IOException {
         String name = meta.name();
         Quarantine quarantine = new Quarantine(dir, config.clock());
         Cursor cursor = Cursor.open(dir.resolve(CURSOR_FILE));
@@ -174,6 +178,9 @@ final class Queue implements AutoCloseable {
             }
             cursor.head(end.index(), last);
             List<StateLog.Gap> gaps = new ArrayList<>(saved.gaps());
+            for (StateLog.Gap g : gaps) {
+                last = Math.max(last, g.to()); // skipped at an earlier start: handed out as far as messages go
+            }
             long reserve = cursor.recoveredReserve();
             if (reserve > last) {
                 // An unclean stop: ids up to the reservation may have been answered for messages the journal
@@ -202,7 +209,7 @@ final class Queue implements AutoCloseable {
             });
             keys.expire(config.clock().millis());
             Queue q = new Queue(meta, dir, journal, cursor, state, leases, keys, quarantine, config.clock(), events,
-                    reads.get(), gaps);
+                    reads.get(), gaps, space);
             q.lastId = last;
             q.reserved = last + ID_BLOCK;
             q.lastIndex = end.index();
@@ -265,6 +272,13 @@ final class Queue implements AutoCloseable {
             long depth = depth();
             if (depth + fresh > meta.options().maxLength()) {
                 return new PushResult.Full(depth, meta.options().maxLength());
+            }
+            long bytes = 0;
+            for (byte[] p : payloads) {
+                bytes += p.length + ENTRY_OVERHEAD;
+            }
+            if (!space.admit(bytes)) {
+                throw space.refusal(name);
             }
             if (lastId + fresh > reserved) {
                 // The store thread has not synced a new reservation yet (only at absurd rates): no id is used

@@ -17,9 +17,11 @@ import java.util.Objects;
  * @param idempotencyWindow how long an idempotency key is remembered
  * @param syncDelay        runs before every sync the store makes (group commits, checkpoints, queue creation):
  *                         {@link SyncDelay#NONE} except in tests and drills that simulate a slow disk
+ * @param minFreeBytes     the free-space floor: pushes are refused (disk full) rather than go under it
  */
 public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync fsync, Duration fsyncInterval,
-                          JournalRollCycle rollCycle, Clock clock, Duration idempotencyWindow, SyncDelay syncDelay) {
+                          JournalRollCycle rollCycle, Clock clock, Duration idempotencyWindow, SyncDelay syncDelay,
+                          long minFreeBytes) {
 
     /** Something to run before each sync, to simulate a slow disk. */
     @FunctionalInterface
@@ -54,6 +56,11 @@ public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync 
     public static final JournalRollCycle DEFAULT_ROLL_CYCLE = JournalRollCycle.HOURLY;
     /** An hour: longer than any sensible client retry loop, short enough to bound the key map. */
     public static final Duration DEFAULT_IDEMPOTENCY_WINDOW = Duration.ofHours(1);
+    /**
+     * 128 MiB: room for acks, checkpoints and the state log after pushes stop, and far more than the
+     * fastest pushes write between two samples of the free space (every 50 ms).
+     */
+    public static final long DEFAULT_MIN_FREE_BYTES = 128L << 20;
     /** At most this many keys are remembered per queue; the oldest are forgotten first. */
     public static final int MAX_IDEMPOTENCY_KEYS = 1_000_000;
 
@@ -63,6 +70,9 @@ public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync 
         Objects.requireNonNull(rollCycle, "rollCycle");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(syncDelay, "syncDelay");
+        if (minFreeBytes < 0) {
+            throw new IllegalArgumentException("min_free_bytes must be >= 0, was " + minFreeBytes);
+        }
         if (checkpointPeriod == null || checkpointPeriod.isNegative() || checkpointPeriod.isZero()) {
             throw new IllegalArgumentException("save_period_time must be > 0, was " + checkpointPeriod);
         }
@@ -77,29 +87,34 @@ public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync 
     /** The defaults, with the checkpoint at the given file. */
     public static StoreConfig defaults(Path checkpointFile) {
         return new StoreConfig(checkpointFile, DEFAULT_CHECKPOINT_PERIOD, DEFAULT_FSYNC, DEFAULT_FSYNC_INTERVAL,
-                DEFAULT_ROLL_CYCLE, Clock.systemUTC(), DEFAULT_IDEMPOTENCY_WINDOW, SyncDelay.NONE);
+                DEFAULT_ROLL_CYCLE, Clock.systemUTC(), DEFAULT_IDEMPOTENCY_WINDOW, SyncDelay.NONE, DEFAULT_MIN_FREE_BYTES);
     }
 
     public StoreConfig withFsync(Fsync policy, Duration interval) {
-        return new StoreConfig(checkpointFile, checkpointPeriod, policy, interval, rollCycle, clock, idempotencyWindow, syncDelay);
+        return new StoreConfig(checkpointFile, checkpointPeriod, policy, interval, rollCycle, clock, idempotencyWindow, syncDelay, minFreeBytes);
     }
 
     public StoreConfig withCheckpointPeriod(Duration period) {
-        return new StoreConfig(checkpointFile, period, fsync, fsyncInterval, rollCycle, clock, idempotencyWindow, syncDelay);
+        return new StoreConfig(checkpointFile, period, fsync, fsyncInterval, rollCycle, clock, idempotencyWindow, syncDelay, minFreeBytes);
     }
 
     public StoreConfig withRollCycle(JournalRollCycle cycle, Clock newClock) {
         return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, cycle, newClock, idempotencyWindow,
-                syncDelay);
+                syncDelay, minFreeBytes);
     }
 
     public StoreConfig withIdempotencyWindow(Duration window) {
-        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock, window, syncDelay);
+        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock, window, syncDelay, minFreeBytes);
     }
 
     public StoreConfig withSyncDelay(SyncDelay delay) {
         return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock,
-                idempotencyWindow, delay);
+                idempotencyWindow, delay, minFreeBytes);
+    }
+
+    public StoreConfig withMinFreeBytes(long bytes) {
+        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock,
+                idempotencyWindow, syncDelay, bytes);
     }
 
     /** The folder holding the checkpoint and the queues' folders. */

@@ -75,6 +75,34 @@ class IdReuseTest {
     }
 
     @Test
+    void repeatedUncleanStopsShouldSkipAboveEveryEarlierGap() throws IOException {
+        Path live = dir.resolve("live");
+        Path crash1 = dir.resolve("crash1");
+        Path crash2 = dir.resolve("crash2");
+        try (JournalQueueStore s = JournalQueueStore.open(StoreTestSupport.config(live))) {
+            s.create("q", QueueOptions.ofMaxLength(100));
+            Blocking.push(s, "q", bytes("a"));
+            copyTree(live, crash1); // a kill -9 image: the store was never closed
+        }
+        long first;
+        try (JournalQueueStore s = JournalQueueStore.open(StoreTestSupport.config(crash1))) {
+            first = storedId(Blocking.push(s, "q", bytes("b")));
+            assertTrue(first > 2);
+            assertEquals("a", text(Blocking.pull(s, "q")));
+            copyTree(crash1, crash2);
+        }
+        try (JournalQueueStore s = JournalQueueStore.open(StoreTestSupport.config(crash2))) {
+            assertEquals(1, Blocking.stats(s, "q").orElseThrow().depth(), "only b is stored");
+            long second = storedId(Blocking.push(s, "q", bytes("c")));
+            assertTrue(second > first, second + " after " + first);
+            assertEquals(2, Blocking.stats(s, "q").orElseThrow().depth());
+            assertEquals("b", text(Blocking.pull(s, "q")));
+            assertEquals("c", text(Blocking.pull(s, "q")));
+            assertEquals(0, Blocking.stats(s, "q").orElseThrow().depth());
+        }
+    }
+
+    @Test
     void aCleanRestartShouldContinueRightAfterTheLastId() {
         try (JournalQueueStore s = JournalQueueStore.open(StoreTestSupport.config(dir))) {
             s.create("q", QueueOptions.ofMaxLength(100));

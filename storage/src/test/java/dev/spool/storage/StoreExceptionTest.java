@@ -5,20 +5,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -26,22 +22,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class StoreExceptionTest {
-    private static final Logger LOG = LoggerFactory.getLogger(StoreExceptionTest.class);
     /** Twice the threshold, so the same file system is first roomy, then full. */
     private static final long TMPFS_BYTES = 2 * StoreException.LOW_SPACE_BYTES;
 
     @TempDir
     Path dir;
-    private Path mounted;
+    private SmallFileSystem mounted;
 
     @AfterEach
     void unmount() throws Exception {
         if (mounted != null) {
-            // Lazy: a mapping lives until the buffer is collected, and it keeps a plain umount busy.
-            String failed = run("umount", "-l", mounted.toString());
-            if (failed != null) {
-                LOG.error("cannot unmount the test tmpfs: {}", failed);
-            }
+            mounted.close();
         }
     }
 
@@ -113,37 +104,10 @@ class StoreExceptionTest {
         assumeTrue(usable > 4 * StoreException.LOW_SPACE_BYTES, "the temp folder has only " + usable + " bytes free");
     }
 
-    /** A tiny tmpfs of our own, or the test is skipped (saying why): needs root and a permitted mount. */
+    /** A tiny tmpfs of our own, or the test is skipped (saying why). */
     private Path mountTmpfs() throws Exception {
-        String user = System.getProperty("user.name");
-        if (!"root".equals(user)) {
-            LOG.warn("skipping: mounting a tmpfs needs root, running as {}", user);
-        }
-        assumeTrue("root".equals(user), "mounting a tmpfs needs root, running as " + user);
-        Path fs = Files.createDirectory(dir.resolve("tmpfs"));
-        String out;
-        try {
-            out = run("mount", "-t", "tmpfs", "-o", "size=" + TMPFS_BYTES, "tmpfs", fs.toString());
-        } catch (IOException e) {
-            out = e.toString();
-        }
-        if (out != null) {
-            LOG.warn("skipping: cannot mount a tmpfs: {}", out);
-        }
-        assumeTrue(out == null, "cannot mount a tmpfs: " + out);
-        mounted = fs;
-        return fs;
-    }
-
-    /** Null if the command succeeded, else what it said. */
-    private static String run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        if (!p.waitFor(20, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            return String.join(" ", command) + " did not finish";
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        return p.exitValue() == 0 ? null : String.join(" ", command) + ": exit " + p.exitValue() + " " + out;
+        mounted = SmallFileSystem.mount(dir, "tmpfs", TMPFS_BYTES);
+        return mounted.path();
     }
 
     /** Writes until the file system refuses; returns the refusal. */

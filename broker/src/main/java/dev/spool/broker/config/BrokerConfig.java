@@ -30,13 +30,14 @@ import java.nio.file.Path;
  * @param idempotencyWindowSeconds {@code queues.idempotency_window_seconds}: how long an Idempotency-Key is remembered
  * @param fsync             {@code storage.fsync}
  * @param fsyncIntervalMs   {@code storage.fsync_interval_ms}
+ * @param minFreeBytes      {@code storage.min_free_bytes}: pushes are refused with 507 rather than go under it
  */
 public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long savePeriodSeconds,
                            String host, int port, int ioThreads, int workerThreads, int maxMessageBytes,
                            Path usersFile, Path tokensFile, long tokenTtlSeconds,
                            boolean auditEnabled, Path auditFile, AuditBody auditBody, int auditBodyMaxChars,
                            int maxBatchMessages, int maxBatchBytes, long maxWaitSeconds, int maxDeliveries, long visibilitySeconds,
-                           long idempotencyWindowSeconds, Fsync fsync, long fsyncIntervalMs) {
+                           long idempotencyWindowSeconds, Fsync fsync, long fsyncIntervalMs, long minFreeBytes) {
 
     /** How much of a request body the audit log keeps. */
     public enum AuditBody { FULL, TRUNCATE, OMIT }
@@ -58,6 +59,7 @@ public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long save
         require(idempotencyWindowSeconds > 0, "queues.idempotency_window_seconds must be > 0, was "
                 + idempotencyWindowSeconds);
         require(fsyncIntervalMs > 0, "storage.fsync_interval_ms must be > 0, was " + fsyncIntervalMs);
+        require(minFreeBytes >= 0, "storage.min_free_bytes must be >= 0, was " + minFreeBytes);
     }
 
     private static void require(boolean ok, String message) {

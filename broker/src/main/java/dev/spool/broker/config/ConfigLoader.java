@@ -56,7 +56,7 @@ public final class ConfigLoader {
             "queues", Set.of("max_deliveries", "visibility_seconds", "idempotency_window_seconds"),
             "auth", Set.of("users_file", "tokens_file", "token_ttl_seconds"),
             "audit", Set.of("enabled", "file", "body", "body_max_chars"),
-            "storage", Set.of("fsync", "fsync_interval_ms"));
+            "storage", Set.of("fsync", "fsync_interval_ms", "min_free_bytes"));
 
     private ConfigLoader() {
     }
@@ -117,7 +117,8 @@ public final class ConfigLoader {
                 queues.integer("visibility_seconds", DEFAULT_VISIBILITY_SECONDS),
                 queues.integer("idempotency_window_seconds", StoreConfig.DEFAULT_IDEMPOTENCY_WINDOW.toSeconds()),
                 storage.choice("fsync", Fsync.class, StoreConfig.DEFAULT_FSYNC),
-                storage.integer("fsync_interval_ms", StoreConfig.DEFAULT_FSYNC_INTERVAL.toMillis()));
+                storage.integer("fsync_interval_ms", StoreConfig.DEFAULT_FSYNC_INTERVAL.toMillis()),
+                storage.integer("min_free_bytes", StoreConfig.DEFAULT_MIN_FREE_BYTES));
     }
 
     private static Map<?, ?> asMap(Object o, String where) {
