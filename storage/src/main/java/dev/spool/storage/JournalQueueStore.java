@@ -15,15 +15,18 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -96,7 +99,7 @@ public final class JournalQueueStore implements QueueStore {
     private final ScheduledExecutorService storeThread = daemon("spool-store");
     private final Queue.Events events = new Events();
     /** Dead-letter moves not finished yet: completed at close, so no answer waits for a move that never runs. */
-    private final java.util.Set<CompletableFuture<Void>> pendingMoves = ConcurrentHashMap.newKeySet();
+    private final Set<CompletableFuture<Void>> pendingMoves = ConcurrentHashMap.newKeySet();
     private final DataDirLock dirLock;
     private final DiskSpace space;
     private volatile boolean closed;
@@ -577,7 +580,7 @@ public final class JournalQueueStore implements QueueStore {
     void awaitStoreThread() {
         try {
             storeThread.submit(() -> { }).get(10, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

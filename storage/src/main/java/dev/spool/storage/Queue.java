@@ -1,9 +1,11 @@
 package dev.spool.storage;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -114,7 +116,7 @@ final class Queue implements AutoCloseable {
     }
 
     /** Creates the files of a new, empty queue in {@code dir} (which must not exist). */
-    static void createFiles(Path dir, QueueMeta meta, com.fasterxml.jackson.databind.ObjectMapper json)
+    static void createFiles(Path dir, QueueMeta meta, ObjectMapper json)
             throws IOException {
         Files.createDirectories(dir.resolve(EntryFile.DIR));
         meta.write(json, dir);
@@ -729,7 +731,7 @@ final class Queue implements AutoCloseable {
     private long bytesOnDisk() {
         try {
             return DiskUsage.of(dir);
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             // A file may vanish under us (retention, deletion); stats are best effort.
             LOG.debug("queue '{}': could not measure disk use: {}", name, e.toString());
             return 0;

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -105,8 +106,13 @@ final class StateLog implements AutoCloseable {
 
     /** Opens a queue's state log, creating it (with its CREATED entry) if it has no entry yet. */
     static StateLog open(String name, Path queueDir, StoreConfig config, Quarantine quarantine) throws IOException {
-        StateLog log = new StateLog(name, ChronicleFolder.open(queueDir.resolve(DIR), config.rollCycle(),
-                config.clock(), quarantine));
+        LegacyStateLog.upgradeIfNeeded(name, queueDir, config, quarantine);
+        return openIn(name, queueDir.resolve(DIR), config, quarantine);
+    }
+
+    /** Opens (creating) a state log in {@code folder} as it is, without upgrading anything. */
+    static StateLog openIn(String name, Path folder, StoreConfig config, Quarantine quarantine) throws IOException {
+        StateLog log = new StateLog(name, ChronicleFolder.open(folder, config.rollCycle(), config.clock(), quarantine));
         if (log.folder.lastIndex() < 0) {
             log.append(Kind.CREATED, b -> { });
             log.force();
@@ -455,7 +461,7 @@ final class StateLog implements AutoCloseable {
                 }
                 s.done().addAll(done);
                 return new State(floor, s.done(), s.deliveries(), s.keys(), new ArrayList<>(
-                        new java.util.LinkedHashSet<>(s.gaps())));
+                        new LinkedHashSet<>(s.gaps())));
             }
         }
 
@@ -466,6 +472,11 @@ final class StateLog implements AutoCloseable {
             b.read(key);
             s.keys().putIfAbsent(new String(key, StandardCharsets.UTF_8), new IdempotencyWindow.Seen(id, time));
         }
+    }
+
+    /** Whether the bytes at the read position begin with this format's magic number. */
+    static boolean hasMagic(Bytes<?> b) {
+        return b.readRemaining() >= 4 && b.readInt(b.readPosition()) == MAGIC;
     }
 
     /** The kind of an intact entry (its read position then at its fields), or null if it is damaged. */

@@ -1,11 +1,11 @@
 package dev.spool.broker.http;
 
 /** A request that cannot be served, with a stable {@link ErrorCode} and a detail for the client. */
-public final class ApiException extends RuntimeException {
+final class ApiException extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final ErrorCode code;
 
-    public ApiException(ErrorCode code, String detail) {
+    ApiException(ErrorCode code, String detail) {
         super(detail, null, false, false);
         this.code = code;
     }
@@ -15,7 +15,7 @@ public final class ApiException extends RuntimeException {
         return new ApiException(ErrorCode.QUEUE_NOT_FOUND, "queue '" + name + "' does not exist");
     }
 
-    public ErrorCode code() {
+    ErrorCode code() {
         return code;
     }
 }

@@ -1,7 +1,7 @@
 package dev.spool.broker.http;
 
 /** Stable error codes of the API; {@link Problems} maps each to its HTTP status in one switch. */
-public enum ErrorCode {
+enum ErrorCode {
     MALFORMED_JSON,
     INVALID_MESSAGE,
     INVALID_QUEUE_NAME,
