@@ -686,8 +686,9 @@ final class Queue implements AutoCloseable {
         state.force();
     }
 
+    /** State-log entries that a group commit must make durable (see {@link StateLog#mustSyncEntries}). */
     long stateEntries() {
-        return state.entries();
+        return state.mustSyncEntries();
     }
 
     Cursor.Position cursorPosition() {

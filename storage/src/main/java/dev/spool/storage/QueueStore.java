@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  * that queue's push lock and everything that consumes by its pull lock; no lock is shared between queues.
  *
  * <p>Durability when a stage completes (against a crash of the process, for example {@code kill -9},
- * with every policy; against power loss as {@link Fsync} says):
+ * with every policy; against power loss as {@link Fsync} says; a lease's delivery counts are synced
+ * lazily, with the next sync made for another reason):
  * <ul>
  *   <li>{@link #append} with {@link PushResult.Stored}: the messages are in the journal and will be
  *       delivered.</li>

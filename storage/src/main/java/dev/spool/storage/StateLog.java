@@ -92,7 +92,12 @@ final class StateLog implements AutoCloseable {
     private final ChronicleFolder folder;
     private final ExcerptAppender appender;
     private final CRC32C crc = new CRC32C();
+    private final Object forceLock = new Object();
+    /** The newest cycle forced so far (guarded by forceLock). */
+    private int syncedCycle = Integer.MIN_VALUE;
     private volatile long entries;
+    /** Entries that a sync must cover before their call is answered: all but delivery counts. */
+    private volatile long mustSync;
     private long entriesAtSnapshot;
     /** SNAP_BEGIN index of the newest durable snapshot, and of the one before it (-1: none). */
     private long lastSnapshot = -1;
@@ -124,9 +129,19 @@ final class StateLog implements AutoCloseable {
         return folder;
     }
 
-    /** Entries appended since opened (the syncer syncs the log only when this moved). */
+    /** Entries appended since opened. */
     long entries() {
         return entries;
+    }
+
+    /**
+     * Entries appended since opened that a waiting call needs on disk (the syncer forces the log only when
+     * this moved). Delivery counts ({@code LEASE}) are not among them: they reach the disk with the next
+     * sync of the log for any other reason, so under {@code fsync: always} a power cut can undercount a
+     * delivery or two (a message may then be delivered that many more times before it is dead-lettered).
+     */
+    long mustSyncEntries() {
+        return mustSync;
     }
 
     void done(long id) {
@@ -165,6 +180,9 @@ final class StateLog implements AutoCloseable {
 
     private synchronized long append(Kind kind, Fields fields) {
         entries++;
+        if (kind != Kind.LEASE) {
+            mustSync++;
+        }
         try (DocumentContext dc = appender.writingDocument()) {
             Bytes<?> b = dc.wire().bytes();
             long start = b.writePosition();
@@ -278,9 +296,16 @@ final class StateLog implements AutoCloseable {
         return since > 0 && (any || since >= Math.max(1024, stateSize));
     }
 
-    /** Forces the log's files to the disk. */
+    /**
+     * Forces the log's files to the disk: the cycles written since the last force, and the folder only when
+     * a new cycle file appeared. Appends go on meanwhile (they do not take this lock).
+     */
     void force() throws IOException {
-        folder.force(Integer.MIN_VALUE, folder.lastIndex());
+        synchronized (forceLock) {
+            long last = folder.lastIndex();
+            folder.force(syncedCycle, last);
+            syncedCycle = Math.max(syncedCycle, folder.cycleOf(last));
+        }
     }
 
     /**
