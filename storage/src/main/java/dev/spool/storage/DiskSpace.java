@@ -4,7 +4,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,14 +21,27 @@ import java.util.concurrent.atomic.AtomicLong;
 final class DiskSpace {
     private static final Logger LOG = LoggerFactory.getLogger(DiskSpace.class);
 
+    /** Measures the usable bytes, or throws if it cannot. */
+    @FunctionalInterface
+    interface Gauge {
+        long usable() throws IOException;
+    }
+
     private final Path where;
+    private final Gauge gauge;
     private final long floor;
     private final AtomicLong appendedSinceSample = new AtomicLong();
     private volatile long usableAtSample = Long.MAX_VALUE;
     private volatile boolean low;
 
     DiskSpace(Path where, long floor) {
+        this(where, () -> Files.getFileStore(where).getUsableSpace(), floor);
+    }
+
+    /** With a gauge of its own (tests). */
+    DiskSpace(Path where, Gauge gauge, long floor) {
         this.where = where;
+        this.gauge = gauge;
         this.floor = floor;
     }
 
@@ -37,8 +49,7 @@ final class DiskSpace {
     void sample() {
         long usable;
         try {
-            FileStore fs = Files.getFileStore(where);
-            usable = fs.getUsableSpace();
+            usable = gauge.usable();
         } catch (IOException e) {
             LOG.warn("cannot measure the free space of {}: {}", where, e.toString());
             return;

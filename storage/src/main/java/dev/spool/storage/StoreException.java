@@ -58,9 +58,10 @@ public final class StoreException extends RuntimeException {
     /**
      * Classifies an I/O failure once, at the storage boundary, the way Aeron's archive does: by the type
      * of the failure and the space left on the file system holding {@code where} (a file or folder of the
-     * store; it need not exist yet).
+     * store; it need not exist yet). Public so that the broker classifies failures of its own files (the
+     * tokens file) the same way.
      */
-    static StoreException of(String what, Throwable cause, Path where) {
+    public static StoreException of(String what, Throwable cause, Path where) {
         if (cause instanceof StoreException s) {
             return s; // classified already, nearer the failure
         }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spool.storage.AtomicFile;
+import dev.spool.storage.StoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,8 +100,13 @@ public final class TokenService {
             t.put("role", p.role().name());
             t.put("expires_at", p.expiresAt().toString());
         });
-        Files.createDirectories(file.getParent());
-        AtomicFile.writeOwnerOnly(file, json.writeValueAsBytes(root));
+        try {
+            Files.createDirectories(file.getParent());
+            AtomicFile.writeOwnerOnly(file, json.writeValueAsBytes(root));
+        } catch (IOException e) {
+            // Classified like the store's own files: a full disk is answered 507, not a bug's 500.
+            throw StoreException.of("writing the tokens file " + file, e, file);
+        }
     }
 
     private void load() throws IOException {

@@ -14,6 +14,9 @@ final class Json {
     static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
+    /** An empty JSON array: what a batch pull or lease answers when nothing came. */
+    static final byte[] EMPTY_ARRAY = {'[', ']'};
+
     private Json() {
     }
 

@@ -28,7 +28,7 @@ final class LeaseHandler implements HttpHandler {
         long visibility = Params.number(ex, "visibility", api.config().visibilitySeconds(), 1, 43_200);
         long wait = Params.waitMillis(ex, api);
         api.waiters().serve(ex, name, wait, () -> api.store().lease(name, max, Duration.ofSeconds(visibility))
-                .thenApply(r -> render(name, r)), PullBatchHandler.EMPTY);
+                .thenApply(r -> render(name, r)), Json.EMPTY_ARRAY);
     }
 
     private static byte[] render(String name, LeaseResult r) {

@@ -10,7 +10,6 @@ import java.util.List;
 
 /** {@code GET /queues/{name}/messages?max=N&wait=S}: removes up to N oldest messages, as a JSON array. */
 final class PullBatchHandler implements HttpHandler {
-    static final byte[] EMPTY = Waiters.utf8("[]");
     private final Api api;
 
     PullBatchHandler(Api api) {
@@ -22,7 +21,7 @@ final class PullBatchHandler implements HttpHandler {
         String name = Exchanges.queueName(ex);
         int max = (int) Params.number(ex, "max", 1, 1, api.config().maxBatchMessages());
         long wait = Params.waitMillis(ex, api);
-        api.waiters().serve(ex, name, wait, () -> api.store().take(name, max).thenApply(r -> render(name, r)), EMPTY);
+        api.waiters().serve(ex, name, wait, () -> api.store().take(name, max).thenApply(r -> render(name, r)), Json.EMPTY_ARRAY);
     }
 
     private static byte[] render(String name, TakeResult r) {

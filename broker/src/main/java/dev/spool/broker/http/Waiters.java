@@ -4,7 +4,6 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.SameThreadExecutor;
 import org.xnio.XnioExecutor;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -79,10 +78,6 @@ public final class Waiters {
     /** Whether an attempt found nothing (so the request may wait). */
     private static boolean nothing(CompletableFuture<byte[]> f) {
         return f.isDone() && !f.isCompletedExceptionally() && f.join() == null;
-    }
-
-    static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     /** One waiting request; every method but {@link #wake} runs on the exchange's IO thread. */
