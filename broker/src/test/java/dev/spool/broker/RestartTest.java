@@ -3,6 +3,7 @@ package dev.spool.broker;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.spool.broker.auth.Role;
 import dev.spool.broker.auth.UserStore;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,6 +37,13 @@ class RestartTest {
     Path dir;
     private final HttpClient http = HttpClient.newHttpClient();
     private final StringBuffer output = new StringBuffer();
+    /** Every child started, killed after the test whatever its outcome (a failed assertion leaves none running). */
+    private final List<Process> started = new ArrayList<>();
+
+    @AfterEach
+    void killChildren() {
+        started.forEach(Process::destroyForcibly);
+    }
 
     /** A broker child process and the port it listens on. */
     record Child(Process process, int port) {
@@ -44,6 +52,7 @@ class RestartTest {
     private Child startBroker() throws Exception {
         Process p = new ProcessBuilder(dev.spool.storage.ChildJvm.command(Main.class.getName(), "--config",
                 dir.resolve("config.yaml").toString())).redirectErrorStream(true).start();
+        started.add(p);
         CompletableFuture<Integer> port = new CompletableFuture<>();
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {

@@ -55,8 +55,9 @@ final class TestBroker implements AutoCloseable {
                   token_ttl_seconds: %d
                 audit:
                   file: "message_queue.log"
-                """.formatted(extraYaml.equals("server_wait_placeholder") ? "2" : "20", serverKeys(extraYaml),
-                extraYaml.equals("auth_ttl_placeholder") ? 60 : 86400)
+                %s
+                """.formatted(extraYaml.equals("server_wait_placeholder") ? "2" : "20", sectionKeys(extraYaml, "server."),
+                extraYaml.equals("auth_ttl_placeholder") ? 60 : 86400, sectionKeys(extraYaml, "audit."))
                 + (extraYaml.equals("auth_ttl_placeholder") ? ""
                 : extraYaml.equals("server_wait_placeholder") ? "" : otherKeys(extraYaml)));
         BrokerConfig config = ConfigLoader.load(dir.resolve("config.yaml"));
@@ -75,17 +76,18 @@ final class TestBroker implements AutoCloseable {
         }
     }
 
-    /** Lines {@code server.KEY: VALUE} of the extra YAML, as keys of the template's server section. */
-    private static String serverKeys(String extraYaml) {
+    /** Lines {@code SECTION.KEY: VALUE} of the extra YAML, as keys of that section of the template. */
+    private static String sectionKeys(String extraYaml, String prefix) {
         StringBuilder sb = new StringBuilder();
-        extraYaml.lines().filter(l -> l.startsWith("server.")).forEach(l -> sb.append("  ").append(l.substring(7))
-                .append('\n'));
+        extraYaml.lines().filter(l -> l.startsWith(prefix)).forEach(l -> sb.append("  ")
+                .append(l.substring(prefix.length())).append('\n'));
         return sb.toString();
     }
 
     private static String otherKeys(String extraYaml) {
         StringBuilder sb = new StringBuilder();
-        extraYaml.lines().filter(l -> !l.startsWith("server.")).forEach(l -> sb.append(l).append('\n'));
+        extraYaml.lines().filter(l -> !l.startsWith("server.") && !l.startsWith("audit."))
+                .forEach(l -> sb.append(l).append('\n'));
         return sb.toString();
     }
 

@@ -118,6 +118,25 @@ final class ChronicleFolder implements AutoCloseable {
         return index < 0 ? Integer.MIN_VALUE : rollCycle.toCycle(index);
     }
 
+    /** The first and last cycle with a file, or Integer.MAX_VALUE / MIN_VALUE when there is none. */
+    int firstCycle() {
+        return queue.firstCycle();
+    }
+
+    int lastCycle() {
+        return queue.lastCycle();
+    }
+
+    /** The first index of a cycle. */
+    long firstIndexOf(int cycle) {
+        return rollCycle.toIndex(cycle, 0);
+    }
+
+    /** When a cycle begins (ms since the epoch): a clock set there makes appends land in that cycle. */
+    long startMillis(int cycle) {
+        return (long) cycle * rollCycle.lengthInMillis();
+    }
+
     /** The file of a cycle. */
     Path cycleFile(int cycle) {
         long millis = (long) cycle * rollCycle.lengthInMillis();
@@ -125,20 +144,22 @@ final class ChronicleFolder implements AutoCloseable {
                 .format(Instant.ofEpochMilli(millis)) + CYCLE_SUFFIX);
     }
 
-    /** Deletes the cycle files wholly before {@code cycle}. Failures are logged and retried next time. */
+    /**
+     * Deletes the cycle files wholly before {@code cycle}. Cycle files are named by their time in a fixed-width
+     * format, so names sort as cycles do (Chronicle's own listing needs both ends of a range to exist, and a
+     * log's cycles have gaps). Failures are logged and retried next time.
+     */
     void deleteBefore(int cycle) {
-        int first = queue.firstCycle();
-        if (first >= cycle || first == Integer.MAX_VALUE) {
-            return;
-        }
+        String keepFrom = cycleFile(cycle).getFileName().toString();
         boolean deleted = false;
-        for (Long c : queue.listCyclesBetween(first, cycle - 1)) {
-            Path f = cycleFile(c.intValue());
-            try {
-                deleted |= Files.deleteIfExists(f);
-            } catch (IOException e) {
-                LOG.warn("could not delete {}: {} (retried later)", f, e.toString());
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(folder, "*" + CYCLE_SUFFIX)) {
+            for (Path f : files) {
+                if (f.getFileName().toString().compareTo(keepFrom) < 0) {
+                    deleted |= Files.deleteIfExists(f);
+                }
             }
+        } catch (IOException e) {
+            LOG.warn("could not delete old cycle files in {}: {} (retried later)", folder, e.toString());
         }
         if (deleted) {
             queue.refreshDirectoryListing();

@@ -52,6 +52,7 @@ public final class JournalQueueStore implements QueueStore {
     private static final String DELETING = ".deleting-";
     /** Dead letters moved back per round of a redrive. */
     private static final int REDRIVE_BATCH = 256;
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
     /** How often the free space is measured (pushes between samples are counted against it). */
     private static final long SPACE_SAMPLE_MS = 50;
 
@@ -81,7 +82,11 @@ public final class JournalQueueStore implements QueueStore {
          * in the dead-letter queue. Neither holds a thread.
          */
         <T> CompletionStage<T> settled(CompletableFuture<Void> synced, T result) {
-            return synced.thenCombine(moves, (a, b) -> result);
+            CompletableFuture<Void> pending = moves;
+            if (synced.isDone() && pending.isDone() && !synced.isCompletedExceptionally()) {
+                return CompletableFuture.completedFuture(result); // the common case under fsync none: no chain
+            }
+            return synced.thenCombine(pending, (a, b) -> result);
         }
     }
 
@@ -344,8 +349,7 @@ public final class JournalQueueStore implements QueueStore {
             return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
         TakeResult r = new TakeResult.Taken(taken);
-        return taken.isEmpty() && o.moves.isDone() ? CompletableFuture.completedFuture(r)
-                : o.settled(fsync.afterConsume(o.commit(), o.queue().changes()), r);
+        return o.settled(taken.isEmpty() ? DONE : fsync.afterConsume(o.commit(), o.queue().changes()), r);
     }
 
     @Override
@@ -367,7 +371,7 @@ public final class JournalQueueStore implements QueueStore {
         // A lease changes nothing a power cut must keep (leases do not survive a restart; delivery counts
         // are synced lazily, see StateLog#mustSyncEntries), so it waits for no sync, only for the dead-letter
         // moves it may have started.
-        return o.settled(CompletableFuture.completedFuture(null), r);
+        return o.settled(DONE, r);
     }
 
     @Override
@@ -386,7 +390,7 @@ public final class JournalQueueStore implements QueueStore {
             return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
         CompletableFuture<Void> synced = how != Settlement.ACK || r.accepted() == 0
-                ? CompletableFuture.completedFuture(null) : fsync.afterConsume(o.commit(), o.queue().changes());
+                ? DONE : fsync.afterConsume(o.commit(), o.queue().changes());
         return o.settled(synced, r);
     }
 

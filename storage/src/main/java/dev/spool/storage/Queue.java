@@ -159,9 +159,8 @@ final class Queue implements AutoCloseable {
                 LOG.error("queue '{}': the journal's tail is torn or damaged (it does not end at the last "
                         + "acknowledged message, id {}); rebuilding it from its intact entries", name,
                         cursor.recoveredHead() == null ? "unknown" : cursor.recoveredHead().id());
-                long lastIntact = TailCheck.rebuild(dir, config, pos.id(), name, quarantine);
-                pos = new Cursor.Position(Cursor.NO_INDEX, pos.id());
-                cursor.reset(pos);
+                // Entries keep their indexes in the rebuilt journal: the cursor stays as it is.
+                long lastIntact = TailCheck.rebuild(dir, config, cursor.recoveredHead(), pos.id(), name, quarantine);
                 journal = EntryFile.open(name, dir, config, quarantine);
                 end = new Cursor.Position(journal.folder().lastIndex(), lastIntact);
             }

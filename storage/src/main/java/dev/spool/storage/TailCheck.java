@@ -11,6 +11,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 
 /**
  * Checks that a journal ends where its write head says, and rebuilds a journal whose tail is damaged.
@@ -93,38 +97,59 @@ final class TailCheck {
     }
 
     /**
-     * Copies the intact run of entries after {@code consumedId} into a new journal, which replaces the
-     * damaged one; the damaged folder is kept for inspection (see {@link Quarantine}).
+     * Rebuilds a journal whose tail is damaged, needing free space for the damaged part only: the cycle
+     * files before the one holding the write head (or the first one, when the head is unknown) are kept
+     * as they are, hard-linked into {@code journal.rebuild}; the intact run of entries from that cycle on
+     * is copied, each into its own cycle, so every entry keeps its index and the cursor stays valid. The
+     * copy replaces the damaged journal, which is kept for inspection (see {@link Quarantine}).
      *
-     * @return the id of the last intact entry (at least {@code consumedId})
+     * @param head the write head recorded before the crash, or null if unknown
+     * @return the id of the last intact entry, or {@code consumedId} if there is none after it
      */
-    static long rebuild(Path queueDir, StoreConfig config, long consumedId, String name, Quarantine quarantine)
-            throws IOException {
+    static long rebuild(Path queueDir, StoreConfig config, Cursor.Position head, long consumedId, String name,
+                        Quarantine quarantine) throws IOException {
         Path journalDir = queueDir.resolve(EntryFile.DIR);
         Path fresh = queueDir.resolve(EntryFile.DIR + REBUILD);
         FileTrees.delete(fresh);
-        long lastIntact = consumedId;
+        Files.createDirectories(fresh);
         long copied = 0;
+        long lastCopied = -1;
         EntryCodec codec = new EntryCodec();
-        try (ChronicleFolder damaged = ChronicleFolder.open(journalDir, config.rollCycle(), config.clock(), quarantine);
-             ChronicleFolder out = ChronicleFolder.open(fresh, config.rollCycle(), config.clock(), quarantine);
-             ExcerptTailer t = damaged.tailer();
-             ExcerptAppender a = out.appender()) {
-            long prev = -1;
-            while (true) {
-                try (DocumentContext dc = t.readingDocument()) {
-                    if (!dc.isPresent()) {
-                        break;
+        SettableClock cycleClock = new SettableClock();
+        try (ChronicleFolder damaged = ChronicleFolder.open(journalDir, config.rollCycle(), config.clock(), quarantine)) {
+            int first = damaged.firstCycle();
+            int from = head == null || head.index() == Cursor.NO_INDEX ? first : Math.max(first, damaged.cycleOf(head.index()));
+            if (first != Integer.MAX_VALUE) {
+                for (int c = first; c < from; c++) {
+                    Path f = damaged.cycleFile(c);
+                    if (Files.exists(f)) {
+                        // A link: the intact cycles cost no space, whatever the backlog.
+                        Files.createLink(fresh.resolve(f.getFileName()), f);
                     }
-                    Bytes<?> b = dc.wire().bytes();
-                    long start = b.readPosition();
-                    if (!codec.read(b, false) || codec.id() <= prev || !codec.intact()) {
-                        LOG.error("queue '{}': journal entry after id {} is torn or corrupt; it and everything "
-                                + "after it are dropped", name, prev);
-                        break;
-                    }
-                    prev = codec.id();
-                    if (prev > consumedId) {
+                }
+            }
+            try (ChronicleFolder out = ChronicleFolder.open(fresh, config.rollCycle(), cycleClock, quarantine);
+                 ExcerptTailer t = damaged.tailer();
+                 ExcerptAppender a = out.appender()) {
+                if (first != Integer.MAX_VALUE && !t.moveToIndex(damaged.firstIndexOf(from))) {
+                    t.toStart();
+                    skipCyclesBefore(t, damaged, from);
+                }
+                long prev = -1;
+                while (true) {
+                    try (DocumentContext dc = t.readingDocument()) {
+                        if (!dc.isPresent()) {
+                            break;
+                        }
+                        Bytes<?> b = dc.wire().bytes();
+                        long start = b.readPosition();
+                        if (!codec.read(b, false) || codec.id() <= prev || !codec.intact()) {
+                            LOG.error("queue '{}': journal entry after id {} is torn or corrupt; it and everything "
+                                    + "after it are dropped", name, prev);
+                            break;
+                        }
+                        prev = codec.id();
+                        cycleClock.set(damaged.startMillis(damaged.cycleOf(dc.index())));
                         b.readPosition(start);
                         byte[] entry = new byte[(int) b.readRemaining()];
                         b.read(entry);
@@ -132,20 +157,79 @@ final class TailCheck {
                             w.wire().bytes().write(entry);
                         }
                         copied++;
-                        lastIntact = prev;
+                        lastCopied = prev;
                     }
                 }
+                out.force(Integer.MIN_VALUE, out.lastIndex());
             }
-            out.force(Integer.MIN_VALUE, out.lastIndex());
         } catch (RuntimeException | AssertionError e) {
             LOG.error("queue '{}': reading the damaged journal stopped: {}", name, e.toString());
         }
+        long lastIntact = lastCopied >= 0 ? lastCopied : lastIdIn(fresh, config, quarantine, consumedId);
         Files.createFile(fresh.resolve(COMPLETE));
         AtomicFile.syncDirectory(fresh);
         Path kept = swapIn(journalDir, fresh, quarantine);
-        LOG.error("queue '{}': journal rebuilt with {} unconsumed messages up to id {}; the damaged journal is "
-                + "kept in {} for inspection (delete it when done)", name, copied, lastIntact, kept);
-        return lastIntact;
+        LOG.error("queue '{}': journal rebuilt: {} entries copied from the damaged cycle on, the last intact id is {}; "
+                + "the damaged journal is kept in {} for inspection (delete it when done)", name, copied,
+                Math.max(lastIntact, consumedId), kept);
+        return Math.max(lastIntact, consumedId);
+    }
+
+    /** When the first entry of a cycle cannot be found by index: reads up to it. */
+    private static void skipCyclesBefore(ExcerptTailer t, ChronicleFolder journal, int cycle) {
+        while (true) {
+            try (DocumentContext dc = t.readingDocument()) {
+                if (!dc.isPresent() || journal.cycleOf(dc.index()) >= cycle) {
+                    dc.rollbackOnClose();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** The id of the last entry of a journal folder, or {@code otherwise} if it has none. */
+    private static long lastIdIn(Path folder, StoreConfig config, Quarantine quarantine, long otherwise)
+            throws IOException {
+        try (ChronicleFolder f = ChronicleFolder.open(folder, config.rollCycle(), config.clock(), quarantine);
+             ExcerptTailer t = f.tailer()) {
+            long last = f.lastIndex();
+            if (last < 0 || !t.moveToIndex(last)) {
+                return otherwise;
+            }
+            try (DocumentContext dc = t.readingDocument()) {
+                long id = dc.isPresent() ? EntryCodec.peekId(dc.wire().bytes()) : -1;
+                return id < 0 ? otherwise : id;
+            }
+        }
+    }
+
+    /** A clock the rebuild sets to the cycle it is copying, so each entry lands in its own cycle. */
+    private static final class SettableClock extends Clock {
+        private volatile long millis;
+
+        void set(long at) {
+            millis = at;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public long millis() {
+            return millis;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis);
+        }
     }
 
     private static Path swapIn(Path journalDir, Path fresh, Quarantine quarantine) throws IOException {

@@ -112,4 +112,92 @@ class DamagedFilesTest {
             }
         }
     }
+
+    /** Defect 11: rebuilding a torn tail needs space for the damaged cycle only; the rest is linked. */
+    @Test
+    void aTornTailShouldBeRebuiltFromItsOwnCycleLinkingTheIntactOnes() throws Exception {
+        MutableClock clock = new MutableClock(java.time.Instant.parse("2026-11-30T00:00:00Z"));
+        StoreConfig c = StoreTestSupport.config(dir).withRollCycle(JournalRollCycle.SECONDLY, clock);
+        try (JournalQueueStore s = JournalQueueStore.open(c)) {
+            s.create("q", QueueOptions.ofMaxLength(1000));
+            for (int cycle = 0; cycle < 4; cycle++) {
+                for (int i = 0; i < 10; i++) {
+                    Blocking.push(s, "q", bytes("c" + cycle + "-" + i));
+                }
+                clock.advance(java.time.Duration.ofSeconds(1));
+            }
+            for (int i = 0; i < 5; i++) {
+                assertEquals("c0-" + i, text(Blocking.pull(s, "q")));
+            }
+        }
+        List<Path> cycles = files("journal", "*.cq4").stream().sorted().toList();
+        assertEquals(4, cycles.size());
+        Object firstInode = Files.getAttribute(cycles.get(0), "unix:ino");
+        Path last = cycles.get(3);
+        byte[] b = Files.readAllBytes(last);
+        int end = b.length - 1;
+        while (end > 0 && b[end] == 0) {
+            end--;
+        }
+        b[end] ^= 0x7f; // tear the last entry of the last cycle
+        Files.write(last, b);
+        try (LogCapture logs = new LogCapture(); JournalQueueStore s = JournalQueueStore.open(c)) {
+            assertTrue(logs.errors().stream().anyMatch(e -> e.contains("torn")), logs.errors().toString());
+            Path rebuiltFirst = dir.resolve("queues/q/journal").resolve(cycles.get(0).getFileName());
+            assertEquals(firstInode, Files.getAttribute(rebuiltFirst, "unix:ino"),
+                    "an intact cycle is linked, not copied");
+            for (int cycle = 0; cycle < 4; cycle++) {
+                for (int i = cycle == 0 ? 5 : 0; i < (cycle == 3 ? 9 : 10); i++) {
+                    assertEquals("c" + cycle + "-" + i, text(Blocking.pull(s, "q")), "consumed ones never come back");
+                }
+            }
+            assertInstanceOf(PullResult.Empty.class, Blocking.pull(s, "q"));
+        }
+    }
+
+    /** Defect 11: a rebuild killed after its copy was complete is finished at the next open. */
+    @Test
+    void aRebuildInterruptedBeforeItsSwapShouldBeFinishedAtOpen() throws Exception {
+        try (JournalQueueStore s = open()) {
+            s.create("q", QueueOptions.ofMaxLength(10));
+            Blocking.push(s, "q", bytes("kept"));
+        }
+        Path q = dir.resolve("queues/q");
+        copyTree(q.resolve("journal"), q.resolve("journal.rebuild"));
+        Files.createFile(q.resolve("journal.rebuild").resolve("rebuild-complete"));
+        Files.move(q.resolve("journal"), q.resolve("journal.damaged-1")); // killed between the two renames
+        try (JournalQueueStore s = open()) {
+            assertEquals("kept", text(Blocking.pull(s, "q")));
+        }
+        assertTrue(Files.notExists(q.resolve("journal.rebuild")));
+    }
+
+    /** A rebuild killed while copying is discarded: the journal it was made from is still in place. */
+    @Test
+    void anUnfinishedRebuildShouldBeDiscarded() throws Exception {
+        try (JournalQueueStore s = open()) {
+            s.create("q", QueueOptions.ofMaxLength(10));
+            Blocking.push(s, "q", bytes("kept"));
+        }
+        Path q = dir.resolve("queues/q");
+        Files.createDirectories(q.resolve("journal.rebuild"));
+        Files.writeString(q.resolve("journal.rebuild").resolve("partial.cq4"), "half");
+        try (JournalQueueStore s = open()) {
+            assertEquals("kept", text(Blocking.pull(s, "q")));
+        }
+        assertTrue(Files.notExists(q.resolve("journal.rebuild")));
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
 }

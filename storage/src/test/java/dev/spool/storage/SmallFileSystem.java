@@ -13,10 +13,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A tmpfs of a given size that a test mounts for itself (needs root, as CI runs): a real file system that
- * really fills up. A test that cannot mount one is skipped, saying why. Unmounted lazily on close: a
+ * really fills up (shared with the broker tests through the test jar). A test that cannot mount one is skipped, saying why. Unmounted lazily on close: a
  * memory mapping lives until its buffer is collected and keeps a plain unmount busy.
  */
-final class SmallFileSystem implements AutoCloseable {
+public final class SmallFileSystem implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SmallFileSystem.class);
     private final Path mountPoint;
 
@@ -25,7 +25,7 @@ final class SmallFileSystem implements AutoCloseable {
     }
 
     /** Mounts a tmpfs of {@code bytes} on a new folder {@code name} in {@code parent}, or skips the test. */
-    static SmallFileSystem mount(Path parent, String name, long bytes) throws Exception {
+    public static SmallFileSystem mount(Path parent, String name, long bytes) throws Exception {
         String user = System.getProperty("user.name");
         if (!"root".equals(user)) {
             LOG.warn("skipping: mounting a tmpfs needs root, running as {}", user);
@@ -45,11 +45,11 @@ final class SmallFileSystem implements AutoCloseable {
         return new SmallFileSystem(fs);
     }
 
-    Path path() {
+    public Path path() {
         return mountPoint;
     }
 
-    long usable() throws IOException {
+    public long usable() throws IOException {
         return Files.getFileStore(mountPoint).getUsableSpace();
     }
 
