@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.PriorityQueue;
-import java.util.Random;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.LongSupplier;
 
 /**
  * Which messages of one queue are consumed, leased, waiting to be delivered again, or waiting to move
@@ -55,7 +55,7 @@ final class LeaseTable {
     record DeadLetter(long id, long index, int deliveries) {
     }
 
-    private final Random nonces;
+    private final LongSupplier nonces;
     private long floor;
     private long floorIndex;
     private long readId;
@@ -74,7 +74,7 @@ final class LeaseTable {
      * @param floorIndex    its journal index (or {@link Cursor#NO_INDEX})
      * @param maxDeliveries deliveries after which an expired message is dead-lettered (0: never)
      */
-    LeaseTable(long floor, long floorIndex, int maxDeliveries, Random nonces) {
+    LeaseTable(long floor, long floorIndex, int maxDeliveries, LongSupplier nonces) {
         this.floor = floor;
         this.floorIndex = floorIndex;
         this.readId = floor;
@@ -201,7 +201,7 @@ final class LeaseTable {
     /** Hands out a lease on a message just taken (from ready or freshly read). */
     Lease lease(long id, long now, long visibilityMillis) {
         int delivery = deliveries.merge(id, 1, Integer::sum);
-        Lease l = new Lease(id, delivery, nonces.nextLong() | 1L, now + visibilityMillis);
+        Lease l = new Lease(id, delivery, nonces.getAsLong() | 1L, now + visibilityMillis);
         inflight.put(id, l);
         expiries.add(l);
         return l;

@@ -196,7 +196,8 @@ final class Queue implements AutoCloseable {
             }
             cursor.reserve(last + ID_BLOCK);
             cursor.sync();
-            LeaseTable leases = new LeaseTable(pos.id(), pos.index(), meta.options().maxDeliveries(), new SecureRandom());
+            LeaseTable leases = new LeaseTable(pos.id(), pos.index(), meta.options().maxDeliveries(),
+                    new Nonces(new SecureRandom()));
             leases.restore(saved.done(), saved.deliveries());
             leases.forgetAbove(last);
             IdempotencyWindow keys = new IdempotencyWindow(config.idempotencyWindow().toMillis(),

@@ -19,7 +19,7 @@ class LeaseTableTest {
     private static final long VIS = 10_000;
 
     private static LeaseTable table(int maxDeliveries) {
-        return new LeaseTable(0, Cursor.NO_INDEX, maxDeliveries, new Random(1));
+        return new LeaseTable(0, Cursor.NO_INDEX, maxDeliveries, new Random(1)::nextLong);
     }
 
     /** Reads ids as a journal would (index = id * 10) and leases each at {@code now}. */
