@@ -8,22 +8,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -31,7 +25,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Restarts a real broker process (SIGTERM, then SIGKILL): messages, queues and tokens survive. */
 class RestartTest {
-    private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
 
     @TempDir
     Path dir;
@@ -53,38 +46,11 @@ class RestartTest {
         Process p = new ProcessBuilder(dev.spool.storage.ChildJvm.command(Main.class.getName(), "--config",
                 dir.resolve("config.yaml").toString())).redirectErrorStream(true).start();
         started.add(p);
-        CompletableFuture<Integer> port = new CompletableFuture<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    output.append(line).append('\n');
-                    Matcher m = LISTENING.matcher(line);
-                    if (m.find()) {
-                        port.complete(Integer.parseInt(m.group(1)));
-                    }
-                }
-                port.completeExceptionally(new IllegalStateException("broker exited:\n" + output));
-            } catch (Exception e) {
-                port.completeExceptionally(e);
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
-        return new Child(p, port.get(60, TimeUnit.SECONDS));
+        return new Child(p, ChildBrokers.awaitListening(p.getInputStream(), output));
     }
 
     private HttpResponse<String> call(Child c, String method, String path, String token, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + c.port() + path))
-                .timeout(Duration.ofSeconds(30));
-        if (token != null) {
-            b.header("Authorization", "Bearer " + token);
-        }
-        if (body != null) {
-            b.header("Content-Type", "application/json");
-        }
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return ChildBrokers.call(http, c.port(), method, path, token, body);
     }
 
     private HttpResponse<String> pushKeyed(Child c, String token, String queue, String body, String key) throws Exception {

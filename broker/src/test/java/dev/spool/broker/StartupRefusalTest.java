@@ -8,14 +8,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,10 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -34,7 +27,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Real broker processes that must refuse to start, with one line and exit status 2, harming nothing. */
 class StartupRefusalTest {
-    private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
 
     @TempDir
     Path dir;
@@ -55,10 +47,10 @@ class StartupRefusalTest {
         Path config = writeConfig(dir.resolve("config.yaml"), 0, "data/queues.json");
         UserStore.load(dir.resolve("users.yaml")).put("admin", Role.ADMINISTRATOR, TestBroker.PASSWORD.toCharArray());
         Process first = start(config);
-        int port = awaitListening(first);
+        int port = ChildBrokers.awaitListening(first.getErrorStream(), new StringBuffer());
         String admin = login(port);
-        assertEquals(201, call(port, "POST", "/queues/jobs", admin, null).statusCode());
-        assertEquals(201, call(port, "POST", "/queues/jobs/messages", admin, "{\"body\":{\"n\":1}}").statusCode());
+        assertEquals(201, ChildBrokers.call(http, port, "POST", "/queues/jobs", admin, null).statusCode());
+        assertEquals(201, ChildBrokers.call(http, port, "POST", "/queues/jobs/messages", admin, "{\"body\":{\"n\":1}}").statusCode());
 
         Process second = start(config);
         assertTrue(second.waitFor(60, TimeUnit.SECONDS), "the second broker should give up, not serve");
@@ -70,8 +62,8 @@ class StartupRefusalTest {
         assertTrue(err.startsWith("spool: data folder " + dir.resolve("data").toRealPath() + " "), err);
         assertTrue(err.contains("(pid " + first.pid() + ")"), err);
 
-        assertEquals(200, call(port, "GET", "/health", null, null).statusCode(), "the first broker still serves");
-        HttpResponse<String> pulled = call(port, "GET", "/queues/jobs/messages/first", admin, null);
+        assertEquals(200, ChildBrokers.call(http, port, "GET", "/health", null, null).statusCode(), "the first broker still serves");
+        HttpResponse<String> pulled = ChildBrokers.call(http, port, "GET", "/queues/jobs/messages/first", admin, null);
         assertEquals(1, TestBroker.JSON.readTree(pulled.body()).path("body").path("n").asInt(), pulled.body());
     }
 
@@ -117,51 +109,16 @@ class StartupRefusalTest {
         return p;
     }
 
-    /** Reads the child's log (stderr) until it names its port; the reader then keeps draining it. */
-    private static int awaitListening(Process p) throws Exception {
-        CompletableFuture<Integer> port = new CompletableFuture<>();
-        StringBuffer seen = new StringBuffer();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    seen.append(line).append('\n');
-                    Matcher m = LISTENING.matcher(line);
-                    if (m.find()) {
-                        port.complete(Integer.parseInt(m.group(1)));
-                    }
-                }
-                port.completeExceptionally(new IllegalStateException("broker exited:\n" + seen));
-            } catch (Exception e) {
-                port.completeExceptionally(e);
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
-        return port.get(60, TimeUnit.SECONDS);
-    }
 
     private static String read(InputStream in) throws Exception {
         return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
 
     private String login(int port) throws Exception {
-        HttpResponse<String> r = call(port, "POST", "/login", null,
+        HttpResponse<String> r = ChildBrokers.call(http, port, "POST", "/login", null,
                 "{\"username\":\"admin\",\"password\":\"" + TestBroker.PASSWORD + "\"}");
         assertEquals(200, r.statusCode(), r.body());
         return TestBroker.JSON.readTree(r.body()).get("token").asText();
     }
 
-    private HttpResponse<String> call(int port, String method, String path, String token, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(30));
-        if (token != null) {
-            b.header("Authorization", "Bearer " + token);
-        }
-        if (body != null) {
-            b.header("Content-Type", "application/json");
-        }
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
 }
