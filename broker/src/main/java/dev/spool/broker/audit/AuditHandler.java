@@ -59,11 +59,22 @@ public final class AuditHandler implements HttpHandler {
             metadata = body.get("metadata");
         }
         String query = ex.getQueryString();
-        String path = query.isEmpty() ? ex.getRequestPath() : ex.getRequestPath() + "?" + query;
-        return new AuditEvent(clock.millis(), ex.getSourceAddress(), ex.getHostName(), ex.getHostPort(),
+        String path = query.isEmpty() ? ex.getRequestPath() : ex.getRequestPath() + "?" + redactQuery(query);
+        // The listener's own address, not the client's Host header (which the client writes).
+        java.net.InetSocketAddress local = ex.getDestinationAddress();
+        return new AuditEvent(clock.millis(), ex.getSourceAddress(),
+                local == null ? null : local.getAddress().getHostAddress(), local == null ? 0 : local.getPort(),
                 ex.getRequestMethod().toString(), path, ex.getStatusCode(), (System.nanoTime() - start) / 1e6, user,
                 p == null ? null : p.role().code(), headers, metadata,
-                applyPolicy(body, ex.getAttachment(Exchanges.AUDIT_RAW_BODY)));
+                applyPolicy(body, ex.getAttachment(Exchanges.AUDIT_RAW_BODY), ex.getAttachment(Exchanges.AUDIT_TEXT_BODY)));
+    }
+
+    /** Query parameters that carry credentials, whatever their case: their values are never logged. */
+    private static final java.util.regex.Pattern SECRET_PARAM = java.util.regex.Pattern.compile(
+            "(?i)([;&]|^)((?:access_)?token|auth(?:orization)?|password|passwd|api_?key|secret)=[^&;]*");
+
+    static String redactQuery(String query) {
+        return SECRET_PARAM.matcher(query).replaceAll("$1$2=" + REDACTED);
     }
 
     private static boolean isSecret(io.undertow.util.HttpString name) {
@@ -84,17 +95,26 @@ public final class AuditHandler implements HttpHandler {
         return s.indexOf('\n') < 0 && s.indexOf('\r') < 0 ? s : s.replace('\n', ' ').replace('\r', ' ');
     }
 
-    private Object applyPolicy(JsonNode body, byte[] raw) {
-        if (body == null && raw == null) {
+    /**
+     * The body as the audit line shows it. Only a body validated as one JSON value goes in as JSON; anything
+     * else (a rejected body, NDJSON) is an escaped string, so no request can write the line's own fields.
+     * Such a string is capped at {@code body_max_chars} whatever the policy.
+     */
+    private Object applyPolicy(JsonNode body, byte[] raw, byte[] text) {
+        if (bodyPolicy == BrokerConfig.AuditBody.OMIT || (body == null && raw == null && text == null)) {
             return null;
+        }
+        if (raw == null && body == null) {
+            return capped(new String(text, java.nio.charset.StandardCharsets.UTF_8));
         }
         return switch (bodyPolicy) {
             case FULL -> raw == null ? body : new AuditEvent.RawJson(raw);
             case OMIT -> null;
-            case TRUNCATE -> {
-                String s = raw != null ? oneLine(raw) : body.toString();
-                yield s.length() <= maxChars ? s : s.substring(0, maxChars) + "...(truncated)";
-            }
+            case TRUNCATE -> capped(raw != null ? oneLine(raw) : body.toString());
         };
+    }
+
+    private String capped(String s) {
+        return s.length() <= maxChars ? s : s.substring(0, maxChars) + "...(truncated)";
     }
 }

@@ -40,9 +40,14 @@ final class BatchPushHandler implements HttpHandler {
                 throw ApiException.queueNotFound(name);
             }
             String queueType = options.type();
-            e.putAttachment(Exchanges.AUDIT_RAW_BODY, body);
+            e.putAttachment(Exchanges.AUDIT_TEXT_BODY, body);
             MessageCodec.Batch batch = ndjson ? ndjson(body, queueType) : MessageCodec.encodeBatch(body, queueType,
                     api.config().maxBatchMessages());
+            if (!ndjson) {
+                // One valid JSON array: the audit line may hold it as JSON. NDJSON stays an escaped string.
+                e.removeAttachment(Exchanges.AUDIT_TEXT_BODY);
+                e.putAttachment(Exchanges.AUDIT_RAW_BODY, body);
+            }
             if (batch.messages().isEmpty()) {
                 throw new ApiException(ErrorCode.INVALID_MESSAGE, "a batch needs at least one message");
             }

@@ -63,7 +63,7 @@ final class CreateQueueHandler implements HttpHandler {
             }
             JsonNode d = req.get("max_deliveries");
             if (d != null && !d.isNull()) {
-                if (!d.isIntegralNumber() || d.asLong() < 0 || d.asLong() > 1000) {
+                if (!d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0 || d.asLong() > 1000) {
                     throw new ApiException(ErrorCode.INVALID_REQUEST, "max_deliveries must be an integer from 0 to 1000, was " + d);
                 }
                 maxDeliveries = d.asInt();

@@ -16,8 +16,10 @@ public final class Exchanges {
     public static final AttachmentKey<Principal> PRINCIPAL = AttachmentKey.create(Principal.class);
     /** The request body as the audit log may show it (passwords already redacted). */
     public static final AttachmentKey<JsonNode> AUDIT_BODY = AttachmentKey.create(JsonNode.class);
-    /** The raw request body, already validated as JSON, for the audit log to copy instead of re-serialising. */
+    /** The raw request body, already validated as one JSON value, for the audit log to copy as it is. */
     public static final AttachmentKey<byte[]> AUDIT_RAW_BODY = AttachmentKey.create(byte[].class);
+    /** A request body not (or not yet) validated as one JSON value: the audit log writes it as an escaped string. */
+    public static final AttachmentKey<byte[]> AUDIT_TEXT_BODY = AttachmentKey.create(byte[].class);
     /** The pushed message's metadata for the audit log: a JsonNode, or its raw JSON (AuditEvent.RawJson). */
     public static final AttachmentKey<Object> AUDIT_METADATA = AttachmentKey.create(Object.class);
     /** The signed-in user's name when there is no principal yet (login). */
@@ -57,6 +59,11 @@ public final class Exchanges {
      * throws, become problem responses.
      */
     static void readBody(HttpServerExchange ex, int maxBytes, BodyHandler handler) {
+        String coding = ex.getRequestHeaders().getFirst(Headers.TRANSFER_ENCODING);
+        if (coding != null && !coding.trim().equalsIgnoreCase("chunked")) {
+            // RFC 9112 6.1: a transfer coding the server does not understand is refused, not read to the end.
+            throw new ApiException(ErrorCode.INVALID_REQUEST, "Transfer-Encoding must be chunked, was '" + coding + "'");
+        }
         String len = ex.getRequestHeaders().getFirst(Headers.CONTENT_LENGTH);
         if (len != null) {
             long n;
@@ -80,6 +87,7 @@ public final class Exchanges {
             if (body.length > maxBytes) {
                 throw tooLarge(maxBytes);
             }
+            requireUtf8(body);
             try {
                 handler.handle(ex, body);
             } catch (Throwable t) {
@@ -92,6 +100,7 @@ public final class Exchanges {
                 if (body.length > maxBytes) {
                     throw tooLarge(maxBytes);
                 }
+                requireUtf8(body);
                 handler.handle(e, body);
             } catch (Throwable t) {
                 Problems.send(e, t);
@@ -99,6 +108,21 @@ public final class Exchanges {
         }, (e, io) -> Problems.send(e, io.getMessage() != null && io.getMessage().contains("UT000020")
                 ? tooLarge(maxBytes) : new ApiException(ErrorCode.INVALID_REQUEST, "could not read the body: "
                 + io.getMessage())));
+    }
+
+    /**
+     * JSON on the wire is UTF-8 (RFC 8259 8.1). A UTF-16 or UTF-32 text has a zero byte among its first four
+     * (its first character is ASCII), or starts with their byte-order mark.
+     */
+    private static void requireUtf8(byte[] body) {
+        boolean other = body.length >= 2 && ((body[0] == (byte) 0xFE && body[1] == (byte) 0xFF)
+                || (body[0] == (byte) 0xFF && body[1] == (byte) 0xFE));
+        for (int i = 0; i < Math.min(4, body.length) && !other; i++) {
+            other = body[i] == 0;
+        }
+        if (other) {
+            throw new ApiException(ErrorCode.MALFORMED_JSON, "the request body must be JSON in UTF-8");
+        }
     }
 
     private static ApiException tooLarge(int maxBytes) {
@@ -136,15 +160,53 @@ public final class Exchanges {
                 })));
     }
 
-    /** The validated {@code {name}} path parameter. */
+    /**
+     * The validated {@code {name}} path parameter. It must also be exactly what the request's raw path
+     * segment decodes to: the server decodes {@code %3F} into a query start and drops {@code ;} path
+     * parameters, which would route {@code /queues/a%3Fb} to queue {@code a}.
+     */
     static String queueName(HttpServerExchange ex) {
         PathTemplateMatch match = ex.getAttachment(PathTemplateMatch.ATTACHMENT_KEY);
         String name = match == null ? null : match.getParameters().get("name");
-        if (!QueueStore.isValidName(name)) {
-            throw new ApiException(ErrorCode.INVALID_QUEUE_NAME, "queue name must match " + QueueStore.NAME_PATTERN
-                    + ", was '" + name + "'");
+        String raw = rawNameSegment(ex.getRequestURI());
+        if (!QueueStore.isValidName(name) || raw == null || !name.equals(percentDecode(raw))) {
+            String shown = raw == null ? name : raw;
+            throw new ApiException(ErrorCode.INVALID_QUEUE_NAME, "the path must name one queue matching "
+                    + QueueStore.NAME_PATTERN + ", was '" + shown + "'");
         }
         return name;
+    }
+
+    /** The undecoded segment after {@code /queues/} of a request URI (with or without scheme and host). */
+    private static String rawNameSegment(String uri) {
+        int at = uri.indexOf("/queues/");
+        if (at < 0) {
+            return null;
+        }
+        String rest = uri.substring(at + "/queues/".length());
+        int end = rest.indexOf('/');
+        return end < 0 ? rest : rest.substring(0, end);
+    }
+
+    /** Strict percent-decoding of a path segment as UTF-8 ('+' is itself); null if an escape is malformed. */
+    static String percentDecode(String s) {
+        if (s.indexOf('%') < 0) {
+            return s;
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c != '%') {
+                out.writeBytes(String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                continue;
+            }
+            if (i + 2 >= s.length() || Character.digit(s.charAt(i + 1), 16) < 0 || Character.digit(s.charAt(i + 2), 16) < 0) {
+                return null;
+            }
+            out.write(Character.digit(s.charAt(i + 1), 16) * 16 + Character.digit(s.charAt(i + 2), 16));
+            i += 2;
+        }
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 
 }

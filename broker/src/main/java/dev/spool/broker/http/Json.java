@@ -12,7 +12,8 @@ import java.io.IOException;
 /** JSON in and out. */
 final class Json {
     static final ObjectMapper MAPPER = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     /** An empty JSON array: what a batch pull or lease answers when nothing came. */
     static final byte[] EMPTY_ARRAY = {'[', ']'};

@@ -12,8 +12,10 @@ import java.nio.charset.StandardCharsets;
  * spliced in front, without parsing it again.
  */
 public final class MessageCodec {
+    /** Duplicate keys in an object are refused: stored raw, they would mean different things to readers. */
     private static final com.fasterxml.jackson.databind.ObjectMapper STREAMING =
-            new com.fasterxml.jackson.databind.ObjectMapper();
+            new com.fasterxml.jackson.databind.ObjectMapper()
+                    .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private MessageCodec() {
     }

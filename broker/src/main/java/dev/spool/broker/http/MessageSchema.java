@@ -92,7 +92,8 @@ enum MessageSchema {
 
     private static long integer(JsonNode n, String path, String field) {
         JsonNode v = n.get(field);
-        check(v != null && v.isIntegralNumber(), path, "is required and must be an integer");
+        check(v != null && v.isIntegralNumber() && v.canConvertToLong(), path,
+                "is required and must be an integer in the 64-bit range");
         return v.asLong();
     }
 

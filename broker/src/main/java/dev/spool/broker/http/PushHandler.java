@@ -34,8 +34,11 @@ final class PushHandler implements HttpHandler {
             throw new ApiException(ErrorCode.INVALID_REQUEST, "Idempotency-Key must be 1 to 256 characters");
         }
         Exchanges.readBody(ex, api.maxMessageBytes(), (e, body) -> {
-            e.putAttachment(Exchanges.AUDIT_RAW_BODY, body);
+            e.putAttachment(Exchanges.AUDIT_TEXT_BODY, body);
             MessageCodec.Encoded encoded = MessageCodec.encodeOne(body, typeOf(name));
+            // Valid JSON now: the audit line may hold it as JSON (until here, only as an escaped string).
+            e.removeAttachment(Exchanges.AUDIT_TEXT_BODY);
+            e.putAttachment(Exchanges.AUDIT_RAW_BODY, body);
             if (encoded.metadataFrom() >= 0) {
                 e.putAttachment(Exchanges.AUDIT_METADATA, new dev.spool.broker.audit.AuditEvent.RawJson(
                         java.util.Arrays.copyOfRange(body, encoded.metadataFrom(), encoded.metadataTo())));

@@ -81,7 +81,7 @@ final class SettleHandler implements HttpHandler {
         if (v == null || v.isNull()) {
             return dflt;
         }
-        if (!v.isIntegralNumber() || v.asLong() < min || v.asLong() > 43_200) {
+        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < min || v.asLong() > 43_200) {
             throw new ApiException(ErrorCode.INVALID_REQUEST, field + " must be an integer from " + min + " to 43200, was " + v);
         }
         return v.asLong();
