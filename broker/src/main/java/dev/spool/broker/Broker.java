@@ -1,6 +1,7 @@
 package dev.spool.broker;
 
 import dev.spool.broker.audit.AuditLog;
+import dev.spool.broker.auth.LoginGuard;
 import dev.spool.broker.auth.TokenService;
 import dev.spool.broker.auth.UserStore;
 import dev.spool.broker.config.BrokerConfig;
@@ -101,7 +102,7 @@ public final class Broker implements AutoCloseable {
             audit = new AuditLog(config.auditFile());
             Waiters waiters = new Waiters();
             store.subscribe(waiters::signal);
-            Api api = new Api(store, tokens, users, config, waiters, clock);
+            Api api = new Api(store, tokens, users, new LoginGuard(clock), config, waiters, clock);
             GracefulShutdownHandler graceful = new GracefulShutdownHandler(Routes.build(api, audit, config, clock));
             gate.open(graceful);
             Broker b = new Broker(store, audit, server, graceful, waiters);

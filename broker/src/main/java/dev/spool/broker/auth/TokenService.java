@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -48,12 +49,26 @@ public final class TokenService {
         load();
     }
 
-    /** A new token for the user. */
+    /** Live tokens one user may hold; a login beyond that revokes the one that expires first. */
+    public static final int MAX_TOKENS_PER_USER = 100;
+
+    /** A new token for the user (revoking the user's oldest if they hold {@link #MAX_TOKENS_PER_USER}). */
     public String issue(String username, Role role) throws IOException {
         byte[] raw = new byte[32];
         RANDOM.nextBytes(raw);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-        byHash.put(hash(token), new Principal(username, role, clock.instant().plus(ttl)));
+        synchronized (this) {
+            Instant now = clock.instant();
+            byHash.values().removeIf(p -> !now.isBefore(p.expiresAt()));
+            List<Map.Entry<String, Principal>> mine = byHash.entrySet().stream()
+                    .filter(e -> e.getValue().username().equals(username))
+                    .sorted(Map.Entry.comparingByValue(java.util.Comparator.comparing(Principal::expiresAt)))
+                    .toList();
+            for (int i = 0; i <= mine.size() - MAX_TOKENS_PER_USER; i++) {
+                byHash.remove(mine.get(i).getKey());
+            }
+            byHash.put(hash(token), new Principal(username, role, now.plus(ttl)));
+        }
         save();
         return token;
     }

@@ -1,5 +1,6 @@
 package dev.spool.broker.http;
 
+import dev.spool.broker.auth.LoginGuard;
 import dev.spool.broker.auth.TokenService;
 import dev.spool.broker.auth.UserStore;
 import dev.spool.broker.config.BrokerConfig;
@@ -8,8 +9,8 @@ import dev.spool.storage.QueueStore;
 import java.time.Clock;
 
 /** What the handlers share. */
-public record Api(QueueStore store, TokenService tokens, UserStore users, BrokerConfig config, Waiters waiters,
-                  Clock clock) {
+public record Api(QueueStore store, TokenService tokens, UserStore users, LoginGuard logins, BrokerConfig config,
+                  Waiters waiters, Clock clock) {
 
     int maxMessageBytes() {
         return config.maxMessageBytes();

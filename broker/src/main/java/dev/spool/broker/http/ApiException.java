@@ -4,10 +4,21 @@ package dev.spool.broker.http;
 final class ApiException extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final ErrorCode code;
+    private final long retryAfterSeconds;
 
     ApiException(ErrorCode code, String detail) {
+        this(code, detail, 0);
+    }
+
+    /** With a {@code Retry-After} for the client (seconds; 0: none). */
+    ApiException(ErrorCode code, String detail, long retryAfterSeconds) {
         super(detail, null, false, false);
         this.code = code;
+        this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    long retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 
     /** The one "no such queue" problem every route answers with. */

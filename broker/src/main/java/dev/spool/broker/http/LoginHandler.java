@@ -33,8 +33,20 @@ final class LoginHandler implements HttpHandler {
         audit.put("password", "[REDACTED]");
         ex.putAttachment(Exchanges.AUDIT_BODY, audit);
         ex.putAttachment(Exchanges.AUDIT_USER, username);
-        Role role = api.users().authenticate(username, req.get("password").asText().toCharArray())
-                .orElseThrow(() -> new ApiException(ErrorCode.BAD_CREDENTIALS, "wrong username or password"));
+        String address = ex.getSourceAddress() == null ? "" : ex.getSourceAddress().getAddress().getHostAddress();
+        long wait = api.logins().retryAfterSeconds(username, address);
+        if (wait > 0) {
+            // Refused before the password is checked: a guesser learns nothing while locked.
+            throw new ApiException(ErrorCode.TOO_MANY_ATTEMPTS, "too many failed logins; retry in " + wait + " s", wait);
+        }
+        java.util.Optional<Role> authenticated = api.users().authenticate(username,
+                req.get("password").asText().toCharArray());
+        if (authenticated.isEmpty()) {
+            api.logins().failed(username, address);
+            throw new ApiException(ErrorCode.BAD_CREDENTIALS, "wrong username or password");
+        }
+        api.logins().succeeded(username, address);
+        Role role = authenticated.get();
         String token = api.tokens().issue(username, role);
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("token", token);

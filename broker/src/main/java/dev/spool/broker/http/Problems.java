@@ -29,7 +29,7 @@ final class Problems {
             case PAYLOAD_TOO_LARGE -> 413;
             case UNSUPPORTED_MEDIA_TYPE -> 415;
             case SCHEMA_VIOLATION -> 422;
-            case QUEUE_FULL -> 429;
+            case QUEUE_FULL, TOO_MANY_ATTEMPTS -> 429;
             case INTERNAL -> 500;
             case UNAVAILABLE -> 503;
             case DISK_FULL -> 507;
@@ -58,7 +58,9 @@ final class Problems {
         body.put("detail", api.getMessage());
         body.put("code", api.code().name());
         ex.setStatusCode(status);
-        if (api.code() == ErrorCode.QUEUE_FULL) {
+        if (api.retryAfterSeconds() > 0) {
+            ex.getResponseHeaders().put(RETRY_AFTER, Long.toString(api.retryAfterSeconds()));
+        } else if (api.code() == ErrorCode.QUEUE_FULL) {
             ex.getResponseHeaders().put(RETRY_AFTER, "1");
         }
         if (api.code() == ErrorCode.UNAUTHORIZED || api.code() == ErrorCode.BAD_CREDENTIALS) {
