@@ -10,9 +10,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -24,30 +29,46 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Issues, resolves and revokes bearer tokens. A token is 32 random bytes; only its SHA-256 is kept,
- * in memory and in the tokens file (rewritten atomically, fsynced and owner-only on login and logout,
- * see {@link AtomicFile}), so tokens survive a restart and a copy of the file cannot be replayed.
- * Thread-safe.
+ * in memory and on disk, so tokens survive a restart and a copy of the files cannot be replayed.
+ *
+ * <p>On disk: the tokens file (a snapshot, replaced atomically, fsynced, owner-only; see {@link AtomicFile})
+ * and beside it {@code <file>.log}, where each login and logout appends one line ({@code {"op":"add",...}}
+ * or {@code {"op":"revoke","sha256":...}}) and syncs it: a login costs one short write, whatever the
+ * number of live tokens. The log is folded into the snapshot at start and whenever it has grown past
+ * {@link #COMPACT_AFTER} lines; a line torn by a crash is ignored. Both files are created owner-only.
+ *
+ * <p>Thread-safe.
  */
 public final class TokenService {
     private static final Logger LOG = LoggerFactory.getLogger(TokenService.class);
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     private final Path file;
     private final Duration ttl;
     private final Clock clock;
     private final ObjectMapper json = new ObjectMapper();
     private final Map<String, Principal> byHash = new ConcurrentHashMap<>();
+    private final Path logFile;
+    private FileChannel log;
+    private int logLines;
 
     public TokenService(Path file, Duration ttl, Clock clock) throws IOException {
         this.file = file.toAbsolutePath();
+        this.logFile = this.file.resolveSibling(this.file.getFileName() + ".log");
         this.ttl = ttl;
         this.clock = clock;
         load();
+        compact();
     }
+
+    /** Log lines after which the log is folded into the snapshot (keeps start-up and disk use bounded). */
+    static final int COMPACT_AFTER = 10_000;
 
     /** Live tokens one user may hold; a login beyond that revokes the one that expires first. */
     public static final int MAX_TOKENS_PER_USER = 100;
@@ -66,10 +87,13 @@ public final class TokenService {
                     .toList();
             for (int i = 0; i <= mine.size() - MAX_TOKENS_PER_USER; i++) {
                 byHash.remove(mine.get(i).getKey());
+                append(revokeLine(mine.get(i).getKey()));
             }
-            byHash.put(hash(token), new Principal(username, role, now.plus(ttl)));
+            String h = hash(token);
+            Principal p = new Principal(username, role, now.plus(ttl));
+            byHash.put(h, p);
+            append(addLine(h, p));
         }
-        save();
         return token;
     }
 
@@ -95,14 +119,53 @@ public final class TokenService {
 
     /** Revokes a token; true if it was live. */
     public boolean revoke(String token) throws IOException {
-        boolean removed = byHash.remove(hash(token)) != null;
+        String h = hash(token);
+        boolean removed = byHash.remove(h) != null;
         if (removed) {
-            save();
+            synchronized (this) {
+                append(revokeLine(h));
+            }
         }
         return removed;
     }
 
-    private synchronized void save() throws IOException {
+    private String addLine(String h, Principal p) {
+        ObjectNode t = json.createObjectNode();
+        t.put("op", "add");
+        t.put("sha256", h);
+        t.put("username", p.username());
+        t.put("role", p.role().name());
+        t.put("expires_at", p.expiresAt().toString());
+        return t.toString();
+    }
+
+    private String revokeLine(String h) {
+        return json.createObjectNode().put("op", "revoke").put("sha256", h).toString();
+    }
+
+    /** Appends one line to the log and syncs it; folds the log into the snapshot when it grew long. */
+    private void append(String line) throws IOException {
+        try {
+            if (log == null) {
+                log = FileChannel.open(logFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        StandardOpenOption.APPEND), PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+            }
+            ByteBuffer b = ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8));
+            while (b.hasRemaining()) {
+                log.write(b);
+            }
+            log.force(false);
+            if (++logLines >= COMPACT_AFTER) {
+                compact();
+            }
+        } catch (IOException e) {
+            // Classified like the store's own files: a full disk is answered 507, not a bug's 500.
+            throw StoreException.of("writing the tokens log " + logFile, e, logFile);
+        }
+    }
+
+    /** Writes the live tokens as the snapshot, then starts an empty log. */
+    private synchronized void compact() throws IOException {
         Instant now = clock.instant();
         byHash.values().removeIf(p -> !now.isBefore(p.expiresAt()));
         ObjectNode root = json.createObjectNode();
@@ -118,26 +181,46 @@ public final class TokenService {
         try {
             Files.createDirectories(file.getParent());
             AtomicFile.writeOwnerOnly(file, json.writeValueAsBytes(root));
+            if (log != null) {
+                log.close();
+                log = null;
+            }
+            // The snapshot holds everything the log said: a crash before this delete replays it harmlessly.
+            Files.deleteIfExists(logFile);
+            logLines = 0;
         } catch (IOException e) {
-            // Classified like the store's own files: a full disk is answered 507, not a bug's 500.
             throw StoreException.of("writing the tokens file " + file, e, file);
         }
     }
 
     private void load() throws IOException {
-        if (!Files.exists(file)) {
-            return;
-        }
-        try {
-            JsonNode root = json.readTree(file.toFile());
-            for (JsonNode t : root.path("tokens")) {
-                byHash.put(t.get("sha256").asText(), new Principal(t.get("username").asText(),
-                        Role.parse(t.get("role").asText()), Instant.parse(t.get("expires_at").asText())));
+        if (Files.exists(file)) {
+            try {
+                JsonNode root = json.readTree(file.toFile());
+                for (JsonNode t : root.path("tokens")) {
+                    byHash.put(t.get("sha256").asText(), new Principal(t.get("username").asText(),
+                            Role.parse(t.get("role").asText()), Instant.parse(t.get("expires_at").asText())));
+                }
+            } catch (IOException | RuntimeException e) {
+                // Losing sessions is safe: users sign in again.
+                LOG.error("tokens file {} is unreadable ({}); every user must sign in again", file, e.toString());
+                byHash.clear();
             }
-        } catch (IOException | RuntimeException e) {
-            // Losing sessions is safe: users sign in again.
-            LOG.error("tokens file {} is unreadable ({}); every user must sign in again", file, e.toString());
-            byHash.clear();
+        }
+        if (Files.exists(logFile)) {
+            for (String line : Files.readAllLines(logFile, StandardCharsets.UTF_8)) {
+                try {
+                    JsonNode t = json.readTree(line);
+                    if ("revoke".equals(t.path("op").asText())) {
+                        byHash.remove(t.get("sha256").asText());
+                    } else {
+                        byHash.put(t.get("sha256").asText(), new Principal(t.get("username").asText(),
+                                Role.parse(t.get("role").asText()), Instant.parse(t.get("expires_at").asText())));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("tokens log {}: skipping a damaged line (a login or logout torn by a crash)", logFile);
+                }
+            }
         }
     }
 
