@@ -76,6 +76,11 @@ public final class Broker implements AutoCloseable {
                 .setServerOption(UndertowOptions.MAX_ENTITY_SIZE,
                         (long) Math.max(config.maxMessageBytes(), config.maxBatchBytes()) + 65_536)
                 .setServerOption(UndertowOptions.RECORD_REQUEST_START_TIME, false)
+                // Slow clients: a half-sent head is closed after the head timeout, a silent connection (or a
+                // stalled body) after the idle timeout.
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) config.requestHeadTimeoutMs())
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) config.idleTimeoutMs())
+                .setServerOption(UndertowOptions.IDLE_TIMEOUT, (int) config.idleTimeoutMs())
                 .setHandler(gate)
                 .build();
         listen(server, config);

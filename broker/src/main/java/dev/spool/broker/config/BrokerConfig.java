@@ -31,13 +31,18 @@ import java.nio.file.Path;
  * @param fsync             {@code storage.fsync}
  * @param fsyncIntervalMs   {@code storage.fsync_interval_ms}
  * @param minFreeBytes      {@code storage.min_free_bytes}: pushes are refused with 507 rather than go under it
+ * @param requestHeadTimeoutMs {@code server.request_head_timeout_ms}: a connection whose request head is not
+ *                          complete this long after it began is closed
+ * @param idleTimeoutMs     {@code server.idle_timeout_ms}: a connection with no traffic (between requests, or in a
+ *                          stalled body) this long is closed; longer than {@code max_wait_seconds}
  */
 public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long savePeriodSeconds,
                            String host, int port, int ioThreads, int workerThreads, int maxMessageBytes,
                            Path usersFile, Path tokensFile, long tokenTtlSeconds,
                            boolean auditEnabled, Path auditFile, AuditBody auditBody, int auditBodyMaxChars,
                            int maxBatchMessages, int maxBatchBytes, long maxWaitSeconds, int maxDeliveries, long visibilitySeconds,
-                           long idempotencyWindowSeconds, Fsync fsync, long fsyncIntervalMs, long minFreeBytes) {
+                           long idempotencyWindowSeconds, Fsync fsync, long fsyncIntervalMs, long minFreeBytes,
+                           long requestHeadTimeoutMs, long idleTimeoutMs) {
 
     /** How much of a request body the audit log keeps. */
     public enum AuditBody { FULL, TRUNCATE, OMIT }
@@ -60,6 +65,9 @@ public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long save
                 + idempotencyWindowSeconds);
         require(fsyncIntervalMs > 0, "storage.fsync_interval_ms must be > 0, was " + fsyncIntervalMs);
         require(minFreeBytes >= 0, "storage.min_free_bytes must be >= 0, was " + minFreeBytes);
+        require(requestHeadTimeoutMs > 0, "server.request_head_timeout_ms must be > 0, was " + requestHeadTimeoutMs);
+        require(idleTimeoutMs > maxWaitSeconds * 1000, "server.idle_timeout_ms must exceed server.max_wait_seconds "
+                + "(a long poll is an idle connection), was " + idleTimeoutMs);
     }
 
     private static void require(boolean ok, String message) {

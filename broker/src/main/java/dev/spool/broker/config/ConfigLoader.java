@@ -39,6 +39,13 @@ public final class ConfigLoader {
     public static final int DEFAULT_MAX_BATCH_MESSAGES = 1000;
     /** 16 MiB: a full batch of 1000 messages of 16 KiB. */
     public static final int DEFAULT_MAX_BATCH_BYTES = 16 << 20;
+    /**
+     * 10 s to send a request head: far more than any client on a network needs, short enough that
+     * half-sent heads (a slow-client attack) are closed before they pile up.
+     */
+    public static final long DEFAULT_REQUEST_HEAD_TIMEOUT_MS = 10_000;
+    /** 60 s without traffic closes a connection: above the longest long poll (20 s) and common proxies. */
+    public static final long DEFAULT_IDLE_TIMEOUT_MS = 60_000;
     /** Long polls wait at most 20 s, under common proxy idle timeouts. */
     public static final long DEFAULT_MAX_WAIT_SECONDS = 20;
     /** A message leased 5 times without an ack is presumed poison and dead-lettered. */
@@ -52,7 +59,7 @@ public final class ConfigLoader {
     private static final Map<String, Set<String>> KEYS = Map.of(
             "QueueManager", Set.of("path", "max_length", "save_period_time"),
             "server", Set.of("host", "port", "io_threads", "worker_threads", "max_message_bytes", "max_batch_messages", "max_batch_bytes",
-                    "max_wait_seconds"),
+                    "max_wait_seconds", "request_head_timeout_ms", "idle_timeout_ms"),
             "queues", Set.of("max_deliveries", "visibility_seconds", "idempotency_window_seconds"),
             "auth", Set.of("users_file", "tokens_file", "token_ttl_seconds"),
             "audit", Set.of("enabled", "file", "body", "body_max_chars"),
@@ -118,7 +125,9 @@ public final class ConfigLoader {
                 queues.integer("idempotency_window_seconds", StoreConfig.DEFAULT_IDEMPOTENCY_WINDOW.toSeconds()),
                 storage.choice("fsync", Fsync.class, StoreConfig.DEFAULT_FSYNC),
                 storage.integer("fsync_interval_ms", StoreConfig.DEFAULT_FSYNC_INTERVAL.toMillis()),
-                storage.integer("min_free_bytes", StoreConfig.DEFAULT_MIN_FREE_BYTES));
+                storage.integer("min_free_bytes", StoreConfig.DEFAULT_MIN_FREE_BYTES),
+                server.integer("request_head_timeout_ms", DEFAULT_REQUEST_HEAD_TIMEOUT_MS),
+                server.integer("idle_timeout_ms", DEFAULT_IDLE_TIMEOUT_MS));
     }
 
     private static Map<?, ?> asMap(Object o, String where) {

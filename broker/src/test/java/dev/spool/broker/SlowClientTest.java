@@ -1,0 +1,71 @@
+package dev.spool.broker;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue 9, point 7 (in part): half-sent request heads are closed after {@code server.request_head_timeout_ms},
+ * and a normal client is served while they hang.
+ */
+@Timeout(60)
+class SlowClientTest {
+    private static final int SLOW = 300;
+
+    @TempDir
+    Path dir;
+
+    /** Reads until the server closes the connection; false if it stays open for the whole read timeout. */
+    private static boolean closedByServer(Socket s) throws IOException {
+        try {
+            while (true) {
+                int c = s.getInputStream().read();
+                if (c < 0) {
+                    return true;
+                }
+            }
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // reset by the server
+        }
+    }
+
+    @Test
+    void halfSentHeadsShouldBeClosedWhileANormalClientIsServed() throws Exception {
+        try (TestBroker b = new TestBroker(dir, "server.request_head_timeout_ms: 500\n", Clock.systemUTC())) {
+            List<Socket> slow = new ArrayList<>();
+            try {
+                for (int i = 0; i < SLOW; i++) {
+                    Socket s = new Socket("127.0.0.1", b.broker.port());
+                    s.getOutputStream().write("POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty"
+                            .getBytes(StandardCharsets.ISO_8859_1));
+                    s.getOutputStream().flush();
+                    slow.add(s);
+                }
+                assertEquals(200, b.send("GET", "/health", null, null).statusCode(), "served while they hang");
+                for (Socket s : slow) {
+                    s.setSoTimeout(10_000);
+                    assertTrue(closedByServer(s), "a half-sent head is closed after the head timeout");
+                }
+                assertEquals(200, b.send("GET", "/health", null, null).statusCode());
+            } finally {
+                for (Socket s : slow) {
+                    s.close();
+                }
+            }
+        }
+    }
+}
