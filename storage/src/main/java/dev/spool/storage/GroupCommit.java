@@ -38,7 +38,7 @@ final class GroupCommit {
         this.delay = delay;
         this.syncedChange = queue.changes();
         this.syncedIndex = queue.lastIndex();
-        this.syncedFloor = queue.cursorPosition().id();
+        this.syncedFloor = queue.floor();
         this.syncedStateEntries = queue.stateEntries();
     }
 
@@ -71,7 +71,7 @@ final class GroupCommit {
         // Read the change count first: every change counted so far has written its files already.
         long target = queue.changes();
         long index = queue.lastIndex();
-        long floor = queue.cursorPosition().id();
+        long floor = queue.floor();
         long stateEntries = queue.stateEntries();
         RuntimeException failure = null;
         try {

@@ -398,17 +398,27 @@ final class Queue implements AutoCloseable {
             if (e.intact()) {
                 return new Message(e.id(), e.payload());
             }
-            LOG.error("queue '{}': entry id {} (index {}) is corrupt (checksum mismatch); skipped",
-                    name, e.id(), Long.toHexString(r.index()));
+            logCorrupt(e.id(), r.index());
         }
         return null;
     }
 
     private void advanceFloor(long id, long index) {
-        cursor.advance(index, id);
         leases.consumed(id, index);
-        floor = id;
-        journal.retainFrom(index);
+        followFloor();
+    }
+
+    /** Moves the durable cursor to the lease table's floor, publishes it, and lets retention follow. */
+    private void followFloor() {
+        cursor.advance(leases.floorIndex(), leases.floor());
+        // Published after the cursor write: a sync that reads this floor covers that write.
+        floor = leases.floor();
+        journal.retainFrom(leases.floorIndex());
+    }
+
+    private void logCorrupt(long id, long index) {
+        LOG.error("queue '{}': entry id {} (index {}) is corrupt (checksum mismatch); skipped", name, id,
+                Long.toHexString(index));
     }
 
     /** A destructive take past leases: the oldest available message, acknowledged at once. */
@@ -442,8 +452,7 @@ final class Queue implements AutoCloseable {
             if (e.intact()) {
                 return new Message(e.id(), e.payload());
             }
-            LOG.error("queue '{}': entry id {} (index {}) is corrupt (checksum mismatch); skipped",
-                    name, e.id(), Long.toHexString(r.index()));
+            logCorrupt(e.id(), r.index());
             markDone(e.id());
         }
         return null;
@@ -452,9 +461,7 @@ final class Queue implements AutoCloseable {
     /** Marks a message consumed for good: moves the cursor if it is the oldest, else logs it. */
     private void markDone(long id) {
         if (leases.markDone(id)) {
-            cursor.advance(leases.floorIndex(), leases.floor());
-            floor = leases.floor();
-            journal.retainFrom(leases.floorIndex());
+            followFloor();
         } else {
             state.done(id);
         }
@@ -689,6 +696,11 @@ final class Queue implements AutoCloseable {
     /** State-log entries that a group commit must make durable (see {@link StateLog#mustSyncEntries}). */
     long stateEntries() {
         return state.mustSyncEntries();
+    }
+
+    /** The id of the last consumed message, as last published (no lock: for the syncer). */
+    long floor() {
+        return floor;
     }
 
     Cursor.Position cursorPosition() {
