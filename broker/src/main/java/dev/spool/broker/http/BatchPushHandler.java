@@ -108,7 +108,7 @@ final class BatchPushHandler implements HttpHandler {
             Json.send(ex, 201, sb.toString().getBytes(StandardCharsets.US_ASCII));
         } else if (r instanceof PushResult.Full f) {
             throw new ApiException(ErrorCode.QUEUE_FULL, "queue '" + name + "' cannot take " + size
-                    + " more messages (" + f.depth() + " of max_length " + f.maxLength() + "); nothing was stored");
+                    + " more messages (" + f.depth() + " of max_length " + f.maxLength() + "); nothing was stored", 1);
         } else {
             throw ApiException.queueNotFound(name);
         }

@@ -60,8 +60,6 @@ final class Problems {
         ex.setStatusCode(status);
         if (api.retryAfterSeconds() > 0) {
             ex.getResponseHeaders().put(RETRY_AFTER, Long.toString(api.retryAfterSeconds()));
-        } else if (api.code() == ErrorCode.QUEUE_FULL) {
-            ex.getResponseHeaders().put(RETRY_AFTER, "1");
         }
         if (api.code() == ErrorCode.UNAUTHORIZED || api.code() == ErrorCode.BAD_CREDENTIALS) {
             ex.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer");

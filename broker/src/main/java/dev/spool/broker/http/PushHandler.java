@@ -65,7 +65,7 @@ final class PushHandler implements HttpHandler {
                     .getBytes(StandardCharsets.US_ASCII));
         } else if (r instanceof PushResult.Full f) {
             throw new ApiException(ErrorCode.QUEUE_FULL, "queue '" + name + "' is full (" + f.depth()
-                    + " of max_length " + f.maxLength() + "); nothing was stored");
+                    + " of max_length " + f.maxLength() + "); nothing was stored", 1);
         } else {
             throw ApiException.queueNotFound(name);
         }
