@@ -190,11 +190,7 @@ final class StateLog implements AutoCloseable {
             b.writeByte(VERSION);
             b.writeByte((byte) kind.ordinal());
             fields.write(b);
-            crc.reset();
-            for (long p = start; p < b.writePosition(); p++) {
-                crc.update(b.readByte(p));
-            }
-            b.writeInt((int) crc.getValue());
+            b.writeInt(checksum(b, start, b.writePosition(), crc));
         }
         return appender.lastIndexAppended();
     }
@@ -504,6 +500,15 @@ final class StateLog implements AutoCloseable {
         return b.readRemaining() >= 4 && b.readInt(b.readPosition()) == MAGIC;
     }
 
+    /** The CRC32C of the bytes {@code [from, to)}: what an entry's last four bytes hold. */
+    private static int checksum(Bytes<?> b, long from, long to, CRC32C crc) {
+        crc.reset();
+        for (long p = from; p < to; p++) {
+            crc.update(b.readByte(p));
+        }
+        return (int) crc.getValue();
+    }
+
     /** The kind of an intact entry (its read position then at its fields), or null if it is damaged. */
     private Kind check(Bytes<?> b) {
         long start = b.readPosition();
@@ -515,11 +520,7 @@ final class StateLog implements AutoCloseable {
         if (kind < 0 || kind >= Kind.ALL.length) {
             return null;
         }
-        CRC32C c = new CRC32C();
-        for (long p = start; p < end - 4; p++) {
-            c.update(b.readByte(p));
-        }
-        if ((int) c.getValue() != b.readInt(end - 4)) {
+        if (checksum(b, start, end - 4, new CRC32C()) != b.readInt(end - 4)) {
             return null;
         }
         b.readPosition(start + 6);
