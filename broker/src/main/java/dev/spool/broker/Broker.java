@@ -6,6 +6,8 @@ import dev.spool.broker.auth.TokenService;
 import dev.spool.broker.auth.UserStore;
 import dev.spool.broker.config.BrokerConfig;
 import dev.spool.broker.http.Api;
+import dev.spool.broker.http.Connections;
+import dev.spool.broker.http.HttpServer;
 import dev.spool.broker.http.MessageCodec;
 import dev.spool.broker.http.StartupGate;
 import dev.spool.broker.http.Waiters;
@@ -13,8 +15,6 @@ import dev.spool.broker.http.Routes;
 import dev.spool.storage.JournalQueueStore;
 import dev.spool.storage.StoreConfig;
 import dev.spool.storage.StoreException;
-import io.undertow.Undertow;
-import io.undertow.UndertowOptions;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +22,6 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.BindException;
-import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 
@@ -32,12 +31,12 @@ public final class Broker implements AutoCloseable {
 
     private final JournalQueueStore store;
     private final AuditLog audit;
-    private final Undertow server;
+    private final HttpServer server;
     private final GracefulShutdownHandler graceful;
     private final Waiters waiters;
     private boolean closed;
 
-    private Broker(JournalQueueStore store, AuditLog audit, Undertow server, GracefulShutdownHandler graceful,
+    private Broker(JournalQueueStore store, AuditLog audit, HttpServer server, GracefulShutdownHandler graceful,
                    Waiters waiters) {
         this.waiters = waiters;
         this.store = store;
@@ -69,21 +68,7 @@ public final class Broker implements AutoCloseable {
         // before the data folder is locked or the users file created, so a refused start touches nothing.
         // (Checking with a throwaway ServerSocket instead would leave a window in which the port is taken.)
         StartupGate gate = new StartupGate();
-        Undertow server = Undertow.builder()
-                .addHttpListener(config.port(), config.host())
-                .setIoThreads(config.ioThreads())
-                .setWorkerThreads(config.workerThreads())
-                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE,
-                        (long) Math.max(config.maxMessageBytes(), config.maxBatchBytes()) + 65_536)
-                .setServerOption(UndertowOptions.RECORD_REQUEST_START_TIME, false)
-                // Slow clients: a half-sent head is closed after the head timeout, a silent connection (or a
-                // stalled body) after the idle timeout.
-                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) config.requestHeadTimeoutMs())
-                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) config.idleTimeoutMs())
-                .setServerOption(UndertowOptions.IDLE_TIMEOUT, (int) config.idleTimeoutMs())
-                .setHandler(gate)
-                .build();
-        listen(server, config);
+        HttpServer server = HttpServer.start(config, gate);
         JournalQueueStore store = null;
         AuditLog audit = null;
         try {
@@ -114,7 +99,7 @@ public final class Broker implements AutoCloseable {
             LOG.info("Spool broker listening on http://{}:{}", config.host(), b.port());
             return b;
         } catch (RuntimeException | IOException e) {
-            server.stop();
+            server.close();
             if (store != null) {
                 store.close();
             }
@@ -125,26 +110,14 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    /** Starts the listener; a port that cannot be bound is a {@link BindException} naming it. */
-    private static void listen(Undertow server, BrokerConfig config) throws BindException {
-        try {
-            server.start();
-        } catch (RuntimeException e) {
-            for (Throwable c = e; c != null; c = c.getCause()) {
-                if (c instanceof BindException b) {
-                    BindException named = new BindException("cannot listen on " + config.host() + ":" + config.port()
-                            + ": " + b.getMessage());
-                    named.initCause(b);
-                    throw named;
-                }
-            }
-            throw e;
-        }
+    /** The connection caps and their counts (tests). */
+    Connections connections() {
+        return server.connections();
     }
 
     /** The port the server listens on (useful with {@code server.port: 0}). */
     public int port() {
-        return ((InetSocketAddress) server.getListenerInfo().get(0).getAddress()).getPort();
+        return server.port();
     }
 
     /** Finishes in-flight requests (up to 5 s), stops the server, writes a final checkpoint. Idempotent. */
@@ -163,7 +136,7 @@ public final class Broker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        server.stop();
+        server.close();
         store.close();
         audit.close();
         LOG.info("Spool broker stopped; checkpoint written");

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Issue 9, points 1, 3, 4, 5 and 8: requests an attacker would send, over raw sockets where a client
+ * Issue 9, points 1, 2, 3, 4, 5 and 8: requests an attacker would send, over raw sockets where a client
  * library would refuse or rewrite them. Each is refused with problem+json and changes nothing, and the
  * audit log stays one valid JSON object per line whose own fields only the broker writes.
  */
@@ -178,6 +178,54 @@ class HostileInputTest {
             assertProblem(identity, 400, "INVALID_REQUEST");
             assertEquals(0, TestBroker.json(b.as(Role.BASIC, "GET", "/queues/q", null)).path("depth").asInt(),
                     "nothing was stored");
+        }
+    }
+
+    @Test
+    void requestsTheHttpLayerCannotParseShouldStillBeProblemJsonWithACode() throws Exception {
+        try (TestBroker b = new TestBroker(dir)) {
+            String admin = b.tokens.get(Role.ADMINISTRATOR);
+            StringBuilder params = new StringBuilder("/queues?p0=0");
+            for (int i = 1; i <= 1000; i++) {
+                params.append("&p").append(i).append('=').append(i);
+            }
+            List<byte[]> heads = List.of(
+                    request("GET", "/queues", admin, null, null, "X-Evil: a\0b"),
+                    request("GET", "/queues/%zz", admin, null, null),
+                    request("GET", params.toString(), admin, null, null),
+                    utf8("GARBAGE\r\n\r\n"),
+                    utf8("GET /queues HTTP/1.1 trailing\r\nHost: x\r\n\r\n"));
+            for (byte[] head : heads) {
+                Raw r = raw(b, head);
+                assertEquals(400, r.status(), new String(head, StandardCharsets.ISO_8859_1).lines().findFirst().orElse("")
+                        + " -> " + r.head() + r.body());
+                assertProblem(r, 400, "MALFORMED_REQUEST");
+            }
+            assertEquals(200, b.as(Role.BASIC, "GET", "/queues", null).statusCode(), "still serving");
+        }
+    }
+
+    @Test
+    void badChunkedFramingShouldBeAnsweredAsProblemJsonAndStoreNothing() throws Exception {
+        try (TestBroker b = new TestBroker(dir)) {
+            assertEquals(201, b.admin("POST", "/queues/q", null).statusCode());
+            String agent = b.tokens.get(Role.AGENT);
+            String msg = "{\"body\":{\"n\":1}}";
+            String len = Integer.toHexString(msg.length());
+            List<String> bodies = List.of(
+                    "zz\r\n" + msg + "\r\n0\r\n\r\n",                      // not a hex size
+                    "fffffffffffffffffffff\r\n" + msg + "\r\n0\r\n\r\n",   // a size that overflows
+                    len + "\r\n" + msg + "\r\n0\r\nbad trailer\r\n\r\n");  // a trailer with no colon
+            for (String body : bodies) {
+                Raw r = raw(b, request("POST", "/queues/q/messages", agent, "application/json", utf8(body),
+                        "Transfer-Encoding: chunked"));
+                assertProblem(r, 400, "MALFORMED_REQUEST");
+            }
+            assertEquals(0, TestBroker.json(b.as(Role.BASIC, "GET", "/queues/q", null)).path("depth").asInt(),
+                    "nothing was stored");
+            Raw good = raw(b, request("POST", "/queues/q/messages", agent, "application/json",
+                    utf8(len + "\r\n" + msg + "\r\n0\r\n\r\n"), "Transfer-Encoding: chunked"));
+            assertEquals(201, good.status(), "well-formed chunked bodies still work: " + good.body());
         }
     }
 

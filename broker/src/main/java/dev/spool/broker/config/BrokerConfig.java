@@ -35,6 +35,9 @@ import java.nio.file.Path;
  *                          complete this long after it began is closed
  * @param idleTimeoutMs     {@code server.idle_timeout_ms}: a connection with no traffic (between requests, or in a
  *                          stalled body) this long is closed; longer than {@code max_wait_seconds}
+ * @param maxConnections    {@code server.max_connections}: most open connections (lowered at start to what the
+ *                          file-descriptor limit leaves)
+ * @param maxConnectionsPerAddress {@code server.max_connections_per_address}: most from one client address
  */
 public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long savePeriodSeconds,
                            String host, int port, int ioThreads, int workerThreads, int maxMessageBytes,
@@ -42,7 +45,7 @@ public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long save
                            boolean auditEnabled, Path auditFile, AuditBody auditBody, int auditBodyMaxChars,
                            int maxBatchMessages, int maxBatchBytes, long maxWaitSeconds, int maxDeliveries, long visibilitySeconds,
                            long idempotencyWindowSeconds, Fsync fsync, long fsyncIntervalMs, long minFreeBytes,
-                           long requestHeadTimeoutMs, long idleTimeoutMs) {
+                           long requestHeadTimeoutMs, long idleTimeoutMs, int maxConnections, int maxConnectionsPerAddress) {
 
     /** How much of a request body the audit log keeps. */
     public enum AuditBody { FULL, TRUNCATE, OMIT }
@@ -68,6 +71,9 @@ public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long save
         require(requestHeadTimeoutMs > 0, "server.request_head_timeout_ms must be > 0, was " + requestHeadTimeoutMs);
         require(idleTimeoutMs > maxWaitSeconds * 1000, "server.idle_timeout_ms must exceed server.max_wait_seconds "
                 + "(a long poll is an idle connection), was " + idleTimeoutMs);
+        require(maxConnections > 0, "server.max_connections must be > 0, was " + maxConnections);
+        require(maxConnectionsPerAddress > 0, "server.max_connections_per_address must be > 0, was "
+                + maxConnectionsPerAddress);
     }
 
     private static void require(boolean ok, String message) {

@@ -46,6 +46,10 @@ public final class ConfigLoader {
     public static final long DEFAULT_REQUEST_HEAD_TIMEOUT_MS = 10_000;
     /** 60 s without traffic closes a connection: above the longest long poll (20 s) and common proxies. */
     public static final long DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+    /** 10,000 open connections (fewer if the file-descriptor limit leaves fewer). */
+    public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+    /** 1,000 connections from one address: far above a pipeline node's pool, far below the whole cap. */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 1_000;
     /** Long polls wait at most 20 s, under common proxy idle timeouts. */
     public static final long DEFAULT_MAX_WAIT_SECONDS = 20;
     /** A message leased 5 times without an ack is presumed poison and dead-lettered. */
@@ -59,7 +63,8 @@ public final class ConfigLoader {
     private static final Map<String, Set<String>> KEYS = Map.of(
             "QueueManager", Set.of("path", "max_length", "save_period_time"),
             "server", Set.of("host", "port", "io_threads", "worker_threads", "max_message_bytes", "max_batch_messages", "max_batch_bytes",
-                    "max_wait_seconds", "request_head_timeout_ms", "idle_timeout_ms"),
+                    "max_wait_seconds", "request_head_timeout_ms", "idle_timeout_ms",
+                    "max_connections", "max_connections_per_address"),
             "queues", Set.of("max_deliveries", "visibility_seconds", "idempotency_window_seconds"),
             "auth", Set.of("users_file", "tokens_file", "token_ttl_seconds"),
             "audit", Set.of("enabled", "file", "body", "body_max_chars"),
@@ -127,7 +132,9 @@ public final class ConfigLoader {
                 storage.integer("fsync_interval_ms", StoreConfig.DEFAULT_FSYNC_INTERVAL.toMillis()),
                 storage.integer("min_free_bytes", StoreConfig.DEFAULT_MIN_FREE_BYTES),
                 server.integer("request_head_timeout_ms", DEFAULT_REQUEST_HEAD_TIMEOUT_MS),
-                server.integer("idle_timeout_ms", DEFAULT_IDLE_TIMEOUT_MS));
+                server.integer("idle_timeout_ms", DEFAULT_IDLE_TIMEOUT_MS),
+                (int) server.integer("max_connections", DEFAULT_MAX_CONNECTIONS),
+                (int) server.integer("max_connections_per_address", DEFAULT_MAX_CONNECTIONS_PER_ADDRESS));
     }
 
     private static Map<?, ?> asMap(Object o, String where) {

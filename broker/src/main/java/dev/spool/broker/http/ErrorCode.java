@@ -3,6 +3,7 @@ package dev.spool.broker.http;
 /** Stable error codes of the API; {@link Problems} maps each to its HTTP status in one switch. */
 enum ErrorCode {
     MALFORMED_JSON,
+    MALFORMED_REQUEST,
     INVALID_MESSAGE,
     INVALID_QUEUE_NAME,
     INVALID_REQUEST,
@@ -18,6 +19,7 @@ enum ErrorCode {
     SCHEMA_VIOLATION,
     QUEUE_FULL,
     TOO_MANY_ATTEMPTS,
+    TOO_MANY_CONNECTIONS,
     DISK_FULL,
     UNAVAILABLE,
     INTERNAL

@@ -5,9 +5,13 @@ import dev.spool.storage.StoreException;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
+import io.undertow.util.StatusCodes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Locale;
 
 /** The one place where errors become HTTP responses: RFC 9457 problem details with a stable code. */
@@ -20,7 +24,7 @@ final class Problems {
 
     static int status(ErrorCode code) {
         return switch (code) {
-            case MALFORMED_JSON, INVALID_MESSAGE, INVALID_QUEUE_NAME, INVALID_REQUEST -> 400;
+            case MALFORMED_JSON, MALFORMED_REQUEST, INVALID_MESSAGE, INVALID_QUEUE_NAME, INVALID_REQUEST -> 400;
             case UNAUTHORIZED, BAD_CREDENTIALS -> 401;
             case FORBIDDEN -> 403;
             case QUEUE_NOT_FOUND, ROUTE_NOT_FOUND -> 404;
@@ -29,7 +33,7 @@ final class Problems {
             case PAYLOAD_TOO_LARGE -> 413;
             case UNSUPPORTED_MEDIA_TYPE -> 415;
             case SCHEMA_VIOLATION -> 422;
-            case QUEUE_FULL, TOO_MANY_ATTEMPTS -> 429;
+            case QUEUE_FULL, TOO_MANY_ATTEMPTS, TOO_MANY_CONNECTIONS -> 429;
             case INTERNAL -> 500;
             case UNAVAILABLE -> 503;
             case DISK_FULL -> 507;
@@ -51,12 +55,6 @@ final class Problems {
             return;
         }
         int status = status(api.code());
-        ObjectNode body = Json.MAPPER.createObjectNode();
-        body.put("type", "https://spool.dev/problems/" + api.code().name().toLowerCase(Locale.ROOT).replace('_', '-'));
-        body.put("title", title(api.code()));
-        body.put("status", status);
-        body.put("detail", api.getMessage());
-        body.put("code", api.code().name());
         ex.setStatusCode(status);
         if (api.retryAfterSeconds() > 0) {
             ex.getResponseHeaders().put(RETRY_AFTER, Long.toString(api.retryAfterSeconds()));
@@ -65,7 +63,35 @@ final class Problems {
             ex.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer");
         }
         ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/problem+json");
-        ex.getResponseSender().send(java.nio.ByteBuffer.wrap(Json.bytes(body)));
+        ex.getResponseSender().send(ByteBuffer.wrap(body(api)));
+    }
+
+    private static byte[] body(ApiException api) {
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        body.put("type", "https://spool.dev/problems/" + api.code().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        body.put("title", title(api.code()));
+        body.put("status", status(api.code()));
+        body.put("detail", api.getMessage());
+        body.put("code", api.code().name());
+        return Json.bytes(body);
+    }
+
+    /**
+     * A whole HTTP/1.1 response carrying the problem, ending with {@code Connection: close}: for answers written
+     * on a connection before (or instead of) an exchange, where no handler runs.
+     */
+    static byte[] wire(ApiException api) {
+        byte[] body = body(api);
+        int status = status(api.code());
+        String head = "HTTP/1.1 " + status + " " + StatusCodes.getReason(status) + "\r\n"
+                + "Content-Type: application/problem+json\r\n"
+                + (api.retryAfterSeconds() > 0 ? "Retry-After: " + api.retryAfterSeconds() + "\r\n" : "")
+                + "Content-Length: " + body.length + "\r\n"
+                + "Connection: close\r\n\r\n";
+        byte[] h = head.getBytes(StandardCharsets.ISO_8859_1);
+        byte[] all = Arrays.copyOf(h, h.length + body.length);
+        System.arraycopy(body, 0, all, h.length, body.length);
+        return all;
     }
 
     private static ApiException classify(Throwable t) {

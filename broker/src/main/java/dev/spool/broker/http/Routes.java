@@ -54,7 +54,7 @@ public final class Routes {
                     throw new ApiException(ErrorCode.METHOD_NOT_ALLOWED, ex.getRequestMethod() + " is not allowed on "
                             + ex.getRequestPath());
                 });
-        HttpHandler root = new ErrorBoundary(r);
+        HttpHandler root = new ErrorBoundary(Connections.tracking(r));
         return config.auditEnabled()
                 ? new AuditHandler(audit, config.auditBody(), config.auditBodyMaxChars(), clock, root) : root;
     }

@@ -1,0 +1,178 @@
+package dev.spool.broker.http;
+
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.ChannelListener;
+import org.xnio.IoUtils;
+import org.xnio.StreamConnection;
+import org.xnio.channels.AcceptingChannel;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Admits accepted connections under two caps, so that slow or hostile clients cannot use up the broker's file
+ * descriptors (and with them its journals and audit log):
+ * <ul>
+ *   <li>{@code server.max_connections_per_address}: a connection over its address's cap is kept just long
+ *   enough to answer its first request with 429 {@code TOO_MANY_CONNECTIONS}, then closed;</li>
+ *   <li>{@code server.max_connections} in all: at the cap, a new connection makes room by closing the oldest
+ *   connection that is not in a request, preferring those that never sent a whole request head (rejected
+ *   ones first). Only when every connection is in a request is the new one refused with a 503 and closed.</li>
+ * </ul>
+ * So while thousands of half-sent heads sit open, a normal client still gets in: its connection displaces
+ * the oldest of them. Accepts and closes take one short lock; requests take none.
+ */
+public final class Connections implements ChannelListener<AcceptingChannel<StreamConnection>> {
+    private static final Logger LOG = LoggerFactory.getLogger(Connections.class);
+    /** Eviction looks at most at this many of the oldest connections, so an accept stays cheap when all are busy. */
+    private static final int EVICTION_SCAN = 4096;
+    private static final byte[] FULL = Problems.wire(new ApiException(ErrorCode.UNAVAILABLE,
+            "the broker is at server.max_connections and every connection is in a request; retry", 1));
+
+    private final int max;
+    private final int maxPerAddress;
+    private final ChannelListener<? super StreamConnection> next;
+    private final Consumer<GuardedConnection> onClose = this::forget;
+    /** Live counted connections, oldest first. Guarded by this. */
+    private final LinkedHashSet<GuardedConnection> live = new LinkedHashSet<>();
+    /** Counted connections per client address. Guarded by this. */
+    private final Map<InetAddress, Integer> perAddress = new HashMap<>();
+    private long evicted;
+
+    /**
+     * @param max           most connections at once
+     * @param maxPerAddress most connections from one client address
+     * @param next          Undertow's open listener, which gets every admitted connection
+     */
+    public Connections(int max, int maxPerAddress, ChannelListener<? super StreamConnection> next) {
+        if (max < 1 || maxPerAddress < 1) {
+            throw new IllegalArgumentException("caps must be >= 1: " + max + ", " + maxPerAddress);
+        }
+        this.max = max;
+        this.maxPerAddress = maxPerAddress;
+        this.next = next;
+    }
+
+    /** Wraps the routes: marks each request on its connection, and answers a rejected connection's first one. */
+    public static HttpHandler tracking(HttpHandler routes) {
+        return ex -> {
+            GuardedConnection c = GuardedConnection.of(ex);
+            if (c != null) {
+                c.requestStarted(ex);
+                if (c.rejected) {
+                    ex.setPersistent(false);
+                    throw new ApiException(ErrorCode.TOO_MANY_CONNECTIONS, "too many connections from your address "
+                            + "(server.max_connections_per_address); reuse a keep-alive connection", 1);
+                }
+            }
+            routes.handleRequest(ex);
+        };
+    }
+
+    @Override
+    public void handleEvent(AcceptingChannel<StreamConnection> server) {
+        StreamConnection socket;
+        try {
+            socket = server.accept();
+        } catch (IOException e) {
+            LOG.warn("accept failed: {}", e.toString());
+            return;
+        }
+        if (socket == null) {
+            return;
+        }
+        GuardedConnection c = new GuardedConnection(socket, onClose);
+        GuardedConnection victim = null;
+        boolean admitted;
+        synchronized (this) {
+            if (live.size() >= max) {
+                victim = victim();
+                if (victim != null) {
+                    uncount(victim);
+                    evicted++;
+                }
+            }
+            admitted = live.size() < max;
+            if (admitted) {
+                int n = perAddress.merge(c.address, 1, Integer::sum);
+                c.rejected = n > maxPerAddress;
+                c.counted = true;
+                live.add(c);
+            }
+        }
+        if (victim != null) {
+            GuardedConnection v = victim;
+            v.getIoThread().execute(() -> IoUtils.safeClose(v));
+        }
+        if (!admitted) {
+            c.refuse(FULL);
+            return;
+        }
+        next.handleEvent(c);
+    }
+
+    /** The connection to close to make room, or null when every one is in a request. Caller holds the lock. */
+    private GuardedConnection victim() {
+        GuardedConnection idle = null;
+        int seen = 0;
+        for (Iterator<GuardedConnection> it = live.iterator(); it.hasNext() && seen < EVICTION_SCAN; seen++) {
+            GuardedConnection c = it.next();
+            if (c.neverServed()) {
+                return c;
+            }
+            if (idle == null && c.idle()) {
+                idle = c;
+            }
+        }
+        return idle;
+    }
+
+    private void forget(GuardedConnection c) {
+        synchronized (this) {
+            if (c.counted) {
+                uncount(c);
+            }
+        }
+    }
+
+    /** Caller holds the lock. */
+    private void uncount(GuardedConnection c) {
+        c.counted = false;
+        live.remove(c);
+        perAddress.computeIfPresent(c.address, (a, n) -> n == 1 ? null : n - 1);
+    }
+
+    /** The cap on all connections. */
+    public int max() {
+        return max;
+    }
+
+    /** Connections now counted against the caps. */
+    public synchronized int open() {
+        return live.size();
+    }
+
+    /** Connections now in a request (not evictable). */
+    public synchronized int inRequest() {
+        int n = 0;
+        for (GuardedConnection c : live) {
+            if (!c.idle()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Connections closed so far to make room for new ones. */
+    public synchronized long evicted() {
+        return evicted;
+    }
+}

@@ -1,0 +1,232 @@
+package dev.spool.broker.http;
+
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.protocol.http.HttpServerConnection;
+import org.xnio.IoUtils;
+import org.xnio.Option;
+import org.xnio.StreamConnection;
+import org.xnio.conduits.AbstractStreamSinkConduit;
+import org.xnio.conduits.StreamSinkConduit;
+import org.xnio.conduits.StreamSourceConduit;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+/**
+ * One accepted TCP connection as Undertow sees it: the socket's own conduits, plus what {@link Connections}
+ * needs to cap and evict it, plus two answers Undertow would otherwise not give as problem+json.
+ * <ul>
+ *   <li>Undertow answers a request head it cannot parse (a bad request line, a NUL in a header, {@code %zz} in the
+ *   path, over 1,000 parameters, a head over the size limit) with a fixed empty 400. That exact write is
+ *   replaced by a 400 {@code MALFORMED_REQUEST} problem.</li>
+ *   <li>Undertow closes the connection without a word when a request body cannot be read (a bad chunk size, bad
+ *   trailers, a body that stalls past the idle timeout). Closing while a request's body is unread and its
+ *   response unstarted first writes a 400 {@code MALFORMED_REQUEST} problem.</li>
+ * </ul>
+ * Reads and writes go straight to the socket's conduits; only the close and the one empty 400 are looked at.
+ */
+final class GuardedConnection extends StreamConnection {
+    /** What Undertow 2.x writes for a request head it cannot parse ({@code HttpReadListener.BAD_REQUEST}). */
+    private static final byte[] UNDERTOW_BAD_REQUEST =
+            "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] MALFORMED_HEAD = Problems.wire(new ApiException(ErrorCode.MALFORMED_REQUEST,
+            "the request is not valid HTTP/1.1: a bad request line, a control character in a header, bad percent-"
+                    + "encoding in the URL, more than 1000 parameters, or a head over the size limit"));
+    private static final byte[] MALFORMED_BODY = Problems.wire(new ApiException(ErrorCode.MALFORMED_REQUEST,
+            "the request body could not be read: bad chunked framing (chunk size or trailers), or it stalled "
+                    + "past server.idle_timeout_ms; nothing was stored"));
+    /** Most bytes read and dropped before closing after a problem, so the close does not reset the answer away. */
+    private static final int DRAIN_LIMIT = 64 * 1024;
+
+    private final StreamConnection socket;
+    private final StreamSourceConduit rawSource;
+    private final StreamSinkConduit rawSink;
+    final InetAddress address;
+    final long acceptedNanos;
+    /** The latest request on this connection (null until the first head is parsed); set on the IO thread. */
+    private volatile HttpServerExchange exchange;
+    /** Over its address's cap: its first request is answered 429 and the connection closed. */
+    volatile boolean rejected;
+    /** Counted by {@link Connections} until it is forgotten there (guarded by that object). */
+    boolean counted;
+    private volatile boolean answered;
+
+    GuardedConnection(StreamConnection socket, Consumer<GuardedConnection> onClose) {
+        super(socket.getIoThread());
+        this.socket = socket;
+        this.rawSource = socket.getSourceChannel().getConduit();
+        this.rawSink = socket.getSinkChannel().getConduit();
+        InetSocketAddress peer = socket.getPeerAddress(InetSocketAddress.class);
+        this.address = peer == null ? null : peer.getAddress();
+        this.acceptedNanos = System.nanoTime();
+        setSourceConduit(rawSource);
+        setSinkConduit(new HeadProblemSink(rawSink));
+        setCloseListener(c -> onClose.accept(this));
+        // The socket also closes by itself (both directions shut down, a reset): close this view with it, so
+        // Undertow's and Connections' close listeners run.
+        socket.setCloseListener(s -> IoUtils.safeClose(this));
+    }
+
+    /** The connection an exchange came on, or null when it did not come through {@link Connections}. */
+    static GuardedConnection of(HttpServerExchange ex) {
+        if (ex.getConnection() instanceof HttpServerConnection h && h.getChannel() instanceof GuardedConnection g) {
+            return g;
+        }
+        return null;
+    }
+
+    void requestStarted(HttpServerExchange ex) {
+        exchange = ex;
+    }
+
+    /** Between requests or still sending its first head: nothing is lost but a connection if it is closed. */
+    boolean idle() {
+        HttpServerExchange ex = exchange;
+        return ex == null || ex.isComplete();
+    }
+
+    /** Has not yet sent a whole request head (or was rejected): the first to go when the broker is full. */
+    boolean neverServed() {
+        return exchange == null || rejected;
+    }
+
+    /** Writes {@code response} (best effort, without blocking), then closes. For connections Undertow never saw. */
+    void refuse(byte[] response) {
+        try {
+            rawSink.write(ByteBuffer.wrap(response));
+            answered = true;
+        } catch (IOException e) {
+            // the client is gone; closing is all that is left
+        }
+        IoUtils.safeClose(this);
+    }
+
+    @Override
+    protected void closeAction() throws IOException {
+        HttpServerExchange ex = exchange;
+        if (!answered && ex != null && !ex.isComplete() && !ex.isResponseStarted() && !ex.isRequestComplete()) {
+            try {
+                rawSink.write(ByteBuffer.wrap(MALFORMED_BODY));
+                answered = true;
+            } catch (IOException e) {
+                // the client is gone
+            }
+        }
+        if (answered) {
+            drain();
+        }
+        socket.close();
+    }
+
+    /**
+     * Reads and drops what the client already sent, so that closing sends a FIN after the answer rather than a
+     * reset that could discard the answer before the client reads it.
+     */
+    private void drain() {
+        ByteBuffer scratch = ByteBuffer.allocate(4096);
+        int total = 0;
+        try {
+            int n;
+            while (total < DRAIN_LIMIT && (n = rawSource.read(scratch)) > 0) {
+                total += n;
+                scratch.clear();
+            }
+            rawSink.terminateWrites();
+            rawSink.flush();
+        } catch (IOException e) {
+            // nothing more to save
+        }
+    }
+
+    @Override
+    protected void notifyReadClosed() {
+        // the socket's own close shuts both directions, after closeAction has had its say
+    }
+
+    @Override
+    protected void notifyWriteClosed() {
+        // as above
+    }
+
+    @Override
+    public boolean isOpen() {
+        return socket.isOpen();
+    }
+
+    @Override
+    public boolean isReadShutdown() {
+        return socket.isReadShutdown();
+    }
+
+    @Override
+    public boolean isWriteShutdown() {
+        return socket.isWriteShutdown();
+    }
+
+    @Override
+    public SocketAddress getPeerAddress() {
+        return socket.getPeerAddress();
+    }
+
+    @Override
+    public SocketAddress getLocalAddress() {
+        return socket.getLocalAddress();
+    }
+
+    @Override
+    public boolean supportsOption(Option<?> option) {
+        return socket.supportsOption(option);
+    }
+
+    @Override
+    public <T> T getOption(Option<T> option) throws IOException {
+        return socket.getOption(option);
+    }
+
+    @Override
+    public <T> T setOption(Option<T> option, T value) throws IOException {
+        return socket.setOption(option, value);
+    }
+
+    /** Swaps Undertow's one fixed empty 400 for a problem; every other write passes straight through. */
+    private final class HeadProblemSink extends AbstractStreamSinkConduit<StreamSinkConduit> {
+        private ByteBuffer substitute;
+
+        HeadProblemSink(StreamSinkConduit next) {
+            super(next);
+        }
+
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            if (substitute == null) {
+                if (src.remaining() != UNDERTOW_BAD_REQUEST.length || !isUndertowBadRequest(src)) {
+                    return next.write(src);
+                }
+                substitute = ByteBuffer.wrap(MALFORMED_HEAD);
+                answered = true;
+            }
+            next.write(substitute);
+            if (substitute.hasRemaining()) {
+                return 0; // Undertow's write listener calls again when the socket can take more
+            }
+            int n = src.remaining();
+            src.position(src.limit());
+            return n;
+        }
+
+        private static boolean isUndertowBadRequest(ByteBuffer src) {
+            int p = src.position();
+            for (int i = 0; i < UNDERTOW_BAD_REQUEST.length; i++) {
+                if (src.get(p + i) != UNDERTOW_BAD_REQUEST[i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+}

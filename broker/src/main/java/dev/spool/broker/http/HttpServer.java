@@ -1,0 +1,153 @@
+package dev.spool.broker.http;
+
+import dev.spool.broker.config.BrokerConfig;
+import io.undertow.UndertowOptions;
+import io.undertow.connector.ByteBufferPool;
+import io.undertow.server.DefaultByteBufferPool;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.protocol.http.HttpOpenListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.IoUtils;
+import org.xnio.OptionMap;
+import org.xnio.Options;
+import org.xnio.StreamConnection;
+import org.xnio.Xnio;
+import org.xnio.XnioWorker;
+import org.xnio.channels.AcceptingChannel;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+
+/**
+ * The HTTP listener: Undertow's HTTP/1.1 protocol on an XNIO worker, assembled as {@code Undertow.start()} does
+ * with the same options, except that accepted connections pass through {@link Connections} first (Undertow's
+ * builder has no place for that).
+ */
+public final class HttpServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
+    /** File descriptors kept back from connections for journals, the audit log and the JVM itself. */
+    static final int RESERVED_DESCRIPTORS = 1024;
+
+    private final XnioWorker worker;
+    private final AcceptingChannel<StreamConnection> channel;
+    private final ByteBufferPool buffers;
+    private final Connections connections;
+
+    private HttpServer(XnioWorker worker, AcceptingChannel<StreamConnection> channel, ByteBufferPool buffers,
+                       Connections connections) {
+        this.worker = worker;
+        this.channel = channel;
+        this.buffers = buffers;
+        this.connections = connections;
+    }
+
+    /**
+     * Listens on {@code server.host}:{@code server.port} and hands every request to {@code root}.
+     *
+     * @throws BindException if the port cannot be bound; the message names it, and nothing is left running
+     */
+    public static HttpServer start(BrokerConfig config, HttpHandler root) throws IOException {
+        Xnio xnio = Xnio.getInstance(HttpServer.class.getClassLoader());
+        XnioWorker worker = xnio.createWorker(OptionMap.builder()
+                .set(Options.WORKER_IO_THREADS, config.ioThreads())
+                .set(Options.CONNECTION_HIGH_WATER, 1_000_000)
+                .set(Options.CONNECTION_LOW_WATER, 1_000_000)
+                .set(Options.WORKER_TASK_CORE_THREADS, config.workerThreads())
+                .set(Options.WORKER_TASK_MAX_THREADS, config.workerThreads())
+                .set(Options.TCP_NODELAY, true)
+                .set(Options.CORK, true)
+                .getMap());
+        OptionMap socketOptions = OptionMap.builder()
+                .set(Options.WORKER_IO_THREADS, worker.getIoThreadCount())
+                .set(Options.TCP_NODELAY, true)
+                .set(Options.REUSE_ADDRESSES, true)
+                .set(Options.BALANCING_TOKENS, 1)
+                .set(Options.BALANCING_CONNECTIONS, 2)
+                .set(Options.BACKLOG, 1000)
+                .getMap();
+        OptionMap undertowOptions = OptionMap.builder()
+                .set(UndertowOptions.BUFFER_PIPELINED_DATA, true)
+                .set(UndertowOptions.MAX_ENTITY_SIZE,
+                        (long) Math.max(config.maxMessageBytes(), config.maxBatchBytes()) + 65_536)
+                .set(UndertowOptions.RECORD_REQUEST_START_TIME, false)
+                // Slow clients: a half-sent head is closed after the head timeout, a silent connection (or a
+                // stalled body) after the idle timeout.
+                .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) config.requestHeadTimeoutMs())
+                .set(UndertowOptions.NO_REQUEST_TIMEOUT, (int) config.idleTimeoutMs())
+                .set(UndertowOptions.IDLE_TIMEOUT, (int) config.idleTimeoutMs())
+                .getMap();
+        // As Undertow.Builder picks for a heap over 128 MiB: 16 KiB direct buffers, less a little for malloc.
+        ByteBufferPool buffers = new DefaultByteBufferPool(true, 16 * 1024 - 20, -1, 4);
+        HttpOpenListener open = new HttpOpenListener(buffers, undertowOptions);
+        open.setRootHandler(root);
+        Connections connections = new Connections(maxConnections(config), config.maxConnectionsPerAddress(), open);
+        try {
+            AcceptingChannel<StreamConnection> channel = worker.createStreamConnectionServer(
+                    new InetSocketAddress(InetAddress.getByName(config.host()), config.port()), connections, socketOptions);
+            channel.resumeAccepts();
+            return new HttpServer(worker, channel, buffers, connections);
+        } catch (IOException | RuntimeException e) {
+            worker.shutdownNow();
+            buffers.close();
+            if (e instanceof BindException b) {
+                BindException named = new BindException("cannot listen on " + config.host() + ":" + config.port()
+                        + ": " + b.getMessage());
+                named.initCause(b);
+                throw named;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * {@code server.max_connections}, lowered if need be to leave {@link #RESERVED_DESCRIPTORS} of the process's
+     * file-descriptor limit for everything else.
+     */
+    static int maxConnections(BrokerConfig config) {
+        long limit = descriptorLimit();
+        int configured = config.maxConnections();
+        if (limit > 0 && configured > limit - RESERVED_DESCRIPTORS) {
+            int lowered = (int) Math.max(64, limit - RESERVED_DESCRIPTORS);
+            LOG.warn("server.max_connections {} is above what the file-descriptor limit {} leaves; using {} "
+                    + "(raise the limit with ulimit -n to allow more)", configured, limit, lowered);
+            return lowered;
+        }
+        return configured;
+    }
+
+    /** The process's file-descriptor limit, or -1 where the JVM cannot tell. */
+    private static long descriptorLimit() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean u) {
+            return u.getMaxFileDescriptorCount();
+        }
+        return -1;
+    }
+
+    /** The bound port (useful with {@code server.port: 0}). */
+    public int port() {
+        return channel.getLocalAddress(InetSocketAddress.class).getPort();
+    }
+
+    /** The connection caps, for tests and metrics. */
+    public Connections connections() {
+        return connections;
+    }
+
+    /** Stops accepting, closes every connection and stops the IO threads, as {@code Undertow.stop()} does. */
+    @Override
+    public void close() {
+        IoUtils.safeClose(channel);
+        worker.shutdown();
+        try {
+            worker.awaitTermination();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            worker.shutdownNow();
+        }
+        buffers.close();
+    }
+}
