@@ -6,6 +6,8 @@ import dev.spool.broker.auth.TokenService;
 import dev.spool.broker.auth.UserStore;
 import dev.spool.broker.config.BrokerConfig;
 import dev.spool.broker.http.Api;
+import dev.spool.broker.http.Health;
+import dev.spool.broker.metrics.Metrics;
 import dev.spool.broker.http.Connections;
 import dev.spool.broker.http.HttpServer;
 import dev.spool.broker.http.MessageCodec;
@@ -24,6 +26,9 @@ import java.io.PrintStream;
 import java.net.BindException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /** A running broker: store, auth, audit and the HTTP server, wired by constructors. */
 public final class Broker implements AutoCloseable {
@@ -34,10 +39,17 @@ public final class Broker implements AutoCloseable {
     private final HttpServer server;
     private final GracefulShutdownHandler graceful;
     private final Waiters waiters;
+    private final Health health;
+    private final ScheduledExecutorService usersWatch = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "spool-users-watch");
+        t.setDaemon(true);
+        return t;
+    });
     private boolean closed;
 
     private Broker(JournalQueueStore store, AuditLog audit, HttpServer server, GracefulShutdownHandler graceful,
-                   Waiters waiters) {
+                   Waiters waiters, Health health) {
+        this.health = health;
         this.waiters = waiters;
         this.store = store;
         this.audit = audit;
@@ -79,6 +91,10 @@ public final class Broker implements AutoCloseable {
                     .withIdempotencyWindow(Duration.ofSeconds(config.idempotencyWindowSeconds()))
                     .withSyncDelay(syncDelay)
                     .withMinFreeBytes(config.minFreeBytes());
+            Metrics metrics = config.metricsEnabled() ? new Metrics() : null;
+            if (metrics != null) {
+                storeConfig = storeConfig.withObserver(metrics);
+            }
             // The store before the users and tokens files: its folder lock keeps a second broker out of them.
             store = JournalQueueStore.open(storeConfig, MessageCodec::deadLetter);
             UserStore users = UserStore.load(config.usersFile());
@@ -89,13 +105,19 @@ public final class Broker implements AutoCloseable {
                 console.flush();
             }
             TokenService tokens = new TokenService(config.tokensFile(), Duration.ofSeconds(config.tokenTtlSeconds()), clock);
-            audit = new AuditLog(config.auditFile());
+            audit = new AuditLog(config.auditFile(), config.auditMaxFileBytes(), config.auditMaxFiles());
             Waiters waiters = new Waiters();
             store.subscribe(waiters::signal);
             Api api = new Api(store, tokens, users, new LoginGuard(clock), config, waiters, clock);
-            GracefulShutdownHandler graceful = new GracefulShutdownHandler(Routes.build(api, audit, config, clock));
+            Health health = new Health(storeConfig.directory(), config.minFreeBytes(), config.auditEnabled() ? audit : null);
+            if (metrics != null) {
+                register(metrics, store, waiters, audit, server, health);
+            }
+            GracefulShutdownHandler graceful = new GracefulShutdownHandler(
+                    Routes.build(api, audit, health, metrics, config, clock));
             gate.open(graceful);
-            Broker b = new Broker(store, audit, server, graceful, waiters);
+            Broker b = new Broker(store, audit, server, graceful, waiters, health);
+            b.watchUsers(users, tokens);
             LOG.info("Spool broker listening on http://{}:{}", config.host(), b.port());
             return b;
         } catch (RuntimeException | IOException e) {
@@ -108,6 +130,42 @@ public final class Broker implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** The figures read at each scrape, besides request counts and the store's syncs. */
+    private static void register(Metrics m, JournalQueueStore store, Waiters waiters, AuditLog audit, HttpServer server,
+                                 Health health) {
+        m.queues(store, waiters::waiting);
+        m.counter("spool_audit_events_written_total", "Audit lines written", audit::written);
+        m.counter("spool_audit_events_dropped_total", "Audit events dropped because the writer fell behind",
+                audit::dropped);
+        m.counter("spool_audit_written_bytes_total", "Bytes written to the audit log", audit::bytesWritten);
+        m.gauge("spool_http_connections", "Open client connections", () -> server.connections().open());
+        m.counter("spool_http_connections_evicted_total",
+                "Connections closed to make room at server.max_connections", () -> server.connections().evicted());
+        m.gauge("spool_disk_free_bytes", "Free bytes on the data disk", health::freeBytes);
+    }
+
+    /**
+     * Notices another process's change to the users file ({@code user add} while the broker runs) within a
+     * second, and revokes the tokens of users removed or changed there.
+     */
+    private void watchUsers(UserStore users, TokenService tokens) {
+        usersWatch.scheduleWithFixedDelay(() -> {
+            try {
+                for (String u : users.reloadIfChanged()) {
+                    int n = tokens.revokeUser(u);
+                    LOG.info("user '{}' changed in the users file; {} of its tokens revoked", u, n);
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.error("users file changed but cannot be read (keeping the users known so far): {}", e.toString());
+            }
+        }, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** The audit log (tests stop its writer). */
+    AuditLog audit() {
+        return audit;
     }
 
     /** The connection caps and their counts (tests). */
@@ -127,6 +185,8 @@ public final class Broker implements AutoCloseable {
             return;
         }
         closed = true;
+        health.stopping();
+        usersWatch.shutdownNow();
         graceful.shutdown();
         waiters.endAll();
         try {

@@ -32,10 +32,14 @@ final class GroupCommit {
     private long syncedFloor;
     private long syncedStateEntries;
     private int syncedCycle = Integer.MIN_VALUE;
+    private long syncedLastId;
+    private final StoreObserver observer;
 
-    GroupCommit(Queue queue, StoreConfig.SyncDelay delay) {
+    GroupCommit(Queue queue, StoreConfig.SyncDelay delay, StoreObserver observer) {
         this.queue = queue;
         this.delay = delay;
+        this.observer = observer;
+        this.syncedLastId = queue.lastId();
         this.syncedChange = queue.changes();
         this.syncedIndex = queue.lastIndex();
         this.syncedFloor = queue.floor();
@@ -73,7 +77,9 @@ final class GroupCommit {
         long index = queue.lastIndex();
         long floor = queue.floor();
         long stateEntries = queue.stateEntries();
+        long lastId = queue.lastId();
         RuntimeException failure = null;
+        long start = System.nanoTime();
         try {
             delay.beforeSync();
             if (index != syncedIndex) {
@@ -90,6 +96,8 @@ final class GroupCommit {
                 syncedStateEntries = stateEntries;
             }
             syncs.incrementAndGet();
+            observer.synced(System.nanoTime() - start, Math.max(0, lastId - syncedLastId));
+            syncedLastId = Math.max(syncedLastId, lastId);
         } catch (IOException | RuntimeException | InternalError e) {
             failure = StoreException.of("sync of queue '" + queue.name + "'", e, queue.dir);
         }

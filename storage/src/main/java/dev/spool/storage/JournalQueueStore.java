@@ -195,7 +195,7 @@ public final class JournalQueueStore implements QueueStore {
                     continue;
                 }
                 Queue q = Queue.open(dir, meta, config, entry == null ? null : entry.cursor(), events, space);
-                open.put(meta.name(), new Open(q, new GroupCommit(q, config.syncDelay())));
+                open.put(meta.name(), new Open(q, new GroupCommit(q, config.syncDelay(), config.observer())));
             }
         }
         for (String gone : unseen.keySet()) {
@@ -250,7 +250,7 @@ public final class JournalQueueStore implements QueueStore {
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
                 AtomicFile.syncDirectory(queuesDir);
                 Queue q = Queue.open(dir, meta, config, null, events, space);
-                open.put(name, new Open(q, new GroupCommit(q, config.syncDelay())));
+                open.put(name, new Open(q, new GroupCommit(q, config.syncDelay(), config.observer())));
             } catch (IOException e) {
                 deleteTree(tmp);
                 throw StoreException.of("creating queue '" + name + "'", e, queuesDir);
@@ -419,6 +419,7 @@ public final class JournalQueueStore implements QueueStore {
             // Leased, appended, then acknowledged: a crash in between leaves a copy in both queues, never none.
             if (join(append(name, payloads, null)) instanceof PushResult.Stored) {
                 join(settle(dlq.queue().name, Settlement.ACK, tokens, Duration.ZERO));
+                target.queue().redriven(payloads.size());
                 moved += payloads.size();
             } else {
                 dlq.queue().settle(Settlement.NACK, tokens, 0);
@@ -554,6 +555,7 @@ public final class JournalQueueStore implements QueueStore {
     /** @param allSnapshots snapshot every changed state log, not only those that grew enough to pay off */
     private void checkpoint(boolean allSnapshots) {
         synchronized (checkpointLock) {
+            long start = System.nanoTime();
             config.syncDelay().beforeSync();
             List<Checkpoint.Entry> entries = new ArrayList<>();
             for (Open o : open.values()) {
@@ -568,6 +570,7 @@ public final class JournalQueueStore implements QueueStore {
                     }
                 }
                 Checkpoint.write(json, config.checkpointFile(), entries, config.clock().instant());
+                config.observer().checkpointed(System.nanoTime() - start);
             } catch (IOException | RuntimeException | InternalError e) {
                 throw StoreException.of("writing checkpoint " + config.checkpointFile(), e, config.directory());
             }

@@ -161,6 +161,8 @@ final class LeaseTable {
      *
      * @return how many became ready
      */
+    private long expiredLeases;
+
     int expire(long now) {
         int available = 0;
         while (!expiries.isEmpty() && expiries.peek().expiresAt <= now) {
@@ -169,9 +171,17 @@ final class LeaseTable {
                 continue; // acknowledged, renewed or released since
             }
             inflight.remove(l.id);
+            if (l.nonce != 0) {
+                expiredLeases++; // a lease that timed out, not a nack's delay that ended
+            }
             available += makeAvailable(l.id);
         }
         return available;
+    }
+
+    /** Leases that timed out without an ack, so far. */
+    long expiredLeases() {
+        return expiredLeases;
     }
 
     /** The time of the next lease expiry or delay end, or Long.MAX_VALUE. */

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -88,6 +89,16 @@ final class Queue implements AutoCloseable {
 
     private volatile long lastIndex;
     private volatile long lastId;
+    // Counts for metrics since this process opened the queue (see QueueCounts).
+    private final LongAdder duplicates = new LongAdder();
+    private final LongAdder taken = new LongAdder();
+    private final LongAdder delivered = new LongAdder();
+    private final LongAdder acked = new LongAdder();
+    private final LongAdder nacked = new LongAdder();
+    private final LongAdder deadLetterMoves = new LongAdder();
+    private final LongAdder redriven = new LongAdder();
+    /** Leases timed out, published from the lease table under the pull lock. */
+    private volatile long expired;
     private volatile long floor;
     private volatile int doneAbove;
     private volatile int inFlight;
@@ -312,6 +323,9 @@ final class Queue implements AutoCloseable {
                 lastId = id - 1;
                 changes.incrementAndGet();
             }
+            if (n > fresh) {
+                duplicates.add(n - fresh);
+            }
             return ids == null ? new PushResult.Stored(first, n, Durability.PROCESS)
                     : new PushResult.Stored(first, n, Durability.PROCESS, ids, n - fresh);
         } catch (RuntimeException | InternalError e) {
@@ -375,6 +389,7 @@ final class Queue implements AutoCloseable {
             }
             if (!out.isEmpty()) {
                 changes.incrementAndGet();
+                taken.add(out.size());
             }
         } catch (RuntimeException | InternalError e) {
             throw StoreException.of("pull from queue '" + name + "'", e, dir);
@@ -487,6 +502,7 @@ final class Queue implements AutoCloseable {
             }
             if (!out.isEmpty()) {
                 changes.incrementAndGet();
+                delivered.add(out.size());
             }
         } catch (RuntimeException | InternalError e) {
             throw StoreException.of("lease from queue '" + name + "'", e, dir);
@@ -516,8 +532,14 @@ final class Queue implements AutoCloseable {
                     continue;
                 }
                 switch (how) {
-                    case ACK -> markDone(l.id);
-                    case NACK -> available += leases.release(l, now, millis);
+                    case ACK -> {
+                        markDone(l.id);
+                        acked.increment();
+                    }
+                    case NACK -> {
+                        available += leases.release(l, now, millis);
+                        nacked.increment();
+                    }
                     case RENEW -> leases.renew(l, now + millis);
                 }
                 accepted++;
@@ -586,6 +608,17 @@ final class Queue implements AutoCloseable {
         doneAbove = leases.doneCount();
         inFlight = leases.inFlight();
         floor = leases.floor();
+        expired = leases.expiredLeases();
+    }
+
+    /** Counts {@code n} messages moved back into this queue by a redrive. */
+    void redriven(long n) {
+        redriven.add(n);
+    }
+
+    /** The last id stored (for group-commit accounting). */
+    long lastId() {
+        return lastId;
     }
 
     /** Takes the messages waiting to be dead-lettered, with their payloads (the store moves them). */
@@ -623,6 +656,7 @@ final class Queue implements AutoCloseable {
             if (moved) {
                 markDone(id);
                 changes.incrementAndGet();
+                deadLetterMoves.increment();
             } else {
                 leases.deadLetterFailed(id);
             }
@@ -738,7 +772,8 @@ final class Queue implements AutoCloseable {
         long gapsAbove = gapIdsAbove(floor);
         return new QueueStats(name, last - consumed - gapsAbove, meta.options().maxLength(), meta.options().type(),
                 meta.createdAt(), last - gapIds, consumed - (gapIds - gapsAbove), bytesOnDisk(), inFlight,
-                quarantine.kept().size());
+                quarantine.kept().size(), new QueueCounts(duplicates.sum(), taken.sum(), delivered.sum(), acked.sum(),
+                nacked.sum(), expired, deadLetterMoves.sum(), redriven.sum()));
     }
 
     private long bytesOnDisk() {

@@ -17,6 +17,7 @@ import java.time.Instant;
  * @param damagedCopies damaged files recovered around and kept for inspection (the newest few)
  */
 public record QueueStats(String name, long depth, long maxLength, String type, Instant createdAt,
-                         long totalPushed, long totalPulled, long bytesOnDisk, int inFlight, int damagedCopies)
+                         long totalPushed, long totalPulled, long bytesOnDisk, int inFlight, int damagedCopies,
+                         QueueCounts counts)
         implements StatsResult {
 }

@@ -18,10 +18,11 @@ import java.util.Objects;
  * @param syncDelay        runs before every sync the store makes (group commits, checkpoints, queue creation):
  *                         {@link SyncDelay#NONE} except in tests and drills that simulate a slow disk
  * @param minFreeBytes     the free-space floor: pushes are refused (disk full) rather than go under it
+ * @param observer         told of every sync and checkpoint with its duration (metrics); {@link StoreObserver#NONE}
  */
 public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync fsync, Duration fsyncInterval,
                           JournalRollCycle rollCycle, Clock clock, Duration idempotencyWindow, SyncDelay syncDelay,
-                          long minFreeBytes) {
+                          long minFreeBytes, StoreObserver observer) {
 
     /** Something to run before each sync, to simulate a slow disk. */
     @FunctionalInterface
@@ -70,6 +71,7 @@ public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync 
         Objects.requireNonNull(rollCycle, "rollCycle");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(syncDelay, "syncDelay");
+        Objects.requireNonNull(observer, "observer");
         if (minFreeBytes < 0) {
             throw new IllegalArgumentException("min_free_bytes must be >= 0, was " + minFreeBytes);
         }
@@ -87,34 +89,39 @@ public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync 
     /** The defaults, with the checkpoint at the given file. */
     public static StoreConfig defaults(Path checkpointFile) {
         return new StoreConfig(checkpointFile, DEFAULT_CHECKPOINT_PERIOD, DEFAULT_FSYNC, DEFAULT_FSYNC_INTERVAL,
-                DEFAULT_ROLL_CYCLE, Clock.systemUTC(), DEFAULT_IDEMPOTENCY_WINDOW, SyncDelay.NONE, DEFAULT_MIN_FREE_BYTES);
+                DEFAULT_ROLL_CYCLE, Clock.systemUTC(), DEFAULT_IDEMPOTENCY_WINDOW, SyncDelay.NONE, DEFAULT_MIN_FREE_BYTES, StoreObserver.NONE);
     }
 
     public StoreConfig withFsync(Fsync policy, Duration interval) {
-        return new StoreConfig(checkpointFile, checkpointPeriod, policy, interval, rollCycle, clock, idempotencyWindow, syncDelay, minFreeBytes);
+        return new StoreConfig(checkpointFile, checkpointPeriod, policy, interval, rollCycle, clock, idempotencyWindow, syncDelay, minFreeBytes, observer);
     }
 
     public StoreConfig withCheckpointPeriod(Duration period) {
-        return new StoreConfig(checkpointFile, period, fsync, fsyncInterval, rollCycle, clock, idempotencyWindow, syncDelay, minFreeBytes);
+        return new StoreConfig(checkpointFile, period, fsync, fsyncInterval, rollCycle, clock, idempotencyWindow, syncDelay, minFreeBytes, observer);
     }
 
     public StoreConfig withRollCycle(JournalRollCycle cycle, Clock newClock) {
         return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, cycle, newClock, idempotencyWindow,
-                syncDelay, minFreeBytes);
+                syncDelay, minFreeBytes, observer);
     }
 
     public StoreConfig withIdempotencyWindow(Duration window) {
-        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock, window, syncDelay, minFreeBytes);
+        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock, window, syncDelay, minFreeBytes, observer);
     }
 
     public StoreConfig withSyncDelay(SyncDelay delay) {
         return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock,
-                idempotencyWindow, delay, minFreeBytes);
+                idempotencyWindow, delay, minFreeBytes, observer);
     }
 
     public StoreConfig withMinFreeBytes(long bytes) {
         return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock,
-                idempotencyWindow, syncDelay, bytes);
+                idempotencyWindow, syncDelay, bytes, observer);
+    }
+
+    public StoreConfig withObserver(StoreObserver o) {
+        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock,
+                idempotencyWindow, syncDelay, minFreeBytes, o);
     }
 
     /** The folder holding the checkpoint and the queues' folders. */

@@ -14,12 +14,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Writes {@link AuditEvent}s as JSON lines from a background thread. {@link #record} never blocks and
  * never throws: when the buffer is full the event is dropped and counted (and the count logged).
+ *
+ * <p>The file is rotated by size: before a line would take it past {@code maxFileBytes}, the writer renames it
+ * to {@code <file>.<UTC time>} and starts a new one, between two lines, so no line is split, lost or written
+ * twice. A second thread compresses each rotated file to {@code .gz} and deletes the oldest beyond
+ * {@code maxFiles}. On disk there are then at most the current file and {@code maxFiles} rotated ones, each at
+ * most {@code maxFileBytes} (a single line longer than that makes a file of its own).
  */
 public final class AuditLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
@@ -30,18 +38,49 @@ public final class AuditLog implements AutoCloseable {
 
     private final BlockingQueue<AuditEvent> queue = new ArrayBlockingQueue<>(BUFFER);
     private final ObjectMapper json = new ObjectMapper();
-    private final OutputStream out;
+    private OutputStream out;
+    private final Path file;
+    private final long maxFileBytes;
+    private final int maxFiles;
+    private long size;
+    private final ExecutorService compressor = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "spool-audit-gzip");
+        t.setDaemon(true);
+        return t;
+    });
+    private String lastRotation = "";
+    private int rotationsInSameMillis;
     private final JsonLine line = new JsonLine();
     private long lastMillis = Long.MIN_VALUE;
     private String lastTime;
     private final Thread writer;
     private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong written = new AtomicLong();
+    private final AtomicLong bytes = new AtomicLong();
     private volatile boolean closing;
 
+    /** A log without rotation (tests of the line format). */
     public AuditLog(Path file) throws IOException {
-        Path abs = file.toAbsolutePath();
-        Files.createDirectories(abs.getParent());
-        out = new BufferedOutputStream(new FileOutputStream(abs.toFile(), true), 1 << 16);
+        this(file, Long.MAX_VALUE, Integer.MAX_VALUE);
+    }
+
+    /**
+     * @param maxFileBytes rotate before the file would pass this size
+     * @param maxFiles     rotated files to keep (the oldest beyond are deleted)
+     */
+    public AuditLog(Path file, long maxFileBytes, int maxFiles) throws IOException {
+        this.file = file.toAbsolutePath();
+        this.maxFileBytes = maxFileBytes;
+        this.maxFiles = maxFiles;
+        Files.createDirectories(this.file.getParent());
+        out = open();
+        // Rotated files a crash left uncompressed, and any excess, are dealt with first.
+        for (Path p : rotated()) {
+            if (!p.toString().endsWith(".gz")) {
+                compressor.execute(() -> compress(p));
+            }
+        }
+        compressor.execute(this::prune);
 
         writer = new Thread(this::run, "spool-audit");
         writer.setDaemon(true);
@@ -53,6 +92,21 @@ public final class AuditLog implements AutoCloseable {
         if (closing || !queue.offer(e)) {
             dropped.incrementAndGet();
         }
+    }
+
+    /** Events written to the file so far. */
+    public long written() {
+        return written.get();
+    }
+
+    /** Bytes written to the file so far. */
+    public long bytesWritten() {
+        return bytes.get();
+    }
+
+    /** Whether the writer thread runs and the log is open. */
+    public boolean alive() {
+        return !closing && writer.isAlive();
     }
 
     /** Events dropped because the buffer was full or the log closed. */
@@ -100,6 +154,72 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
+    private OutputStream open() throws IOException {
+        size = Files.exists(file) ? Files.size(file) : 0;
+        return new BufferedOutputStream(new FileOutputStream(file.toFile(), true), 1 << 16);
+    }
+
+    /** Renames the current file aside (to be compressed) and starts a new one. On the writer thread. */
+    private void rotate() throws IOException {
+        out.close();
+        String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'")
+                .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now());
+        rotationsInSameMillis = stamp.equals(lastRotation) ? rotationsInSameMillis + 1 : 0;
+        lastRotation = stamp;
+        Path aside = file.resolveSibling(file.getFileName() + "." + stamp + String.format("-%03d", rotationsInSameMillis));
+        try {
+            Files.move(file, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            LOG.error("rotating the audit log failed (writing on in {}): {}", file, e.toString());
+            out = open();
+            size = 0; // try again after another max_file_bytes rather than at every line
+            return;
+        }
+        out = open();
+        compressor.execute(() -> {
+            compress(aside);
+            prune();
+        });
+    }
+
+    /** {@code <file>.<stamp>} and {@code <file>.<stamp>.gz}, oldest first. */
+    private List<Path> rotated() throws IOException {
+        String prefix = file.getFileName() + ".";
+        try (java.util.stream.Stream<Path> s = Files.list(file.getParent())) {
+            return s.filter(p -> {
+                String n = p.getFileName().toString();
+                return n.startsWith(prefix) && n.length() > prefix.length() && Character.isDigit(n.charAt(prefix.length()))
+                        && !n.endsWith(".tmp");
+            }).sorted().toList();
+        }
+    }
+
+    private void compress(Path plain) {
+        Path gz = plain.resolveSibling(plain.getFileName() + ".gz");
+        Path tmp = plain.resolveSibling(plain.getFileName() + ".gz.tmp");
+        try {
+            try (java.io.InputStream in = Files.newInputStream(plain);
+                 java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+                in.transferTo(z);
+            }
+            Files.move(tmp, gz, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.delete(plain);
+        } catch (IOException | RuntimeException e) {
+            LOG.error("compressing rotated audit file {} failed (kept uncompressed): {}", plain, e.toString());
+        }
+    }
+
+    private void prune() {
+        try {
+            List<Path> all = rotated();
+            for (int i = 0; i < all.size() - maxFiles; i++) {
+                Files.deleteIfExists(all.get(i));
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.error("deleting old audit files failed: {}", e.toString());
+        }
+    }
+
     private void write(AuditEvent e) throws IOException {
         JsonLine l = line;
         l.reset();
@@ -141,7 +261,13 @@ public final class AuditLog implements AutoCloseable {
             l.string(e.body().toString());
         }
         l.raw("}\n");
-        l.writeTo(out);
+        if (size > 0 && size + l.length() > maxFileBytes) {
+            rotate();
+        }
+        int n = l.writeTo(out);
+        size += n;
+        bytes.addAndGet(n);
+        written.incrementAndGet();
     }
 
     /** Writes what is buffered and stops the writer. */
@@ -154,6 +280,10 @@ public final class AuditLog implements AutoCloseable {
         try {
             writer.join(10_000);
             out.close();
+            compressor.shutdown();
+            if (!compressor.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                LOG.warn("audit files still being compressed after 30 s");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (IOException e) {

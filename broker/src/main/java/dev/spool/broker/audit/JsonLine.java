@@ -106,8 +106,15 @@ final class JsonLine {
         return this;
     }
 
-    void writeTo(OutputStream out) throws IOException {
+    /** The line's length in bytes so far. */
+    int length() {
+        return len;
+    }
+
+    /** Writes the line; returns its length in bytes. */
+    int writeTo(OutputStream out) throws IOException {
         out.write(buf, 0, len);
+        return len;
     }
 
     private void ensure(int n) {

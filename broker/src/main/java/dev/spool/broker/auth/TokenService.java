@@ -129,6 +129,17 @@ public final class TokenService {
         return removed;
     }
 
+    /** Revokes every token of a user at once (the user was deleted, or its role or password changed). */
+    public synchronized int revokeUser(String username) throws IOException {
+        List<String> hashes = byHash.entrySet().stream().filter(e -> e.getValue().username().equals(username))
+                .map(Map.Entry::getKey).toList();
+        for (String h : hashes) {
+            byHash.remove(h);
+            append(revokeLine(h));
+        }
+        return hashes.size();
+    }
+
     private String addLine(String h, Principal p) {
         ObjectNode t = json.createObjectNode();
         t.put("op", "add");

@@ -24,8 +24,19 @@ public final class UserStore {
     private record User(Role role, String hash) {
     }
 
+    /** Passwords shorter than this are refused, by the API and the command line alike. */
+    public static final int MIN_PASSWORD_LENGTH = 12;
+    /** What a user name may be. */
+    public static final String NAME_PATTERN = "[A-Za-z0-9._@-]{1,64}";
+
+    /** A user as the API shows it: never the hash. */
+    public record Entry(String username, Role role) {
+    }
+
     private final Path file;
     private final Map<String, User> users = new ConcurrentHashMap<>();
+    /** What the file looked like when last read or written, to notice another process's change. */
+    private String seen = "";
 
     private UserStore(Path file) {
         this.file = file;
@@ -34,8 +45,15 @@ public final class UserStore {
     /** Loads the users file; an absent file gives an empty store. */
     public static UserStore load(Path file) throws IOException {
         UserStore s = new UserStore(file);
+        s.seen = s.fingerprint();
+        s.users.putAll(read(file));
+        return s;
+    }
+
+    private static Map<String, User> read(Path file) throws IOException {
+        Map<String, User> out = new LinkedHashMap<>();
         if (!Files.exists(file)) {
-            return s;
+            return out;
         }
         Object root = new Yaml(new SafeConstructor(new LoaderOptions())).load(Files.readString(file));
         if (!(root instanceof Map<?, ?> m) || !(m.get("users") instanceof Map<?, ?> us)) {
@@ -45,10 +63,85 @@ public final class UserStore {
             if (!(e.getValue() instanceof Map<?, ?> u) || u.get("role") == null || u.get("password") == null) {
                 throw new IOException("users file " + file + ": user '" + e.getKey() + "' needs role and password");
             }
-            s.users.put(String.valueOf(e.getKey()),
+            out.put(String.valueOf(e.getKey()),
                     new User(Role.parse(String.valueOf(u.get("role"))), String.valueOf(u.get("password"))));
         }
-        return s;
+        return out;
+    }
+
+    /** The file's modification time, size and identity, or "" if it is absent. */
+    private String fingerprint() throws IOException {
+        if (!Files.exists(file)) {
+            return "";
+        }
+        java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(file,
+                java.nio.file.attribute.BasicFileAttributes.class);
+        return a.lastModifiedTime().toMillis() + "/" + a.size() + "/" + a.fileKey();
+    }
+
+    /**
+     * Reads the file again if another process (such as {@code user add}) changed it since this store last read or
+     * wrote it.
+     *
+     * @return the users removed or whose role or password changed (their tokens should go); empty if unchanged
+     * @throws IOException if the changed file cannot be read (the users in memory are kept)
+     */
+    public synchronized java.util.Set<String> reloadIfChanged() throws IOException {
+        String now = fingerprint();
+        if (now.equals(seen)) {
+            return java.util.Set.of();
+        }
+        Map<String, User> fresh = read(file);
+        seen = now;
+        java.util.Set<String> changed = new java.util.TreeSet<>();
+        for (Map.Entry<String, User> e : users.entrySet()) {
+            if (!e.getValue().equals(fresh.get(e.getKey()))) {
+                changed.add(e.getKey());
+            }
+        }
+        users.keySet().retainAll(fresh.keySet());
+        users.putAll(fresh);
+        return changed;
+    }
+
+    /** Every user with its role, by name. */
+    public java.util.List<Entry> list() {
+        return users.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .map(e -> new Entry(e.getKey(), e.getValue().role())).toList();
+    }
+
+    /** The user's role, if the user exists. */
+    public Optional<Role> roleOf(String username) {
+        User u = users.get(username);
+        return u == null ? Optional.empty() : Optional.of(u.role());
+    }
+
+    /** Adds a user; false (and nothing written) if the name is taken. */
+    public synchronized boolean create(String username, Role role, char[] password) throws IOException {
+        if (users.containsKey(username)) {
+            return false;
+        }
+        put(username, role, password);
+        return true;
+    }
+
+    /** Sets a user's password; false if there is no such user. */
+    public synchronized boolean changePassword(String username, char[] password) throws IOException {
+        User u = users.get(username);
+        if (u == null) {
+            return false;
+        }
+        put(username, u.role(), password);
+        return true;
+    }
+
+    /** Deletes a user; false if there was none. */
+    public synchronized boolean remove(String username) throws IOException {
+        if (users.remove(username) == null) {
+            return false;
+        }
+        save();
+        return true;
     }
 
     public boolean exists() {
@@ -61,11 +154,11 @@ public final class UserStore {
 
     /** Adds or updates a user and rewrites the file atomically (owner-only, fsynced; see {@link AtomicFile}). */
     public synchronized void put(String username, Role role, char[] password) throws IOException {
-        if (username == null || !username.matches("[A-Za-z0-9._@-]{1,64}")) {
+        if (username == null || !username.matches(NAME_PATTERN)) {
             throw new IllegalArgumentException("username must be 1-64 of [A-Za-z0-9._@-], was '" + username + "'");
         }
-        if (password.length == 0) {
-            throw new IllegalArgumentException("password must not be empty");
+        if (password.length < MIN_PASSWORD_LENGTH) {
+            throw new IllegalArgumentException("password must be at least " + MIN_PASSWORD_LENGTH + " characters");
         }
         users.put(username, new User(role, PasswordHasher.hash(password)));
         save();
@@ -109,6 +202,7 @@ public final class UserStore {
         Files.createDirectories(abs.getParent());
         // Hashes are secrets too (offline guessing): owner-only, and durable once `user add` returns.
         AtomicFile.writeOwnerOnly(abs, text.getBytes(StandardCharsets.UTF_8));
+        seen = fingerprint();
     }
 
     private static final String DUMMY_HASH = PasswordHasher.hash("not-a-password".toCharArray());

@@ -38,6 +38,12 @@ import java.nio.file.Path;
  * @param maxConnections    {@code server.max_connections}: most open connections (lowered at start to what the
  *                          file-descriptor limit leaves)
  * @param maxConnectionsPerAddress {@code server.max_connections_per_address}: most from one client address
+ * @param auditMaxFileBytes {@code audit.max_file_bytes}: the audit file is rotated before it passes this size
+ * @param auditMaxFiles     {@code audit.max_files}: rotated (compressed) audit files kept; older ones are deleted
+ * @param metricsEnabled    {@code metrics.enabled}: {@code GET /metrics} and request counting (false only to
+ *                          measure their cost)
+ * @param metricsBearerToken {@code metrics.bearer_token}: when set, scrapes must send it as a bearer token;
+ *                          null: scrapes need no token
  */
 public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long savePeriodSeconds,
                            String host, int port, int ioThreads, int workerThreads, int maxMessageBytes,
@@ -45,7 +51,8 @@ public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long save
                            boolean auditEnabled, Path auditFile, AuditBody auditBody, int auditBodyMaxChars,
                            int maxBatchMessages, int maxBatchBytes, long maxWaitSeconds, int maxDeliveries, long visibilitySeconds,
                            long idempotencyWindowSeconds, Fsync fsync, long fsyncIntervalMs, long minFreeBytes,
-                           long requestHeadTimeoutMs, long idleTimeoutMs, int maxConnections, int maxConnectionsPerAddress) {
+                           long requestHeadTimeoutMs, long idleTimeoutMs, int maxConnections, int maxConnectionsPerAddress,
+                           long auditMaxFileBytes, int auditMaxFiles, boolean metricsEnabled, String metricsBearerToken) {
 
     /** How much of a request body the audit log keeps. */
     public enum AuditBody { FULL, TRUNCATE, OMIT }
@@ -71,6 +78,10 @@ public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long save
         require(requestHeadTimeoutMs > 0, "server.request_head_timeout_ms must be > 0, was " + requestHeadTimeoutMs);
         require(idleTimeoutMs > maxWaitSeconds * 1000, "server.idle_timeout_ms must exceed server.max_wait_seconds "
                 + "(a long poll is an idle connection), was " + idleTimeoutMs);
+        require(metricsBearerToken == null || metricsBearerToken.length() >= 16,
+                "metrics.bearer_token must be at least 16 characters when set");
+        require(auditMaxFileBytes >= 1024, "audit.max_file_bytes must be >= 1024, was " + auditMaxFileBytes);
+        require(auditMaxFiles >= 1, "audit.max_files must be >= 1, was " + auditMaxFiles);
         require(maxConnections > 0, "server.max_connections must be > 0, was " + maxConnections);
         require(maxConnectionsPerAddress > 0, "server.max_connections_per_address must be > 0, was "
                 + maxConnectionsPerAddress);

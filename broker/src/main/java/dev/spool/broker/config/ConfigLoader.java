@@ -59,6 +59,10 @@ public final class ConfigLoader {
     /** Full bodies, as the seed logged; truncate or omit when messages are large or sensitive. */
     public static final BrokerConfig.AuditBody DEFAULT_AUDIT_BODY = BrokerConfig.AuditBody.FULL;
     public static final int DEFAULT_AUDIT_BODY_MAX_CHARS = 1024;
+    /** 100 MiB a file: about 200,000 requests with bodies, minutes of full load. */
+    public static final long DEFAULT_AUDIT_MAX_FILE_BYTES = 100L << 20;
+    /** 10 rotated files kept: with the current one, the audit log never takes more than 1.1 GiB. */
+    public static final int DEFAULT_AUDIT_MAX_FILES = 10;
 
     private static final Map<String, Set<String>> KEYS = Map.of(
             "QueueManager", Set.of("path", "max_length", "save_period_time"),
@@ -67,8 +71,9 @@ public final class ConfigLoader {
                     "max_connections", "max_connections_per_address"),
             "queues", Set.of("max_deliveries", "visibility_seconds", "idempotency_window_seconds"),
             "auth", Set.of("users_file", "tokens_file", "token_ttl_seconds"),
-            "audit", Set.of("enabled", "file", "body", "body_max_chars"),
-            "storage", Set.of("fsync", "fsync_interval_ms", "min_free_bytes"));
+            "audit", Set.of("enabled", "file", "body", "body_max_chars", "max_file_bytes", "max_files"),
+            "storage", Set.of("fsync", "fsync_interval_ms", "min_free_bytes"),
+            "metrics", Set.of("enabled", "bearer_token"));
 
     private ConfigLoader() {
     }
@@ -106,6 +111,8 @@ public final class ConfigLoader {
         Section audit = new Section(root, "audit");
         Section storage = new Section(root, "storage");
         Section queues = new Section(root, "queues");
+        Section metrics = new Section(root, "metrics");
+        String metricsToken = metrics.string("bearer_token", "");
         return new BrokerConfig(
                 base.resolve(qm.string("path", "data/queues.json")),
                 qm.integer("max_length", DEFAULT_MAX_LENGTH),
@@ -134,7 +141,11 @@ public final class ConfigLoader {
                 server.integer("request_head_timeout_ms", DEFAULT_REQUEST_HEAD_TIMEOUT_MS),
                 server.integer("idle_timeout_ms", DEFAULT_IDLE_TIMEOUT_MS),
                 (int) server.integer("max_connections", DEFAULT_MAX_CONNECTIONS),
-                (int) server.integer("max_connections_per_address", DEFAULT_MAX_CONNECTIONS_PER_ADDRESS));
+                (int) server.integer("max_connections_per_address", DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
+                audit.integer("max_file_bytes", DEFAULT_AUDIT_MAX_FILE_BYTES),
+                (int) audit.integer("max_files", DEFAULT_AUDIT_MAX_FILES),
+                metrics.bool("enabled", true),
+                metricsToken.isEmpty() ? null : metricsToken);
     }
 
     private static Map<?, ?> asMap(Object o, String where) {
@@ -175,7 +186,8 @@ public final class ConfigLoader {
             }
             if (v instanceof Integer || v instanceof Long) {
                 long n = ((Number) v).longValue();
-                if (n > Integer.MAX_VALUE && !key.equals("max_length") && !key.endsWith("_seconds")) {
+                if (n > Integer.MAX_VALUE && !key.equals("max_length") && !key.endsWith("_seconds")
+                        && !key.equals("min_free_bytes") && !key.equals("max_file_bytes")) {
                     throw bad(key, v, "an integer up to " + Integer.MAX_VALUE);
                 }
                 return n;

@@ -168,7 +168,7 @@ public final class Exchanges {
     static String queueName(HttpServerExchange ex) {
         PathTemplateMatch match = ex.getAttachment(PathTemplateMatch.ATTACHMENT_KEY);
         String name = match == null ? null : match.getParameters().get("name");
-        String raw = rawNameSegment(ex.getRequestURI());
+        String raw = rawSegment(ex.getRequestURI(), "/queues/");
         if (!QueueStore.isValidName(name) || raw == null || !name.equals(percentDecode(raw))) {
             String shown = raw == null ? name : raw;
             throw new ApiException(ErrorCode.INVALID_QUEUE_NAME, "the path must name one queue matching "
@@ -177,13 +177,26 @@ public final class Exchanges {
         return name;
     }
 
-    /** The undecoded segment after {@code /queues/} of a request URI (with or without scheme and host). */
-    private static String rawNameSegment(String uri) {
-        int at = uri.indexOf("/queues/");
+    /** The validated {@code {name}} of a {@code /users/{name}} route, checked against the raw path as above. */
+    static String userName(HttpServerExchange ex) {
+        PathTemplateMatch match = ex.getAttachment(PathTemplateMatch.ATTACHMENT_KEY);
+        String name = match == null ? null : match.getParameters().get("name");
+        String raw = rawSegment(ex.getRequestURI(), "/users/");
+        if (name == null || !name.matches(dev.spool.broker.auth.UserStore.NAME_PATTERN) || raw == null
+                || !name.equals(percentDecode(raw))) {
+            throw new ApiException(ErrorCode.INVALID_REQUEST, "the path must name one user of 1-64 of "
+                    + "[A-Za-z0-9._@-], was '" + (raw == null ? name : raw) + "'");
+        }
+        return name;
+    }
+
+    /** The undecoded segment after {@code prefix} of a request URI (with or without scheme and host). */
+    private static String rawSegment(String uri, String prefix) {
+        int at = uri.indexOf(prefix);
         if (at < 0) {
             return null;
         }
-        String rest = uri.substring(at + "/queues/".length());
+        String rest = uri.substring(at + prefix.length());
         int end = rest.indexOf('/');
         return end < 0 ? rest : rest.substring(0, end);
     }

@@ -27,9 +27,9 @@ final class Problems {
             case MALFORMED_JSON, MALFORMED_REQUEST, INVALID_MESSAGE, INVALID_QUEUE_NAME, INVALID_REQUEST -> 400;
             case UNAUTHORIZED, BAD_CREDENTIALS -> 401;
             case FORBIDDEN -> 403;
-            case QUEUE_NOT_FOUND, ROUTE_NOT_FOUND -> 404;
+            case QUEUE_NOT_FOUND, USER_NOT_FOUND, ROUTE_NOT_FOUND -> 404;
             case METHOD_NOT_ALLOWED -> 405;
-            case QUEUE_EXISTS -> 409;
+            case QUEUE_EXISTS, USER_EXISTS, LAST_ADMINISTRATOR -> 409;
             case PAYLOAD_TOO_LARGE -> 413;
             case UNSUPPORTED_MEDIA_TYPE -> 415;
             case SCHEMA_VIOLATION -> 422;

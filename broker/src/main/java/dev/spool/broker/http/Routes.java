@@ -4,6 +4,8 @@ import dev.spool.broker.audit.AuditHandler;
 import dev.spool.broker.audit.AuditLog;
 import dev.spool.broker.auth.Role;
 import dev.spool.broker.config.BrokerConfig;
+import dev.spool.broker.metrics.HttpMetrics;
+import dev.spool.broker.metrics.Metrics;
 import dev.spool.storage.Settlement;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.RoutingHandler;
@@ -28,25 +30,41 @@ public final class Routes {
     private Routes() {
     }
 
-    /** The root handler: audit, then errors as problem details, then the routes. */
-    public static HttpHandler build(Api api, AuditLog audit, BrokerConfig config, Clock clock) {
-        RoutingHandler r = new RoutingHandler(false)
-                .post("/login", worker(new LoginHandler(api)))
-                .post("/logout", worker(secured(api, ANYONE_SIGNED_IN, new LogoutHandler(api))))
-                .get("/queues", io(secured(api, ANYONE_SIGNED_IN, new ListQueuesHandler(api))))
-                .get("/queues/{name}", worker(secured(api, ANYONE_SIGNED_IN, new QueueStatsHandler(api))))
-                .post("/queues/{name}", worker(secured(api, ADMIN, new CreateQueueHandler(api))))
-                .delete("/queues/{name}", worker(secured(api, ADMIN, new DeleteQueueHandler(api))))
-                .post("/queues/{name}/messages", io(secured(api, PUSHERS, new PushHandler(api))))
-                .get("/queues/{name}/messages/first", io(secured(api, PULLERS, new PullFirstHandler(api))))
-                .post("/queues/{name}/messages/batch", io(secured(api, PUSHERS, new BatchPushHandler(api))))
-                .get("/queues/{name}/messages", io(secured(api, PULLERS, new PullBatchHandler(api))))
-                .post("/queues/{name}/leases", io(secured(api, PULLERS, new LeaseHandler(api))))
-                .post("/queues/{name}/acks", io(secured(api, PULLERS, new SettleHandler(api, Settlement.ACK))))
-                .post("/queues/{name}/nacks", io(secured(api, PULLERS, new SettleHandler(api, Settlement.NACK))))
-                .post("/queues/{name}/renewals", io(secured(api, PULLERS, new SettleHandler(api, Settlement.RENEW))))
-                .post("/queues/{name}/redrive", worker(secured(api, ADMIN, new RedriveHandler(api))))
-                .get("/health", io(ex -> Json.send(ex, 200, Map.of("status", "ok"))))
+    /**
+     * The root handler: request metrics (when on), audit, then errors as problem details, then the routes.
+     *
+     * @param metrics the metrics registry, or null when {@code metrics.enabled} is false
+     */
+    public static HttpHandler build(Api api, AuditLog audit, Health health, Metrics metrics, BrokerConfig config,
+                                    Clock clock) {
+        Table t = new Table(metrics);
+        t.add("POST", "/login", worker(new LoginHandler(api)));
+        t.add("POST", "/logout", worker(secured(api, ANYONE_SIGNED_IN, new LogoutHandler(api))));
+        t.add("GET", "/queues", io(secured(api, ANYONE_SIGNED_IN, new ListQueuesHandler(api))));
+        t.add("GET", "/queues/{name}", worker(secured(api, ANYONE_SIGNED_IN, new QueueStatsHandler(api))));
+        t.add("POST", "/queues/{name}", worker(secured(api, ADMIN, new CreateQueueHandler(api))));
+        t.add("DELETE", "/queues/{name}", worker(secured(api, ADMIN, new DeleteQueueHandler(api))));
+        t.add("POST", "/queues/{name}/messages", io(secured(api, PUSHERS, new PushHandler(api))));
+        t.add("GET", "/queues/{name}/messages/first", io(secured(api, PULLERS, new PullFirstHandler(api))));
+        t.add("POST", "/queues/{name}/messages/batch", io(secured(api, PUSHERS, new BatchPushHandler(api))));
+        t.add("GET", "/queues/{name}/messages", io(secured(api, PULLERS, new PullBatchHandler(api))));
+        t.add("POST", "/queues/{name}/leases", io(secured(api, PULLERS, new LeaseHandler(api))));
+        t.add("POST", "/queues/{name}/acks", io(secured(api, PULLERS, new SettleHandler(api, Settlement.ACK))));
+        t.add("POST", "/queues/{name}/nacks", io(secured(api, PULLERS, new SettleHandler(api, Settlement.NACK))));
+        t.add("POST", "/queues/{name}/renewals", io(secured(api, PULLERS, new SettleHandler(api, Settlement.RENEW))));
+        t.add("POST", "/queues/{name}/redrive", worker(secured(api, ADMIN, new RedriveHandler(api))));
+        UsersHandler users = new UsersHandler(api);
+        t.add("GET", "/users", worker(secured(api, ADMIN, users::list)));
+        t.add("POST", "/users/{name}", worker(secured(api, ADMIN, users::create)));
+        t.add("DELETE", "/users/{name}", worker(secured(api, ADMIN, users::delete)));
+        t.add("PUT", "/users/{name}/password", worker(secured(api, ADMIN, users::changePassword)));
+        t.add("GET", "/health", io(ex -> Json.send(ex, 200, Map.of("status", "ok"))));
+        t.add("GET", "/health/live", io(health::live));
+        t.add("GET", "/health/ready", worker(health::ready));
+        if (metrics != null) {
+            t.add("GET", "/metrics", worker(new MetricsHandler(metrics, config.metricsBearerToken())));
+        }
+        RoutingHandler r = t.routing
                 .setFallbackHandler(ex -> {
                     throw new ApiException(ErrorCode.ROUTE_NOT_FOUND, "no route for " + ex.getRequestPath());
                 })
@@ -55,8 +73,23 @@ public final class Routes {
                             + ex.getRequestPath());
                 });
         HttpHandler root = new ErrorBoundary(Connections.tracking(r));
-        return config.auditEnabled()
+        HttpHandler audited = config.auditEnabled()
                 ? new AuditHandler(audit, config.auditBody(), config.auditBodyMaxChars(), clock, root) : root;
+        return metrics == null ? audited : metrics.http().measure(audited);
+    }
+
+    /** The route table under construction; each route is tagged for request metrics when they are on. */
+    private static final class Table {
+        final RoutingHandler routing = new RoutingHandler(false);
+        private final Metrics metrics;
+
+        Table(Metrics metrics) {
+            this.metrics = metrics;
+        }
+
+        void add(String method, String template, HttpHandler h) {
+            routing.add(method, template, metrics == null ? h : HttpMetrics.tag(metrics.http().route(method, template), h));
+        }
     }
 
     /** Runs on the IO thread that read the request. */

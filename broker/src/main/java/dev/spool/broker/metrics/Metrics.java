@@ -1,0 +1,161 @@
+package dev.spool.broker.metrics;
+
+import dev.spool.storage.QueueCounts;
+import dev.spool.storage.QueueStats;
+import dev.spool.storage.QueueStore;
+import dev.spool.storage.StoreObserver;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.DoubleSupplier;
+import java.util.function.ToDoubleFunction;
+import java.util.function.ToIntFunction;
+
+/**
+ * The broker's metrics registry. Counting on the request path is left to {@link HttpMetrics} (one add per
+ * request); everything else is read when Prometheus scrapes: queue figures from the store's stats, audit and
+ * connection counts from their owners, JVM figures from the JVM. Only the store's syncs and checkpoints are
+ * observed as they happen, on the store's own threads.
+ */
+public final class Metrics implements StoreObserver {
+    private static final double[] SYNC_BUCKETS = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+            0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+    private static final double[] BATCH_BUCKETS = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
+    private static final double[] CHECKPOINT_BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+            2.5, 5, 10};
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+    private final HttpMetrics http = new HttpMetrics(registry);
+    private final DistributionDataPoint fsync;
+    private final DistributionDataPoint groupCommit;
+    private final DistributionDataPoint checkpoint;
+
+    public Metrics() {
+        fsync = Histogram.builder().name("spool_fsync_duration_seconds")
+                .help("Time one group commit of one queue took to force its files to disk")
+                .classicOnly().classicUpperBounds(SYNC_BUCKETS).register(registry);
+        groupCommit = Histogram.builder().name("spool_group_commit_messages")
+                .help("Messages pushed since a queue's previous sync, made durable by one group commit")
+                .classicOnly().classicUpperBounds(BATCH_BUCKETS).register(registry);
+        checkpoint = Histogram.builder().name("spool_checkpoint_duration_seconds")
+                .help("Time one checkpoint of cursors, queue metadata and lease snapshots took")
+                .classicOnly().classicUpperBounds(CHECKPOINT_BUCKETS).register(registry);
+        JvmMetrics.builder().register(registry);
+    }
+
+    public HttpMetrics http() {
+        return http;
+    }
+
+    @Override
+    public void synced(long nanos, long messages) {
+        fsync.observe(nanos / 1e9);
+        if (messages > 0) {
+            groupCommit.observe(messages);
+        }
+    }
+
+    @Override
+    public void checkpointed(long nanos) {
+        checkpoint.observe(nanos / 1e9);
+    }
+
+    /**
+     * Per-queue gauges and counters, read from the store's stats at each scrape (one stats call per queue).
+     *
+     * @param waiting the requests waiting in long polls on a queue
+     */
+    public void queues(QueueStore store, ToIntFunction<String> waiting) {
+        gaugePerQueue(store, "spool_queue_depth", "Messages in the queue not yet consumed", QueueStats::depth);
+        gaugePerQueue(store, "spool_queue_max_length", "The queue's max_length", QueueStats::maxLength);
+        gaugePerQueue(store, "spool_queue_leases_in_flight", "Messages leased and not yet acked, nacked or expired",
+                QueueStats::inFlight);
+        gaugePerQueue(store, "spool_queue_disk_usage_bytes", "Bytes the queue's folder takes on disk",
+                QueueStats::bytesOnDisk);
+        GaugeWithCallback.builder().name("spool_queue_waiting_requests")
+                .help("Long polls waiting for messages on the queue").labelNames("queue")
+                .callback(cb -> {
+                    for (String q : store.list()) {
+                        cb.call(waiting.applyAsInt(q), q);
+                    }
+                }).register(registry);
+        counterPerQueue(store, "spool_messages_pushed_total", "Messages stored (since the queue was created)",
+                s -> s.totalPushed());
+        counterPerQueue(store, "spool_messages_consumed_total",
+                "Messages gone for good: pulled, acked or dead-lettered (since the queue was created)",
+                s -> s.totalPulled());
+        counterPerQueue(store, "spool_messages_pulled_total", "Messages pulled destructively",
+                s -> s.counts().taken());
+        counterPerQueue(store, "spool_messages_delivered_total", "Leases handed out (redeliveries count again)",
+                s -> s.counts().delivered());
+        counterPerQueue(store, "spool_messages_acked_total", "Leases acknowledged", s -> s.counts().acked());
+        counterPerQueue(store, "spool_messages_nacked_total", "Leases released by a nack", s -> s.counts().nacked());
+        counterPerQueue(store, "spool_messages_expired_total", "Leases that timed out without an ack",
+                s -> s.counts().expired());
+        counterPerQueue(store, "spool_messages_dead_lettered_total", "Messages moved to the dead-letter queue",
+                s -> s.counts().deadLettered());
+        counterPerQueue(store, "spool_messages_redriven_total", "Messages moved back from the dead-letter queue",
+                s -> s.counts().redriven());
+        counterPerQueue(store, "spool_pushes_duplicate_total",
+                "Messages pushed again with a remembered idempotency key and not stored twice",
+                s -> s.counts().duplicates());
+    }
+
+    private void gaugePerQueue(QueueStore store, String name, String help, ToDoubleFunction<QueueStats> value) {
+        GaugeWithCallback.builder().name(name).help(help).labelNames("queue")
+                .callback(cb -> {
+                    for (QueueStats s : stats(store)) {
+                        cb.call(value.applyAsDouble(s), s.name());
+                    }
+                }).register(registry);
+    }
+
+    private void counterPerQueue(QueueStore store, String name, String help, ToDoubleFunction<QueueStats> value) {
+        CounterWithCallback.builder().name(name).help(help).labelNames("queue")
+                .callback(cb -> {
+                    for (QueueStats s : stats(store)) {
+                        cb.call(value.applyAsDouble(s), s.name());
+                    }
+                }).register(registry);
+    }
+
+    private static List<QueueStats> stats(QueueStore store) {
+        List<QueueStats> out = new ArrayList<>();
+        for (String q : store.list()) {
+            if (store.stats(q) instanceof QueueStats s) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** A gauge read at each scrape. */
+    public void gauge(String name, String help, DoubleSupplier value) {
+        GaugeWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsDouble())).register(registry);
+    }
+
+    /** A counter read at each scrape. */
+    public void counter(String name, String help, DoubleSupplier value) {
+        CounterWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsDouble())).register(registry);
+    }
+
+    /** The Prometheus text format's content type. */
+    public String contentType() {
+        return writer.getContentType();
+    }
+
+    /** Writes every metric in the Prometheus text format. */
+    public void scrape(OutputStream out) throws IOException {
+        writer.write(out, registry.scrape());
+    }
+}
