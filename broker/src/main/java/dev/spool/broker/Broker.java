@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.BindException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -101,7 +102,11 @@ public final class Broker implements AutoCloseable {
             if (!users.exists()) {
                 String password = users.createInitialAdmin();
                 console.println("Created users file " + config.usersFile() + " with user 'admin', password: " + password);
-                console.println("This password is shown once; add users with: java -jar spool-broker.jar user add NAME --role ROLE");
+                String cli = "java -jar " + jarPath() + " user add NAME --role AGENT"
+                        + (config.source() == null ? "" : " --config " + config.source());
+                console.println("This password is shown once. Add users with:");
+                console.println("  " + cli + "                  (asks for the password)");
+                console.println("  printf '%s\\n' \"$PASSWORD\" | " + cli + "   (reads it from standard input)");
                 console.flush();
             }
             TokenService tokens = new TokenService(config.tokensFile(), Duration.ofSeconds(config.tokenTtlSeconds()), clock);
@@ -161,6 +166,16 @@ public final class Broker implements AutoCloseable {
                 LOG.error("users file changed but cannot be read (keeping the users known so far): {}", e.toString());
             }
         }, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** This broker's jar, for the commands it prints. */
+    private static String jarPath() {
+        try {
+            Path p = Path.of(Broker.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return p.toString().endsWith(".jar") ? p.toString() : "spool-broker.jar";
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            return "spool-broker.jar";
+        }
     }
 
     /** The audit log (tests stop its writer). */

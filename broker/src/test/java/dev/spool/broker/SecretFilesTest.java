@@ -6,7 +6,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
-import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,13 +28,9 @@ class SecretFilesTest {
         assumeTrue(Files.getFileStore(dir).supportsFileAttributeView("posix"), "POSIX permissions needed");
         Path config = dir.resolve("config.yaml");
         Files.writeString(config, "auth:\n  users_file: \"people.yaml\"\n");
-        InputStream saved = System.in;
-        try {
-            System.setIn(new ByteArrayInputStream("s3cret pass\n".getBytes(StandardCharsets.UTF_8)));
-            assertEquals(0, Main.run(new String[] {"user", "add", "bob", "--role", "AGENT", "--config", config.toString()}));
-        } finally {
-            System.setIn(saved);
-        }
+        assertEquals(0, Main.execute(new String[] {"user", "add", "bob", "--role", "AGENT", "--config", config.toString()},
+                new ByteArrayInputStream("s3cret passphrase\n".getBytes(StandardCharsets.UTF_8)),
+                new PrintStream(OutputStream.nullOutputStream()), System.err));
         Path users = dir.resolve("people.yaml");
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(users)));
         assertFalse(Files.exists(dir.resolve("people.yaml.tmp")));

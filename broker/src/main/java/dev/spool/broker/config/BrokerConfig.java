@@ -44,6 +44,7 @@ import java.nio.file.Path;
  *                          measure their cost)
  * @param metricsBearerToken {@code metrics.bearer_token}: when set, scrapes must send it as a bearer token;
  *                          null: scrapes need no token
+ * @param source            the config file these settings came from, or null (defaults only)
  */
 public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long savePeriodSeconds,
                            String host, int port, int ioThreads, int workerThreads, int maxMessageBytes,
@@ -52,7 +53,8 @@ public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long save
                            int maxBatchMessages, int maxBatchBytes, long maxWaitSeconds, int maxDeliveries, long visibilitySeconds,
                            long idempotencyWindowSeconds, Fsync fsync, long fsyncIntervalMs, long minFreeBytes,
                            long requestHeadTimeoutMs, long idleTimeoutMs, int maxConnections, int maxConnectionsPerAddress,
-                           long auditMaxFileBytes, int auditMaxFiles, boolean metricsEnabled, String metricsBearerToken) {
+                           long auditMaxFileBytes, int auditMaxFiles, boolean metricsEnabled, String metricsBearerToken,
+                           Path source) {
 
     /** How much of a request body the audit log keeps. */
     public enum AuditBody { FULL, TRUNCATE, OMIT }

@@ -79,19 +79,42 @@ public final class ConfigLoader {
     }
 
     public static BrokerConfig load(Path file) {
-        Object root;
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            root = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
-        } catch (IOException e) {
-            throw new ConfigException("cannot read config file " + file + ": " + e);
-        } catch (RuntimeException e) {
-            throw new ConfigException("config file " + file + " is not valid YAML: " + e.getMessage());
-        }
-        Path base = file.toAbsolutePath().getParent();
-        return parse(root == null ? Map.of() : asMap(root, "(top level)"), base);
+        return load(file, Map.of());
     }
 
-    static BrokerConfig parse(Map<?, ?> root, Path base) {
+    /**
+     * Loads {@code file} (null: no file, every key at its default, relative paths against the working folder) and
+     * then applies {@code overrides}, keyed {@code section.key} (command-line options and environment variables).
+     * Duplicate keys in the file are an error.
+     */
+    public static BrokerConfig load(Path file, Map<String, Object> overrides) {
+        Object root = null;
+        Path base = Path.of("").toAbsolutePath();
+        if (file != null) {
+            LoaderOptions options = new LoaderOptions();
+            options.setAllowDuplicateKeys(false);
+            try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                root = new Yaml(new SafeConstructor(options)).load(r);
+            } catch (IOException e) {
+                throw new ConfigException("cannot read config file " + file + ": " + e);
+            } catch (RuntimeException e) {
+                throw new ConfigException("config file " + file + " is not valid YAML: " + e.getMessage());
+            }
+            base = file.toAbsolutePath().getParent();
+        }
+        Map<String, Map<Object, Object>> merged = new java.util.LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : (root == null ? Map.of() : asMap(root, "(top level)")).entrySet()) {
+            merged.put(String.valueOf(e.getKey()), new java.util.LinkedHashMap<>(asMap(e.getValue(), String.valueOf(e.getKey()))));
+        }
+        for (Map.Entry<String, Object> o : overrides.entrySet()) {
+            int dot = o.getKey().indexOf('.');
+            merged.computeIfAbsent(o.getKey().substring(0, dot), k -> new java.util.LinkedHashMap<>())
+                    .put(o.getKey().substring(dot + 1), o.getValue());
+        }
+        return parse(merged, base, file == null ? null : file.toAbsolutePath());
+    }
+
+    static BrokerConfig parse(Map<?, ?> root, Path base, Path source) {
         for (Map.Entry<?, ?> e : root.entrySet()) {
             String section = String.valueOf(e.getKey());
             Set<String> allowed = KEYS.get(section);
@@ -145,7 +168,8 @@ public final class ConfigLoader {
                 audit.integer("max_file_bytes", DEFAULT_AUDIT_MAX_FILE_BYTES),
                 (int) audit.integer("max_files", DEFAULT_AUDIT_MAX_FILES),
                 metrics.bool("enabled", true),
-                metricsToken.isEmpty() ? null : metricsToken);
+                metricsToken.isEmpty() ? null : metricsToken,
+                source);
     }
 
     private static Map<?, ?> asMap(Object o, String where) {
