@@ -123,7 +123,12 @@ public final class Broker implements AutoCloseable {
             gate.open(graceful);
             Broker b = new Broker(store, audit, server, graceful, waiters, health);
             b.watchUsers(users, tokens);
-            LOG.info("Spool broker listening on http://{}:{}", config.host(), b.port());
+            if (server.tlsPort() >= 0) {
+                LOG.info("Spool broker listening on https://{}:{}", config.host(), server.tlsPort());
+            }
+            if (server.servesPlain()) {
+                LOG.info("Spool broker listening on http://{}:{}", config.host(), b.port());
+            }
             return b;
         } catch (RuntimeException | IOException e) {
             server.close();
@@ -181,6 +186,11 @@ public final class Broker implements AutoCloseable {
     /** The audit log (tests stop its writer). */
     AuditLog audit() {
         return audit;
+    }
+
+    /** The HTTPS port, or -1 without {@code server.tls}. */
+    public int tlsPort() {
+        return server.tlsPort();
     }
 
     /** The connection caps and their counts (tests). */

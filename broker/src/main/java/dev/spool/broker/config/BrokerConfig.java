@@ -44,6 +44,7 @@ import java.nio.file.Path;
  *                          measure their cost)
  * @param metricsBearerToken {@code metrics.bearer_token}: when set, scrapes must send it as a bearer token;
  *                          null: scrapes need no token
+ * @param tls               {@code server.tls}: an HTTPS listener, or null for plain HTTP only
  * @param source            the config file these settings came from, or null (defaults only)
  */
 public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long savePeriodSeconds,
@@ -54,7 +55,28 @@ public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long save
                            long idempotencyWindowSeconds, Fsync fsync, long fsyncIntervalMs, long minFreeBytes,
                            long requestHeadTimeoutMs, long idleTimeoutMs, int maxConnections, int maxConnectionsPerAddress,
                            long auditMaxFileBytes, int auditMaxFiles, boolean metricsEnabled, String metricsBearerToken,
-                           Path source) {
+                           Tls tls, Path source) {
+
+    /**
+     * The HTTPS listener.
+     *
+     * @param keystore  {@code server.tls.keystore}: a PKCS12 file with the key and certificate chain
+     * @param password  {@code server.tls.password}, or the {@code SPOOL_TLS_PASSWORD} environment variable
+     * @param port      {@code server.tls.port} (0 picks a free one)
+     * @param plainHttp {@code server.tls.plain_http}: also serve plain HTTP on {@code server.port}
+     */
+    public record Tls(Path keystore, String password, int port, boolean plainHttp) {
+        public Tls {
+            if (port < 0 || port > 65535) {
+                throw new ConfigException("server.tls.port must be in 0..65535, was " + port);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Tls[keystore=" + keystore + ", port=" + port + ", plainHttp=" + plainHttp + "]"; // no password
+        }
+    }
 
     /** How much of a request body the audit log keeps. */
     public enum AuditBody { FULL, TRUNCATE, OMIT }

@@ -68,7 +68,7 @@ public final class ConfigLoader {
             "QueueManager", Set.of("path", "max_length", "save_period_time"),
             "server", Set.of("host", "port", "io_threads", "worker_threads", "max_message_bytes", "max_batch_messages", "max_batch_bytes",
                     "max_wait_seconds", "request_head_timeout_ms", "idle_timeout_ms",
-                    "max_connections", "max_connections_per_address"),
+                    "max_connections", "max_connections_per_address", "tls"),
             "queues", Set.of("max_deliveries", "visibility_seconds", "idempotency_window_seconds"),
             "auth", Set.of("users_file", "tokens_file", "token_ttl_seconds"),
             "audit", Set.of("enabled", "file", "body", "body_max_chars", "max_file_bytes", "max_files"),
@@ -136,6 +136,7 @@ public final class ConfigLoader {
         Section queues = new Section(root, "queues");
         Section metrics = new Section(root, "metrics");
         String metricsToken = metrics.string("bearer_token", "");
+        BrokerConfig.Tls tls = tls(asMap(root.get("server"), "server").get("tls"), base);
         return new BrokerConfig(
                 base.resolve(qm.string("path", "data/queues.json")),
                 qm.integer("max_length", DEFAULT_MAX_LENGTH),
@@ -169,7 +170,39 @@ public final class ConfigLoader {
                 (int) audit.integer("max_files", DEFAULT_AUDIT_MAX_FILES),
                 metrics.bool("enabled", true),
                 metricsToken.isEmpty() ? null : metricsToken,
+                tls,
                 source);
+    }
+
+    /** The default HTTPS port. */
+    public static final int DEFAULT_TLS_PORT = 7443;
+    /** Where the keystore password comes from when {@code server.tls.password} is not in the file. */
+    public static final String TLS_PASSWORD_ENV = "SPOOL_TLS_PASSWORD";
+    private static final Set<String> TLS_KEYS = Set.of("keystore", "password", "port", "plain_http");
+
+    /** {@code server.tls}, or null when it is absent. */
+    private static BrokerConfig.Tls tls(Object value, Path base) {
+        if (value == null) {
+            return null;
+        }
+        Map<?, ?> m = asMap(value, "server.tls");
+        for (Object key : m.keySet()) {
+            if (!TLS_KEYS.contains(String.valueOf(key))) {
+                throw new ConfigException("unknown config key 'server.tls." + key + "' (known in server.tls: " + TLS_KEYS + ")");
+            }
+        }
+        Section t = new Section("server.tls", m);
+        String keystore = t.string("keystore", null);
+        if (keystore == null) {
+            throw new ConfigException("server.tls needs keystore (a PKCS12 file)");
+        }
+        String password = t.string("password", System.getenv(TLS_PASSWORD_ENV));
+        if (password == null) {
+            throw new ConfigException("server.tls needs the keystore's password: server.tls.password or the "
+                    + TLS_PASSWORD_ENV + " environment variable");
+        }
+        return new BrokerConfig.Tls(base.resolve(keystore), password, (int) t.integer("port", DEFAULT_TLS_PORT),
+                t.bool("plain_http", false));
     }
 
     private static Map<?, ?> asMap(Object o, String where) {
@@ -190,6 +223,12 @@ public final class ConfigLoader {
         Section(Map<?, ?> root, String name) {
             this.name = name;
             this.values = asMap(root.get(name), name);
+        }
+
+        /** A section nested in another ({@code server.tls}): {@code values} are its own, {@code name} its full name. */
+        Section(String name, Map<?, ?> values) {
+            this.name = name;
+            this.values = values;
         }
 
         String string(String key, String dflt) {

@@ -8,6 +8,7 @@ import org.xnio.ChannelListener;
 import org.xnio.IoUtils;
 import org.xnio.StreamConnection;
 import org.xnio.channels.AcceptingChannel;
+import org.xnio.ssl.SslConnection;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -89,7 +90,8 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
         if (socket == null) {
             return;
         }
-        GuardedConnection c = new GuardedConnection(socket, onClose);
+        GuardedConnection c = socket instanceof SslConnection tls ? new GuardedSslConnection(tls, onClose)
+                : new GuardedConnection(socket, onClose);
         GuardedConnection victim = null;
         boolean admitted;
         synchronized (this) {

@@ -30,7 +30,7 @@ import java.util.function.Consumer;
  * </ul>
  * Reads and writes go straight to the socket's conduits; only the close and the one empty 400 are looked at.
  */
-final class GuardedConnection extends StreamConnection {
+class GuardedConnection extends StreamConnection {
     /** What Undertow 2.x writes for a request head it cannot parse ({@code HttpReadListener.BAD_REQUEST}). */
     private static final byte[] UNDERTOW_BAD_REQUEST =
             "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII);

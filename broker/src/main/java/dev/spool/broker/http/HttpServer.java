@@ -8,6 +8,8 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
+import org.xnio.ChannelListener;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
 import org.xnio.Options;
@@ -17,6 +19,12 @@ import org.xnio.XnioWorker;
 import org.xnio.channels.AcceptingChannel;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 import java.lang.management.ManagementFactory;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -33,22 +41,27 @@ public final class HttpServer implements AutoCloseable {
     static final int RESERVED_DESCRIPTORS = 1024;
 
     private final XnioWorker worker;
-    private final AcceptingChannel<StreamConnection> channel;
+    private final AcceptingChannel<?> plain;
+    private final AcceptingChannel<?> tls;
     private final ByteBufferPool buffers;
     private final Connections connections;
 
-    private HttpServer(XnioWorker worker, AcceptingChannel<StreamConnection> channel, ByteBufferPool buffers,
+    private HttpServer(XnioWorker worker, AcceptingChannel<?> plain, AcceptingChannel<?> tls, ByteBufferPool buffers,
                        Connections connections) {
         this.worker = worker;
-        this.channel = channel;
+        this.plain = plain;
+        this.tls = tls;
         this.buffers = buffers;
         this.connections = connections;
     }
 
     /**
-     * Listens on {@code server.host}:{@code server.port} and hands every request to {@code root}.
+     * Listens on {@code server.host}:{@code server.port} (plain HTTP, unless {@code server.tls} is set without
+     * {@code plain_http}) and on {@code server.tls.port} (HTTPS, when {@code server.tls} is set), and hands every
+     * request to {@code root}. Both listeners share the connection caps.
      *
-     * @throws BindException if the port cannot be bound; the message names it, and nothing is left running
+     * @throws BindException if a port cannot be bound; the message names it, and nothing is left running
+     * @throws IllegalArgumentException if the TLS keystore cannot be read
      */
     public static HttpServer start(BrokerConfig config, HttpHandler root) throws IOException {
         Xnio xnio = Xnio.getInstance(HttpServer.class.getClassLoader());
@@ -85,21 +98,61 @@ public final class HttpServer implements AutoCloseable {
         HttpOpenListener open = new HttpOpenListener(buffers, undertowOptions);
         open.setRootHandler(root);
         Connections connections = new Connections(maxConnections(config), config.maxConnectionsPerAddress(), open);
+        AcceptingChannel<?> plain = null;
+        AcceptingChannel<?> tls = null;
+        BrokerConfig.Tls t = config.tls();
+        int port = config.port();
         try {
-            AcceptingChannel<StreamConnection> channel = worker.createStreamConnectionServer(
-                    new InetSocketAddress(InetAddress.getByName(config.host()), config.port()), connections, socketOptions);
-            channel.resumeAccepts();
-            return new HttpServer(worker, channel, buffers, connections);
+            if (t == null || t.plainHttp()) {
+                plain = worker.createStreamConnectionServer(
+                        new InetSocketAddress(InetAddress.getByName(config.host()), port), connections, socketOptions);
+            }
+            if (t != null) {
+                port = t.port();
+                UndertowXnioSsl ssl = new UndertowXnioSsl(xnio, OptionMap.create(Options.USE_DIRECT_BUFFERS, true),
+                        sslContext(t));
+                @SuppressWarnings({"unchecked", "rawtypes"}) // accepted TLS connections are StreamConnections too
+                AcceptingChannel<?> accepting = ssl.createSslConnectionServer(worker,
+                        new InetSocketAddress(InetAddress.getByName(config.host()), port), (ChannelListener) connections,
+                        socketOptions);
+                tls = accepting;
+            }
+            if (plain != null) {
+                plain.resumeAccepts();
+            }
+            if (tls != null) {
+                tls.resumeAccepts();
+            }
+            return new HttpServer(worker, plain, tls, buffers, connections);
         } catch (IOException | RuntimeException e) {
+            IoUtils.safeClose(plain);
+            IoUtils.safeClose(tls);
             worker.shutdownNow();
             buffers.close();
             if (e instanceof BindException b) {
-                BindException named = new BindException("cannot listen on " + config.host() + ":" + config.port()
+                BindException named = new BindException("cannot listen on " + config.host() + ":" + port
                         + ": " + b.getMessage());
                 named.initCause(b);
                 throw named;
             }
             throw e;
+        }
+    }
+
+    /** The server's key and certificate chain from the PKCS12 keystore. */
+    private static SSLContext sslContext(BrokerConfig.Tls t) {
+        char[] password = t.password().toCharArray();
+        try (InputStream in = Files.newInputStream(t.keystore())) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(in, password);
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, password);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(kmf.getKeyManagers(), null, null);
+            return ctx;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot use server.tls.keystore " + t.keystore() + ": "
+                    + (e.getMessage() == null ? e.toString() : e.getMessage()));
         }
     }
 
@@ -127,9 +180,19 @@ public final class HttpServer implements AutoCloseable {
         return -1;
     }
 
-    /** The bound port (useful with {@code server.port: 0}). */
+    /** The plain HTTP port (useful with {@code server.port: 0}), or the HTTPS port when there is no plain listener. */
     public int port() {
-        return channel.getLocalAddress(InetSocketAddress.class).getPort();
+        return (plain != null ? plain : tls).getLocalAddress(InetSocketAddress.class).getPort();
+    }
+
+    /** The HTTPS port, or -1 without TLS. */
+    public int tlsPort() {
+        return tls == null ? -1 : tls.getLocalAddress(InetSocketAddress.class).getPort();
+    }
+
+    /** Whether plain HTTP is served. */
+    public boolean servesPlain() {
+        return plain != null;
     }
 
     /** The connection caps, for tests and metrics. */
@@ -140,7 +203,8 @@ public final class HttpServer implements AutoCloseable {
     /** Stops accepting, closes every connection and stops the IO threads, as {@code Undertow.stop()} does. */
     @Override
     public void close() {
-        IoUtils.safeClose(channel);
+        IoUtils.safeClose(plain);
+        IoUtils.safeClose(tls);
         worker.shutdown();
         try {
             worker.awaitTermination();
