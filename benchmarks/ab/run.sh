@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Single pushes and batch pushes on each broker given, taking turns round by round, each measurement on a
 # fresh broker in a fresh temp folder, so that a comparison comes from one run on a noisy machine.
-# A broker is a jar, optionally with a file of extra config.yaml lines after '@' (same jar, other settings):
+# A broker is a jar, optionally with a file of extra config.yaml sections after '@' (same jar, other settings;
+# not server or QueueManager, which the script writes):
 #   benchmarks/ab/run.sh old/spool-broker.jar broker/target/spool-broker.jar
 #   benchmarks/ab/run.sh broker/target/spool-broker.jar broker/target/spool-broker.jar@metrics-off.yaml
 # Modes: push (one 300-byte message a request, 64 connections, with the trivial baseline) and batch
 # (100 x 300 B a request, 8 connections). Environment: ROUNDS (3), DURATION (10), MODES ("push batch"),
-# BENCH_JAR (benchmarks/target/spool-bench.jar). Prints one line per round, broker and mode.
+# BENCH_JAR (benchmarks/target/spool-bench.jar). Prints one line per round, broker and mode: the rate, its p99,
+# and the broker's CPU time per stored message (user + system, from /proc, over the warm-up and the run): on a
+# shared machine the rate swings with what else runs, while CPU per message mostly does not.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bench="$(realpath -m "${BENCH_JAR:-$here/../target/spool-bench.jar}")"
@@ -38,8 +41,9 @@ start_broker() {
   mkdir -p "$dir"
   port="$(free_port)"
   {
+    # Only these two sections: the users file, tokens and audit log default to files beside the config, and
+    # an extra file may add any other section (a duplicate section is an error).
     printf 'server:\n  port: %s\nQueueManager:\n  path: %s/data/queues.json\n  max_length: 100000000\n' "$port" "$dir"
-    printf 'auth:\n  users_file: %s/users.yaml\naudit:\n  file: %s/audit.log\n' "$dir" "$dir"
     if [[ "$1" == *@* ]]; then cat "${1#*@}"; fi
   } > "$dir/config.yaml"
   java -jar "$jar" --config "$dir/config.yaml" > "$dir/broker.log" 2>&1 &
@@ -53,7 +57,22 @@ start_broker() {
   [ -n "$password" ] || { echo "no admin password in the broker's output:" >&2; cat "$dir/broker.log" >&2; exit 1; }
 }
 
-printf '%-5s %-60s %-6s %12s %9s\n' round broker mode msg/s p99_ms
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# stored PORT PASSWORD: messages stored in queue 'ab' (its total_pushed)
+stored() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys, urllib.request
+base = "http://127.0.0.1:" + sys.argv[1]
+req = urllib.request.Request(base + "/login", json.dumps({"username": "admin", "password": sys.argv[2]}).encode(),
+                             {"Content-Type": "application/json"})
+token = json.load(urllib.request.urlopen(req))["token"]
+stats = urllib.request.Request(base + "/queues/ab", headers={"Authorization": "Bearer " + token})
+print(json.load(urllib.request.urlopen(stats))["total_pushed"])
+PY
+}
+hz="$(getconf CLK_TCK)"
+
+printf '%-5s %-60s %-6s %12s %9s %12s\n' round broker mode msg/s p99_ms cpu_us/msg
 n=0
 for round in $(seq "$rounds"); do
   for mode in $modes; do
@@ -65,12 +84,16 @@ for round in $(seq "$rounds"); do
         batch) args=(--mode batch --batch 100 --size 300 --connections 8) ;;
         *) echo "unknown mode $mode" >&2; exit 2 ;;
       esac
+      t0="$(cpu_ticks "$broker_pid")"
       java -jar "$bench" load --url "http://127.0.0.1:$port" --password "$password" --queue ab --create-queue \
         --duration "$duration" "${args[@]}" > "$work/$n.out" 2>&1 || true
+      t1="$(cpu_ticks "$broker_pid")"
+      count="$(stored "$port" "$password" 2>/dev/null || echo 0)"
       stop_broker
-      awk -v r="$round" -v b="$b" -v m="$mode" '
+      cpu="$(awk -v a="$t0" -v b="$t1" -v n="$count" -v hz="$hz" 'BEGIN { if (n > 0) printf "%.2f", (b - a) * 1e6 / hz / n; else print "-" }')"
+      awk -v r="$round" -v b="$b" -v m="$mode" -v cpu="$cpu" '
         $1 == m && $3 == "msg/s" { msgs = $2; for (i = 1; i <= NF; i++) if ($i == "p99") p99 = $(i + 1) }
-        END { printf "%-5s %-60s %-6s %12s %9s\n", r, b, m, msgs == "" ? "FAILED" : msgs, p99 == "" ? "-" : p99 }' "$work/$n.out"
+        END { printf "%-5s %-60s %-6s %12s %9s %12s\n", r, b, m, msgs == "" ? "FAILED" : msgs, p99 == "" ? "-" : p99, cpu }' "$work/$n.out"
       rm -rf "$work/$n"
     done
   done

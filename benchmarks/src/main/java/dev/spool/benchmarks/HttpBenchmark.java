@@ -13,6 +13,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -45,6 +46,9 @@ public class HttpBenchmark {
     /** One broker for the whole run. */
     @State(Scope.Benchmark)
     public static class Server {
+        /** {@code metrics.enabled}: run with {@code -p metrics=true,false} to see what request counting costs. */
+        @Param({"true"})
+        public boolean metrics;
         Path dir;
         Broker broker;
         URI url;
@@ -58,14 +62,16 @@ public class HttpBenchmark {
                       max_length: 1000000000
                     server:
                       port: 0
-                    """);
-            UserStore.load(dir.resolve("users.yaml")).put("bench", Role.ADMINISTRATOR, "bench".toCharArray());
+                    metrics:
+                      enabled: %s
+                    """.formatted(metrics));
+            UserStore.load(dir.resolve("users.yaml")).put("bench", Role.ADMINISTRATOR, "bench-password".toCharArray());
             broker = Broker.start(ConfigLoader.load(dir.resolve("config.yaml")),
                     new PrintStream(OutputStream.nullOutputStream()));
             url = URI.create("http://127.0.0.1:" + broker.port());
             try (HttpConnection c = new HttpConnection(url, 10_000)) {
                 HttpConnection.Response r = c.send("POST", "/login", null, "application/json",
-                        "{\"username\":\"bench\",\"password\":\"bench\"}".getBytes(StandardCharsets.UTF_8));
+                        "{\"username\":\"bench\",\"password\":\"bench-password\"}".getBytes(StandardCharsets.UTF_8));
                 token = new ObjectMapper().readTree(r.body()).path("token").asText();
                 c.send("POST", "/queues/bench", token, null, null);
             }

@@ -110,7 +110,8 @@ public final class Broker implements AutoCloseable {
                 console.flush();
             }
             TokenService tokens = new TokenService(config.tokensFile(), Duration.ofSeconds(config.tokenTtlSeconds()), clock);
-            audit = new AuditLog(config.auditFile(), config.auditMaxFileBytes(), config.auditMaxFiles());
+            audit = new AuditLog(config.auditFile(), config.auditMaxFileBytes(), config.auditMaxFiles(),
+                    config.auditCompress());
             Waiters waiters = new Waiters();
             store.subscribe(waiters::signal);
             Api api = new Api(store, tokens, users, new LoginGuard(clock), config, waiters, clock);

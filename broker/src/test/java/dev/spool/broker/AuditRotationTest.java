@@ -102,6 +102,20 @@ class AuditRotationTest {
     }
 
     @Test
+    void withoutCompressionRotatedFilesShouldStayPlainAndBounded() throws Exception {
+        try (TestBroker b = new TestBroker(dir, "audit.max_file_bytes: 4096\naudit.max_files: 2\naudit.compress: false\n",
+                Clock.systemUTC())) {
+            pushConcurrently(b);
+        }
+        List<Path> files = auditFiles();
+        assertEquals(3, files.size(), "the current file and 2 rotated ones: " + files);
+        assertTrue(files.stream().noneMatch(p -> p.toString().endsWith(".gz")), files.toString());
+        for (Path p : files) {
+            assertTrue(Files.size(p) <= 4096, p + ": " + Files.size(p));
+        }
+    }
+
+    @Test
     void theAuditFilesShouldStayWithinTheirBound() throws Exception {
         try (TestBroker b = new TestBroker(dir, "audit.max_file_bytes: 4096\naudit.max_files: 3\n", Clock.systemUTC())) {
             pushConcurrently(b);

@@ -30,20 +30,20 @@ class LoadToolIntegrationTest {
     @Timeout(120)
     void pushThenPullShouldMoveExactlyTheRequestedMessages() throws Exception {
         Files.writeString(dir.resolve("config.yaml"), "server:\n  port: 0\n");
-        UserStore.load(dir.resolve("users.yaml")).put("admin", Role.ADMINISTRATOR, "pw".toCharArray());
+        UserStore.load(dir.resolve("users.yaml")).put("admin", Role.ADMINISTRATOR, "load-tool-password".toCharArray());
         try (Broker b = Broker.start(ConfigLoader.load(dir.resolve("config.yaml")),
                 new PrintStream(OutputStream.nullOutputStream()))) {
             String url = "http://127.0.0.1:" + b.port();
-            JsonNode push = run(List.of("--url", url, "--password", "pw", "--mode", "push", "--messages", "500",
+            JsonNode push = run(List.of("--url", url, "--password", "load-tool-password", "--mode", "push", "--messages", "500",
                     "--connections", "4", "--warmup", "0s", "--create-queue", "--baseline", "--json"));
             assertEquals(500, push.path("push").path("messages").asLong());
             assertTrue(push.path("trivial").path("requests").asLong() > 0);
             assertTrue(push.path("ratio_to_trivial").asDouble() > 0);
             assertTrue(push.path("push").path("p99Ms").asDouble() > 0);
-            JsonNode pull = run(List.of("--url", url, "--password", "pw", "--mode", "pull", "--messages", "500",
+            JsonNode pull = run(List.of("--url", url, "--password", "load-tool-password", "--mode", "pull", "--messages", "500",
                     "--connections", "2", "--warmup", "0s", "--json"));
             assertEquals(500, pull.path("pull").path("messages").asLong());
-            JsonNode errors = run(List.of("--url", url, "--password", "pw", "--mode", "push", "--queue", "missing",
+            JsonNode errors = run(List.of("--url", url, "--password", "load-tool-password", "--mode", "push", "--queue", "missing",
                     "--messages", "1", "--duration", "1s", "--connections", "1", "--warmup", "0s", "--json"));
             assertTrue(errors.path("push").path("errors").path("404").asLong() > 0, errors.toString());
         }
@@ -53,13 +53,13 @@ class LoadToolIntegrationTest {
     @Timeout(120)
     void drainsShouldReceiveEveryMessageOfTheBacklogOnce() throws Exception {
         Files.writeString(dir.resolve("config.yaml"), "server:\n  port: 0\n");
-        UserStore.load(dir.resolve("users.yaml")).put("admin", Role.ADMINISTRATOR, "pw".toCharArray());
+        UserStore.load(dir.resolve("users.yaml")).put("admin", Role.ADMINISTRATOR, "load-tool-password".toCharArray());
         try (Broker b = Broker.start(ConfigLoader.load(dir.resolve("config.yaml")),
                 new PrintStream(OutputStream.nullOutputStream()))) {
             String url = "http://127.0.0.1:" + b.port();
             for (String mode : List.of("drain", "lease-drain")) {
                 // 1050: the last fill batch and the last drain request are partial.
-                JsonNode r = run(List.of("--url", url, "--password", "pw", "--mode", mode, "--queue", "backlog",
+                JsonNode r = run(List.of("--url", url, "--password", "load-tool-password", "--mode", mode, "--queue", "backlog",
                         "--backlog", "1050", "--batch", "100", "--size", "300", "--create-queue", "--json"));
                 JsonNode s = r.path(mode.replace('-', '_'));
                 assertEquals(1050, s.path("messages").asLong(), r.toString());

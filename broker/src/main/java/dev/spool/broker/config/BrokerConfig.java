@@ -40,6 +40,7 @@ import java.nio.file.Path;
  * @param maxConnectionsPerAddress {@code server.max_connections_per_address}: most from one client address
  * @param auditMaxFileBytes {@code audit.max_file_bytes}: the audit file is rotated before it passes this size
  * @param auditMaxFiles     {@code audit.max_files}: rotated (compressed) audit files kept; older ones are deleted
+ * @param auditCompress     {@code audit.compress}: gzip rotated audit files (off the request path)
  * @param metricsEnabled    {@code metrics.enabled}: {@code GET /metrics} and request counting (false only to
  *                          measure their cost)
  * @param metricsBearerToken {@code metrics.bearer_token}: when set, scrapes must send it as a bearer token;
@@ -54,7 +55,7 @@ public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long save
                            int maxBatchMessages, int maxBatchBytes, long maxWaitSeconds, int maxDeliveries, long visibilitySeconds,
                            long idempotencyWindowSeconds, Fsync fsync, long fsyncIntervalMs, long minFreeBytes,
                            long requestHeadTimeoutMs, long idleTimeoutMs, int maxConnections, int maxConnectionsPerAddress,
-                           long auditMaxFileBytes, int auditMaxFiles, boolean metricsEnabled, String metricsBearerToken,
+                           long auditMaxFileBytes, int auditMaxFiles, boolean auditCompress, boolean metricsEnabled, String metricsBearerToken,
                            Tls tls, Path source) {
 
     /**

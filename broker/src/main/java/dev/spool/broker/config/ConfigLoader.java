@@ -71,7 +71,7 @@ public final class ConfigLoader {
                     "max_connections", "max_connections_per_address", "tls"),
             "queues", Set.of("max_deliveries", "visibility_seconds", "idempotency_window_seconds"),
             "auth", Set.of("users_file", "tokens_file", "token_ttl_seconds"),
-            "audit", Set.of("enabled", "file", "body", "body_max_chars", "max_file_bytes", "max_files"),
+            "audit", Set.of("enabled", "file", "body", "body_max_chars", "max_file_bytes", "max_files", "compress"),
             "storage", Set.of("fsync", "fsync_interval_ms", "min_free_bytes"),
             "metrics", Set.of("enabled", "bearer_token"));
 
@@ -168,6 +168,7 @@ public final class ConfigLoader {
                 (int) server.integer("max_connections_per_address", DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
                 audit.integer("max_file_bytes", DEFAULT_AUDIT_MAX_FILE_BYTES),
                 (int) audit.integer("max_files", DEFAULT_AUDIT_MAX_FILES),
+                audit.bool("compress", true),
                 metrics.bool("enabled", true),
                 metricsToken.isEmpty() ? null : metricsToken,
                 tls,

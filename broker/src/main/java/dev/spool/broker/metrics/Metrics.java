@@ -43,13 +43,13 @@ public final class Metrics implements StoreObserver {
     public Metrics() {
         fsync = Histogram.builder().name("spool_fsync_duration_seconds")
                 .help("Time one group commit of one queue took to force its files to disk")
-                .classicOnly().classicUpperBounds(SYNC_BUCKETS).register(registry);
+                .classicOnly().classicUpperBounds(SYNC_BUCKETS).withoutExemplars().register(registry);
         groupCommit = Histogram.builder().name("spool_group_commit_messages")
                 .help("Messages pushed since a queue's previous sync, made durable by one group commit")
-                .classicOnly().classicUpperBounds(BATCH_BUCKETS).register(registry);
+                .classicOnly().classicUpperBounds(BATCH_BUCKETS).withoutExemplars().register(registry);
         checkpoint = Histogram.builder().name("spool_checkpoint_duration_seconds")
                 .help("Time one checkpoint of cursors, queue metadata and lease snapshots took")
-                .classicOnly().classicUpperBounds(CHECKPOINT_BUCKETS).register(registry);
+                .classicOnly().classicUpperBounds(CHECKPOINT_BUCKETS).withoutExemplars().register(registry);
         JvmMetrics.builder().register(registry);
     }
 
