@@ -199,19 +199,44 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
+    /**
+     * Compresses a rotated file to {@code .gz}. Preferably with the system's gzip under {@code nice -n 19}, so that
+     * compressing never takes CPU from requests (on a busy two-core machine it otherwise costs a quarter of the
+     * batch-push rate with full bodies); else, where there is no gzip, in this thread.
+     */
     private void compress(Path plain) {
         Path gz = plain.resolveSibling(plain.getFileName() + ".gz");
         Path tmp = plain.resolveSibling(plain.getFileName() + ".gz.tmp");
         try {
-            try (java.io.InputStream in = Files.newInputStream(plain);
-                 java.util.zip.GZIPOutputStream z = new FastGzip(Files.newOutputStream(tmp))) {
-                in.transferTo(z);
+            if (!niceGzip(plain, tmp)) {
+                try (java.io.InputStream in = Files.newInputStream(plain);
+                     java.util.zip.GZIPOutputStream z = new FastGzip(Files.newOutputStream(tmp))) {
+                    in.transferTo(z);
+                }
             }
             Files.move(tmp, gz, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             Files.delete(plain);
         } catch (IOException | RuntimeException e) {
             LOG.error("compressing rotated audit file {} failed (kept uncompressed): {}", plain, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+    }
+
+    /** Whether {@code nice -n 19 gzip -1} could be run and wrote {@code to}; false if there is no such program. */
+    private static boolean niceGzip(Path from, Path to) throws IOException, InterruptedException {
+        Process p;
+        try {
+            p = new ProcessBuilder("nice", "-n", "19", "gzip", "-1", "-c", from.toString())
+                    .redirectOutput(to.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        } catch (IOException noProgram) {
+            return false;
+        }
+        int status = p.waitFor();
+        if (status != 0) {
+            throw new IOException("gzip exited with status " + status);
+        }
+        return true;
     }
 
     /**
