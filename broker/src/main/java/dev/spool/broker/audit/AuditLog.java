@@ -77,6 +77,13 @@ public final class AuditLog implements AutoCloseable {
         this.compress = compress;
         Files.createDirectories(this.file.getParent());
         out = open();
+        // Half-written compressions a crash left are dropped (their plain files are still there).
+        try (java.util.stream.Stream<Path> st = Files.list(this.file.getParent())) {
+            for (Path p : st.filter(p -> p.getFileName().toString().startsWith(this.file.getFileName() + ".")
+                    && p.getFileName().toString().endsWith(".gz.tmp")).toList()) {
+                deleteQuietly(p);
+            }
+        }
         // Rotated files a crash left uncompressed, and any excess, are dealt with first.
         for (Path p : rotated()) {
             if (compress && !p.toString().endsWith(".gz")) {
@@ -207,6 +214,9 @@ public final class AuditLog implements AutoCloseable {
     private void compress(Path plain) {
         Path gz = plain.resolveSibling(plain.getFileName() + ".gz");
         Path tmp = plain.resolveSibling(plain.getFileName() + ".gz.tmp");
+        if (!Files.exists(plain)) {
+            return; // already deleted as one too many while it waited to be compressed
+        }
         try {
             if (!niceGzip(plain, tmp)) {
                 try (java.io.InputStream in = Files.newInputStream(plain);
@@ -218,8 +228,18 @@ public final class AuditLog implements AutoCloseable {
             Files.delete(plain);
         } catch (IOException | RuntimeException e) {
             LOG.error("compressing rotated audit file {} failed (kept uncompressed): {}", plain, e.toString());
+            deleteQuietly(tmp);
         } catch (InterruptedException e) {
+            deleteQuietly(tmp);
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            LOG.warn("could not delete {}: {}", p, e.toString());
         }
     }
 
