@@ -27,6 +27,8 @@ import java.net.BindException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +43,7 @@ public final class Broker implements AutoCloseable {
     private final GracefulShutdownHandler graceful;
     private final Waiters waiters;
     private final Health health;
+    private final List<String> routes;
     private final ScheduledExecutorService usersWatch = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "spool-users-watch");
         t.setDaemon(true);
@@ -49,7 +52,8 @@ public final class Broker implements AutoCloseable {
     private boolean closed;
 
     private Broker(JournalQueueStore store, AuditLog audit, HttpServer server, GracefulShutdownHandler graceful,
-                   Waiters waiters, Health health) {
+                   Waiters waiters, Health health, List<String> routes) {
+        this.routes = routes;
         this.health = health;
         this.waiters = waiters;
         this.store = store;
@@ -119,10 +123,11 @@ public final class Broker implements AutoCloseable {
             if (metrics != null) {
                 register(metrics, store, waiters, audit, server, health);
             }
+            List<String> routes = new ArrayList<>();
             GracefulShutdownHandler graceful = new GracefulShutdownHandler(
-                    Routes.build(api, audit, health, metrics, config, clock));
+                    Routes.build(api, audit, health, metrics, config, clock, routes));
             gate.open(graceful);
-            Broker b = new Broker(store, audit, server, graceful, waiters, health);
+            Broker b = new Broker(store, audit, server, graceful, waiters, health, List.copyOf(routes));
             b.watchUsers(users, tokens);
             if (server.tlsPort() >= 0) {
                 LOG.info("Spool broker listening on https://{}:{}", config.host(), server.tlsPort());
@@ -187,6 +192,11 @@ public final class Broker implements AutoCloseable {
     /** The audit log (tests stop its writer). */
     AuditLog audit() {
         return audit;
+    }
+
+    /** Every route, as {@code "METHOD /template"} (the OpenAPI test holds the document to it). */
+    List<String> routes() {
+        return routes;
     }
 
     /** The HTTPS port, or -1 without {@code server.tls}. */

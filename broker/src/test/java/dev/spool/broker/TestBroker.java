@@ -111,7 +111,11 @@ final class TestBroker implements AutoCloseable {
         } else {
             b.method(method, HttpRequest.BodyPublishers.noBody());
         }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        // Every answer a black-box test receives must be what openapi.yaml describes.
+        OpenApiContract.DOCUMENT.check(method, path, r.statusCode(), r.headers().firstValue("Content-Type").orElse(null),
+                r.body());
+        return r;
     }
 
     HttpResponse<String> as(Role role, String method, String path, String json) throws IOException,

@@ -37,7 +37,13 @@ public final class Routes {
      */
     public static HttpHandler build(Api api, AuditLog audit, Health health, Metrics metrics, BrokerConfig config,
                                     Clock clock) {
-        Table t = new Table(metrics);
+        return build(api, audit, health, metrics, config, clock, new java.util.ArrayList<>());
+    }
+
+    /** As above, adding {@code "METHOD /template"} of every route to {@code declared} (the OpenAPI test reads it). */
+    public static HttpHandler build(Api api, AuditLog audit, Health health, Metrics metrics, BrokerConfig config,
+                                    Clock clock, java.util.List<String> declared) {
+        Table t = new Table(metrics, declared);
         t.add("POST", "/login", worker(new LoginHandler(api)));
         t.add("POST", "/logout", worker(secured(api, ANYONE_SIGNED_IN, new LogoutHandler(api))));
         t.add("GET", "/queues", io(secured(api, ANYONE_SIGNED_IN, new ListQueuesHandler(api))));
@@ -64,6 +70,11 @@ public final class Routes {
         if (metrics != null) {
             t.add("GET", "/metrics", worker(new MetricsHandler(metrics, config.metricsBearerToken())));
         }
+        t.add("GET", "/openapi.yaml", io(OpenApi::send));
+        t.add("GET", "/overview", worker(secured(api, ANYONE_SIGNED_IN,
+                new OverviewHandler(api, health, config.auditEnabled() ? audit : null, metrics))));
+        t.add("GET", "/", io(Ui::page));
+        t.add("GET", "/ui/{file}", io(Ui::file));
         RoutingHandler r = t.routing
                 .setFallbackHandler(ex -> {
                     throw new ApiException(ErrorCode.ROUTE_NOT_FOUND, "no route for " + ex.getRequestPath());
@@ -82,12 +93,15 @@ public final class Routes {
     private static final class Table {
         final RoutingHandler routing = new RoutingHandler(false);
         private final Metrics metrics;
+        private final java.util.List<String> declared;
 
-        Table(Metrics metrics) {
+        Table(Metrics metrics, java.util.List<String> declared) {
             this.metrics = metrics;
+            this.declared = declared;
         }
 
         void add(String method, String template, HttpHandler h) {
+            declared.add(method + " " + template);
             routing.add(method, template, metrics == null ? h : HttpMetrics.tag(metrics.http().route(method, template), h));
         }
     }

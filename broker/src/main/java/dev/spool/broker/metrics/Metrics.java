@@ -39,6 +39,8 @@ public final class Metrics implements StoreObserver {
     private final DistributionDataPoint fsync;
     private final DistributionDataPoint groupCommit;
     private final DistributionDataPoint checkpoint;
+    private final java.util.concurrent.atomic.LongAdder syncs = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder syncNanos = new java.util.concurrent.atomic.LongAdder();
 
     public Metrics() {
         fsync = Histogram.builder().name("spool_fsync_duration_seconds")
@@ -60,6 +62,8 @@ public final class Metrics implements StoreObserver {
     @Override
     public void synced(long nanos, long messages) {
         fsync.observe(nanos / 1e9);
+        syncs.increment();
+        syncNanos.add(nanos);
         if (messages > 0) {
             groupCommit.observe(messages);
         }
@@ -147,6 +151,16 @@ public final class Metrics implements StoreObserver {
     /** A counter read at each scrape. */
     public void counter(String name, String help, DoubleSupplier value) {
         CounterWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsDouble())).register(registry);
+    }
+
+    /** Group-commit syncs so far (the dashboard turns two readings into a mean latency). */
+    public long syncCount() {
+        return syncs.sum();
+    }
+
+    /** Time spent in those syncs, in nanoseconds. */
+    public long syncNanos() {
+        return syncNanos.sum();
     }
 
     /** The Prometheus text format's content type. */
