@@ -230,6 +230,38 @@ class ClientTest(unittest.TestCase):
             worker.queues()  # its token was revoked, and signing in again fails
 
 
+class TlsAndSessionTest(unittest.TestCase):
+    def test_https_with_a_ca_file_and_logout(self) -> None:
+        keytool = shutil.which("keytool") or os.path.join(os.path.dirname(os.path.realpath(shutil.which("java"))),
+                                                          "keytool")
+        work = tempfile.mkdtemp(prefix="spool-py-tls-")
+        try:
+            ks, pem = os.path.join(work, "server.p12"), os.path.join(work, "ca.pem")
+            subprocess.run([keytool, "-genkeypair", "-alias", "spool", "-keyalg", "EC", "-groupname", "secp256r1",
+                            "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "2",
+                            "-storetype", "PKCS12", "-keystore", ks, "-storepass", "keystore-pass"],
+                           check=True, capture_output=True)
+            subprocess.run([keytool, "-exportcert", "-rfc", "-alias", "spool", "-keystore", ks, "-storepass",
+                            "keystore-pass", "-file", pem], check=True, capture_output=True)
+            b = Broker(f"  tls:\n    keystore: \"{ks}\"\n    password: \"keystore-pass\"\n    port: 0\n"
+                       "    plain_http: true\n")
+            try:
+                tls_port = next(int(m.group(1)) for line in b.log
+                                for m in [re.search(r"listening on https://127\.0\.0\.1:(\d+)", line)] if m)
+                with Client(f"https://127.0.0.1:{tls_port}", user="admin", password=b.password, ca_file=pem) as c:
+                    self.assertEqual(c.queues(), [])
+                    self.assertEqual(c.health()["status"], "ready")
+                    c.logout()
+                    self.assertIsNone(c.token)
+                with self.assertRaises(SpoolError) as e:
+                    Client(f"https://127.0.0.1:{tls_port}", token="t", retries=0).queues()  # no CA: untrusted
+                self.assertEqual(e.exception.code, "CONNECTION_FAILED")
+            finally:
+                b.stop()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 class CommandLineTest(unittest.TestCase):
     def run_cli(self, *args, stdin: str = "", env_extra=None) -> subprocess.CompletedProcess:
         env = dict(os.environ, SPOOL_PASSWORD=BROKER.password, PYTHONPATH=PACKAGE_ROOT, **(env_extra or {}))
