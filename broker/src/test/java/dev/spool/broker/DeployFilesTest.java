@@ -4,6 +4,7 @@ import dev.spool.broker.config.BrokerConfig;
 import dev.spool.broker.config.ConfigLoader;
 import dev.spool.storage.Fsync;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -23,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Issue 10, deployment: the files in deploy/ stay true to the broker (config keys, metric names, unit directives). */
+@Timeout(60)
 class DeployFilesTest {
     private static final Path DEPLOY = Path.of("..", "deploy");
 

@@ -1,6 +1,7 @@
 package dev.spool.broker.http;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -14,6 +15,7 @@ import java.util.TreeSet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Issue 11: openapi.yaml lists exactly the error codes the broker can answer. */
+@Timeout(60)
 class ErrorCodeDocumentTest {
     @Test
     void theProblemSchemaShouldListEveryErrorCode() throws Exception {
