@@ -378,6 +378,40 @@ public final class SpoolClient implements AutoCloseable {
                 Map.of("leases", leases, "visibility_seconds", visibilitySeconds));
     }
 
+    /**
+     * Leases forever (or until {@code stop} returns true), long-polling when the queue is empty: for a worker loop
+     * {@code for (Lease l : client.leases(...)) try (l) { ...; l.ack(); }}.
+     */
+    public Iterable<Lease> leases(String queue, int max, int waitSeconds, int visibilitySeconds,
+                                  java.util.function.BooleanSupplier stop) {
+        return () -> new Iterator<>() {
+            private final java.util.ArrayDeque<Lease> ready = new java.util.ArrayDeque<>();
+
+            @Override
+            public boolean hasNext() {
+                while (ready.isEmpty() && !stop.getAsBoolean()) {
+                    ready.addAll(lease(queue, max, waitSeconds, visibilitySeconds));
+                }
+                return !ready.isEmpty();
+            }
+
+            @Override
+            public Lease next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                return ready.poll();
+            }
+        };
+    }
+
+    // ---- operations ----------------------------------------------------------------------------------------
+
+    /** {@code GET /health/ready}: the readiness document (a 503 answer is a {@link SpoolException}). */
+    public JsonNode health() {
+        return join(sendAsync("GET", "/health/ready", null, Map.of(), false, Duration.ZERO));
+    }
+
     private static List<JsonNode> list(JsonNode array) {
         List<JsonNode> out = new ArrayList<>();
         array.forEach(out::add);
@@ -406,7 +440,7 @@ public final class SpoolClient implements AutoCloseable {
         private final int delivery;
         private final JsonNode body;
         private final JsonNode metadata;
-        private boolean settled;
+        private volatile boolean settled;
 
         Lease(SpoolClient client, String queue, JsonNode m) {
             this.client = client;
@@ -451,6 +485,28 @@ public final class SpoolClient implements AutoCloseable {
 
         public boolean renew(int visibilitySeconds) {
             return client.renew(queue, List.of(lease), visibilitySeconds).get("renewed").asInt() == 1;
+        }
+
+        /**
+         * Renews the lease for {@code visibilitySeconds} every {@code every} until it is acked or nacked (for long
+         * jobs), on a daemon thread of its own.
+         */
+        public Lease autoRenew(int visibilitySeconds, Duration every) {
+            Thread t = new Thread(() -> {
+                try {
+                    while (!settled) {
+                        Thread.sleep(every.toMillis());
+                        if (!settled) {
+                            renew(visibilitySeconds);
+                        }
+                    }
+                } catch (InterruptedException | SpoolException e) {
+                    // settled elsewhere, or the lease is gone: nothing left to renew
+                }
+            }, "spool-renew-" + id);
+            t.setDaemon(true);
+            t.start();
+            return this;
         }
 
         /** Releases the message for redelivery if the work did not ack it. */

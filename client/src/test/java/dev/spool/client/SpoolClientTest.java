@@ -139,6 +139,31 @@ class SpoolClientTest {
     }
 
     @Test
+    void aWorkerLoopWithAutoRenewAndHealth() throws Exception {
+        try (SpoolClient c = admin(); SpoolClient other = admin()) {
+            assertEquals("ready", c.health().get("status").asText());
+            c.create("java-loop", Map.of());
+            c.pushBatch("java-loop", List.of(Map.of("n", 1), Map.of("n", 2)), 10);
+            int[] done = {0};
+            for (SpoolClient.Lease l : c.leases("java-loop", 10, 1, 30, () -> done[0] == 2)) {
+                try (l) {
+                    done[0]++;
+                    assertTrue(l.ack());
+                }
+            }
+            assertEquals(0, c.stats("java-loop").get("depth").asInt());
+            c.push("java-loop", Map.of("long", true));
+            SpoolClient.Lease l = c.lease("java-loop", 1, 0, 1).get(0).autoRenew(1, Duration.ofMillis(300));
+            long until = System.nanoTime() + Duration.ofMillis(2500).toNanos();
+            while (System.nanoTime() < until) { // the job runs past its 1 s visibility
+                assertTrue(other.lease("java-loop", 1, 0, 30).isEmpty(), "still leased");
+                Thread.sleep(200);
+            }
+            assertTrue(l.ack());
+        }
+    }
+
+    @Test
     void errorsRetriesAndSigningInAgain() {
         try (SpoolClient c = admin()) {
             SpoolException missing = assertThrows(SpoolException.class, () -> c.push("no-such-queue", Map.of()));
