@@ -222,7 +222,13 @@ public final class Broker implements AutoCloseable {
         }
         closed = true;
         health.stopping();
-        usersWatch.shutdownNow();
+        // Not shutdownNow: interrupting a revocation would close the tokens log's channel under it.
+        usersWatch.shutdown();
+        try {
+            usersWatch.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         graceful.shutdown();
         waiters.endAll();
         try {

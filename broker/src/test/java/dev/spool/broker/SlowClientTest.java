@@ -1,5 +1,6 @@
 package dev.spool.broker;
 
+import dev.spool.broker.auth.Role;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,6 +64,42 @@ class SlowClientTest {
                 assertEquals(200, b.send("GET", "/health", null, null).statusCode());
             } finally {
                 for (Socket s : slow) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void stalledBodiesShouldBeAnsweredAndClosedAfterTheIdleTimeoutWithoutHoldingTheWorkers() throws Exception {
+        try (TestBroker b = new TestBroker(dir, "server.max_wait_seconds: 1\nserver.idle_timeout_ms: 1500\n"
+                + "server.worker_threads: 2\n", Clock.systemUTC())) {
+            assertEquals(201, b.admin("POST", "/queues/q", null).statusCode());
+            List<Socket> stalled = new ArrayList<>();
+            try {
+                // Two half-sent login bodies (read on the two worker threads) and one half-sent push (IO thread).
+                for (String head : List.of("POST /login HTTP/1.1\r\n", "POST /login HTTP/1.1\r\n",
+                        "POST /queues/q/messages HTTP/1.1\r\nAuthorization: Bearer " + b.tokens.get(Role.AGENT) + "\r\n")) {
+                    Socket s = new Socket("127.0.0.1", b.broker.port());
+                    s.getOutputStream().write((head + "Host: x\r\nContent-Type: application/json\r\n"
+                            + "Content-Length: 100\r\n\r\n{\"body\":").getBytes(StandardCharsets.ISO_8859_1));
+                    s.getOutputStream().flush();
+                    stalled.add(s);
+                }
+                // A worker route still answers: the stalled reads end after the idle timeout, not after minutes.
+                assertEquals(200, b.send("GET", "/health/ready", null, null).statusCode());
+                Socket push = stalled.get(2);
+                push.setSoTimeout(10_000);
+                String answer = new String(push.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                assertTrue(answer.startsWith("HTTP/1.1 400 ") && answer.contains("MALFORMED_REQUEST"), answer);
+                for (Socket s : stalled.subList(0, 2)) {
+                    s.setSoTimeout(10_000);
+                    assertTrue(closedByServer(s), "a stalled body is closed after the idle timeout");
+                }
+                assertEquals(0, TestBroker.json(b.as(Role.BASIC, "GET", "/queues/q", null)).path("depth").asInt(),
+                        "nothing was stored");
+            } finally {
+                for (Socket s : stalled) {
                     s.close();
                 }
             }

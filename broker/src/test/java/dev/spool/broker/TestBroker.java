@@ -48,7 +48,7 @@ final class TestBroker implements AutoCloseable {
                 server:
                   host: "127.0.0.1"
                   port: 0
-                  max_wait_seconds: %s
+                %s
                 %s
                 auth:
                   users_file: "users.yaml"
@@ -56,7 +56,9 @@ final class TestBroker implements AutoCloseable {
                 audit:
                   file: "message_queue.log"
                 %s
-                """.formatted(extraYaml.equals("server_wait_placeholder") ? "2" : "20", sectionKeys(extraYaml, "server."),
+                """.formatted(extraYaml.contains("server.max_wait_seconds:") ? ""
+                        : "  max_wait_seconds: " + (extraYaml.equals("server_wait_placeholder") ? "2" : "20"),
+                sectionKeys(extraYaml, "server."),
                 extraYaml.equals("auth_ttl_placeholder") ? 60 : 86400, sectionKeys(extraYaml, "audit."))
                 + (extraYaml.equals("auth_ttl_placeholder") ? ""
                 : extraYaml.equals("server_wait_placeholder") ? "" : otherKeys(extraYaml)));

@@ -253,6 +253,9 @@ public final class AuditLog implements AutoCloseable {
             return false;
         }
         int status = p.waitFor();
+        if (status == 126 || status == 127) {
+            return false; // nice is there but gzip is not: compress in this thread instead
+        }
         if (status != 0) {
             throw new IOException("gzip exited with status " + status);
         }

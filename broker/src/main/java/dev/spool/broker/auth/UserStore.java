@@ -37,6 +37,8 @@ public final class UserStore {
     private final Map<String, User> users = new ConcurrentHashMap<>();
     /** What the file looked like when last read or written, to notice another process's change. */
     private String seen = "";
+    /** Users another process removed or changed, noticed by {@link #refresh} and not yet reported. */
+    private final java.util.Set<String> changedOutside = new java.util.TreeSet<>();
 
     private UserStore(Path file) {
         this.file = file;
@@ -87,21 +89,31 @@ public final class UserStore {
      * @throws IOException if the changed file cannot be read (the users in memory are kept)
      */
     public synchronized java.util.Set<String> reloadIfChanged() throws IOException {
+        refresh();
+        java.util.Set<String> out = new java.util.TreeSet<>(changedOutside);
+        changedOutside.clear();
+        return out;
+    }
+
+    /**
+     * Reads the file again if another process changed it, noting the users it removed or changed. Every change
+     * made here first calls it, so that writing the file never undoes another process's change (a user deleted
+     * with the command line stays deleted). Caller holds the lock.
+     */
+    private void refresh() throws IOException {
         String now = fingerprint();
         if (now.equals(seen)) {
-            return java.util.Set.of();
+            return;
         }
         Map<String, User> fresh = read(file);
         seen = now;
-        java.util.Set<String> changed = new java.util.TreeSet<>();
         for (Map.Entry<String, User> e : users.entrySet()) {
             if (!e.getValue().equals(fresh.get(e.getKey()))) {
-                changed.add(e.getKey());
+                changedOutside.add(e.getKey());
             }
         }
         users.keySet().retainAll(fresh.keySet());
         users.putAll(fresh);
-        return changed;
     }
 
     /** Every user with its role, by name. */
@@ -118,6 +130,7 @@ public final class UserStore {
 
     /** Adds a user; false (and nothing written) if the name is taken. */
     public synchronized boolean create(String username, Role role, char[] password) throws IOException {
+        refresh();
         if (users.containsKey(username)) {
             return false;
         }
@@ -127,6 +140,7 @@ public final class UserStore {
 
     /** Sets a user's password; false if there is no such user. */
     public synchronized boolean changePassword(String username, char[] password) throws IOException {
+        refresh();
         User u = users.get(username);
         if (u == null) {
             return false;
@@ -137,6 +151,7 @@ public final class UserStore {
 
     /** Deletes a user; false if there was none. */
     public synchronized boolean remove(String username) throws IOException {
+        refresh();
         if (users.remove(username) == null) {
             return false;
         }
@@ -160,6 +175,7 @@ public final class UserStore {
         if (password.length < MIN_PASSWORD_LENGTH) {
             throw new IllegalArgumentException("password must be at least " + MIN_PASSWORD_LENGTH + " characters");
         }
+        refresh();
         users.put(username, new User(role, PasswordHasher.hash(password)));
         save();
     }

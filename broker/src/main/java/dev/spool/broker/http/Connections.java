@@ -25,8 +25,8 @@ import java.util.function.Consumer;
  *   <li>{@code server.max_connections_per_address}: a connection over its address's cap is kept just long
  *   enough to answer its first request with 429 {@code TOO_MANY_CONNECTIONS}, then closed;</li>
  *   <li>{@code server.max_connections} in all: at the cap, a new connection makes room by closing the oldest
- *   connection that is not in a request, preferring those that never sent a whole request head (rejected
- *   ones first). Only when every connection is in a request is the new one refused with a 503 and closed.</li>
+ *   connection that is not in a request, preferring those that never sent a whole request head (rejected ones
+ *   count as such). Only when every connection is in a request is the new one refused with a 503 and closed.</li>
  * </ul>
  * So while thousands of half-sent heads sit open, a normal client still gets in: its connection displaces
  * the oldest of them. Accepts and closes take one short lock; requests take none.
@@ -112,7 +112,13 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
         }
         if (victim != null) {
             GuardedConnection v = victim;
-            v.getIoThread().execute(() -> IoUtils.safeClose(v));
+            // On its own IO thread, where requests start: if one started since it was chosen, it finishes and the
+            // connection closes after its answer instead of cutting the request off.
+            v.getIoThread().execute(() -> {
+                if (!v.closeWhenIdle()) {
+                    IoUtils.safeClose(v);
+                }
+            });
         }
         if (!admitted) {
             c.refuse(FULL);

@@ -90,6 +90,19 @@ class GuardedConnection extends StreamConnection {
         return ex == null || ex.isComplete();
     }
 
+    /**
+     * For eviction, on this connection's IO thread: if a request is running, it keeps its connection until its
+     * answer is sent and then closes (true); if not, returns false and the caller closes it.
+     */
+    boolean closeWhenIdle() {
+        HttpServerExchange ex = exchange;
+        if (ex != null && !ex.isComplete()) {
+            ex.setPersistent(false);
+            return true;
+        }
+        return false;
+    }
+
     /** Has not yet sent a whole request head (or was rejected): the first to go when the broker is full. */
     boolean neverServed() {
         return exchange == null || rejected;
@@ -97,11 +110,14 @@ class GuardedConnection extends StreamConnection {
 
     /** Writes {@code response} (best effort, without blocking), then closes. For connections Undertow never saw. */
     void refuse(byte[] response) {
-        try {
-            rawSink.write(ByteBuffer.wrap(response));
-            answered = true;
-        } catch (IOException e) {
-            // the client is gone; closing is all that is left
+        if (!(socket instanceof org.xnio.ssl.SslConnection)) { // over TLS nothing can be said before the handshake
+            try {
+                ByteBuffer b = ByteBuffer.wrap(response);
+                rawSink.write(b);
+                answered = !b.hasRemaining();
+            } catch (IOException e) {
+                // the client is gone; closing is all that is left
+            }
         }
         IoUtils.safeClose(this);
     }
@@ -109,7 +125,9 @@ class GuardedConnection extends StreamConnection {
     @Override
     protected void closeAction() throws IOException {
         HttpServerExchange ex = exchange;
-        if (!answered && ex != null && !ex.isComplete() && !ex.isResponseStarted() && !ex.isRequestComplete()) {
+        // Only on this connection's IO thread: elsewhere Undertow could start its own answer meanwhile.
+        if (!answered && ex != null && Thread.currentThread() == getIoThread() && !ex.isComplete()
+                && !ex.isResponseStarted() && !ex.isRequestComplete()) {
             try {
                 rawSink.write(ByteBuffer.wrap(MALFORMED_BODY));
                 answered = true;

@@ -75,6 +75,10 @@ public final class HttpServer implements AutoCloseable {
                 .set(Options.CORK, true)
                 .getMap());
         OptionMap socketOptions = OptionMap.builder()
+                // Reads and writes that stall (a half-sent body, a client that stops reading) end after the idle
+                // timeout: Undertow's IDLE_TIMEOUT alone never arms a timer for a request body.
+                .set(Options.READ_TIMEOUT, (int) config.idleTimeoutMs())
+                .set(Options.WRITE_TIMEOUT, (int) config.idleTimeoutMs())
                 .set(Options.WORKER_IO_THREADS, worker.getIoThreadCount())
                 .set(Options.TCP_NODELAY, true)
                 .set(Options.REUSE_ADDRESSES, true)
@@ -207,7 +211,11 @@ public final class HttpServer implements AutoCloseable {
         IoUtils.safeClose(tls);
         worker.shutdown();
         try {
-            worker.awaitTermination();
+            // A worker thread blocked in a read is not woken by its socket's close: bounded, then forced.
+            if (!worker.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                LOG.warn("HTTP threads still busy 10 s after stopping; forcing them");
+                worker.shutdownNow();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             worker.shutdownNow();
