@@ -116,6 +116,38 @@ class AuditRotationTest {
     }
 
     @Test
+    void rotatedFilesShouldBeNumberedOnAcrossRestartsWhateverTheClockSays() throws Exception {
+        String config = "audit.max_file_bytes: 4096\naudit.max_files: 100000\n";
+        try (TestBroker b = new TestBroker(dir, config, Clock.systemUTC())) {
+            pushConcurrently(b);
+        }
+        java.util.Set<Path> first = new java.util.HashSet<>(auditFiles());
+        long lastOfFirst = first.stream().mapToLong(AuditRotationTest::sequence).max().orElseThrow();
+        try (TestBroker b = new TestBroker(dir, config, Clock.systemUTC())) {
+            assertEquals(201, b.admin("POST", "/queues/q2", null).statusCode());
+            for (int i = 0; i < 40; i++) {
+                assertEquals(201, b.as(Role.AGENT, "POST", "/queues/q2/messages", "{\"body\":{\"i\":" + i + "}}")
+                        .statusCode());
+            }
+        }
+        List<Path> added = auditFiles().stream().filter(p -> !first.contains(p) && sequence(p) >= 0).toList();
+        assertTrue(added.size() >= 2, "the second run rotated too: " + added);
+        for (Path p : added) {
+            assertTrue(sequence(p) > lastOfFirst, p + " is numbered after " + lastOfFirst);
+        }
+    }
+
+    /** A rotated file's sequence number, or -1 for the current file. */
+    private static long sequence(Path p) {
+        String n = p.getFileName().toString();
+        if (n.equals("message_queue.log")) {
+            return -1;
+        }
+        String rest = n.substring("message_queue.log.".length());
+        return Long.parseLong(rest.substring(0, rest.indexOf('-')));
+    }
+
+    @Test
     void theAuditFilesShouldStayWithinTheirBound() throws Exception {
         try (TestBroker b = new TestBroker(dir, "audit.max_file_bytes: 4096\naudit.max_files: 3\n", Clock.systemUTC())) {
             pushConcurrently(b);

@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * never throws: when the buffer is full the event is dropped and counted (and the count logged).
  *
  * <p>The file is rotated by size: before a line would take it past {@code maxFileBytes}, the writer renames it
- * to {@code <file>.<UTC time>} and starts a new one, between two lines, so no line is split, lost or written
+ * to {@code <file>.<sequence>-<UTC time>} and starts a new one, between two lines, so no line is split, lost or written
  * twice. A second thread compresses each rotated file to {@code .gz} and deletes the oldest beyond
  * {@code maxFiles}. On disk there are then at most the current file and {@code maxFiles} rotated ones, each at
  * most {@code maxFileBytes} (a single line longer than that makes a file of its own).
@@ -49,8 +49,8 @@ public final class AuditLog implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private String lastRotation = "";
-    private int rotationsInSameMillis;
+    /** The next rotated file's sequence number: names sort by it, whatever the clock does. */
+    private long nextSequence;
     private final JsonLine line = new JsonLine();
     private long lastMillis = Long.MIN_VALUE;
     private String lastTime;
@@ -82,6 +82,15 @@ public final class AuditLog implements AutoCloseable {
             for (Path p : st.filter(p -> p.getFileName().toString().startsWith(this.file.getFileName() + ".")
                     && p.getFileName().toString().endsWith(".gz.tmp")).toList()) {
                 deleteQuietly(p);
+            }
+        }
+        for (Path p : rotated()) {
+            String n = p.getFileName().toString().substring(this.file.getFileName().toString().length() + 1);
+            int dash = n.indexOf('-');
+            try {
+                nextSequence = Math.max(nextSequence, Long.parseLong(dash < 0 ? n : n.substring(0, dash)) + 1);
+            } catch (NumberFormatException e) {
+                // not one of ours
             }
         }
         // Rotated files a crash left uncompressed, and any excess, are dealt with first.
@@ -143,10 +152,18 @@ public final class AuditLog implements AutoCloseable {
                     continue;
                 }
                 park = IDLE_PARK_NANOS;
-                for (AuditEvent e : batch) {
-                    write(e);
+                long before = written.get();
+                try {
+                    for (AuditEvent e : batch) {
+                        write(e);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // The rest of the batch is lost: counted as dropped, like events a full buffer turns away.
+                    dropped.addAndGet(batch.size() - (written.get() - before));
+                    throw e;
+                } finally {
+                    batch.clear();
                 }
-                batch.clear();
                 long d = dropped.get();
                 if (d != reportedDrops) {
                     LOG.warn("audit log buffer full: {} events dropped so far", d);
@@ -174,9 +191,7 @@ public final class AuditLog implements AutoCloseable {
         out.close();
         String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'")
                 .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now());
-        rotationsInSameMillis = stamp.equals(lastRotation) ? rotationsInSameMillis + 1 : 0;
-        lastRotation = stamp;
-        Path aside = file.resolveSibling(file.getFileName() + "." + stamp + String.format("-%03d", rotationsInSameMillis));
+        Path aside = file.resolveSibling(file.getFileName() + "." + String.format("%010d", nextSequence++) + "-" + stamp);
         try {
             Files.move(file, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
