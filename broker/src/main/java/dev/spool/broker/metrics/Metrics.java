@@ -39,6 +39,9 @@ public final class Metrics implements StoreObserver {
     private final DistributionDataPoint fsync;
     private final DistributionDataPoint groupCommit;
     private final DistributionDataPoint checkpoint;
+    private QueueStore store;
+    /** The queues' stats read once for the scrape in progress (each read walks a queue's folder). Guarded by this. */
+    private List<QueueStats> scraped;
     private final java.util.concurrent.atomic.LongAdder syncs = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder syncNanos = new java.util.concurrent.atomic.LongAdder();
 
@@ -80,57 +83,68 @@ public final class Metrics implements StoreObserver {
      * @param waiting the requests waiting in long polls on a queue
      */
     public void queues(QueueStore store, ToIntFunction<String> waiting) {
-        gaugePerQueue(store, "spool_queue_depth", "Messages in the queue not yet consumed", QueueStats::depth);
-        gaugePerQueue(store, "spool_queue_max_length", "The queue's max_length", QueueStats::maxLength);
-        gaugePerQueue(store, "spool_queue_leases_in_flight", "Messages leased and not yet acked, nacked or expired",
+        synchronized (this) {
+            this.store = store;
+        }
+        gaugePerQueue("spool_queue_depth", "Messages in the queue not yet consumed", QueueStats::depth);
+        gaugePerQueue("spool_queue_max_length", "The queue's max_length", QueueStats::maxLength);
+        gaugePerQueue("spool_queue_leases_in_flight", "Messages leased and not yet acked, nacked or expired",
                 QueueStats::inFlight);
-        gaugePerQueue(store, "spool_queue_disk_usage_bytes", "Bytes the queue's folder takes on disk",
+        gaugePerQueue("spool_queue_disk_usage_bytes", "Bytes the queue's folder takes on disk",
                 QueueStats::bytesOnDisk);
         GaugeWithCallback.builder().name("spool_queue_waiting_requests")
                 .help("Long polls waiting for messages on the queue").labelNames("queue")
                 .callback(cb -> {
-                    for (String q : store.list()) {
-                        cb.call(waiting.applyAsInt(q), q);
+                    for (QueueStats s : queueStats()) {
+                        cb.call(waiting.applyAsInt(s.name()), s.name());
                     }
                 }).register(registry);
-        counterPerQueue(store, "spool_messages_pushed_total", "Messages stored (since the queue was created)",
+        counterPerQueue("spool_messages_pushed_total", "Messages stored (since the queue was created)",
                 s -> s.totalPushed());
-        counterPerQueue(store, "spool_messages_consumed_total",
+        counterPerQueue("spool_messages_consumed_total",
                 "Messages gone for good: pulled, acked or dead-lettered (since the queue was created)",
                 s -> s.totalPulled());
-        counterPerQueue(store, "spool_messages_pulled_total", "Messages pulled destructively",
+        counterPerQueue("spool_messages_pulled_total", "Messages pulled destructively",
                 s -> s.counts().taken());
-        counterPerQueue(store, "spool_messages_delivered_total", "Leases handed out (redeliveries count again)",
+        counterPerQueue("spool_messages_delivered_total", "Leases handed out (redeliveries count again)",
                 s -> s.counts().delivered());
-        counterPerQueue(store, "spool_messages_acked_total", "Leases acknowledged", s -> s.counts().acked());
-        counterPerQueue(store, "spool_messages_nacked_total", "Leases released by a nack", s -> s.counts().nacked());
-        counterPerQueue(store, "spool_messages_expired_total", "Leases that timed out without an ack",
+        counterPerQueue("spool_messages_acked_total", "Leases acknowledged", s -> s.counts().acked());
+        counterPerQueue("spool_messages_nacked_total", "Leases released by a nack", s -> s.counts().nacked());
+        counterPerQueue("spool_messages_expired_total", "Leases that timed out without an ack",
                 s -> s.counts().expired());
-        counterPerQueue(store, "spool_messages_dead_lettered_total", "Messages moved to the dead-letter queue",
+        counterPerQueue("spool_messages_dead_lettered_total", "Messages moved to the dead-letter queue",
                 s -> s.counts().deadLettered());
-        counterPerQueue(store, "spool_messages_redriven_total", "Messages moved back from the dead-letter queue",
+        counterPerQueue("spool_messages_redriven_total", "Messages moved back from the dead-letter queue",
                 s -> s.counts().redriven());
-        counterPerQueue(store, "spool_pushes_duplicate_total",
+        counterPerQueue("spool_pushes_duplicate_total",
                 "Messages pushed again with a remembered idempotency key and not stored twice",
                 s -> s.counts().duplicates());
     }
 
-    private void gaugePerQueue(QueueStore store, String name, String help, ToDoubleFunction<QueueStats> value) {
+    private void gaugePerQueue(String name, String help, ToDoubleFunction<QueueStats> value) {
         GaugeWithCallback.builder().name(name).help(help).labelNames("queue")
                 .callback(cb -> {
-                    for (QueueStats s : stats(store)) {
+                    for (QueueStats s : queueStats()) {
                         cb.call(value.applyAsDouble(s), s.name());
                     }
                 }).register(registry);
     }
 
-    private void counterPerQueue(QueueStore store, String name, String help, ToDoubleFunction<QueueStats> value) {
+    private void counterPerQueue(String name, String help, ToDoubleFunction<QueueStats> value) {
         CounterWithCallback.builder().name(name).help(help).labelNames("queue")
                 .callback(cb -> {
-                    for (QueueStats s : stats(store)) {
+                    for (QueueStats s : queueStats()) {
                         cb.call(value.applyAsDouble(s), s.name());
                     }
                 }).register(registry);
+    }
+
+    /** The stats of this scrape, read on its first use. Scrapes hold the lock, so callbacks see one snapshot. */
+    private synchronized List<QueueStats> queueStats() {
+        if (scraped == null) {
+            scraped = store == null ? List.of() : stats(store);
+        }
+        return scraped;
     }
 
     private static List<QueueStats> stats(QueueStore store) {
@@ -169,7 +183,11 @@ public final class Metrics implements StoreObserver {
     }
 
     /** Writes every metric in the Prometheus text format. */
-    public void scrape(OutputStream out) throws IOException {
-        writer.write(out, registry.scrape());
+    public synchronized void scrape(OutputStream out) throws IOException {
+        try {
+            writer.write(out, registry.scrape());
+        } finally {
+            scraped = null; // the next scrape reads fresh stats
+        }
     }
 }
