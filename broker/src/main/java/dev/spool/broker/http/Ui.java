@@ -35,11 +35,16 @@ final class Ui {
     }
 
     private static Asset asset(String path, String type) {
+        return new Asset(resource(path), type);
+    }
+
+    /** A file of the jar (relative to this package unless it starts with {@code /}), read whole. */
+    static byte[] resource(String path) {
         try (InputStream in = Ui.class.getResourceAsStream(path)) {
             if (in == null) {
                 throw new IllegalStateException(path + " is missing from the jar");
             }
-            return new Asset(in.readAllBytes(), type);
+            return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
