@@ -64,14 +64,8 @@ class TlsTest {
         return HttpClient.newBuilder().sslContext(ctx).connectTimeout(Duration.ofSeconds(5)).build();
     }
 
-    private static HttpResponse<String> get(HttpClient c, String url) throws Exception {
-        return c.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    @Test
-    void httpsOnlyShouldServeTrustingClientsAndRefuseOthers() throws Exception {
-        Path ks = keystore();
+    /** A config with an HTTPS listener on a free port from the test's keystore, plus {@code tlsLines}. */
+    private Path config(String tlsLines) throws Exception {
         Path config = dir.resolve("config.yaml");
         Files.writeString(config, """
                 QueueManager:
@@ -81,9 +75,20 @@ class TlsTest {
                   port: 0
                   tls:
                     keystore: "server.p12"
-                    password: "%s"
                     port: 0
-                """.formatted(PASSWORD));
+                """ + tlsLines);
+        return config;
+    }
+
+    private static HttpResponse<String> get(HttpClient c, String url) throws Exception {
+        return c.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void httpsOnlyShouldServeTrustingClientsAndRefuseOthers() throws Exception {
+        Path ks = keystore();
+        Path config = config("    password: \"" + PASSWORD + "\"\n");
         try (Broker b = Broker.start(ConfigLoader.load(config), new PrintStream(OutputStream.nullOutputStream()))) {
             int port = b.tlsPort();
             assertTrue(port > 0);
@@ -104,18 +109,7 @@ class TlsTest {
     @Test
     void httpsBesidePlainHttpWithThePasswordFromTheEnvironment() throws Exception {
         Path ks = keystore();
-        Path config = dir.resolve("config.yaml");
-        Files.writeString(config, """
-                QueueManager:
-                  path: "data/queues.json"
-                server:
-                  host: "127.0.0.1"
-                  port: 0
-                  tls:
-                    keystore: "server.p12"
-                    port: 0
-                    plain_http: true
-                """);
+        Path config = config("    plain_http: true\n");
         List<String> cmd = ChildJvm.command(Main.class.getName(), "--config", config.toString());
         cmd.add(1, "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener");
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
