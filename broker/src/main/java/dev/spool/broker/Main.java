@@ -275,8 +275,7 @@ public final class Main implements Callable<Integer> {
             if (users.roleOf(name).isEmpty()) {
                 throw new IllegalArgumentException("no user '" + name + "'");
             }
-            if (users.roleOf(name).get() == Role.ADMINISTRATOR
-                    && users.list().stream().filter(u -> u.role() == Role.ADMINISTRATOR).count() == 1) {
+            if (users.isLastAdministrator(name)) {
                 throw new IllegalArgumentException("'" + name + "' is the last administrator; add another first");
             }
             users.remove(name);

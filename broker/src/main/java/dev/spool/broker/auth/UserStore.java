@@ -149,6 +149,13 @@ public final class UserStore {
         return true;
     }
 
+    /** Whether {@code username} is the only administrator (deleting it would leave none). */
+    public synchronized boolean isLastAdministrator(String username) throws IOException {
+        refresh();
+        return roleOf(username).orElse(null) == Role.ADMINISTRATOR
+                && users.values().stream().filter(u -> u.role() == Role.ADMINISTRATOR).count() == 1;
+    }
+
     /** Deletes a user; false if there was none. */
     public synchronized boolean remove(String username) throws IOException {
         refresh();

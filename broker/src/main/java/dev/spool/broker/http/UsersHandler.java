@@ -54,8 +54,7 @@ final class UsersHandler {
     void delete(HttpServerExchange ex) throws Exception {
         String name = Exchanges.userName(ex);
         synchronized (api.users()) {
-            if (api.users().roleOf(name).orElse(null) == Role.ADMINISTRATOR && api.users().list().stream()
-                    .filter(u -> u.role() == Role.ADMINISTRATOR).count() == 1) {
+            if (api.users().isLastAdministrator(name)) {
                 throw new ApiException(ErrorCode.LAST_ADMINISTRATOR, "user '" + name + "' is the last administrator; "
                         + "add another before deleting it");
             }
