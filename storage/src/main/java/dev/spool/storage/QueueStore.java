@@ -97,6 +97,24 @@ public interface QueueStore extends AutoCloseable {
      */
     RedriveResult redrive(String name);
 
+    /** What this store guarantees; see {@link StoreContract}. */
+    default StoreContract contract() {
+        return StoreContract.EXACT;
+    }
+
+    /**
+     * As {@link #take(String, int)}, waiting up to {@code wait} for a message when none is available, for a
+     * store whose {@link StoreContract#waitsInside()}; other stores answer at once.
+     */
+    default CompletionStage<TakeResult> take(String name, int max, Duration wait) {
+        return take(name, max);
+    }
+
+    /** As {@link #lease(String, int, Duration)}, waiting like {@link #take(String, int, Duration)}. */
+    default CompletionStage<LeaseResult> lease(String name, int max, Duration visibility, Duration wait) {
+        return lease(name, max, visibility);
+    }
+
     /** Adds a listener told when messages become available; see {@link AvailabilityListener}. */
     void subscribe(AvailabilityListener listener);
 

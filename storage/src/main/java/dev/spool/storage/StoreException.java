@@ -33,7 +33,12 @@ public final class StoreException extends RuntimeException {
         /** The store was used after {@link QueueStore#close()}. */
         CLOSED,
         /** The data folder is held by another process (or another store in this one); nothing was opened. */
-        LOCKED
+        LOCKED,
+        /**
+         * The engine under a distributed store did not answer in time; the request's outcome is unknown (a
+         * push may have been stored).
+         */
+        UNAVAILABLE
     }
 
     private final Code code;

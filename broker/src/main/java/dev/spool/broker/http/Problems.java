@@ -105,6 +105,7 @@ final class Problems {
                 case BUSY -> new ApiException(ErrorCode.UNAVAILABLE, "the queue is briefly busy; nothing was stored; retry");
                 // Only opening a store can raise it, so a request never should; answered as unavailable.
                 case LOCKED -> new ApiException(ErrorCode.UNAVAILABLE, "the data folder is in use by another process");
+                case UNAVAILABLE -> new ApiException(ErrorCode.UNAVAILABLE, s.getMessage());
                 case IO -> internal(t);
             };
         }

@@ -1,0 +1,662 @@
+package dev.spool.storage.kafka;
+
+import dev.spool.storage.AvailabilityListener;
+import dev.spool.storage.CreateResult;
+import dev.spool.storage.DeadLetterCodec;
+import dev.spool.storage.DeleteResult;
+import dev.spool.storage.Durability;
+import dev.spool.storage.LeaseResult;
+import dev.spool.storage.Leased;
+import dev.spool.storage.NoSuchQueue;
+import dev.spool.storage.OptionsResult;
+import dev.spool.storage.PushResult;
+import dev.spool.storage.QueueCounts;
+import dev.spool.storage.QueueOptions;
+import dev.spool.storage.QueueStats;
+import dev.spool.storage.QueueStore;
+import dev.spool.storage.RedriveResult;
+import dev.spool.storage.SettleResult;
+import dev.spool.storage.Settlement;
+import dev.spool.storage.StatsResult;
+import dev.spool.storage.StoreContract;
+import dev.spool.storage.StoreException;
+import dev.spool.storage.TakeResult;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListShareGroupOffsetsSpec;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.SharePartitionOffsetInfo;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The storage port over an Apache Kafka 4.4 cluster. Each queue is a one-partition topic read by a share
+ * group (KIP-932); dead letters use the share-group DLQ (KIP-1191); the queues themselves are listed in the
+ * compacted catalog topic {@code spool.__queues}, read by every node. No queue data lives on the node, so
+ * several nodes serve the same queues. What this backend guarantees differently from the journal store is
+ * {@link #contract()}, stated in the README's cluster contract table.
+ */
+public final class KafkaQueueStore implements QueueStore {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaQueueStore.class);
+    /** A CLAIM older than this without READY is taken to be from a node that died while creating. */
+    private static final long STALE_CLAIM_MS = 60_000;
+    private static final long LAG_CACHE_MS = 250;
+
+    private final KafkaSettings settings;
+    private final DeadLetterCodec codec;
+    private final Admin admin;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final Catalog catalog;
+    private final Map<String, Object> consumerBase;
+    private final short replicationFactor;
+    private final int minInsync;
+    private final StoreContract contract;
+    private final Map<String, Pump> pumps = new ConcurrentHashMap<>();
+    private final Map<String, Depth> depths = new ConcurrentHashMap<>();
+    private final Map<String, Map<String, long[]>> keys = new ConcurrentHashMap<>();
+    private final List<AvailabilityListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile boolean closed;
+
+    private KafkaQueueStore(KafkaSettings settings, DeadLetterCodec codec) {
+        this.settings = settings;
+        this.codec = codec;
+        Map<String, Object> base = new HashMap<>(settings.client());
+        base.put("bootstrap.servers", settings.bootstrapServers());
+        base.put("client.id", "spool-" + settings.nodeId());
+        Map<String, Object> a = new HashMap<>(base);
+        a.put("default.api.timeout.ms", 30_000);
+        a.put("request.timeout.ms", 10_000);
+        this.admin = Admin.create(a);
+        int brokers;
+        try {
+            brokers = admin.describeCluster().nodes().get(60, TimeUnit.SECONDS).size();
+        } catch (ExecutionException | TimeoutException e) {
+            admin.close(Duration.ofSeconds(1));
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot reach Kafka at "
+                    + settings.bootstrapServers() + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            admin.close(Duration.ofSeconds(1));
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", e);
+        }
+        this.replicationFactor = (short) (settings.replicationFactor() > 0 ? settings.replicationFactor()
+                : Math.min(3, brokers));
+        this.minInsync = settings.minInsyncReplicas() > 0 ? settings.minInsyncReplicas()
+                : Math.max(1, replicationFactor - 1);
+        Map<String, Object> p = new HashMap<>(base);
+        p.put("acks", "all");
+        p.put("enable.idempotence", true);
+        p.put("linger.ms", 0);
+        p.put("max.in.flight.requests.per.connection", 5);
+        p.put("delivery.timeout.ms", 60_000);
+        p.put("key.serializer", ByteArraySerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        this.producer = new KafkaProducer<>(p);
+        Map<String, Object> c = new HashMap<>(base);
+        c.put("share.acknowledgement.mode", "explicit");
+        c.put("share.acquire.mode", "record_limit");
+        c.put("max.poll.records", settings.maxPollRecords());
+        c.put("key.deserializer", ByteArrayDeserializer.class.getName());
+        c.put("value.deserializer", ByteArrayDeserializer.class.getName());
+        this.consumerBase = c;
+        ensureCatalogTopic();
+        Map<String, Object> tail = new HashMap<>(base);
+        this.catalog = new Catalog(tail, producer);
+        catalog.catchUp(endOffset(catalog.partition()));
+        this.contract = new StoreContract("kafka", false, false, false, false, 2, settings.maxDeliveryLimit(), false,
+                settings.lockDuration().minusMillis(Pump.LOCK_MARGIN_MS), false, false, "node", true,
+                List.of(Durability.REPLICATED));
+        LOG.info("Kafka backend: {} broker(s) at {}, replication factor {}, min in-sync {}", brokers,
+                settings.bootstrapServers(), replicationFactor, minInsync);
+    }
+
+    /** Connects to the cluster and reads the queue catalog; fails if Kafka cannot be reached in 60 s. */
+    public static KafkaQueueStore open(KafkaSettings settings, DeadLetterCodec codec) {
+        return new KafkaQueueStore(settings, codec);
+    }
+
+    @Override
+    public StoreContract contract() {
+        return contract;
+    }
+
+    // ------------------------------------------------------------------ queues
+
+    @Override
+    public CreateResult create(String name, QueueOptions options) {
+        checkName(name);
+        String refused = contract.refuseMaxDeliveries(options.maxDeliveries());
+        if (refused != null) {
+            throw new IllegalArgumentException(refused);
+        }
+        return create(name, options, false);
+    }
+
+    private CreateResult create(String name, QueueOptions options, boolean deadLetter) {
+        open();
+        QueueEntry live = catalog.live(name);
+        if (live != null && live.op() == QueueEntry.Op.CLAIM
+                && System.currentTimeMillis() - live.createdAt().toEpochMilli() > STALE_CLAIM_MS) {
+            LOG.warn("queue '{}' was claimed at {} by node {} and never finished; removing the claim", name,
+                    live.createdAt(), live.claimedBy());
+            catalog.append(live.as(QueueEntry.Op.DELETE));
+            live = null;
+        }
+        if (live != null) {
+            return CreateResult.EXISTS;
+        }
+        QueueEntry mine = new QueueEntry(QueueEntry.Op.CLAIM, name, UUID.randomUUID().toString(), options,
+                Instant.now(), deadLetter, settings.nodeId());
+        catalog.append(mine);
+        QueueEntry winner = catalog.live(name);
+        if (winner == null || !winner.uuid().equals(mine.uuid())) {
+            return CreateResult.EXISTS;
+        }
+        try {
+            String dlqTopic = null;
+            if (!deadLetter) {
+                String dlqName = options.deadLetterQueueFor(name);
+                QueueEntry dlq = catalog.ready(dlqName);
+                if (dlq == null) {
+                    create(dlqName, QueueOptions.ofMaxLength(Long.MAX_VALUE), true);
+                    dlq = catalog.ready(dlqName);
+                }
+                if (dlq == null || !dlq.deadLetter()) {
+                    throw new IllegalArgumentException("dead_letter_queue '" + dlqName + "' exists and was not created"
+                            + " as a dead-letter queue; on the kafka backend a queue's dead letters go to a queue"
+                            + " Spool creates for them");
+                }
+                dlqTopic = dlq.topic();
+            }
+            createTopic(mine, dlqTopic);
+            catalog.append(mine.as(QueueEntry.Op.READY));
+            return CreateResult.CREATED;
+        } catch (RuntimeException e) {
+            catalog.append(mine.as(QueueEntry.Op.DELETE));
+            throw e;
+        }
+    }
+
+    private void createTopic(QueueEntry e, String dlqTopic) {
+        Map<String, String> cfg = new LinkedHashMap<>();
+        cfg.put("min.insync.replicas", Integer.toString(minInsync));
+        cfg.put("retention.ms", "-1");
+        cfg.put("retention.bytes", "-1");
+        if (e.deadLetter()) {
+            cfg.put("errors.deadletterqueue.group.enable", "true");
+        }
+        Map<String, String> group = new LinkedHashMap<>();
+        group.put("share.auto.offset.reset", "earliest");
+        group.put("share.record.lock.duration.ms", Long.toString(settings.lockDuration().toMillis()));
+        int limit = e.options().maxDeliveries() == 0 || e.deadLetter() ? settings.maxDeliveryLimit()
+                : e.options().maxDeliveries();
+        group.put("share.delivery.count.limit", Integer.toString(limit));
+        group.put("share.heartbeat.interval.ms", "500");
+        if (dlqTopic != null) {
+            group.put("errors.deadletterqueue.topic.name", dlqTopic);
+            group.put("errors.deadletterqueue.copy.record.enable", "true");
+        }
+        try {
+            // The group's settings first: a record pushed before them would be missed by "latest".
+            alterGroup(e.group(), group);
+            admin.createTopics(List.of(new NewTopic(e.topic(), 1, replicationFactor).configs(cfg)))
+                    .all().get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException ex) {
+            if (ex.getCause() instanceof TopicExistsException) {
+                return;
+            }
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot create the topic of queue '"
+                    + e.name() + "': " + ex.getCause(), ex.getCause());
+        } catch (TimeoutException ex) {
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "Kafka did not create the topic in time", ex);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", ex);
+        }
+    }
+
+    private void alterGroup(String group, Map<String, String> cfg) throws ExecutionException, InterruptedException,
+            TimeoutException {
+        List<AlterConfigOp> ops = new ArrayList<>();
+        cfg.forEach((k, v) -> ops.add(new AlterConfigOp(new ConfigEntry(k, v), AlterConfigOp.OpType.SET)));
+        admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, group), ops))
+                .all().get(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public DeleteResult delete(String name) {
+        open();
+        QueueEntry e = catalog.ready(name);
+        if (e == null) {
+            return new NoSuchQueue(name);
+        }
+        catalog.append(e.as(QueueEntry.Op.DELETE));
+        Pump p = pumps.remove(name);
+        if (p != null) {
+            p.close();
+        }
+        depths.remove(name);
+        keys.remove(name);
+        try {
+            admin.deleteShareGroups(List.of(e.group())).all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException ex) {
+            LOG.debug("share group of '{}' not deleted: {}", name, ex.toString());
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            admin.deleteTopics(List.of(e.topic())).all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException ex) {
+            LOG.warn("topic {} of deleted queue '{}' not deleted yet: {}", e.topic(), name, ex.toString());
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        return new DeleteResult.Deleted();
+    }
+
+    @Override
+    public List<String> list() {
+        return catalog.entries().stream().filter(e -> e.op() == QueueEntry.Op.READY).map(QueueEntry::name)
+                .sorted().toList();
+    }
+
+    @Override
+    public OptionsResult options(String name) {
+        QueueEntry e = catalog.ready(name);
+        return e == null ? new NoSuchQueue(name) : e.options();
+    }
+
+    @Override
+    public StatsResult stats(String name) {
+        QueueEntry e = catalog.ready(name);
+        if (e == null) {
+            return new NoSuchQueue(name);
+        }
+        TopicPartition tp = new TopicPartition(e.topic(), 0);
+        long end = endOffset(tp);
+        long depth = lag(e, end);
+        depths.computeIfAbsent(name, k -> new Depth()).reset(depth);
+        long bytes = 0;
+        try {
+            var dirs = admin.describeLogDirs(admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).stream()
+                    .map(org.apache.kafka.common.Node::id).toList()).allDescriptions().get(30, TimeUnit.SECONDS);
+            for (var perBroker : dirs.values()) {
+                for (var dir : perBroker.values()) {
+                    var info = dir.replicaInfos().get(tp);
+                    if (info != null) {
+                        bytes += info.size();
+                    }
+                }
+            }
+        } catch (ExecutionException | TimeoutException ex) {
+            LOG.debug("log dirs of '{}': {}", name, ex.toString());
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        return new QueueStats(name, depth, e.options().maxLength(), e.options().type(), e.createdAt(), end,
+                Math.max(0, end - depth), bytes, 0, 0, new QueueCounts(0, 0, 0, 0, 0, 0, 0, 0));
+    }
+
+    /** Records not yet acknowledged or archived (share-partition lag); the whole log before the group starts. */
+    private long lag(QueueEntry e, long end) {
+        TopicPartition tp = new TopicPartition(e.topic(), 0);
+        try {
+            Map<TopicPartition, SharePartitionOffsetInfo> m = admin.listShareGroupOffsets(
+                    Map.of(e.group(), new ListShareGroupOffsetsSpec().topicPartitions(List.of(tp))))
+                    .partitionsToOffsetInfo(e.group()).get(30, TimeUnit.SECONDS);
+            SharePartitionOffsetInfo info = m.get(tp);
+            if (info == null || info.lag().isEmpty()) {
+                return end - (info == null ? 0 : Math.max(0, info.startOffset()));
+            }
+            return info.lag().get();
+        } catch (ExecutionException | TimeoutException ex) {
+            if (ex.getCause() instanceof org.apache.kafka.common.errors.GroupIdNotFoundException) {
+                return end;
+            }
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot read the depth of '" + e.name()
+                    + "' from Kafka: " + ex, ex);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", ex);
+        }
+    }
+
+    private long endOffset(TopicPartition tp) {
+        try {
+            return admin.listOffsets(Map.of(tp, OffsetSpec.latest())).partitionResult(tp).get(30, TimeUnit.SECONDS)
+                    .offset();
+        } catch (ExecutionException | TimeoutException ex) {
+            if (ex.getCause() instanceof UnknownTopicOrPartitionException) {
+                return 0;
+            }
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot read " + tp + " from Kafka: " + ex, ex);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", ex);
+        }
+    }
+
+    // ------------------------------------------------------------------ messages
+
+    @Override
+    public CompletionStage<PushResult> append(String name, List<byte[]> payloads, List<String> keyList) {
+        QueueEntry e = catalog.ready(name);
+        if (e == null) {
+            return CompletableFuture.completedFuture(new NoSuchQueue(name));
+        }
+        open();
+        Map<String, long[]> seen = keys.computeIfAbsent(name, k -> new ConcurrentHashMap<>()); // key -> {id, at ms}
+        long[] ids = new long[payloads.size()];
+        List<Integer> fresh = new ArrayList<>(payloads.size());
+        long cutoff = System.currentTimeMillis() - settings.idempotencyWindow().toMillis();
+        for (int i = 0; i < payloads.size(); i++) {
+            String key = keyList == null ? null : keyList.get(i);
+            long[] known = key == null ? null : seen.get(key);
+            if (known != null && known[1] >= cutoff) {
+                ids[i] = known[0];
+            } else {
+                fresh.add(i);
+            }
+        }
+        Depth d = depths.computeIfAbsent(name, k -> new Depth());
+        return d.current(() -> lag(e, endOffset(new TopicPartition(e.topic(), 0)))).thenCompose(depth -> {
+            if (depth + fresh.size() > e.options().maxLength()) {
+                return CompletableFuture.completedFuture((PushResult) new PushResult.Full(depth, e.options().maxLength()));
+            }
+            d.pushed.addAndGet(fresh.size());
+            List<CompletableFuture<Long>> sends = new ArrayList<>(fresh.size());
+            synchronized (d) { // one queue's pushes from this node go out in order
+                for (int i : fresh) {
+                    CompletableFuture<Long> f = new CompletableFuture<>();
+                    producer.send(new ProducerRecord<>(e.topic(), 0, null, payloads.get(i)), (md, ex) -> {
+                        if (ex != null) {
+                            f.completeExceptionally(new StoreException(StoreException.Code.UNAVAILABLE,
+                                    "Kafka did not acknowledge the push: " + ex, ex));
+                        } else {
+                            f.complete(md.offset() + 1);
+                        }
+                    });
+                    sends.add(f);
+                }
+            }
+            return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).thenApply(v -> {
+                long now = System.currentTimeMillis();
+                boolean consecutive = fresh.size() == payloads.size();
+                for (int j = 0; j < fresh.size(); j++) {
+                    int i = fresh.get(j);
+                    ids[i] = sends.get(j).join();
+                    String key = keyList == null ? null : keyList.get(i);
+                    if (key != null) {
+                        seen.put(key, new long[] {ids[i], now});
+                    }
+                    consecutive &= j == 0 || ids[i] == ids[fresh.get(j - 1)] + 1;
+                }
+                int dup = payloads.size() - fresh.size();
+                return (PushResult) (consecutive && dup == 0
+                        ? new PushResult.Stored(ids.length == 0 ? 0 : ids[0], ids.length, Durability.REPLICATED)
+                        : new PushResult.Stored(ids.length == 0 ? 0 : ids[0], ids.length, Durability.REPLICATED, ids, dup));
+            });
+        });
+    }
+
+    @Override
+    public CompletionStage<TakeResult> take(String name, int max) {
+        return take(name, max, Duration.ZERO);
+    }
+
+    @Override
+    public CompletionStage<TakeResult> take(String name, int max, Duration wait) {
+        Pump p = pump(name);
+        if (p == null) {
+            return CompletableFuture.completedFuture(new NoSuchQueue(name));
+        }
+        return p.take(max, wait).thenApply(r -> {
+            if (r instanceof TakeResult.Taken t) {
+                depths.computeIfAbsent(name, k -> new Depth()).consumed.addAndGet(t.messages().size());
+            }
+            return r;
+        });
+    }
+
+    @Override
+    public CompletionStage<LeaseResult> lease(String name, int max, Duration visibility) {
+        return lease(name, max, visibility, Duration.ZERO);
+    }
+
+    @Override
+    public CompletionStage<LeaseResult> lease(String name, int max, Duration visibility, Duration wait) {
+        if (visibility.compareTo(contract.maxVisibility()) > 0) {
+            throw new IllegalArgumentException("visibility must be at most " + contract.maxVisibility().toSeconds()
+                    + " s on the kafka backend (kafka.lock_duration_ms less 1 s), was " + visibility.toSeconds() + " s");
+        }
+        Pump p = pump(name);
+        if (p == null) {
+            return CompletableFuture.completedFuture(new NoSuchQueue(name));
+        }
+        return p.lease(max, visibility, wait);
+    }
+
+    @Override
+    public CompletionStage<SettleResult> settle(String name, Settlement how, List<String> leases, Duration duration) {
+        if (how == Settlement.RENEW) {
+            throw new IllegalArgumentException("leases cannot be renewed on the kafka backend; lease with the"
+                    + " visibility the work needs (up to " + contract.maxVisibility().toSeconds() + " s)");
+        }
+        if (how == Settlement.NACK && !duration.isZero()) {
+            throw new IllegalArgumentException("a nack cannot be delayed on the kafka backend (Kafka 4.4 has no"
+                    + " delayed redelivery); nack with no delay");
+        }
+        Pump p = pump(name);
+        if (p == null) {
+            return CompletableFuture.completedFuture(new NoSuchQueue(name));
+        }
+        return p.settle(how, leases).thenApply(r -> {
+            if (how == Settlement.ACK && r instanceof SettleResult.Settled s) {
+                depths.computeIfAbsent(name, k -> new Depth()).consumed.addAndGet(s.accepted());
+            }
+            return r;
+        });
+    }
+
+    @Override
+    public RedriveResult redrive(String name) {
+        QueueEntry e = catalog.ready(name);
+        if (e == null) {
+            return new NoSuchQueue(name);
+        }
+        String dlqName = e.options().deadLetterQueueFor(name);
+        if (catalog.ready(dlqName) == null) {
+            return new RedriveResult.Moved(0);
+        }
+        long moved = 0;
+        while (true) {
+            LeaseResult r = join(lease(dlqName, 100, contract.maxVisibility(), Duration.ZERO));
+            if (!(r instanceof LeaseResult.Granted g) || g.messages().isEmpty()) {
+                return new RedriveResult.Moved(moved);
+            }
+            List<byte[]> payloads = new ArrayList<>();
+            List<String> tokens = new ArrayList<>();
+            for (Leased l : g.messages()) {
+                payloads.add(l.payload());
+                tokens.add(l.lease());
+            }
+            PushResult pr = join(append(name, payloads, null));
+            if (!(pr instanceof PushResult.Stored)) {
+                join(settle(dlqName, Settlement.NACK, tokens, Duration.ZERO));
+                return new RedriveResult.Moved(moved);
+            }
+            join(settle(dlqName, Settlement.ACK, tokens, Duration.ZERO));
+            moved += payloads.size();
+        }
+    }
+
+    private static <T> T join(CompletionStage<T> s) {
+        try {
+            return s.toCompletableFuture().get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re
+                    : new StoreException(StoreException.Code.UNAVAILABLE, e.getCause().toString(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "Kafka did not answer in time", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", e);
+        }
+    }
+
+    @Override
+    public void subscribe(AvailabilityListener listener) {
+        listeners.add(listener); // long polls wait inside this store (contract().waitsInside())
+    }
+
+    @Override
+    public void checkpoint() {
+        // Nothing is kept on the node.
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Pump p : pumps.values()) {
+            p.close(); // closing the consumers releases what they hold
+        }
+        pumps.clear();
+        catalog.close();
+        producer.close(Duration.ofSeconds(10));
+        admin.close(Duration.ofSeconds(5));
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private Pump pump(String name) {
+        QueueEntry e = catalog.ready(name);
+        if (e == null) {
+            return null;
+        }
+        open();
+        return pumps.compute(name, (k, p) -> p != null && p.uuid().equals(e.uuid()) ? p
+                : new Pump(e, settings, consumerBase, r -> payload(e, r), () -> { }));
+    }
+
+    /** A dead letter's payload is rewritten by the codec from the broker's DLQ headers. */
+    private byte[] payload(QueueEntry e, ConsumerRecord<byte[], byte[]> r) {
+        if (!e.deadLetter()) {
+            return r.value();
+        }
+        String fromTopic = header(r, "__dlq.errors.topic");
+        if (fromTopic == null) {
+            return r.value();
+        }
+        QueueEntry from = catalog.byTopic(fromTopic);
+        long offset = parse(header(r, "__dlq.errors.offset"), -1);
+        int deliveries = (int) parse(header(r, "__dlq.errors.delivery.count"), 0);
+        return codec.deadLetter(r.value(), from != null ? from.name() : fromTopic, offset + 1, deliveries);
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> r, String key) {
+        Header h = r.headers().lastHeader(key);
+        return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    private static long parse(String s, long dflt) {
+        try {
+            return s == null ? dflt : Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+            return dflt;
+        }
+    }
+
+    private void ensureCatalogTopic() {
+        NewTopic t = new NewTopic(Catalog.TOPIC, 1, replicationFactor).configs(Map.of(
+                "cleanup.policy", "compact",
+                "min.compaction.lag.ms", Long.toString(TimeUnit.DAYS.toMillis(1)),
+                "min.insync.replicas", Integer.toString(minInsync)));
+        try {
+            admin.createTopics(List.of(t)).all().get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot create " + Catalog.TOPIC + ": "
+                        + e.getCause(), e.getCause());
+            }
+        } catch (TimeoutException e) {
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "Kafka did not create " + Catalog.TOPIC, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", e);
+        }
+    }
+
+    private static void checkName(String name) {
+        if (!QueueStore.isValidName(name)) {
+            throw new IllegalArgumentException("queue names must match " + QueueStore.NAME_PATTERN + ", was '" + name + "'");
+        }
+    }
+
+    private void open() {
+        if (closed) {
+            throw new StoreException(StoreException.Code.CLOSED, "the store is closed", null);
+        }
+    }
+
+    /**
+     * A queue's depth as this node sees it: the lag Kafka reported at most {@link #LAG_CACHE_MS} ago, plus what
+     * this node pushed and less what it consumed since. Exact with one node; soft with several.
+     */
+    private static final class Depth {
+        final AtomicLong pushed = new AtomicLong();
+        final AtomicLong consumed = new AtomicLong();
+        private volatile long base = -1;
+        private volatile long at;
+
+        void reset(long lag) {
+            pushed.set(0);
+            consumed.set(0);
+            base = lag;
+            at = System.currentTimeMillis();
+        }
+
+        CompletableFuture<Long> current(java.util.function.LongSupplier read) {
+            if (base >= 0 && System.currentTimeMillis() - at < LAG_CACHE_MS) {
+                return CompletableFuture.completedFuture(Math.max(0, base + pushed.get() - consumed.get()));
+            }
+            return CompletableFuture.supplyAsync(() -> {
+                long lag = read.getAsLong();
+                reset(lag);
+                return lag;
+            });
+        }
+    }
+}

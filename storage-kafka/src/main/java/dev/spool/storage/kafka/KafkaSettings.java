@@ -1,0 +1,70 @@
+package dev.spool.storage.kafka;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * How a node uses the Kafka cluster (the {@code kafka.*} and {@code node.*} configuration keys).
+ *
+ * @param bootstrapServers  comma-separated {@code host:port} list
+ * @param client            passed to every Kafka client as is (security.protocol, sasl.*, ssl.* ...)
+ * @param replicationFactor replicas per queue topic; 0: as many as the cluster has brokers, at most 3
+ * @param minInsyncReplicas replicas that must hold a push before it is answered; 0: replication factor - 1,
+ *                          at least 1
+ * @param lockDuration      the share group's record lock: the longest lease visibility on this backend
+ * @param maxPollRecords    records one share consumer acquires at a time
+ * @param prefetchHold      how long records a node acquired without a waiting request are held for the next
+ *                          request before they are released to other nodes
+ * @param consumerIdle      how long a queue's consumers stay subscribed with no request
+ * @param maxDeliveryLimit  the cluster's {@code group.share.max.delivery.count.limit} (2..25)
+ * @param nodeId            this node's identity, unique in the cluster (part of its lease tokens)
+ * @param idempotencyWindow how long an {@code Idempotency-Key} is remembered
+ */
+public record KafkaSettings(String bootstrapServers, Map<String, String> client, int replicationFactor,
+                            int minInsyncReplicas, Duration lockDuration, int maxPollRecords, Duration prefetchHold,
+                            Duration consumerIdle, int maxDeliveryLimit, String nodeId, Duration idempotencyWindow) {
+
+    public static final Duration DEFAULT_LOCK_DURATION = Duration.ofSeconds(30);
+    public static final int DEFAULT_MAX_POLL_RECORDS = 32;
+    public static final Duration DEFAULT_PREFETCH_HOLD = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_CONSUMER_IDLE = Duration.ofSeconds(60);
+    public static final int DEFAULT_MAX_DELIVERY_LIMIT = 25;
+
+    public KafkaSettings {
+        if (bootstrapServers == null || bootstrapServers.isBlank()) {
+            throw new IllegalArgumentException("kafka.bootstrap_servers is required with storage.backend: kafka");
+        }
+        client = Map.copyOf(client);
+        if (replicationFactor < 0 || minInsyncReplicas < 0) {
+            throw new IllegalArgumentException("kafka.replication_factor and kafka.min_insync_replicas must be >= 0");
+        }
+        if (lockDuration.toMillis() < 1000) {
+            throw new IllegalArgumentException("kafka.lock_duration_ms must be >= 1000");
+        }
+        if (maxPollRecords < 1 || maxPollRecords > 1000) {
+            throw new IllegalArgumentException("kafka.max_poll_records must be within 1..1000");
+        }
+        if (maxDeliveryLimit < 2 || maxDeliveryLimit > 25) {
+            throw new IllegalArgumentException("kafka.max_delivery_limit must be within 2..25");
+        }
+        if (nodeId == null || !nodeId.matches("[A-Za-z0-9_-]{1,64}")) {
+            throw new IllegalArgumentException("node.id must be 1 to 64 of [A-Za-z0-9_-], was '" + nodeId + "'");
+        }
+    }
+
+    /** Settings with every default, for a cluster at {@code bootstrapServers}. */
+    public static KafkaSettings of(String bootstrapServers, String nodeId) {
+        return new KafkaSettings(bootstrapServers, Map.of(), 0, 0, DEFAULT_LOCK_DURATION, DEFAULT_MAX_POLL_RECORDS,
+                DEFAULT_PREFETCH_HOLD, DEFAULT_CONSUMER_IDLE, DEFAULT_MAX_DELIVERY_LIMIT, nodeId, Duration.ofHours(24));
+    }
+
+    public KafkaSettings withLockDuration(Duration d) {
+        return new KafkaSettings(bootstrapServers, client, replicationFactor, minInsyncReplicas, d, maxPollRecords,
+                prefetchHold, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow);
+    }
+
+    public KafkaSettings withPrefetchHold(Duration d) {
+        return new KafkaSettings(bootstrapServers, client, replicationFactor, minInsyncReplicas, lockDuration,
+                maxPollRecords, d, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow);
+    }
+}

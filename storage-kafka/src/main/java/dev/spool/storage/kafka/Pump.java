@@ -1,0 +1,611 @@
+package dev.spool.storage.kafka;
+
+import dev.spool.storage.LeaseResult;
+import dev.spool.storage.Leased;
+import dev.spool.storage.Message;
+import dev.spool.storage.SettleResult;
+import dev.spool.storage.Settlement;
+import dev.spool.storage.StoreException;
+import dev.spool.storage.TakeResult;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicIdPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * One queue's consumers on this node, driven by one thread.
+ *
+ * <p>A Kafka share consumer is single-threaded and, in explicit mode, must have acknowledged every record of
+ * its last poll before it may poll again; it also acquires records in the background whenever it is
+ * subscribed and has none. So the pump keeps a few consumers ("slots"): a slot whose records are all
+ * settled polls; a slot holding leases waits for them. Records a slot acquired for nobody stay unclaimed
+ * for {@link KafkaSettings#prefetchHold()} and are then released (their delivery count has risen by one).
+ *
+ * <p>Requests (takes, leases) wait in arrival order and are served oldest offset first. A take ACCEPTs its
+ * records and answers after the commit, so a taken message is never handed out again; a lease answers at
+ * once. An ACK is an ACCEPT committed before the answer; a NACK a RELEASE. Lease visibility is kept by this
+ * node's clock and is never longer than what remains of the broker's lock, so a live lease is never handed
+ * to another consumer.
+ */
+final class Pump implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Pump.class);
+    /**
+     * The longest lease is this much shorter than the broker's lock: the time a record may have been held
+     * unclaimed before it is leased.
+     */
+    static final long LOCK_MARGIN_MS = 1000;
+    /** A lease ends at least this long before the broker's lock, so an ack sent at its last moment lands. */
+    private static final long ACK_MARGIN_MS = 250;
+    private static final int MAX_SLOTS = 4;
+    private static final java.util.concurrent.atomic.AtomicLong SLOT_IDS = new java.util.concurrent.atomic.AtomicLong();
+    /**
+     * How long a new consumer may take to join its share group (about 1.3 s with a 500 ms heartbeat): until
+     * then an empty poll does not show that the queue is empty.
+     */
+    private static final long WARM_UP_MS = 3000;
+
+    private final QueueEntry entry;
+    private final KafkaSettings settings;
+    private final Map<String, Object> consumerProps;
+    private final Function<ConsumerRecord<byte[], byte[]>, byte[]> payload;
+    private final Runnable onIdleClose;
+    private final String nodeTag;
+    private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile KafkaShareConsumer<byte[], byte[]> polling;
+
+    // Pump-thread state.
+    private final List<Slot> slots = new ArrayList<>();
+    private final ArrayDeque<Demand> demands = new ArrayDeque<>();
+    private final Map<String, Held> leases = new HashMap<>();
+    private long lastDemandMs = System.currentTimeMillis();
+
+    Pump(QueueEntry entry, KafkaSettings settings, Map<String, Object> consumerProps,
+         Function<ConsumerRecord<byte[], byte[]>, byte[]> payload, Runnable onIdleClose) {
+        this.entry = entry;
+        this.settings = settings;
+        this.consumerProps = consumerProps;
+        this.payload = payload;
+        this.onIdleClose = onIdleClose;
+        this.nodeTag = settings.nodeId();
+        this.thread = new Thread(this::run, "spool-pump-" + entry.name());
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    // ------------------------------------------------------------------ requests (any thread)
+
+    CompletableFuture<TakeResult> take(int max, Duration wait) {
+        CompletableFuture<TakeResult> f = new CompletableFuture<>();
+        submit(() -> demands.add(new Demand(true, max, 0, deadline(wait), f)));
+        return f;
+    }
+
+    CompletableFuture<LeaseResult> lease(int max, Duration visibility, Duration wait) {
+        CompletableFuture<LeaseResult> f = new CompletableFuture<>();
+        submit(() -> demands.add(new Demand(false, max, visibility.toMillis(), deadline(wait), f)));
+        return f;
+    }
+
+    CompletableFuture<SettleResult> settle(Settlement how, List<String> tokens) {
+        CompletableFuture<SettleResult> f = new CompletableFuture<>();
+        submit(() -> settleNow(how, tokens, f));
+        return f;
+    }
+
+    /** Whether the token was issued by a pump of this queue on this node (it may have expired since). */
+    boolean mine(String token) {
+        return token.startsWith(prefix());
+    }
+
+    /** The creation this pump serves (a re-created queue gets a new pump). */
+    String uuid() {
+        return entry.uuid();
+    }
+
+    private String prefix() {
+        return nodeTag + "." + entry.uuid() + ".";
+    }
+
+    private static long deadline(Duration wait) {
+        return System.currentTimeMillis() + Math.max(0, wait.toMillis());
+    }
+
+    private void submit(Runnable r) {
+        if (closed) {
+            throw new StoreException(StoreException.Code.CLOSED, "the store is closed", null);
+        }
+        inbox.add(r);
+        KafkaShareConsumer<byte[], byte[]> c = polling;
+        if (c != null) {
+            c.wakeup();
+        }
+    }
+
+    // ------------------------------------------------------------------ the pump thread
+
+    private void run() {
+        try {
+            while (!closed) {
+                cycle();
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.error("pump of queue '{}' stopped: {}", entry.name(), e.toString(), e);
+        } finally {
+            failAll(new StoreException(StoreException.Code.CLOSED, "the store is closed", null));
+            for (Slot s : slots) {
+                s.close();
+            }
+            slots.clear();
+        }
+    }
+
+    private void cycle() {
+        drainInbox();
+        long now = System.currentTimeMillis();
+        if (!demands.isEmpty()) {
+            lastDemandMs = now;
+        }
+        expire(now);
+        serve(now);
+        answerExpiredDemands(now);
+        commitDecided();
+        boolean active = !demands.isEmpty() || now - lastDemandMs < settings.consumerIdle().toMillis()
+                || !leases.isEmpty();
+        if (!active && !slots.isEmpty() && slots.stream().allMatch(Slot::idle)) {
+            for (Slot s : slots) {
+                s.close();
+            }
+            slots.clear();
+            onIdleClose.run();
+        }
+        List<Slot> free = slots.stream().filter(Slot::idle).toList();
+        if (free.isEmpty() && !demands.isEmpty() && slots.size() < MAX_SLOTS) {
+            Slot s = new Slot();
+            slots.add(s);
+            free = List.of(s);
+        }
+        if (free.isEmpty() || slots.isEmpty()) {
+            for (Demand d : demands) {
+                d.polledSince = true; // every consumer is holding leases: nothing more can be fetched now
+            }
+            waitInbox(nextTimer(now));
+            return;
+        }
+        long budget = demands.isEmpty() ? 200 : 100;
+        for (Slot s : free) {
+            if (!inbox.isEmpty() && s != free.get(0)) {
+                break;
+            }
+            s.poll(Duration.ofMillis(Math.max(5, budget / free.size())));
+        }
+    }
+
+    private void drainInbox() {
+        for (Runnable r = inbox.poll(); r != null; r = inbox.poll()) {
+            r.run();
+        }
+    }
+
+    private void waitInbox(long millis) {
+        try {
+            Runnable r = inbox.poll(Math.max(1, millis), TimeUnit.MILLISECONDS);
+            if (r != null) {
+                r.run();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closed = true;
+        }
+    }
+
+    private long nextTimer(long now) {
+        long next = now + 200;
+        for (Held h : leases.values()) {
+            next = Math.min(next, h.expiresAt);
+        }
+        for (Demand d : demands) {
+            next = Math.min(next, d.deadline);
+        }
+        return Math.max(1, next - now);
+    }
+
+    /** Leases past their visibility and unclaimed records held too long are released. */
+    private void expire(long now) {
+        for (Iterator<Held> it = leases.values().iterator(); it.hasNext(); ) {
+            Held h = it.next();
+            if (h.expiresAt <= now) {
+                it.remove();
+                release(h);
+            }
+        }
+        long hold = settings.prefetchHold().toMillis();
+        for (Slot s : slots) {
+            for (Held h : s.batch) {
+                if (h.state == State.UNCLAIMED && (h.since + hold <= now || lockLeft(h, now) < LOCK_MARGIN_MS)) {
+                    h.decide(AcknowledgeType.RELEASE);
+                }
+            }
+        }
+    }
+
+    /**
+     * Releases a record and, with it, the unclaimed records after it: Kafka hands released records out again
+     * lowest offset first, so the released one comes back ahead of newer ones, as on one journal.
+     */
+    private void release(Held released) {
+        released.decide(AcknowledgeType.RELEASE);
+        for (Slot s : slots) {
+            for (Held h : s.batch) {
+                if (h.state == State.UNCLAIMED && h.record.offset() > released.record.offset()) {
+                    h.decide(AcknowledgeType.RELEASE);
+                }
+            }
+        }
+    }
+
+    private long lockLeft(Held h, long now) {
+        return h.acquiredAt + settings.lockDuration().toMillis() - now;
+    }
+
+    /** Hands unclaimed records to waiting requests, oldest record and oldest request first. */
+    private void serve(long now) {
+        if (demands.isEmpty()) {
+            return;
+        }
+        List<Held> unclaimed = new ArrayList<>();
+        for (Slot s : slots) {
+            for (Held h : s.batch) {
+                if (h.state == State.UNCLAIMED) {
+                    unclaimed.add(h);
+                }
+            }
+        }
+        if (unclaimed.isEmpty()) {
+            return;
+        }
+        unclaimed.sort(Comparator.comparingLong(h -> h.record.offset()));
+        Iterator<Held> next = unclaimed.iterator();
+        while (!demands.isEmpty() && next.hasNext()) {
+            Demand d = demands.peek();
+            if (d.future.isDone()) { // cancelled by the caller
+                demands.poll();
+                continue;
+            }
+            List<Held> got = new ArrayList<>();
+            while (got.size() < d.max && next.hasNext()) {
+                Held h = next.next();
+                if (!d.take && lockLeft(h, now) - ACK_MARGIN_MS < d.visibilityMs) {
+                    h.decide(AcknowledgeType.RELEASE); // too little lock left for this visibility: fetch afresh
+                    continue;
+                }
+                got.add(h);
+            }
+            if (got.isEmpty()) {
+                break;
+            }
+            demands.poll();
+            if (d.take) {
+                List<Message> ms = new ArrayList<>(got.size());
+                for (Held h : got) {
+                    h.decide(AcknowledgeType.ACCEPT);
+                    ms.add(new Message(h.record.offset() + 1, payload.apply(h.record)));
+                }
+                @SuppressWarnings("unchecked")
+                CompletableFuture<TakeResult> f = (CompletableFuture<TakeResult>) d.future;
+                TakeResult.Taken taken = new TakeResult.Taken(List.copyOf(ms));
+                // Answered once the ACCEPTs are committed: a taken message is never handed out again.
+                got.get(0).slot.afterCommit(err -> {
+                    if (err == null) {
+                        f.complete(taken);
+                    } else {
+                        f.completeExceptionally(err);
+                    }
+                });
+            } else {
+                List<Leased> ls = new ArrayList<>(got.size());
+                for (Held h : got) {
+                    h.state = State.LEASED;
+                    h.token = prefix() + h.record.offset() + "." + delivery(h) + "."
+                            + Long.toHexString(ThreadLocalRandom.current().nextLong());
+                    h.expiresAt = now + d.visibilityMs;
+                    leases.put(h.token, h);
+                    ls.add(new Leased(h.record.offset() + 1, h.token, delivery(h), payload.apply(h.record)));
+                }
+                @SuppressWarnings("unchecked")
+                CompletableFuture<LeaseResult> f = (CompletableFuture<LeaseResult>) d.future;
+                f.complete(new LeaseResult.Granted(List.copyOf(ls)));
+            }
+        }
+    }
+
+    private static int delivery(Held h) {
+        return h.record.deliveryCount().map(Short::intValue).orElse(1);
+    }
+
+    private void answerExpiredDemands(long now) {
+        for (Iterator<Demand> it = demands.iterator(); it.hasNext(); ) {
+            Demand d = it.next();
+            if (d.future.isDone()) {
+                it.remove();
+            } else if (d.deadline <= now && d.polledSince) {
+                it.remove();
+                d.answerEmpty();
+            }
+        }
+    }
+
+    private void settleNow(Settlement how, List<String> tokens, CompletableFuture<SettleResult> f) {
+        long now = System.currentTimeMillis();
+        int accepted = 0;
+        List<SettleResult.Rejected> rejected = new ArrayList<>();
+        Slot commitOn = null;
+        for (String t : tokens) {
+            Held h = leases.get(t);
+            if (h == null) {
+                rejected.add(new SettleResult.Rejected(t, mine(t) ? SettleResult.Reason.EXPIRED : SettleResult.Reason.UNKNOWN));
+                continue;
+            }
+            if (h.expiresAt <= now) {
+                leases.remove(t);
+                release(h);
+                rejected.add(new SettleResult.Rejected(t, SettleResult.Reason.EXPIRED));
+                continue;
+            }
+            leases.remove(t);
+            if (how == Settlement.ACK) {
+                h.decide(AcknowledgeType.ACCEPT);
+            } else {
+                release(h);
+            }
+            commitOn = h.slot;
+            accepted++;
+        }
+        SettleResult.Settled result = new SettleResult.Settled(accepted, List.copyOf(rejected));
+        if (commitOn == null) {
+            f.complete(result);
+            return;
+        }
+        // Several slots may be involved; the answer waits for every commit this cycle makes.
+        Runnable done = () -> f.complete(result);
+        pendingSettles.add(new PendingSettle(done, f));
+    }
+
+    private record PendingSettle(Runnable done, CompletableFuture<SettleResult> future) {
+    }
+
+    private final List<PendingSettle> pendingSettles = new ArrayList<>();
+
+    /** Sends every decided acknowledgement and commits; answers what waited for it. */
+    private void commitDecided() {
+        Throwable failure = null;
+        for (Slot s : slots) {
+            Throwable err = s.commit();
+            if (err != null) {
+                failure = err;
+            }
+        }
+        for (PendingSettle p : pendingSettles) {
+            if (failure == null) {
+                p.done.run();
+            } else {
+                p.future.completeExceptionally(failure);
+            }
+        }
+        pendingSettles.clear();
+    }
+
+    private void failAll(Throwable t) {
+        for (Demand d : demands) {
+            d.future.completeExceptionally(t);
+        }
+        demands.clear();
+        for (Runnable r = inbox.poll(); r != null; r = inbox.poll()) {
+            try {
+                r.run();
+            } catch (RuntimeException ignored) {
+                // best effort while closing
+            }
+        }
+        for (Demand d : demands) {
+            d.future.completeExceptionally(t);
+        }
+        demands.clear();
+        for (PendingSettle p : pendingSettles) {
+            p.future.completeExceptionally(t);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        KafkaShareConsumer<byte[], byte[]> c = polling;
+        if (c != null) {
+            c.wakeup();
+        }
+        inbox.add(() -> { });
+        try {
+            thread.join(15_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ------------------------------------------------------------------ slots and records
+
+    private enum State { UNCLAIMED, LEASED, DECIDED }
+
+    private final class Demand {
+        final boolean take;
+        final int max;
+        final long visibilityMs;
+        final long deadline;
+        final CompletableFuture<?> future;
+        /** A poll has run since the request came, so an empty answer is a fresh look at the queue. */
+        boolean polledSince;
+
+        Demand(boolean take, int max, long visibilityMs, long deadline, CompletableFuture<?> future) {
+            this.take = take;
+            this.max = max;
+            this.visibilityMs = visibilityMs;
+            this.deadline = deadline;
+            this.future = future;
+        }
+
+        void answerEmpty() {
+            if (take) {
+                @SuppressWarnings("unchecked")
+                CompletableFuture<TakeResult> f = (CompletableFuture<TakeResult>) future;
+                f.complete(new TakeResult.Taken(List.of()));
+            } else {
+                @SuppressWarnings("unchecked")
+                CompletableFuture<LeaseResult> f = (CompletableFuture<LeaseResult>) future;
+                f.complete(new LeaseResult.Granted(List.of()));
+            }
+        }
+    }
+
+    private final class Held {
+        final Slot slot;
+        final ConsumerRecord<byte[], byte[]> record;
+        final long since;
+        final long acquiredAt;
+        State state = State.UNCLAIMED;
+        AcknowledgeType decided;
+        boolean sent;
+        String token;
+        long expiresAt;
+
+        Held(Slot slot, ConsumerRecord<byte[], byte[]> record, long since, long acquiredAt) {
+            this.slot = slot;
+            this.record = record;
+            this.since = since;
+            this.acquiredAt = acquiredAt;
+        }
+
+        void decide(AcknowledgeType type) {
+            state = State.DECIDED;
+            decided = type;
+        }
+    }
+
+    private final class Slot {
+        final KafkaShareConsumer<byte[], byte[]> consumer;
+        final List<Held> batch = new ArrayList<>();
+        final List<java.util.function.Consumer<Throwable>> afterCommit = new ArrayList<>();
+        /** When the previous poll began: records of the next poll were acquired after it. */
+        long lastPollStart = System.currentTimeMillis();
+        final long created = System.currentTimeMillis();
+        /** The consumer has joined the group and fetches: an empty poll now means an empty queue. */
+        boolean warm;
+
+        Slot() {
+            Map<String, Object> props = new HashMap<>(consumerProps);
+            props.put("group.id", entry.group());
+            props.put("client.id", "spool-" + nodeTag + "-" + entry.uuid() + "-" + SLOT_IDS.incrementAndGet());
+            consumer = new KafkaShareConsumer<>(props);
+            consumer.subscribe(List.of(entry.topic()));
+        }
+
+        boolean idle() {
+            return batch.isEmpty();
+        }
+
+        void afterCommit(java.util.function.Consumer<Throwable> c) {
+            afterCommit.add(c);
+        }
+
+        void poll(Duration timeout) {
+            long start = System.currentTimeMillis();
+            long acquiredAfter = lastPollStart;
+            lastPollStart = start;
+            ConsumerRecords<byte[], byte[]> rs;
+            polling = consumer;
+            try {
+                if (!inbox.isEmpty() || closed) {
+                    return;
+                }
+                rs = consumer.poll(timeout);
+            } catch (WakeupException e) {
+                return;
+            } finally {
+                polling = null;
+            }
+            long now = System.currentTimeMillis();
+            warm |= !rs.isEmpty() || now - created >= WARM_UP_MS;
+            if (warm) {
+                for (Demand d : demands) {
+                    d.polledSince = true;
+                }
+            }
+            for (ConsumerRecord<byte[], byte[]> r : rs) {
+                batch.add(new Held(this, r, now, acquiredAfter));
+            }
+        }
+
+        /** Acknowledges what is decided and not yet sent, commits, runs what waited; clears a settled batch. */
+        Throwable commit() {
+            boolean any = false;
+            for (Held h : batch) {
+                if (h.state == State.DECIDED && !h.sent) {
+                    consumer.acknowledge(h.record, h.decided);
+                    h.sent = true;
+                    any = true;
+                }
+            }
+            Throwable err = null;
+            if (any) {
+                try {
+                    Map<TopicIdPartition, Optional<KafkaException>> r = consumer.commitSync(Duration.ofSeconds(30));
+                    for (Optional<KafkaException> e : r.values()) {
+                        if (e.isPresent()) {
+                            err = new StoreException(StoreException.Code.UNAVAILABLE,
+                                    "Kafka refused an acknowledgement: " + e.get(), e.get());
+                        }
+                    }
+                } catch (WakeupException e) {
+                    err = new StoreException(StoreException.Code.UNAVAILABLE, "interrupted committing to Kafka", e);
+                } catch (KafkaException e) {
+                    err = new StoreException(StoreException.Code.UNAVAILABLE, "cannot commit to Kafka: " + e, e);
+                }
+            }
+            for (java.util.function.Consumer<Throwable> c : afterCommit) {
+                c.accept(err);
+            }
+            afterCommit.clear();
+            if (batch.stream().allMatch(h -> h.sent)) {
+                batch.clear();
+            }
+            return err;
+        }
+
+        void close() {
+            try {
+                consumer.close(Duration.ofSeconds(5));
+            } catch (RuntimeException e) {
+                LOG.debug("closing a consumer of '{}': {}", entry.name(), e.toString());
+            }
+        }
+    }
+}

@@ -1,0 +1,234 @@
+package dev.spool.storage.kafka;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.Uuid;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Real Apache Kafka 4.4 KRaft nodes (combined broker and controller), each a child JVM started from the
+ * Maven jars on the test classpath: {@code StorageTool format}, then {@code kafka.Kafka}. No Docker, no mocks.
+ * Each node's heap is capped at 384 MiB; its log is {@code <dir>/node<i>/broker.log}.
+ */
+public final class KafkaCluster implements AutoCloseable {
+    private static KafkaCluster shared;
+
+    private final Path dir;
+    private final int[] brokerPorts;
+    private final int[] controllerPorts;
+    private final Process[] nodes;
+
+    private KafkaCluster(Path dir, int n) {
+        this.dir = dir;
+        this.brokerPorts = new int[n];
+        this.controllerPorts = new int[n];
+        this.nodes = new Process[n];
+    }
+
+    /** One node shared by every test of this JVM (started once, stopped at exit). */
+    public static synchronized KafkaCluster shared() throws Exception {
+        if (shared == null) {
+            Path d = Files.createTempDirectory("spool-kafka");
+            shared = start(d, 1);
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::close));
+        }
+        return shared;
+    }
+
+    /** Formats and starts {@code n} nodes under {@code dir}; returns when the cluster answers. */
+    public static KafkaCluster start(Path dir, int n) throws Exception {
+        KafkaCluster c = new KafkaCluster(dir, n);
+        StringJoiner voters = new StringJoiner(",");
+        for (int i = 0; i < n; i++) {
+            c.brokerPorts[i] = freePort();
+            c.controllerPorts[i] = freePort();
+            voters.add((i + 1) + "@localhost:" + c.controllerPorts[i]);
+        }
+        String clusterId = Uuid.randomUuid().toString();
+        List<Process> formats = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Path nd = dir.resolve("node" + (i + 1));
+            Files.createDirectories(nd);
+            Files.writeString(nd.resolve("server.properties"), c.properties(i, voters.toString(), n));
+            formats.add(new ProcessBuilder(c.java("256m", "kafka.tools.StorageTool", "format", "-t", clusterId, "-c",
+                    nd.resolve("server.properties").toString()))
+                    .redirectErrorStream(true).redirectOutput(nd.resolve("format.log").toFile()).start());
+        }
+        for (int i = 0; i < n; i++) {
+            if (formats.get(i).waitFor() != 0) {
+                throw new IllegalStateException("formatting Kafka node " + (i + 1) + " failed: "
+                        + Files.readString(dir.resolve("node" + (i + 1)).resolve("format.log")));
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            c.startNode(i);
+        }
+        c.awaitReady(Duration.ofSeconds(120));
+        return c;
+    }
+
+    private String properties(int i, String voters, int n) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", Integer.toString(i + 1));
+        p.put("controller.quorum.voters", voters);
+        p.put("listeners", "PLAINTEXT://localhost:" + brokerPorts[i] + ",CONTROLLER://localhost:" + controllerPorts[i]);
+        p.put("advertised.listeners", "PLAINTEXT://localhost:" + brokerPorts[i]);
+        p.put("controller.listener.names", "CONTROLLER");
+        p.put("inter.broker.listener.name", "PLAINTEXT");
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("log.dirs", dir.resolve("node" + (i + 1)).resolve("data").toString());
+        int rf = Math.min(3, n);
+        int isr = Math.max(1, rf - 1);
+        p.put("offsets.topic.replication.factor", Integer.toString(rf));
+        p.put("offsets.topic.num.partitions", "1");
+        p.put("transaction.state.log.replication.factor", Integer.toString(rf));
+        p.put("transaction.state.log.min.isr", Integer.toString(isr));
+        p.put("transaction.state.log.num.partitions", "1");
+        p.put("share.coordinator.state.topic.replication.factor", Integer.toString(rf));
+        p.put("share.coordinator.state.topic.min.isr", Integer.toString(isr));
+        p.put("share.coordinator.state.topic.num.partitions", "1");
+        p.put("num.network.threads", "1");
+        p.put("num.io.threads", "2");
+        p.put("num.recovery.threads.per.data.dir", "1");
+        p.put("background.threads", "2");
+        p.put("group.initial.rebalance.delay.ms", "0");
+        p.put("auto.create.topics.enable", "false");
+        // What Spool asks of a cluster (README, "Run a cluster"), with short locks so expiry tests take seconds.
+        p.put("group.share.min.record.lock.duration.ms", "1000");
+        p.put("group.share.max.delivery.count.limit", "25");
+        p.put("group.share.min.heartbeat.interval.ms", "500");
+        p.put("errors.deadletterqueue.auto.create.topics.enable", "false");
+        p.put("replica.lag.time.max.ms", "10000");
+        StringBuilder sb = new StringBuilder();
+        p.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        return sb.toString();
+    }
+
+    private List<String> java(String heap, String main, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xms" + heap, "-Xmx" + heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Dlogback.configurationFile=" + logbackConfig(), "-cp", System.getProperty("java.class.path"), main));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    private String logbackConfig() {
+        Path f = dir.resolve("logback-kafka.xml");
+        try {
+            if (!Files.exists(f)) {
+                Files.writeString(f, "<configuration><appender name=\"O\" class=\"ch.qos.logback.core.ConsoleAppender\">"
+                        + "<encoder><pattern>%d %-5level %logger{20} %msg%n</pattern></encoder></appender>"
+                        + "<root level=\"WARN\"><appender-ref ref=\"O\"/></root></configuration>");
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return f.toString();
+    }
+
+    /** Starts (or restarts) node {@code i} (from 0). */
+    public void startNode(int i) throws IOException {
+        Path nd = dir.resolve("node" + (i + 1));
+        nodes[i] = new ProcessBuilder(java("384m", "kafka.Kafka", nd.resolve("server.properties").toString()))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(nd.resolve("broker.log").toFile()))
+                .start();
+    }
+
+    /** {@code kill -9} of node {@code i}. */
+    public void kill(int i) throws InterruptedException {
+        nodes[i].destroyForcibly();
+        nodes[i].waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** The node id ({@code i + 1}) to index. */
+    public int indexOf(int nodeId) {
+        return nodeId - 1;
+    }
+
+    public String bootstrap() {
+        StringJoiner j = new StringJoiner(",");
+        for (int i = 0; i < brokerPorts.length; i++) {
+            if (nodes[i] != null && nodes[i].isAlive()) {
+                j.add("localhost:" + brokerPorts[i]);
+            }
+        }
+        return j.toString();
+    }
+
+    public Admin admin() {
+        return Admin.create(Map.of("bootstrap.servers", bootstrap(), "request.timeout.ms", 5000,
+                "default.api.timeout.ms", 10000));
+    }
+
+    private void awaitReady(Duration max) throws Exception {
+        long deadline = System.nanoTime() + max.toNanos();
+        try (Admin a = admin()) {
+            while (true) {
+                for (int i = 0; i < nodes.length; i++) {
+                    if (!nodes[i].isAlive()) {
+                        throw new IllegalStateException("Kafka node " + (i + 1) + " died; see "
+                                + dir.resolve("node" + (i + 1)).resolve("broker.log") + ":\n"
+                                + tail(dir.resolve("node" + (i + 1)).resolve("broker.log")));
+                    }
+                }
+                try {
+                    if (a.describeCluster().nodes().get(2, TimeUnit.SECONDS).size() == nodes.length) {
+                        return;
+                    }
+                } catch (Exception e) {
+                    if (System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("Kafka did not start in " + max);
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
+
+    private static String tail(Path f) {
+        try {
+            List<String> lines = Files.readAllLines(f);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Process p : nodes) {
+            if (p != null) {
+                p.destroy();
+            }
+        }
+        for (Process p : nodes) {
+            try {
+                if (p != null && !p.waitFor(20, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
