@@ -15,6 +15,9 @@ import dev.spool.broker.http.StartupGate;
 import dev.spool.broker.http.Waiters;
 import dev.spool.broker.http.Routes;
 import dev.spool.storage.JournalQueueStore;
+import dev.spool.storage.QueueStore;
+import dev.spool.storage.kafka.KafkaQueueStore;
+import dev.spool.storage.kafka.KafkaSettings;
 import dev.spool.storage.StoreConfig;
 import dev.spool.storage.StoreException;
 import io.undertow.server.handlers.GracefulShutdownHandler;
@@ -37,7 +40,7 @@ import java.util.concurrent.TimeUnit;
 public final class Broker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
 
-    private final JournalQueueStore store;
+    private final QueueStore store;
     private final AuditLog audit;
     private final HttpServer server;
     private final GracefulShutdownHandler graceful;
@@ -51,7 +54,7 @@ public final class Broker implements AutoCloseable {
     });
     private boolean closed;
 
-    private Broker(JournalQueueStore store, AuditLog audit, HttpServer server, GracefulShutdownHandler graceful,
+    private Broker(QueueStore store, AuditLog audit, HttpServer server, GracefulShutdownHandler graceful,
                    Waiters waiters, Health health, List<String> routes) {
         this.routes = routes;
         this.health = health;
@@ -86,7 +89,7 @@ public final class Broker implements AutoCloseable {
         // (Checking with a throwaway ServerSocket instead would leave a window in which the port is taken.)
         StartupGate gate = new StartupGate();
         HttpServer server = HttpServer.start(config, gate);
-        JournalQueueStore store = null;
+        QueueStore store = null;
         AuditLog audit = null;
         try {
             StoreConfig storeConfig = StoreConfig.defaults(config.checkpointFile())
@@ -101,7 +104,8 @@ public final class Broker implements AutoCloseable {
                 storeConfig = storeConfig.withObserver(metrics);
             }
             // The store before the users and tokens files: its folder lock keeps a second broker out of them.
-            store = JournalQueueStore.open(storeConfig, MessageCodec::deadLetter);
+            store = config.kafka() == null ? JournalQueueStore.open(storeConfig, MessageCodec::deadLetter)
+                    : KafkaQueueStore.open(kafkaSettings(config), MessageCodec::deadLetter);
             UserStore users = UserStore.load(config.usersFile());
             if (!users.exists()) {
                 String password = users.createInitialAdmin();
@@ -148,8 +152,16 @@ public final class Broker implements AutoCloseable {
         }
     }
 
+    private static KafkaSettings kafkaSettings(BrokerConfig config) {
+        BrokerConfig.Kafka k = config.kafka();
+        return new KafkaSettings(k.bootstrapServers(), k.client(), k.replicationFactor(), k.minInsyncReplicas(),
+                Duration.ofMillis(k.lockDurationMs()), k.maxPollRecords(), Duration.ofMillis(k.prefetchHoldMs()),
+                Duration.ofMillis(Math.max(k.consumerIdleMs(), config.maxWaitSeconds() * 1000 + 1000)),
+                k.maxDeliveryLimit(), k.nodeId(), Duration.ofSeconds(config.idempotencyWindowSeconds()));
+    }
+
     /** The figures read at each scrape, besides request counts and the store's syncs. */
-    private static void register(Metrics m, JournalQueueStore store, Waiters waiters, AuditLog audit, HttpServer server,
+    private static void register(Metrics m, QueueStore store, Waiters waiters, AuditLog audit, HttpServer server,
                                  Health health) {
         m.queues(store, waiters::waiting);
         m.counter("spool_audit_events_written_total", "Audit lines written", audit::written);

@@ -3,6 +3,7 @@ package dev.spool.broker.config;
 import dev.spool.storage.Fsync;
 
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * The broker's whole configuration, validated once at start-up by {@link ConfigLoader}.
@@ -56,7 +57,21 @@ public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long save
                            long idempotencyWindowSeconds, Fsync fsync, long fsyncIntervalMs, long minFreeBytes,
                            long requestHeadTimeoutMs, long idleTimeoutMs, int maxConnections, int maxConnectionsPerAddress,
                            long auditMaxFileBytes, int auditMaxFiles, boolean auditCompress, boolean metricsEnabled, String metricsBearerToken,
-                           Tls tls, Path source) {
+                           Tls tls, Kafka kafka, Path source) {
+
+    /**
+     * {@code storage.backend: kafka}: the cluster and this node's part in it (README, "Run a cluster").
+     *
+     * @param client passed to every Kafka client (security.protocol, sasl.*, ssl.* ...)
+     */
+    public record Kafka(String bootstrapServers, Map<String, String> client, int replicationFactor,
+                        int minInsyncReplicas, long lockDurationMs, int maxPollRecords, long prefetchHoldMs,
+                        long consumerIdleMs, int maxDeliveryLimit, String nodeId, String advertisedUrl) {
+        @Override
+        public String toString() {
+            return "Kafka[bootstrap=" + bootstrapServers + ", node=" + nodeId + "]"; // client may hold secrets
+        }
+    }
 
     /**
      * The HTTPS listener.

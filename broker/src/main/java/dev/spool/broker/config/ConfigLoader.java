@@ -72,7 +72,10 @@ public final class ConfigLoader {
             "queues", Set.of("max_deliveries", "visibility_seconds", "idempotency_window_seconds"),
             "auth", Set.of("users_file", "tokens_file", "token_ttl_seconds"),
             "audit", Set.of("enabled", "file", "body", "body_max_chars", "max_file_bytes", "max_files", "compress"),
-            "storage", Set.of("fsync", "fsync_interval_ms", "min_free_bytes"),
+            "storage", Set.of("backend", "fsync", "fsync_interval_ms", "min_free_bytes"),
+            "kafka", Set.of("bootstrap_servers", "client", "replication_factor", "min_insync_replicas", "lock_duration_ms",
+                    "max_poll_records", "prefetch_hold_ms", "consumer_idle_ms", "max_delivery_limit"),
+            "node", Set.of("id", "advertised_url"),
             "metrics", Set.of("enabled", "bearer_token"));
 
     private ConfigLoader() {
@@ -172,7 +175,43 @@ public final class ConfigLoader {
                 metrics.bool("enabled", true),
                 metricsToken.isEmpty() ? null : metricsToken,
                 tls,
+                kafka(root, storage, server),
                 source);
+    }
+
+    /** {@code storage.backend: kafka} with its {@code kafka.*} and {@code node.*} keys, or null for chronicle. */
+    private static BrokerConfig.Kafka kafka(Map<?, ?> root, Section storage, Section server) {
+        String backend = storage.string("backend", "chronicle");
+        Section k = new Section(root, "kafka");
+        Section node = new Section(root, "node");
+        if (backend.equals("chronicle")) {
+            if (root.get("kafka") != null) {
+                throw new ConfigException("kafka.* is set but storage.backend is chronicle; set storage.backend: kafka");
+            }
+            return null;
+        }
+        if (!backend.equals("kafka")) {
+            throw new ConfigException("storage.backend must be chronicle or kafka, was '" + backend + "'");
+        }
+        String bootstrap = k.string("bootstrap_servers", null);
+        if (bootstrap == null) {
+            throw new ConfigException("storage.backend: kafka needs kafka.bootstrap_servers (host:port,host:port,...)");
+        }
+        Map<String, String> client = new java.util.LinkedHashMap<>();
+        Object c = root.get("kafka") instanceof Map<?, ?> km ? km.get("client") : null;
+        if (c != null) {
+            for (Map.Entry<?, ?> e : asMap(c, "kafka.client").entrySet()) {
+                client.put(String.valueOf(e.getKey()), String.valueOf(e.getValue()));
+            }
+        }
+        String host = server.string("host", DEFAULT_HOST);
+        long port = server.integer("port", DEFAULT_PORT);
+        String id = node.string("id", (host + "-" + port).replaceAll("[^A-Za-z0-9_-]", "-"));
+        return new BrokerConfig.Kafka(bootstrap, Map.copyOf(client), (int) k.integer("replication_factor", 0),
+                (int) k.integer("min_insync_replicas", 0), k.integer("lock_duration_ms", 30_000),
+                (int) k.integer("max_poll_records", 32), k.integer("prefetch_hold_ms", 2_000),
+                k.integer("consumer_idle_ms", 60_000), (int) k.integer("max_delivery_limit", 25), id,
+                node.string("advertised_url", "http://" + host + ":" + port));
     }
 
     /** The default HTTPS port. */

@@ -1,7 +1,6 @@
 package dev.spool.broker.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.spool.storage.Durability;
 import dev.spool.storage.PushResult;
 import dev.spool.storage.QueueOptions;
 import io.undertow.server.HttpHandler;
@@ -103,7 +102,7 @@ final class BatchPushHandler implements HttpHandler {
             for (int i = 0; i < s.count(); i++) {
                 sb.append(i == 0 ? "" : ",").append(s.id(i));
             }
-            sb.append("],\"durability\":\"").append(s.durability() == Durability.DISK ? "disk" : "process")
+            sb.append("],\"durability\":\"").append(s.durability().name().toLowerCase(java.util.Locale.ROOT))
                     .append("\",\"duplicates\":").append(s.duplicates()).append('}');
             Json.send(ex, 201, sb.toString().getBytes(StandardCharsets.US_ASCII));
         } else if (r instanceof PushResult.Full f) {

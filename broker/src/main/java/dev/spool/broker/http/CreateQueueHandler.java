@@ -76,6 +76,10 @@ final class CreateQueueHandler implements HttpHandler {
                 dlq = q.asText();
             }
         }
+        String refused = api.store().contract().refuseMaxDeliveries(maxDeliveries);
+        if (refused != null) {
+            throw new ApiException(ErrorCode.INVALID_REQUEST, refused);
+        }
         CreateResult r = api.store().create(name, new QueueOptions(maxLength, type, maxDeliveries, dlq));
         if (r == CreateResult.EXISTS) {
             throw new ApiException(ErrorCode.QUEUE_EXISTS, "queue '" + name + "' exists already");

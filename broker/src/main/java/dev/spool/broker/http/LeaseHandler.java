@@ -2,6 +2,7 @@ package dev.spool.broker.http;
 
 import dev.spool.storage.LeaseResult;
 import dev.spool.storage.Leased;
+import dev.spool.storage.StoreContract;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 
@@ -25,10 +26,19 @@ final class LeaseHandler implements HttpHandler {
     public void handleRequest(HttpServerExchange ex) throws Exception {
         String name = Exchanges.queueName(ex);
         int max = (int) Params.number(ex, "max", 1, 1, api.config().maxBatchMessages());
-        long visibility = Params.number(ex, "visibility", api.config().visibilitySeconds(), 1, 43_200);
+        StoreContract c = api.store().contract();
+        long longest = c.maxVisibility().toSeconds();
+        // The configured default is capped by what the backend can hold; an explicit longer request is refused.
+        long visibility = Params.number(ex, "visibility", Math.min(api.config().visibilitySeconds(), longest), 1, 43_200);
+        if (visibility > longest) {
+            throw new ApiException(ErrorCode.INVALID_REQUEST, "visibility must be at most " + longest + " s on the "
+                    + c.backend() + " backend, was " + visibility);
+        }
         long wait = Params.waitMillis(ex, api);
-        api.waiters().serve(ex, name, wait, () -> api.store().lease(name, max, Duration.ofSeconds(visibility))
-                .thenApply(r -> render(name, r)), Json.EMPTY_ARRAY);
+        // A store that waits itself gets the wait; otherwise the broker's waiters retry on the store's signals.
+        Duration inside = Duration.ofMillis(c.waitsInside() ? wait : 0);
+        api.waiters().serve(ex, name, c.waitsInside() ? 0 : wait, () -> api.store()
+                .lease(name, max, Duration.ofSeconds(visibility), inside).thenApply(r -> render(name, r)), Json.EMPTY_ARRAY);
     }
 
     private static byte[] render(String name, LeaseResult r) {

@@ -1,6 +1,5 @@
 package dev.spool.broker.http;
 
-import dev.spool.storage.Durability;
 import dev.spool.storage.PushResult;
 import dev.spool.storage.QueueOptions;
 import io.undertow.server.HttpHandler;
@@ -60,7 +59,7 @@ final class PushHandler implements HttpHandler {
     private static void respond(HttpServerExchange ex, String name, PushResult r) {
         if (r instanceof PushResult.Stored s) {
             Json.send(ex, 201, ("{\"result\":\"ok\",\"id\":" + s.id(0) + ",\"durability\":\""
-                    + (s.durability() == Durability.DISK ? "disk" : "process") + "\""
+                    + s.durability().name().toLowerCase(java.util.Locale.ROOT) + "\""
                     + (s.duplicates() > 0 ? ",\"duplicate\":true}" : "}"))
                     .getBytes(StandardCharsets.US_ASCII));
         } else if (r instanceof PushResult.Full f) {

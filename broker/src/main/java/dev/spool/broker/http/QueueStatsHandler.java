@@ -2,6 +2,7 @@ package dev.spool.broker.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spool.storage.QueueStats;
+import dev.spool.storage.StoreContract;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 
@@ -31,6 +32,17 @@ final class QueueStatsHandler implements HttpHandler {
         out.put("in_flight", s.inFlight());
         out.put("damaged_copies", s.damagedCopies());
         out.put("waiting_requests", api.waiters().waiting(name));
+        StoreContract c = api.store().contract();
+        out.put("backend", c.backend());
+        ObjectNode g = out.putObject("guarantees");
+        g.put("exact_max_length", c.exactMaxLength());
+        g.put("exact_fifo", c.exactFifo());
+        g.put("consecutive_ids", c.consecutiveIds());
+        g.put("exact_delivery_count", c.exactDeliveryCount());
+        g.put("max_visibility_seconds", c.maxVisibility().toSeconds());
+        g.put("delayed_nack", c.delayedNack());
+        g.put("renew", c.renew());
+        g.put("idempotency_scope", c.idempotencyScope());
         Json.send(ex, 200, out);
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spool.storage.SettleResult;
+import dev.spool.storage.StoreContract;
 import dev.spool.storage.Settlement;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -62,6 +63,15 @@ final class SettleHandler implements HttpHandler {
             case NACK -> Duration.ofSeconds(seconds(req, "delay_seconds", 0, 0));
             case RENEW -> Duration.ofSeconds(seconds(req, "visibility_seconds", api.config().visibilitySeconds(), 1));
         };
+        StoreContract c = api.store().contract();
+        if (kind == Settlement.RENEW && !c.renew()) {
+            throw new ApiException(ErrorCode.INVALID_REQUEST, "leases cannot be renewed on the " + c.backend()
+                    + " backend; lease with the visibility the work needs (at most " + c.maxVisibility().toSeconds() + " s)");
+        }
+        if (kind == Settlement.NACK && !duration.isZero() && !c.delayedNack()) {
+            throw new ApiException(ErrorCode.INVALID_REQUEST, "a nack cannot carry delay_seconds on the " + c.backend()
+                    + " backend (Kafka 4.4 has no delayed redelivery); nack without a delay");
+        }
         Exchanges.whenDone(ex, api.store().settle(name, kind, leases, duration), (e, r) -> {
             if (!(r instanceof SettleResult.Settled s)) {
                 throw ApiException.queueNotFound(name);

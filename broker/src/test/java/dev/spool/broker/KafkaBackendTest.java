@@ -1,0 +1,98 @@
+package dev.spool.broker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.spool.broker.auth.Role;
+import dev.spool.storage.kafka.KafkaCluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Clock;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The HTTP API with {@code storage.backend: kafka} over a real one-node Kafka 4.4 (a KRaft child JVM): the
+ * same routes answer, pushes report {@code "replicated"}, the stats name the backend and its guarantees, and
+ * what Kafka cannot honour is refused with a 400 naming the limit. Every answer is also checked against the
+ * OpenAPI document by {@link TestBroker#send}. Runs with {@code -Pkafka}.
+ */
+class KafkaBackendTest {
+    @TempDir
+    static Path dir;
+    private static TestBroker b;
+
+    @BeforeAll
+    static void start() throws Exception {
+        b = new TestBroker(dir, """
+                storage:
+                  backend: kafka
+                kafka:
+                  bootstrap_servers: "%s"
+                  lock_duration_ms: 6000
+                node:
+                  id: "test-a"
+                """.formatted(KafkaCluster.shared().bootstrap()), Clock.systemUTC());
+    }
+
+    @AfterAll
+    static void stop() {
+        b.close();
+    }
+
+    private static JsonNode ok(HttpResponse<String> r, int status) throws Exception {
+        assertEquals(status, r.statusCode(), r.body());
+        return TestBroker.json(r);
+    }
+
+    @Test
+    void pushPullLeaseAndAckShouldWorkOverKafka() throws Exception {
+        String q = "orders-" + System.nanoTime();
+        ok(b.admin("POST", "/queues/" + q, "{\"max_length\":100}"), 201);
+        JsonNode pushed = ok(b.as(Role.AGENT, "POST", "/queues/" + q + "/messages", "{\"body\":{\"n\":1}}"), 201);
+        assertEquals("replicated", pushed.path("durability").asText());
+        JsonNode batch = ok(b.as(Role.AGENT, "POST", "/queues/" + q + "/messages/batch",
+                "[{\"body\":{\"n\":2}},{\"body\":{\"n\":3}}]"), 201);
+        assertEquals("replicated", batch.path("durability").asText());
+
+        JsonNode first = ok(b.as(Role.AGENT, "GET", "/queues/" + q + "/messages/first?wait=10", null), 200);
+        assertEquals(1, first.path("body").path("n").asInt());
+        JsonNode leased = ok(b.as(Role.AGENT, "POST", "/queues/" + q + "/leases?max=1&visibility=5&wait=10", null), 200);
+        assertEquals(2, leased.get(0).path("body").path("n").asInt());
+        String lease = leased.get(0).path("lease").asText();
+        JsonNode acked = ok(b.as(Role.AGENT, "POST", "/queues/" + q + "/acks", "{\"leases\":[\"" + lease + "\"]}"), 200);
+        assertEquals(1, acked.path("acked").asInt(), acked.toString());
+        JsonNode rest = ok(b.as(Role.AGENT, "GET", "/queues/" + q + "/messages?max=10&wait=10", null), 200);
+        assertEquals(3, rest.get(0).path("body").path("n").asInt());
+
+        JsonNode stats = ok(b.as(Role.BASIC, "GET", "/queues/" + q, null), 200);
+        assertEquals("kafka", stats.path("backend").asText());
+        assertFalse(stats.path("guarantees").path("exact_max_length").asBoolean());
+        assertEquals(5, stats.path("guarantees").path("max_visibility_seconds").asInt());
+        assertEquals(3, stats.path("total_pushed").asInt());
+        assertTrue(ok(b.as(Role.BASIC, "GET", "/queues", null), 200).toString().contains(q));
+    }
+
+    @Test
+    void whatKafkaCannotHonourShouldBeA400NamingTheLimit() throws Exception {
+        String q = "limits-" + System.nanoTime();
+        HttpResponse<String> one = b.admin("POST", "/queues/" + q, "{\"max_deliveries\":1}");
+        assertEquals(400, one.statusCode());
+        assertTrue(one.body().contains("2..25"), one.body());
+        ok(b.admin("POST", "/queues/" + q, "{\"max_deliveries\":3}"), 201);
+        HttpResponse<String> vis = b.as(Role.AGENT, "POST", "/queues/" + q + "/leases?visibility=60", null);
+        assertEquals(400, vis.statusCode());
+        assertTrue(vis.body().contains("at most 5 s"), vis.body());
+        HttpResponse<String> renew = b.as(Role.AGENT, "POST", "/queues/" + q + "/renewals", "{\"leases\":[\"x\"]}");
+        assertEquals(400, renew.statusCode());
+        HttpResponse<String> delayed = b.as(Role.AGENT, "POST", "/queues/" + q + "/nacks",
+                "{\"leases\":[\"x\"],\"delay_seconds\":5}");
+        assertEquals(400, delayed.statusCode());
+        assertTrue(delayed.body().contains("delay"), delayed.body());
+    }
+}
