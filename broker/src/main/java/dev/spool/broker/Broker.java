@@ -4,6 +4,8 @@ import dev.spool.broker.audit.AuditLog;
 import dev.spool.broker.auth.LoginGuard;
 import dev.spool.broker.auth.TokenService;
 import dev.spool.broker.auth.UserStore;
+import dev.spool.broker.config.ConfigLoader;
+import dev.spool.storage.SharedMap;
 import dev.spool.broker.config.BrokerConfig;
 import dev.spool.broker.http.Api;
 import dev.spool.broker.http.Health;
@@ -105,11 +107,15 @@ public final class Broker implements AutoCloseable {
             }
             // The store before the users and tokens files: its folder lock keeps a second broker out of them.
             store = config.kafka() == null ? JournalQueueStore.open(storeConfig, MessageCodec::deadLetter)
-                    : KafkaQueueStore.open(kafkaSettings(config), MessageCodec::deadLetter);
-            UserStore users = UserStore.load(config.usersFile());
+                    : KafkaQueueStore.open(kafkaSettings(config, server), MessageCodec::deadLetter);
+            // In a cluster the users and sessions are the cluster's; the users file only seeds an empty cluster.
+            java.util.Optional<SharedMap> sharedUsers = store.shared("users");
+            UserStore users = sharedUsers.isPresent() ? UserStore.shared(sharedUsers.get(), config.usersFile())
+                    : UserStore.load(config.usersFile());
             if (!users.exists()) {
                 String password = users.createInitialAdmin();
-                console.println("Created users file " + config.usersFile() + " with user 'admin', password: " + password);
+                console.println((users.isShared() ? "Created the cluster's first user 'admin'"
+                        : "Created users file " + config.usersFile() + " with user 'admin'") + ", password: " + password);
                 String cli = "java -jar " + jarPath() + " user add NAME --role AGENT"
                         + (config.source() == null ? "" : " --config " + config.source());
                 console.println("This password is shown once. Add users with:");
@@ -117,7 +123,10 @@ public final class Broker implements AutoCloseable {
                 console.println("  printf '%s\\n' \"$PASSWORD\" | " + cli + "   (reads it from standard input)");
                 console.flush();
             }
-            TokenService tokens = new TokenService(config.tokensFile(), Duration.ofSeconds(config.tokenTtlSeconds()), clock);
+            Duration ttl = Duration.ofSeconds(config.tokenTtlSeconds());
+            java.util.Optional<SharedMap> sharedTokens = store.shared("sessions");
+            TokenService tokens = sharedTokens.isPresent() ? TokenService.shared(sharedTokens.get(), ttl, clock)
+                    : new TokenService(config.tokensFile(), ttl, clock);
             audit = new AuditLog(config.auditFile(), config.auditMaxFileBytes(), config.auditMaxFiles(),
                     config.auditCompress());
             Waiters waiters = new Waiters();
@@ -152,12 +161,15 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    private static KafkaSettings kafkaSettings(BrokerConfig config) {
+    private static KafkaSettings kafkaSettings(BrokerConfig config, HttpServer server) {
         BrokerConfig.Kafka k = config.kafka();
+        String host = ConfigLoader.reachableHost(config.host());
+        String url = k.advertisedUrl() != null ? k.advertisedUrl()
+                : server.servesPlain() ? "http://" + host + ":" + server.port() : "https://" + host + ":" + server.tlsPort();
         return new KafkaSettings(k.bootstrapServers(), k.client(), k.replicationFactor(), k.minInsyncReplicas(),
                 Duration.ofMillis(k.lockDurationMs()), k.maxPollRecords(), Duration.ofMillis(k.prefetchHoldMs()),
                 Duration.ofMillis(Math.max(k.consumerIdleMs(), config.maxWaitSeconds() * 1000 + 1000)),
-                k.maxDeliveryLimit(), k.nodeId(), Duration.ofSeconds(config.idempotencyWindowSeconds()));
+                k.maxDeliveryLimit(), k.nodeId(), Duration.ofSeconds(config.idempotencyWindowSeconds()), url);
     }
 
     /** The figures read at each scrape, besides request counts and the store's syncs. */

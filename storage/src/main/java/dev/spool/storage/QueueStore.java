@@ -2,6 +2,7 @@ package dev.spool.storage;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.regex.Pattern;
 
@@ -113,6 +114,22 @@ public interface QueueStore extends AutoCloseable {
     /** As {@link #lease(String, int, Duration)}, waiting like {@link #take(String, int, Duration)}. */
     default CompletionStage<LeaseResult> lease(String name, int max, Duration visibility, Duration wait) {
         return lease(name, max, visibility);
+    }
+
+    /**
+     * Where a lease issued by another node of a cluster is settled: that node's advertised URL. Empty when this
+     * node settles it itself (its own leases, leases of a node that has gone, and strings that are no lease).
+     */
+    default Optional<String> leaseOwner(String lease) {
+        return Optional.empty();
+    }
+
+    /**
+     * A map every node of the cluster sees alike (users and sessions use it), or empty for a store that serves
+     * one node only. The same name gives the same map.
+     */
+    default Optional<SharedMap> shared(String name) {
+        return Optional.empty();
     }
 
     /** Adds a listener told when messages become available; see {@link AvailabilityListener}. */

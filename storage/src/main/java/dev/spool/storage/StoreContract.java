@@ -22,8 +22,10 @@ import java.util.List;
  * @param maxVisibility      the longest lease visibility, and the longest renewal
  * @param delayedNack        a nack may carry a delay
  * @param renew              leases can be renewed
- * @param idempotencyScope   where {@code Idempotency-Key}s are recognised: {@code "store"} (every node, across
- *                           restarts) or {@code "node"} (the node that stored the key, until it restarts)
+ * @param idempotencyScope   where {@code Idempotency-Key}s are recognised: {@code "store"} (the one store,
+ *                           across restarts), {@code "cluster"} (any node, across restarts, once the push that
+ *                           stored the key was answered) or {@code "node"} (the node that stored it, until it
+ *                           restarts)
  * @param waitsInside        long polls wait inside the store ({@link QueueStore#take(String, int, Duration)})
  *                           rather than on {@link QueueStore#subscribe} signals
  * @param durability         the durabilities a push can report

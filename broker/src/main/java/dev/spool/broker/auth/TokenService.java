@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spool.storage.AtomicFile;
+import dev.spool.storage.SharedMap;
 import dev.spool.storage.StoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +43,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * number of live tokens. The log is folded into the snapshot at start and whenever it has grown past
  * {@link #COMPACT_AFTER} lines; a line torn by a crash is ignored. Both files are created owner-only.
  *
+ * <p>In a cluster ({@link #shared}) the tokens live in a {@link SharedMap} instead, keyed by the same hash, so
+ * a token issued by one node is accepted by every node and a logout on one is a logout everywhere. A token this
+ * node has not seen yet is looked up again after reading every write made before the request, so a token used
+ * on another node right after its login is found.
+ *
  * <p>Thread-safe.
  */
 public final class TokenService {
@@ -57,14 +63,51 @@ public final class TokenService {
     private final Path logFile;
     private FileChannel log;
     private int logLines;
+    /** The cluster's tokens, or null when they are kept in the files. */
+    private final SharedMap shared;
 
     public TokenService(Path file, Duration ttl, Clock clock) throws IOException {
         this.file = file.toAbsolutePath();
         this.logFile = this.file.resolveSibling(this.file.getFileName() + ".log");
         this.ttl = ttl;
         this.clock = clock;
+        this.shared = null;
         load();
         compact();
+    }
+
+    private TokenService(SharedMap shared, Duration ttl, Clock clock) {
+        this.file = null;
+        this.logFile = null;
+        this.ttl = ttl;
+        this.clock = clock;
+        this.shared = shared;
+        shared.subscribe((h, v) -> {
+            if (v == null) {
+                byHash.remove(h);
+            } else {
+                readPrincipal(h, v);
+            }
+        });
+        shared.snapshot().forEach(this::readPrincipal);
+    }
+
+    /** Tokens kept in the cluster's map, valid on every node. */
+    public static TokenService shared(SharedMap map, Duration ttl, Clock clock) {
+        return new TokenService(map, ttl, clock);
+    }
+
+    private void readPrincipal(String h, byte[] v) {
+        try {
+            byHash.put(h, principal(json.readTree(v)));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("skipping a damaged session record: {}", e.toString());
+        }
+    }
+
+    private static Principal principal(JsonNode t) {
+        return new Principal(t.get("username").asText(), Role.parse(t.get("role").asText()),
+                Instant.parse(t.get("expires_at").asText()));
     }
 
     /** Log lines after which the log is folded into the snapshot (keeps start-up and disk use bounded). */
@@ -80,19 +123,26 @@ public final class TokenService {
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
         synchronized (this) {
             Instant now = clock.instant();
-            byHash.values().removeIf(p -> !now.isBefore(p.expiresAt()));
+            List<String> expired = byHash.entrySet().stream().filter(e -> !now.isBefore(e.getValue().expiresAt()))
+                    .map(Map.Entry::getKey).toList();
+            for (String h : expired) {
+                byHash.remove(h);
+                if (shared != null) {
+                    shared.remove(h); // the cluster's map forgets them too (compaction then drops them)
+                }
+            }
             List<Map.Entry<String, Principal>> mine = byHash.entrySet().stream()
                     .filter(e -> e.getValue().username().equals(username))
                     .sorted(Map.Entry.comparingByValue(java.util.Comparator.comparing(Principal::expiresAt)))
                     .toList();
             for (int i = 0; i <= mine.size() - MAX_TOKENS_PER_USER; i++) {
                 byHash.remove(mine.get(i).getKey());
-                append(revokeLine(mine.get(i).getKey()));
+                persistRevoke(mine.get(i).getKey());
             }
             String h = hash(token);
             Principal p = new Principal(username, role, now.plus(ttl));
             byHash.put(h, p);
-            append(addLine(h, p));
+            persistAdd(h, p);
         }
         return token;
     }
@@ -103,6 +153,10 @@ public final class TokenService {
             return Optional.empty();
         }
         Principal p = byHash.get(hash(token));
+        if (p == null && shared != null) {
+            shared.sync(); // issued on another node a moment ago?
+            p = byHash.get(hash(token));
+        }
         if (p == null) {
             return Optional.empty();
         }
@@ -123,7 +177,7 @@ public final class TokenService {
         boolean removed = byHash.remove(h) != null;
         if (removed) {
             synchronized (this) {
-                append(revokeLine(h));
+                persistRevoke(h);
             }
         }
         return removed;
@@ -135,9 +189,25 @@ public final class TokenService {
                 .map(Map.Entry::getKey).toList();
         for (String h : hashes) {
             byHash.remove(h);
-            append(revokeLine(h));
+            persistRevoke(h);
         }
         return hashes.size();
+    }
+
+    private void persistAdd(String h, Principal p) throws IOException {
+        if (shared != null) {
+            shared.put(h, addLine(h, p).getBytes(StandardCharsets.UTF_8));
+        } else {
+            append(addLine(h, p));
+        }
+    }
+
+    private void persistRevoke(String h) throws IOException {
+        if (shared != null) {
+            shared.remove(h);
+        } else {
+            append(revokeLine(h));
+        }
     }
 
     private String addLine(String h, Principal p) {
@@ -209,8 +279,7 @@ public final class TokenService {
             try {
                 JsonNode root = json.readTree(file.toFile());
                 for (JsonNode t : root.path("tokens")) {
-                    byHash.put(t.get("sha256").asText(), new Principal(t.get("username").asText(),
-                            Role.parse(t.get("role").asText()), Instant.parse(t.get("expires_at").asText())));
+                    byHash.put(t.get("sha256").asText(), principal(t));
                 }
             } catch (IOException | RuntimeException e) {
                 // Losing sessions is safe: users sign in again.
@@ -225,8 +294,7 @@ public final class TokenService {
                     if ("revoke".equals(t.path("op").asText())) {
                         byHash.remove(t.get("sha256").asText());
                     } else {
-                        byHash.put(t.get("sha256").asText(), new Principal(t.get("username").asText(),
-                                Role.parse(t.get("role").asText()), Instant.parse(t.get("expires_at").asText())));
+                        byHash.put(t.get("sha256").asText(), principal(t));
                     }
                 } catch (IOException | RuntimeException e) {
                     LOG.warn("tokens log {}: skipping a damaged line (a login or logout torn by a crash)", logFile);

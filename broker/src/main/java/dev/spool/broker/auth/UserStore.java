@@ -1,6 +1,7 @@
 package dev.spool.broker.auth;
 
 import dev.spool.storage.AtomicFile;
+import dev.spool.storage.SharedMap;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -18,7 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The users file: YAML {@code users: {name: {role: AGENT, password: "pbkdf2-sha256$..."}}}, holding
- * salted slow hashes only. Thread-safe.
+ * salted slow hashes only. In a cluster ({@link #shared}) the users live in a {@link SharedMap} instead, the
+ * same on every node, and the file only seeds a cluster that has no users yet. Thread-safe.
  */
 public final class UserStore {
     private record User(Role role, String hash) {
@@ -38,10 +40,56 @@ public final class UserStore {
     /** What the file looked like when last read or written, to notice another process's change. */
     private String seen = "";
     /** Users another process removed or changed, noticed by {@link #refresh} and not yet reported. */
-    private final java.util.Set<String> changedOutside = new java.util.TreeSet<>();
+    private final java.util.Set<String> changedOutside = new java.util.concurrent.ConcurrentSkipListSet<>();
+
+    /** The cluster's users, or null when they are kept in the file. */
+    private SharedMap shared;
 
     private UserStore(Path file) {
         this.file = file;
+    }
+
+    /**
+     * The cluster's users, kept in {@code map}. A cluster without users is seeded from {@code seedFile}, if it
+     * exists; otherwise {@link #exists()} is false and the caller creates the first administrator.
+     */
+    public static UserStore shared(SharedMap map, Path seedFile) throws IOException {
+        UserStore s = new UserStore(seedFile);
+        map.subscribe((name, v) -> s.changedInCluster(name, v));
+        map.snapshot().forEach((name, v) -> s.users.put(name, decode(v)));
+        s.shared = map;
+        if (s.users.isEmpty()) {
+            Map<String, User> seed = read(seedFile);
+            seed.forEach((name, u) -> map.put(name, encode(u)));
+            s.users.putAll(seed);
+        }
+        return s;
+    }
+
+    /**
+     * A user written or removed by any node (this one included). Not synchronized: it runs on the map's reader
+     * while a change made here holds the lock and waits for that reader to see it.
+     */
+    private void changedInCluster(String name, byte[] v) {
+        User now = v == null ? null : decode(v);
+        User before = now == null ? users.remove(name) : users.put(name, now);
+        if (before != null && !before.equals(now)) {
+            changedOutside.add(name);
+        }
+    }
+
+    private static byte[] encode(User u) {
+        return ("{\"role\":\"" + u.role().name() + "\",\"password\":\"" + u.hash() + "\"}")
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static User decode(byte[] v) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(v);
+            return new User(Role.parse(n.get("role").asText()), n.get("password").asText());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Loads the users file; an absent file gives an empty store. */
@@ -101,6 +149,9 @@ public final class UserStore {
      * with the command line stays deleted). Caller holds the lock.
      */
     private void refresh() throws IOException {
+        if (shared != null) {
+            return; // the map's listener keeps the users current
+        }
         String now = fingerprint();
         if (now.equals(seen)) {
             return;
@@ -162,12 +213,18 @@ public final class UserStore {
         if (users.remove(username) == null) {
             return false;
         }
-        save();
+        save(username);
         return true;
     }
 
+    /** Whether there are users to sign in with: the file exists, or the cluster has users. */
     public boolean exists() {
-        return Files.exists(file);
+        return shared != null ? !users.isEmpty() : Files.exists(file);
+    }
+
+    /** Whether the users are the cluster's rather than a file's. */
+    public boolean isShared() {
+        return shared != null;
     }
 
     public boolean isEmpty() {
@@ -184,7 +241,7 @@ public final class UserStore {
         }
         refresh();
         users.put(username, new User(role, PasswordHasher.hash(password)));
-        save();
+        save(username);
     }
 
     /** The user's role if the password is right. Slow by design (PBKDF2). */
@@ -207,7 +264,17 @@ public final class UserStore {
         return password;
     }
 
-    private void save() throws IOException {
+    /** Writes a change to one user: to the cluster's map, or the whole file rewritten. */
+    private void save(String username) throws IOException {
+        if (shared != null) {
+            User u = users.get(username);
+            if (u == null) {
+                shared.remove(username);
+            } else {
+                shared.put(username, encode(u));
+            }
+            return;
+        }
         Map<String, Object> out = new LinkedHashMap<>();
         Map<String, Object> us = new LinkedHashMap<>();
         users.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {

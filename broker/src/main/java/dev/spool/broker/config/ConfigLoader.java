@@ -206,12 +206,29 @@ public final class ConfigLoader {
         }
         String host = server.string("host", DEFAULT_HOST);
         long port = server.integer("port", DEFAULT_PORT);
-        String id = node.string("id", (host + "-" + port).replaceAll("[^A-Za-z0-9_-]", "-"));
+        String id = node.string("id", (reachableHost(host) + "-" + port).replaceAll("[^A-Za-z0-9_-]", "-"));
+        String advertised = node.string("advertised_url", null);
+        if (advertised != null && !advertised.matches("https?://[^/?#\\s]+")) {
+            throw new IllegalArgumentException("node.advertised_url must be http://host:port or https://host:port"
+                    + " (how other nodes reach this one), was '" + advertised + "'");
+        }
         return new BrokerConfig.Kafka(bootstrap, Map.copyOf(client), (int) k.integer("replication_factor", 0),
                 (int) k.integer("min_insync_replicas", 0), k.integer("lock_duration_ms", 30_000),
                 (int) k.integer("max_poll_records", 32), k.integer("prefetch_hold_ms", 2_000),
                 k.integer("consumer_idle_ms", 60_000), (int) k.integer("max_delivery_limit", 25), id,
-                node.string("advertised_url", "http://" + host + ":" + port));
+                advertised);
+    }
+
+    /** The host other machines reach this one by: the host itself, or this machine's name for a wildcard. */
+    public static String reachableHost(String host) {
+        if (!host.equals("0.0.0.0") && !host.equals("::") && !host.isEmpty()) {
+            return host;
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "localhost";
+        }
     }
 
     /** The default HTTPS port. */

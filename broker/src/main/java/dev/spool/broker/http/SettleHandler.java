@@ -11,9 +11,13 @@ import io.undertow.server.HttpServerExchange;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * {@code POST /queues/{name}/acks} {@code {"leases":[...]}}, {@code .../nacks} {@code {"leases":[...],
@@ -72,7 +76,7 @@ final class SettleHandler implements HttpHandler {
             throw new ApiException(ErrorCode.INVALID_REQUEST, "a nack cannot carry delay_seconds on the " + c.backend()
                     + " backend (Kafka 4.4 has no delayed redelivery); nack without a delay");
         }
-        Exchanges.whenDone(ex, api.store().settle(name, kind, leases, duration), (e, r) -> {
+        Exchanges.whenDone(ex, settleAnywhere(ex, name, req, leases, duration), (e, r) -> {
             if (!(r instanceof SettleResult.Settled s)) {
                 throw ApiException.queueNotFound(name);
             }
@@ -84,6 +88,47 @@ final class SettleHandler implements HttpHandler {
             }
             Json.send(e, 200, out);
         });
+    }
+
+    /**
+     * Settles this node's leases here and sends each other node's leases to that node (a cluster's leases
+     * belong to the node that issued them); one answer for all of them, in no particular order.
+     */
+    private CompletionStage<SettleResult> settleAnywhere(HttpServerExchange ex, String name, JsonNode req,
+                                                       List<String> leases, Duration duration) {
+        Map<String, List<String>> elsewhere = new LinkedHashMap<>();
+        List<String> here = new ArrayList<>();
+        boolean forwarded = ex.getRequestHeaders().contains(LeaseForwarder.HEADER);
+        for (String l : leases) {
+            Optional<String> owner = forwarded ? Optional.empty() : api.store().leaseOwner(l);
+            if (owner.isPresent()) {
+                elsewhere.computeIfAbsent(owner.get(), k -> new ArrayList<>()).add(l);
+            } else {
+                here.add(l);
+            }
+        }
+        CompletionStage<SettleResult> local = api.store().settle(name, kind, here, duration);
+        if (elsewhere.isEmpty()) {
+            return local;
+        }
+        ObjectNode rest = req.deepCopy();
+        rest.remove("leases");
+        String auth = ex.getRequestHeaders().getFirst(io.undertow.util.Headers.AUTHORIZATION);
+        List<CompletableFuture<SettleResult.Settled>> remote = new ArrayList<>();
+        elsewhere.forEach((url, ls) -> remote.add(LeaseForwarder.forward(url, name, LeaseForwarder.path(kind),
+                FIELDS.get(kind), rest, ls, auth)));
+        return local.thenCompose(r -> CompletableFuture.allOf(remote.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            if (!(r instanceof SettleResult.Settled s)) {
+                return r;
+            }
+            int accepted = s.accepted();
+            List<SettleResult.Rejected> rejected = new ArrayList<>(s.rejected());
+            for (CompletableFuture<SettleResult.Settled> f : remote) {
+                accepted += f.join().accepted();
+                rejected.addAll(f.join().rejected());
+            }
+            return new SettleResult.Settled(accepted, rejected);
+        }));
     }
 
     private static long seconds(JsonNode req, String field, long dflt, long min) {

@@ -1,24 +1,11 @@
 package dev.spool.storage.kafka;
 
-import dev.spool.storage.StoreException;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Collection;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
 
 /**
  * The queues of the cluster, read by every node from the compacted one-partition topic {@code spool.__queues}.
@@ -29,65 +16,21 @@ import java.util.concurrent.TimeoutException;
  */
 final class Catalog implements AutoCloseable {
     static final String TOPIC = "spool.__queues";
-    private static final Logger LOG = LoggerFactory.getLogger(Catalog.class);
 
-    private final KafkaProducer<byte[], byte[]> producer;
-    private final KafkaConsumer<byte[], byte[]> tail;
-    private final TopicPartition tp = new TopicPartition(TOPIC, 0);
     /** The live entry per name (CLAIM or READY). */
     private final Map<String, QueueEntry> byName = new ConcurrentHashMap<>();
     private final Map<String, QueueEntry> byTopic = new ConcurrentHashMap<>();
-    private final Object progress = new Object();
-    private long position; // next offset to read; guarded by progress
-    private volatile boolean closed;
-    private final Thread reader;
-    private volatile Throwable failure;
+    private final TopicTail tail;
 
-    Catalog(Map<String, Object> clientProps, KafkaProducer<byte[], byte[]> producer) {
-        this.producer = producer;
-        Map<String, Object> c = new java.util.HashMap<>(clientProps);
-        c.put("key.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName());
-        c.put("value.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName());
-        c.put("enable.auto.commit", "false");
-        c.put("isolation.level", "read_committed");
-        this.tail = new KafkaConsumer<>(c);
-        tail.assign(List.of(tp));
-        tail.seekToBeginning(List.of(tp));
-        reader = new Thread(this::run, "spool-catalog");
-        reader.setDaemon(true);
-        reader.start();
+    Catalog(Map<String, Object> clientProps, KafkaProducer<byte[], byte[]> producer, LongSupplier endOffset) {
+        this.tail = new TopicTail(TOPIC, clientProps, producer, this::apply, endOffset);
     }
 
-    private void run() {
-        try {
-            while (!closed) {
-                var records = tail.poll(Duration.ofMillis(200));
-                for (ConsumerRecord<byte[], byte[]> r : records) {
-                    apply(r);
-                }
-                long pos = tail.position(tp);
-                synchronized (progress) {
-                    position = pos;
-                    progress.notifyAll();
-                }
-            }
-        } catch (WakeupException e) {
-            // closing
-        } catch (RuntimeException e) {
-            failure = e;
-            LOG.error("the queue catalog cannot be read from {}: {}", TOPIC, e.toString());
-            synchronized (progress) {
-                progress.notifyAll();
-            }
-        }
-    }
-
-    private void apply(ConsumerRecord<byte[], byte[]> r) {
-        String name = new String(r.key(), StandardCharsets.UTF_8);
-        if (r.value() == null) {
+    private void apply(String name, byte[] value) {
+        if (value == null) {
             return; // compaction tombstone after a DELETE: the DELETE itself removed the entry
         }
-        QueueEntry e = QueueEntry.decode(name, r.value());
+        QueueEntry e = QueueEntry.decode(name, value);
         QueueEntry live = byName.get(name);
         switch (e.op()) {
             case CLAIM -> {
@@ -112,46 +55,12 @@ final class Catalog implements AutoCloseable {
 
     /** Appends an entry and waits until this node has read the log past it. */
     void append(QueueEntry e) {
-        long offset;
-        try {
-            offset = producer.send(new ProducerRecord<>(TOPIC, 0, e.name().getBytes(StandardCharsets.UTF_8), e.encode()))
-                    .get(30, TimeUnit.SECONDS).offset();
-        } catch (ExecutionException | TimeoutException ex) {
-            throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot write the queue catalog: " + ex, ex);
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted writing the queue catalog", ex);
-        }
-        awaitPast(offset);
-    }
-
-    /** Waits until the catalog has been read up to and including {@code offset}. */
-    void awaitPast(long offset) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        synchronized (progress) {
-            while (position <= offset) {
-                if (failure != null) {
-                    throw new StoreException(StoreException.Code.UNAVAILABLE, "the queue catalog cannot be read: " + failure, failure);
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0 || closed) {
-                    throw new StoreException(StoreException.Code.UNAVAILABLE, "the queue catalog was not read in time", null);
-                }
-                try {
-                    progress.wait(TimeUnit.NANOSECONDS.toMillis(left) + 1);
-                } catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                    throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted reading the queue catalog", ex);
-                }
-            }
-        }
+        tail.append(e.name(), e.encode());
     }
 
     /** Waits until this node has read everything written to the catalog before now. */
-    void catchUp(long endOffset) {
-        if (endOffset > 0) {
-            awaitPast(endOffset - 1);
-        }
+    void sync() {
+        tail.sync();
     }
 
     /** The live entry of a name (CLAIM or READY), or null. */
@@ -174,19 +83,8 @@ final class Catalog implements AutoCloseable {
         return byName.values();
     }
 
-    TopicPartition partition() {
-        return tp;
-    }
-
     @Override
     public void close() {
-        closed = true;
-        tail.wakeup();
-        try {
-            reader.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        tail.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(2)));
+        tail.close();
     }
 }

@@ -16,6 +16,7 @@ import dev.spool.storage.QueueStats;
 import dev.spool.storage.QueueStore;
 import dev.spool.storage.RedriveResult;
 import dev.spool.storage.SettleResult;
+import dev.spool.storage.SharedMap;
 import dev.spool.storage.Settlement;
 import dev.spool.storage.StatsResult;
 import dev.spool.storage.StoreContract;
@@ -49,6 +50,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -83,9 +85,20 @@ public final class KafkaQueueStore implements QueueStore {
     private final StoreContract contract;
     private final Map<String, Pump> pumps = new ConcurrentHashMap<>();
     private final Map<String, Depth> depths = new ConcurrentHashMap<>();
-    private final Map<String, Map<String, long[]>> keys = new ConcurrentHashMap<>();
+    private final Map<String, KafkaSharedMap> shared = new ConcurrentHashMap<>();
+    private final Map<String, Object> clientBase;
+    /** Node id -> advertised URL, for forwarding a lease's settlement to the node that holds it. */
+    private final KafkaSharedMap nodes;
+    /** {@code <queue uuid>/<Idempotency-Key>} -> {@code <id>:<epoch ms>}, kept for the idempotency window. */
+    private final KafkaSharedMap idempotency;
     private final List<AvailabilityListener> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
+    private final java.util.concurrent.ScheduledExecutorService housekeeping =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "spool-kafka-housekeeping");
+                t.setDaemon(true);
+                return t;
+            });
 
     private KafkaQueueStore(KafkaSettings settings, DeadLetterCodec codec) {
         this.settings = settings;
@@ -129,12 +142,19 @@ public final class KafkaQueueStore implements QueueStore {
         c.put("key.deserializer", ByteArrayDeserializer.class.getName());
         c.put("value.deserializer", ByteArrayDeserializer.class.getName());
         this.consumerBase = c;
-        ensureCatalogTopic();
-        Map<String, Object> tail = new HashMap<>(base);
-        this.catalog = new Catalog(tail, producer);
-        catalog.catchUp(endOffset(catalog.partition()));
+        this.clientBase = base;
+        ensureCompactedTopic(Catalog.TOPIC, Map.of());
+        this.catalog = new Catalog(base, producer, () -> endOffset(new TopicPartition(Catalog.TOPIC, 0)));
+        catalog.sync();
+        this.nodes = sharedMap("nodes", Map.of());
+        this.idempotency = sharedMap("idempotency", Map.of("cleanup.policy", "compact,delete",
+                "retention.ms", Long.toString(settings.idempotencyWindow().toMillis())));
+        housekeeping.scheduleWithFixedDelay(this::forgetOldKeys, 1, 1, TimeUnit.MINUTES);
+        if (settings.advertisedUrl() != null) {
+            nodes.put(settings.nodeId(), settings.advertisedUrl().getBytes(StandardCharsets.UTF_8));
+        }
         this.contract = new StoreContract("kafka", false, false, false, false, 2, settings.maxDeliveryLimit(), false,
-                settings.lockDuration().minusMillis(Pump.LOCK_MARGIN_MS), false, false, "node", true,
+                settings.lockDuration().minusMillis(Pump.LOCK_MARGIN_MS), false, false, "cluster", true,
                 List.of(Durability.REPLICATED));
         LOG.info("Kafka backend: {} broker(s) at {}, replication factor {}, min in-sync {}", brokers,
                 settings.bootstrapServers(), replicationFactor, minInsync);
@@ -266,7 +286,6 @@ public final class KafkaQueueStore implements QueueStore {
             p.close();
         }
         depths.remove(name);
-        keys.remove(name);
         try {
             admin.deleteShareGroups(List.of(e.group())).all().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException ex) {
@@ -375,19 +394,8 @@ public final class KafkaQueueStore implements QueueStore {
             return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
         open();
-        Map<String, long[]> seen = keys.computeIfAbsent(name, k -> new ConcurrentHashMap<>()); // key -> {id, at ms}
         long[] ids = new long[payloads.size()];
-        List<Integer> fresh = new ArrayList<>(payloads.size());
-        long cutoff = System.currentTimeMillis() - settings.idempotencyWindow().toMillis();
-        for (int i = 0; i < payloads.size(); i++) {
-            String key = keyList == null ? null : keyList.get(i);
-            long[] known = key == null ? null : seen.get(key);
-            if (known != null && known[1] >= cutoff) {
-                ids[i] = known[0];
-            } else {
-                fresh.add(i);
-            }
-        }
+        List<Integer> fresh = knownKeys(e, keyList, ids);
         Depth d = depths.computeIfAbsent(name, k -> new Depth());
         return d.current(() -> lag(e, endOffset(new TopicPartition(e.topic(), 0)))).thenCompose(depth -> {
             if (depth + fresh.size() > e.options().maxLength()) {
@@ -409,17 +417,24 @@ public final class KafkaQueueStore implements QueueStore {
                     sends.add(f);
                 }
             }
-            return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).thenComposeAsync(v -> {
+                // The keys are written before the answer, so a retry on any node after this one dies finds them.
                 long now = System.currentTimeMillis();
-                boolean consecutive = fresh.size() == payloads.size();
+                List<CompletableFuture<Void>> written = new ArrayList<>();
                 for (int j = 0; j < fresh.size(); j++) {
                     int i = fresh.get(j);
                     ids[i] = sends.get(j).join();
                     String key = keyList == null ? null : keyList.get(i);
                     if (key != null) {
-                        seen.put(key, new long[] {ids[i], now});
+                        written.add(idempotency.putAsync(e.uuid() + "/" + key,
+                                (ids[i] + ":" + now).getBytes(StandardCharsets.US_ASCII)));
                     }
-                    consecutive &= j == 0 || ids[i] == ids[fresh.get(j - 1)] + 1;
+                }
+                return CompletableFuture.allOf(written.toArray(CompletableFuture[]::new));
+            }).thenApply(v -> {
+                boolean consecutive = fresh.size() == payloads.size();
+                for (int j = 1; j < fresh.size(); j++) {
+                    consecutive &= ids[fresh.get(j)] == ids[fresh.get(j - 1)] + 1;
                 }
                 int dup = payloads.size() - fresh.size();
                 return (PushResult) (consecutive && dup == 0
@@ -427,6 +442,52 @@ public final class KafkaQueueStore implements QueueStore {
                         : new PushResult.Stored(ids.length == 0 ? 0 : ids[0], ids.length, Durability.REPLICATED, ids, dup));
             });
         });
+    }
+
+    /**
+     * Fills {@code ids} for the messages whose key was pushed within the window, on any node, and returns the
+     * indexes of the others. A key this node has not seen is looked up again after reading everything written
+     * to the keys topic so far, so a retry that follows a push on another node finds it.
+     */
+    private List<Integer> knownKeys(QueueEntry e, List<String> keyList, long[] ids) {
+        List<Integer> fresh = new ArrayList<>(ids.length);
+        boolean synced = false;
+        long cutoff = System.currentTimeMillis() - settings.idempotencyWindow().toMillis();
+        for (int i = 0; i < ids.length; i++) {
+            String key = keyList == null ? null : keyList.get(i);
+            long known = key == null ? -1 : knownKey(e, key, cutoff);
+            if (known < 0 && key != null && !synced) {
+                idempotency.sync();
+                synced = true;
+                known = knownKey(e, key, cutoff);
+            }
+            if (known >= 0) {
+                ids[i] = known;
+            } else {
+                fresh.add(i);
+            }
+        }
+        return fresh;
+    }
+
+    /** Keeps this node's copy of the keys to the window (the topic's retention drops them from the log). */
+    private void forgetOldKeys() {
+        long cutoff = System.currentTimeMillis() - settings.idempotencyWindow().toMillis();
+        idempotency.forgetLocally((k, v) -> {
+            String s = new String(v, StandardCharsets.US_ASCII);
+            return parse(s.substring(s.indexOf(':') + 1), 0) < cutoff;
+        });
+    }
+
+    /** The id a key was pushed as within the window, or -1. */
+    private long knownKey(QueueEntry e, String key, long cutoff) {
+        byte[] v = idempotency.get(e.uuid() + "/" + key);
+        if (v == null) {
+            return -1;
+        }
+        String s = new String(v, StandardCharsets.US_ASCII);
+        int colon = s.indexOf(':');
+        return colon < 0 || parse(s.substring(colon + 1), 0) < cutoff ? -1 : parse(s.substring(0, colon), -1);
     }
 
     @Override
@@ -485,6 +546,36 @@ public final class KafkaQueueStore implements QueueStore {
                 depths.computeIfAbsent(name, k -> new Depth()).consumed.addAndGet(s.accepted());
             }
             return r;
+        });
+    }
+
+    @Override
+    public Optional<String> leaseOwner(String lease) {
+        int dot = lease.indexOf('.');
+        if (dot <= 0 || lease.substring(0, dot).equals(settings.nodeId())) {
+            return Optional.empty();
+        }
+        byte[] url = nodes.get(lease.substring(0, dot));
+        return url == null ? Optional.empty() : Optional.of(new String(url, StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public Optional<SharedMap> shared(String name) {
+        return Optional.of(sharedMap(name, Map.of()));
+    }
+
+    /** The map kept in the compacted topic {@code spool.__<name>}, created on first use. */
+    private KafkaSharedMap sharedMap(String name, Map<String, String> topicConfig) {
+        if (!name.matches("[a-z]{1,32}") || name.equals("queues")) {
+            throw new IllegalArgumentException("shared map names are 1 to 32 of [a-z] and not 'queues': " + name);
+        }
+        return shared.computeIfAbsent(name, n -> {
+            String topic = "spool.__" + n;
+            ensureCompactedTopic(topic, topicConfig);
+            KafkaSharedMap m = new KafkaSharedMap(topic, clientBase, producer,
+                    () -> endOffset(new TopicPartition(topic, 0)));
+            m.sync();
+            return m;
         });
     }
 
@@ -550,10 +641,19 @@ public final class KafkaQueueStore implements QueueStore {
             return;
         }
         closed = true;
+        housekeeping.shutdownNow();
+        if (settings.advertisedUrl() != null) {
+            try {
+                nodes.remove(settings.nodeId()); // acks forwarded here from now on are answered "expired"
+            } catch (RuntimeException e) {
+                LOG.warn("could not unregister node {}: {}", settings.nodeId(), e.toString());
+            }
+        }
         for (Pump p : pumps.values()) {
             p.close(); // closing the consumers releases what they hold
         }
         pumps.clear();
+        shared.values().forEach(KafkaSharedMap::close);
         catalog.close();
         producer.close(Duration.ofSeconds(10));
         admin.close(Duration.ofSeconds(5));
@@ -599,20 +699,23 @@ public final class KafkaQueueStore implements QueueStore {
         }
     }
 
-    private void ensureCatalogTopic() {
-        NewTopic t = new NewTopic(Catalog.TOPIC, 1, replicationFactor).configs(Map.of(
+    /** Creates a one-partition compacted topic for state every node reads, unless it exists. */
+    private void ensureCompactedTopic(String topic, Map<String, String> config) {
+        Map<String, String> cfg = new HashMap<>(Map.of(
                 "cleanup.policy", "compact",
                 "min.compaction.lag.ms", Long.toString(TimeUnit.DAYS.toMillis(1)),
                 "min.insync.replicas", Integer.toString(minInsync)));
+        cfg.putAll(config);
+        NewTopic t = new NewTopic(topic, 1, replicationFactor).configs(cfg);
         try {
             admin.createTopics(List.of(t)).all().get(60, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot create " + Catalog.TOPIC + ": "
+                throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot create " + topic + ": "
                         + e.getCause(), e.getCause());
             }
         } catch (TimeoutException e) {
-            throw new StoreException(StoreException.Code.UNAVAILABLE, "Kafka did not create " + Catalog.TOPIC, e);
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "Kafka did not create " + topic, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", e);

@@ -19,10 +19,13 @@ import java.util.Map;
  * @param maxDeliveryLimit  the cluster's {@code group.share.max.delivery.count.limit} (2..25)
  * @param nodeId            this node's identity, unique in the cluster (part of its lease tokens)
  * @param idempotencyWindow how long an {@code Idempotency-Key} is remembered
+ * @param advertisedUrl     where other nodes reach this node's API to settle the leases it issued; null: this
+ *                          node's leases can only be settled on it
  */
 public record KafkaSettings(String bootstrapServers, Map<String, String> client, int replicationFactor,
                             int minInsyncReplicas, Duration lockDuration, int maxPollRecords, Duration prefetchHold,
-                            Duration consumerIdle, int maxDeliveryLimit, String nodeId, Duration idempotencyWindow) {
+                            Duration consumerIdle, int maxDeliveryLimit, String nodeId, Duration idempotencyWindow,
+                            String advertisedUrl) {
 
     public static final Duration DEFAULT_LOCK_DURATION = Duration.ofSeconds(30);
     public static final int DEFAULT_MAX_POLL_RECORDS = 32;
@@ -55,16 +58,21 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> client,
     /** Settings with every default, for a cluster at {@code bootstrapServers}. */
     public static KafkaSettings of(String bootstrapServers, String nodeId) {
         return new KafkaSettings(bootstrapServers, Map.of(), 0, 0, DEFAULT_LOCK_DURATION, DEFAULT_MAX_POLL_RECORDS,
-                DEFAULT_PREFETCH_HOLD, DEFAULT_CONSUMER_IDLE, DEFAULT_MAX_DELIVERY_LIMIT, nodeId, Duration.ofHours(24));
+                DEFAULT_PREFETCH_HOLD, DEFAULT_CONSUMER_IDLE, DEFAULT_MAX_DELIVERY_LIMIT, nodeId, Duration.ofHours(24), null);
     }
 
     public KafkaSettings withLockDuration(Duration d) {
         return new KafkaSettings(bootstrapServers, client, replicationFactor, minInsyncReplicas, d, maxPollRecords,
-                prefetchHold, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow);
+                prefetchHold, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow, advertisedUrl);
+    }
+
+    public KafkaSettings withAdvertisedUrl(String url) {
+        return new KafkaSettings(bootstrapServers, client, replicationFactor, minInsyncReplicas, lockDuration,
+                maxPollRecords, prefetchHold, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow, url);
     }
 
     public KafkaSettings withPrefetchHold(Duration d) {
         return new KafkaSettings(bootstrapServers, client, replicationFactor, minInsyncReplicas, lockDuration,
-                maxPollRecords, d, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow);
+                maxPollRecords, d, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow, advertisedUrl);
     }
 }

@@ -119,6 +119,12 @@ final class Pump implements AutoCloseable {
         return token.startsWith(prefix());
     }
 
+    /** Whether the token is a lease of this queue's current creation, issued on any node. */
+    private boolean ofThisQueue(String token) {
+        int dot = token.indexOf('.');
+        return dot > 0 && token.startsWith(entry.uuid() + ".", dot + 1);
+    }
+
     /** The creation this pump serves (a re-created queue gets a new pump). */
     String uuid() {
         return entry.uuid();
@@ -364,7 +370,10 @@ final class Pump implements AutoCloseable {
         for (String t : tokens) {
             Held h = leases.get(t);
             if (h == null) {
-                rejected.add(new SettleResult.Rejected(t, mine(t) ? SettleResult.Reason.EXPIRED : SettleResult.Reason.UNKNOWN));
+                // A lease of this queue from another node reaches here when that node has gone: its broker lock
+                // returns the message, so the lease has expired.
+                rejected.add(new SettleResult.Rejected(t, ofThisQueue(t) ? SettleResult.Reason.EXPIRED
+                        : SettleResult.Reason.UNKNOWN));
                 continue;
             }
             if (h.expiresAt <= now) {
@@ -510,6 +519,9 @@ final class Pump implements AutoCloseable {
         }
     }
 
+    /** Stands for "no error" in a slot's reported outcomes. */
+    private static final Exception NO_ERROR = new Exception("ok");
+
     private final class Slot {
         final KafkaShareConsumer<byte[], byte[]> consumer;
         final List<Held> batch = new ArrayList<>();
@@ -525,7 +537,55 @@ final class Pump implements AutoCloseable {
             props.put("group.id", entry.group());
             props.put("client.id", "spool-" + nodeTag + "-" + entry.uuid() + "-" + SLOT_IDS.incrementAndGet());
             consumer = new KafkaShareConsumer<>(props);
+            consumer.setAcknowledgementCommitCallback((offsets, ex) -> offsets.values().forEach(set ->
+                    set.forEach(o -> reported.put(o, ex == null ? NO_ERROR : ex))));
             consumer.subscribe(List.of(entry.topic()));
+        }
+
+        /** What the acknowledgement callback said of each offset lately (bounded: only a woken commit reads it). */
+        private final Map<Long, Exception> reported = new java.util.LinkedHashMap<>(64, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, Exception> eldest) {
+                return size() > 10_000;
+            }
+        };
+
+        /**
+         * The outcome of acknowledgements whose commit a wakeup cut short. A {@code wakeup()} meant for a poll can
+         * land just after it returned and then fires in the next blocking call, the commit; by then the
+         * acknowledgements were handed to the client's network thread, so their outcome arrives through the
+         * callback, which the client runs inside its own calls: an empty commit is such a call.
+         */
+        private Throwable awaitReported(List<Long> offsets) {
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (System.currentTimeMillis() < deadline) {
+                try {
+                    consumer.commitSync(Duration.ZERO);
+                } catch (WakeupException e) {
+                    continue;
+                } catch (KafkaException e) {
+                    return new StoreException(StoreException.Code.UNAVAILABLE, "cannot commit to Kafka: " + e, e);
+                }
+                if (reported.keySet().containsAll(offsets)) {
+                    Throwable err = null;
+                    for (Long o : offsets) {
+                        Exception e = reported.remove(o);
+                        if (e != NO_ERROR) {
+                            err = new StoreException(StoreException.Code.UNAVAILABLE,
+                                    "Kafka refused an acknowledgement: " + e, e);
+                        }
+                    }
+                    return err;
+                }
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            return new StoreException(StoreException.Code.UNAVAILABLE, "Kafka did not confirm an acknowledgement in time",
+                    null);
         }
 
         boolean idle() {
@@ -566,16 +626,17 @@ final class Pump implements AutoCloseable {
 
         /** Acknowledges what is decided and not yet sent, commits, runs what waited; clears a settled batch. */
         Throwable commit() {
-            boolean any = false;
+            List<Long> sent = new ArrayList<>();
+            reported.clear(); // only this commit's outcomes can be awaited
             for (Held h : batch) {
                 if (h.state == State.DECIDED && !h.sent) {
                     consumer.acknowledge(h.record, h.decided);
                     h.sent = true;
-                    any = true;
+                    sent.add(h.record.offset());
                 }
             }
             Throwable err = null;
-            if (any) {
+            if (!sent.isEmpty()) {
                 try {
                     Map<TopicIdPartition, Optional<KafkaException>> r = consumer.commitSync(Duration.ofSeconds(30));
                     for (Optional<KafkaException> e : r.values()) {
@@ -585,7 +646,7 @@ final class Pump implements AutoCloseable {
                         }
                     }
                 } catch (WakeupException e) {
-                    err = new StoreException(StoreException.Code.UNAVAILABLE, "interrupted committing to Kafka", e);
+                    err = awaitReported(sent);
                 } catch (KafkaException e) {
                     err = new StoreException(StoreException.Code.UNAVAILABLE, "cannot commit to Kafka: " + e, e);
                 }

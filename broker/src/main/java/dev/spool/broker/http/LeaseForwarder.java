@@ -1,0 +1,102 @@
+package dev.spool.broker.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.storage.SettleResult;
+import dev.spool.storage.Settlement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Sends the settlement of leases issued by another node of a cluster to that node, with the caller's own
+ * credentials, and reads its answer back as a {@link SettleResult.Settled}. A node that cannot be reached has
+ * gone: its leases come back to the queue when Kafka's lock on them runs out, so they are answered
+ * {@code expired}. A forwarded request carries {@link #HEADER} and is never forwarded again.
+ */
+final class LeaseForwarder {
+    /** Marks a request one node sent another; its value names the sending node's URL. */
+    static final String HEADER = "X-Spool-Forwarded";
+    private static final Logger LOG = LoggerFactory.getLogger(LeaseForwarder.class);
+    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3))
+            .version(HttpClient.Version.HTTP_1_1).build();
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    private LeaseForwarder() {
+    }
+
+    /**
+     * @param path          {@code acks}, {@code nacks} or {@code renewals}
+     * @param field         the answer's count field ({@code acked}, {@code released}, {@code renewed})
+     * @param request       the client's body; its other fields (delay, visibility) go along
+     * @param authorization the client's Authorization header
+     */
+    static CompletableFuture<SettleResult.Settled> forward(String ownerUrl, String queue, String path, String field,
+                                                           JsonNode request, List<String> leases,
+                                                           String authorization) {
+        ObjectNode body = request.deepCopy();
+        body.putArray("leases").addAll(leases.stream().map(Json.MAPPER.getNodeFactory()::textNode).toList());
+        HttpRequest r;
+        try {
+            r = HttpRequest.newBuilder(URI.create(ownerUrl + "/queues/" + URLEncoder.encode(queue, StandardCharsets.UTF_8)
+                            .replace("+", "%20") + "/" + path))
+                    .timeout(TIMEOUT)
+                    .header("Content-Type", "application/json")
+                    .header("Authorization", authorization == null ? "" : authorization)
+                    .header(HEADER, "1")
+                    .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                    .build();
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.completedFuture(all(leases, SettleResult.Reason.EXPIRED));
+        }
+        return CLIENT.sendAsync(r, HttpResponse.BodyHandlers.ofByteArray()).handle((resp, err) -> {
+            if (err != null) {
+                LOG.warn("node at {} holding {} lease(s) of '{}' cannot be reached ({}); answering expired",
+                        ownerUrl, leases.size(), queue, err.toString());
+                return all(leases, SettleResult.Reason.EXPIRED);
+            }
+            if (resp.statusCode() == 404) {
+                return all(leases, SettleResult.Reason.UNKNOWN);
+            }
+            try {
+                JsonNode out = Json.MAPPER.readTree(resp.body());
+                if (resp.statusCode() != 200 || !out.path(field).isInt() || !out.path("rejected").isArray()) {
+                    throw new IllegalStateException("answered " + resp.statusCode() + ": " + out);
+                }
+                List<SettleResult.Rejected> rejected = new ArrayList<>();
+                for (JsonNode x : out.get("rejected")) {
+                    rejected.add(new SettleResult.Rejected(x.path("lease").asText(),
+                            SettleResult.Reason.valueOf(x.path("reason").asText().toUpperCase(Locale.ROOT))));
+                }
+                return new SettleResult.Settled(out.get(field).asInt(), rejected);
+            } catch (java.io.IOException | RuntimeException e) {
+                LOG.warn("node at {} did not settle {} lease(s) of '{}': {}; answering expired", ownerUrl,
+                        leases.size(), queue, e.toString());
+                return all(leases, SettleResult.Reason.EXPIRED);
+            }
+        });
+    }
+
+    private static SettleResult.Settled all(List<String> leases, SettleResult.Reason reason) {
+        return new SettleResult.Settled(0, leases.stream().map(l -> new SettleResult.Rejected(l, reason)).toList());
+    }
+
+    static String path(Settlement kind) {
+        return switch (kind) {
+            case ACK -> "acks";
+            case NACK -> "nacks";
+            case RENEW -> "renewals";
+        };
+    }
+}

@@ -1,0 +1,177 @@
+package dev.spool.storage.kafka;
+
+import dev.spool.storage.StoreException;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
+import java.util.function.LongSupplier;
+
+/**
+ * One compacted one-partition topic, read from its start by a thread of this node that hands each record to
+ * {@code apply} in log order; writes wait until this node has read them back, so a node always sees its own
+ * writes, and {@link #sync()} waits until it has read everything written before the call.
+ */
+final class TopicTail implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TopicTail.class);
+    private static final long WAIT_MS = 30_000;
+
+    private final String topic;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final TopicPartition tp;
+    private final BiConsumer<String, byte[]> apply;
+    private final LongSupplier endOffset;
+    private final Object progress = new Object();
+    private long position; // next offset to read; guarded by progress
+    private volatile boolean closed;
+    private volatile Throwable failure;
+    private final Thread reader;
+    /** One sync in flight at a time: later callers that arrived while it ran start the next one. */
+    private final Object syncLock = new Object();
+
+    /**
+     * @param apply     called on the reader thread with each record's key and value (null: a tombstone)
+     * @param endOffset the topic's end offset, read from the cluster (for {@link #sync()})
+     */
+    TopicTail(String topic, Map<String, Object> clientProps, KafkaProducer<byte[], byte[]> producer,
+              BiConsumer<String, byte[]> apply, LongSupplier endOffset) {
+        this.topic = topic;
+        this.producer = producer;
+        this.apply = apply;
+        this.endOffset = endOffset;
+        this.tp = new TopicPartition(topic, 0);
+        Map<String, Object> c = new HashMap<>(clientProps);
+        c.put("key.deserializer", ByteArrayDeserializer.class.getName());
+        c.put("value.deserializer", ByteArrayDeserializer.class.getName());
+        c.put("enable.auto.commit", "false");
+        c.put("isolation.level", "read_committed");
+        c.put("client.id", String.valueOf(clientProps.get("client.id")) + "-" + topic);
+        this.consumer = new KafkaConsumer<>(c);
+        consumer.assign(List.of(tp));
+        consumer.seekToBeginning(List.of(tp));
+        reader = new Thread(this::run, "spool-tail-" + topic);
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    private void run() {
+        try {
+            while (!closed) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    try {
+                        apply.accept(new String(r.key(), StandardCharsets.UTF_8), r.value());
+                    } catch (RuntimeException e) {
+                        LOG.error("{}: skipping record {} that cannot be read: {}", topic, r.offset(), e.toString());
+                    }
+                }
+                long pos = consumer.position(tp);
+                synchronized (progress) {
+                    position = pos;
+                    progress.notifyAll();
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (RuntimeException e) {
+            failure = e;
+            LOG.error("{} cannot be read: {}", topic, e.toString());
+            synchronized (progress) {
+                progress.notifyAll();
+            }
+        }
+    }
+
+    /** Appends a record (a null value writes a tombstone) and waits until this node has read past it. */
+    void append(String key, byte[] value) {
+        long offset;
+        try {
+            offset = producer.send(new ProducerRecord<>(topic, 0, key.getBytes(StandardCharsets.UTF_8), value))
+                    .get(WAIT_MS, TimeUnit.MILLISECONDS).offset();
+        } catch (ExecutionException | TimeoutException ex) {
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot write " + topic + ": " + ex, ex);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted writing " + topic, ex);
+        }
+        awaitPast(offset);
+    }
+
+    /** Appends a record without waiting to read it back: done once the cluster holds it. */
+    java.util.concurrent.CompletableFuture<Void> appendAsync(String key, byte[] value) {
+        java.util.concurrent.CompletableFuture<Void> f = new java.util.concurrent.CompletableFuture<>();
+        producer.send(new ProducerRecord<>(topic, 0, key.getBytes(StandardCharsets.UTF_8), value), (md, ex) -> {
+            if (ex == null) {
+                f.complete(null);
+            } else {
+                f.completeExceptionally(new StoreException(StoreException.Code.UNAVAILABLE, "cannot write " + topic
+                        + ": " + ex, ex));
+            }
+        });
+        return f;
+    }
+
+    /** Waits until this node has read every record written to the topic before the call. */
+    void sync() {
+        synchronized (syncLock) {
+            long end = endOffset.getAsLong();
+            if (end > 0) {
+                awaitPast(end - 1);
+            }
+        }
+    }
+
+    /** Waits until the topic has been read up to and including {@code offset}. */
+    private void awaitPast(long offset) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
+        synchronized (progress) {
+            while (position <= offset) {
+                if (failure != null) {
+                    throw new StoreException(StoreException.Code.UNAVAILABLE, topic + " cannot be read: " + failure, failure);
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || closed) {
+                    throw new StoreException(StoreException.Code.UNAVAILABLE, topic + " was not read in time", null);
+                }
+                try {
+                    progress.wait(TimeUnit.NANOSECONDS.toMillis(left) + 1);
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted reading " + topic, ex);
+                }
+            }
+        }
+    }
+
+    TopicPartition partition() {
+        return tp;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        consumer.wakeup();
+        try {
+            reader.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        consumer.close(CloseOptions.timeout(Duration.ofSeconds(2)));
+    }
+}
