@@ -10,7 +10,8 @@ import java.util.List;
 
 /**
  * {@code java -jar spool-bench.jar load ...} runs the load generator, {@code drill ...} the
- * crash-restart drill; anything else goes to JMH ({@code -h} for its options).
+ * crash-restart drill, {@code kafka ...} a local Kafka cluster; anything else goes to JMH ({@code -h} for its
+ * options).
  */
 public final class Bench {
     private Bench() {
@@ -23,6 +24,7 @@ public final class Bench {
         switch (tool) {
             case "load" -> System.exit(LoadTool.run(rest, System.out, System.err));
             case "drill" -> System.exit(Drill.run(rest, System.out, System.err));
+            case "kafka" -> System.exit(LocalKafka.run(rest, System.out, System.err));
             case "jmh" -> org.openjdk.jmh.Main.main(withChronicleFlags(rest));
             default -> org.openjdk.jmh.Main.main(withChronicleFlags(Arrays.asList(args)));
         }

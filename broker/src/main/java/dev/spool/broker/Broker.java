@@ -162,10 +162,16 @@ public final class Broker implements AutoCloseable {
     }
 
     private static KafkaSettings kafkaSettings(BrokerConfig config, HttpServer server) {
-        BrokerConfig.Kafka k = config.kafka();
         String host = ConfigLoader.reachableHost(config.host());
-        String url = k.advertisedUrl() != null ? k.advertisedUrl()
+        String url = config.kafka().advertisedUrl() != null ? config.kafka().advertisedUrl()
                 : server.servesPlain() ? "http://" + host + ":" + server.port() : "https://" + host + ":" + server.tlsPort();
+        return kafkaSettings(config, url);
+    }
+
+    /** The Kafka backend's settings; {@code advertisedUrl} null for a tool that issues no leases. */
+    static KafkaSettings kafkaSettings(BrokerConfig config, String advertisedUrl) {
+        BrokerConfig.Kafka k = config.kafka();
+        String url = advertisedUrl;
         return new KafkaSettings(k.bootstrapServers(), k.client(), k.replicationFactor(), k.minInsyncReplicas(),
                 Duration.ofMillis(k.lockDurationMs()), k.maxPollRecords(), Duration.ofMillis(k.prefetchHoldMs()),
                 Duration.ofMillis(Math.max(k.consumerIdleMs(), config.maxWaitSeconds() * 1000 + 1000)),

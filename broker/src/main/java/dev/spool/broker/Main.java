@@ -5,8 +5,10 @@ import dev.spool.broker.auth.UserStore;
 import dev.spool.broker.config.BrokerConfig;
 import dev.spool.broker.config.ConfigException;
 import dev.spool.broker.config.ConfigLoader;
+import dev.spool.broker.http.MessageCodec;
 import dev.spool.storage.ChronicleSettings;
 import dev.spool.storage.StoreException;
+import dev.spool.storage.kafka.KafkaQueueStore;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -202,9 +204,24 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    /** The users file the configuration names. */
-    private static UserStore users(ConfigOption config) throws IOException {
-        return UserStore.load(config.load(Map.of()).usersFile());
+    /** Something done with the users. */
+    interface UsersAction {
+        void apply(UserStore users) throws IOException;
+    }
+
+    /**
+     * Runs {@code action} on the users the configuration names: its users file, or with
+     * {@code storage.backend: kafka} the cluster's users, which every node serves at once.
+     */
+    private static void withUsers(ConfigOption config, UsersAction action) throws IOException {
+        BrokerConfig c = config.load(Map.of());
+        if (c.kafka() == null) {
+            action.apply(UserStore.load(c.usersFile()));
+            return;
+        }
+        try (KafkaQueueStore store = KafkaQueueStore.open(Broker.kafkaSettings(c, null), MessageCodec::deadLetter)) {
+            action.apply(UserStore.shared(store.shared("users").orElseThrow(), c.usersFile()));
+        }
     }
 
     @Command(name = "add", mixinStandardHelpOptions = true, versionProvider = Version.class,
@@ -229,8 +246,8 @@ public final class Main implements Callable<Integer> {
         @Override
         public Integer call() throws IOException {
             Role r = Role.parse(role);
-            UserStore users = users(config);
-            users.put(name, r, passwords.read("Password for " + name));
+            char[] password = passwords.read("Password for " + name);
+            withUsers(config, users -> users.put(name, r, password));
             out.println("user '" + name + "' saved with role " + r);
             return 0;
         }
@@ -249,9 +266,11 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException {
-            for (UserStore.Entry u : users(config).list()) {
-                out.println(u.username() + "\t" + u.role());
-            }
+            withUsers(config, users -> {
+                for (UserStore.Entry u : users.list()) {
+                    out.println(u.username() + "\t" + u.role());
+                }
+            });
             return 0;
         }
     }
@@ -271,14 +290,15 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException {
-            UserStore users = users(config);
-            if (users.roleOf(name).isEmpty()) {
-                throw new IllegalArgumentException("no user '" + name + "'");
-            }
-            if (users.isLastAdministrator(name)) {
-                throw new IllegalArgumentException("'" + name + "' is the last administrator; add another first");
-            }
-            users.remove(name);
+            withUsers(config, users -> {
+                if (users.roleOf(name).isEmpty()) {
+                    throw new IllegalArgumentException("no user '" + name + "'");
+                }
+                if (users.isLastAdministrator(name)) {
+                    throw new IllegalArgumentException("'" + name + "' is the last administrator; add another first");
+                }
+                users.remove(name);
+            });
             out.println("user '" + name + "' deleted");
             return 0;
         }
@@ -302,11 +322,14 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException {
-            UserStore users = users(config);
-            if (users.roleOf(name).isEmpty()) {
-                throw new IllegalArgumentException("no user '" + name + "'");
-            }
-            users.changePassword(name, passwords.read("New password for " + name));
+            char[][] password = new char[1][];
+            withUsers(config, users -> {
+                if (users.roleOf(name).isEmpty()) {
+                    throw new IllegalArgumentException("no user '" + name + "'");
+                }
+                password[0] = passwords.read("New password for " + name);
+                users.changePassword(name, password[0]);
+            });
             out.println("password of '" + name + "' changed");
             return 0;
         }

@@ -137,6 +137,22 @@ class KafkaClusterModeTest {
     }
 
     @Test
+    void theUserCommandShouldChangeTheClustersUsers() throws Exception {
+        String user = "dave-" + System.nanoTime();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int status = Main.execute(new String[] {"user", "add", user, "--role", "SECRETARY", "--config",
+                        a.dir.resolve("config.yaml").toString()},
+                new java.io.ByteArrayInputStream((TestBroker.PASSWORD + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
+        assertEquals(0, status, err.toString());
+        // Written to Kafka, not to a's users file: b, which never read that file, signs the user in.
+        assertEquals(200, b.send("POST", "/login", null,
+                "{\"username\":\"" + user + "\",\"password\":\"" + TestBroker.PASSWORD + "\"}").statusCode());
+        assertTrue(!Files.readString(a.dir.resolve("users.yaml")).contains(user), "the file only seeds an empty cluster");
+    }
+
+    @Test
     void anIdempotencyKeyShouldHoldAcrossNodes() throws Exception {
         String q = queue("keys");
         HttpResponse<String> first = pushKeyed(a, q, "{\"body\":{\"n\":1}}", "order-17");

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spool.benchmarks.client.HttpConnection;
 import dev.spool.broker.auth.Role;
 import dev.spool.broker.auth.UserStore;
+import dev.spool.storage.kafka.KafkaCluster;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -28,6 +29,10 @@ import java.util.stream.Stream;
  * and consumers working through it, kills it with SIGKILL at random moments, restarts it, finally
  * drains every queue and checks that no acknowledged push was lost, nothing was delivered twice and
  * nothing unexpected came out. Exit status 0 on pass, 1 on fail.
+ *
+ * <p>With {@code --backend kafka} it starts a local three-node Kafka cluster and two Spool nodes over it; the
+ * clients use either node and move to the other when theirs fails, as behind a load balancer. Each cycle kills
+ * one Spool node ({@code --kill node}) or one Kafka node ({@code --kill broker}) with SIGKILL and starts it again.
  */
 public final class Drill {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -40,8 +45,11 @@ public final class Drill {
     private final AtomicBoolean producing = new AtomicBoolean(true);
     private final AtomicBoolean consuming = new AtomicBoolean(true);
     private Path dir;
-    private URI url;
+    /** Each Spool node's address; clients start on different ones and move on when theirs fails. */
+    private final List<URI> urls = new ArrayList<>();
     private volatile String token;
+    /** On Kafka: how long a dead node's messages stay locked (kafka.lock_duration_ms). */
+    private static final int KAFKA_LOCK_MS = 5_000;
 
     Drill(DrillOptions o, PrintStream out) {
         this.o = o;
@@ -74,12 +82,33 @@ public final class Drill {
 
     boolean run() throws IOException, InterruptedException {
         dir = o.dataDir() != null ? Files.createDirectories(o.dataDir()) : Files.createTempDirectory("spool-drill");
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
+        KafkaCluster kafka = null;
+        try {
+            if (o.backend() == DrillOptions.Backend.KAFKA) {
+                if (!o.json()) {
+                    out.println("[drill] starting a 3-node Kafka cluster under " + dir.resolve("kafka"));
+                }
+                kafka = KafkaCluster.start(Files.createDirectories(dir.resolve("kafka")), 3);
+            }
+            return run(kafka);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException("Kafka did not start: " + e.getMessage(), e);
+        } finally {
+            if (kafka != null) {
+                kafka.close();
+            }
+            if (o.dataDir() == null) {
+                deleteTree(dir);
+            }
         }
-        url = URI.create("http://127.0.0.1:" + port);
-        Path config = dir.resolve("config.yaml");
+    }
+
+    /** One Spool node's folder and config; returns the config file. */
+    private Path nodeConfig(String name, int port, KafkaCluster kafka) throws IOException {
+        Path nodeDir = Files.createDirectories(kafka == null ? dir : dir.resolve(name));
+        Path config = nodeDir.resolve("config.yaml");
         Files.writeString(config, """
                 QueueManager:
                   path: "data/queues.json"
@@ -88,16 +117,46 @@ public final class Drill {
                   port: %d
                 storage:
                   fsync: "%s"
+                  backend: "%s"
                 audit:
                   body: "omit"
-                """.formatted(port, o.fsync()));
-        UserStore.load(dir.resolve("users.yaml")).put("drill", Role.ADMINISTRATOR, PASSWORD.toCharArray());
+                """.formatted(port, o.fsync(), kafka == null ? "chronicle" : "kafka") + (kafka == null ? "" : """
+                kafka:
+                  bootstrap_servers: "%s"
+                  lock_duration_ms: %d
+                  prefetch_hold_ms: 500
+                node:
+                  id: "%s"
+                """.formatted(kafka.allAddresses(), KAFKA_LOCK_MS, name)));
+        // On Kafka the first node seeds the cluster's users from its file; the second's is not read.
+        UserStore.load(nodeDir.resolve("users.yaml")).put("drill", Role.ADMINISTRATOR, PASSWORD.toCharArray());
+        return config;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private boolean run(KafkaCluster kafka) throws Exception {
+        int nodes = kafka == null ? 1 : 2;
+        List<Path> configs = new ArrayList<>();
+        List<BrokerProcess> brokers = new ArrayList<>();
+        for (int i = 0; i < nodes; i++) {
+            int port = freePort();
+            urls.add(URI.create("http://127.0.0.1:" + port));
+            configs.add(nodeConfig("spool-" + (char) ('a' + i), port, kafka));
+            brokers.add(BrokerProcess.start(o.brokerJar(), configs.get(i)));
+        }
         Random random = new Random(o.seed());
         List<Long> restarts = new ArrayList<>();
-        BrokerProcess broker = BrokerProcess.start(o.brokerJar(), config);
         token = login();
         for (int q = 0; q < o.queues(); q++) {
-            HttpConnection.Response r = call("POST", "/queues/drill-" + q, null);
+            // On Kafka a delivery is counted at every acquisition, including those a failover repeats: the queues
+            // get the most headroom the cluster allows (25); on Chronicle they keep the default.
+            HttpConnection.Response r = call("POST", "/queues/drill-" + q, kafka == null ? null
+                    : "{\"max_deliveries\":25}".getBytes(StandardCharsets.UTF_8));
             if (r.status() != 201) {
                 throw new IOException("creating queue failed: " + r.status() + " " + r.text());
             }
@@ -113,13 +172,30 @@ public final class Drill {
         for (int cycle = 1; cycle <= o.cycles(); cycle++) {
             long span = o.maxUptime().toMillis() - o.minUptime().toMillis();
             Thread.sleep(o.minUptime().toMillis() + (span == 0 ? 0 : (long) (random.nextDouble() * span)));
-            broker.kill();
-            corrupt();
-            broker = BrokerProcess.start(o.brokerJar(), config);
-            restarts.add(broker.readyMillis());
+            String what;
+            long ready;
+            if (o.kill() == DrillOptions.Kill.BROKER) {
+                int k = random.nextInt(kafka.size());
+                long t0 = System.nanoTime();
+                kafka.kill(k);
+                Thread.sleep(o.minUptime().toMillis()); // the cluster works on without it for a while
+                kafka.startNode(k);
+                kafka.awaitReady(java.time.Duration.ofSeconds(120));
+                ready = (System.nanoTime() - t0) / 1_000_000;
+                what = "Kafka node " + (k + 1);
+            } else {
+                int n = cycle % brokers.size();
+                brokers.get(n).kill();
+                corrupt();
+                brokers.set(n, BrokerProcess.start(o.brokerJar(), configs.get(n)));
+                ready = brokers.get(n).readyMillis();
+                what = kafka == null ? "broker" : "Spool node " + (char) ('a' + n);
+            }
+            restarts.add(ready);
             if (!o.json()) {
-                out.printf(Locale.ROOT, "[drill] cycle %d/%d: killed with SIGKILL, restarted in %d ms%n", cycle,
-                        o.cycles(), broker.readyMillis());
+                out.printf(Locale.ROOT, "[drill] cycle %d/%d: %s killed with SIGKILL, back in %d ms"
+                        + " (so far %d pushes acknowledged, %d messages delivered)%n", cycle, o.cycles(), what, ready,
+                        ledger.acknowledgedSoFar(), ledger.deliveredSoFar());
             }
         }
         producing.set(false);
@@ -130,17 +206,18 @@ public final class Drill {
         for (Thread t : consumers) {
             t.join();
         }
-        drain();
-        String brokerOutput = broker.output();
-        broker.stop();
+        drain(kafka != null);
+        StringBuilder brokerOutput = new StringBuilder();
+        for (BrokerProcess b : brokers) {
+            brokerOutput.append(b.output());
+            b.stop();
+        }
+        // A Spool node killed on Kafka may also have been pulling: one unanswered pull per consumer per kill.
         DrillReport report = ledger.report(o.corrupt() == DrillOptions.Corruption.JOURNAL_TAIL,
                 (long) o.consumers() * o.cycles());
         print(report, restarts);
         if (!report.pass() && !o.json()) {
             out.println("[drill] broker output of the last run:\n" + brokerOutput);
-        }
-        if (o.dataDir() == null) {
-            deleteTree(dir);
         }
         return report.pass();
     }
@@ -152,8 +229,12 @@ public final class Drill {
         return t;
     }
 
+    private URI url(int node) {
+        return urls.get(Math.floorMod(node, urls.size()));
+    }
+
     private String login() throws IOException {
-        try (HttpConnection c = new HttpConnection(url, TIMEOUT_MS)) {
+        try (HttpConnection c = new HttpConnection(url(0), TIMEOUT_MS)) {
             HttpConnection.Response r = c.send("POST", "/login", null, "application/json",
                     ("{\"username\":\"drill\",\"password\":\"" + PASSWORD + "\"}").getBytes(StandardCharsets.UTF_8));
             if (r.status() != 200) {
@@ -164,7 +245,7 @@ public final class Drill {
     }
 
     private HttpConnection.Response call(String method, String path, byte[] body) throws IOException {
-        try (HttpConnection c = new HttpConnection(url, TIMEOUT_MS)) {
+        try (HttpConnection c = new HttpConnection(url(0), TIMEOUT_MS)) {
             return c.send(method, path, token, "application/json", body);
         }
     }
@@ -172,40 +253,51 @@ public final class Drill {
     private Runnable producer(int p) {
         return () -> {
             long seq = 0;
-            try (HttpConnection c = new HttpConnection(url, TIMEOUT_MS)) {
-                while (producing.get()) {
-                    String key = "p" + p + "-" + seq;
-                    String queue = "drill-" + (seq % o.queues());
-                    try {
-                        byte[] body = ("{\"body\":{\"key\":\"" + key + "\"}}").getBytes(StandardCharsets.UTF_8);
-                        ledger.attempt(key);
-                        HttpConnection.Response r = c.send("POST", "/queues/" + queue + "/messages", token,
-                                "application/json", body);
-                        if (r.status() == 201) {
-                            ledger.acknowledge(key);
+            int node = p;
+            while (producing.get()) {
+                try (HttpConnection c = new HttpConnection(url(node), TIMEOUT_MS)) {
+                    while (producing.get()) {
+                        String key = "p" + p + "-" + seq;
+                        String queue = "drill-" + (seq % o.queues());
+                        try {
+                            byte[] body = ("{\"body\":{\"key\":\"" + key + "\"}}").getBytes(StandardCharsets.UTF_8);
+                            ledger.attempt(key);
+                            HttpConnection.Response r = c.send("POST", "/queues/" + queue + "/messages", token,
+                                    "application/json", body);
+                            if (r.status() == 201) {
+                                ledger.acknowledge(key);
+                            }
+                            seq++;
+                        } catch (HttpConnection.NotSentException e) {
+                            pause(); // never sent: the same key is safe to use again
+                            break;
+                        } catch (IOException e) {
+                            seq++; // may or may not have been stored: never reuse its key
+                            pause();
+                            break;
                         }
-                        seq++;
-                    } catch (HttpConnection.NotSentException e) {
-                        pause(); // never sent: the same key is safe to use again
-                    } catch (IOException e) {
-                        seq++; // may or may not have been stored: never reuse its key
-                        pause();
                     }
                 }
+                node++; // this node failed: on to the next, as a load balancer would
             }
         };
     }
 
     private Runnable consumer(int c) {
         return () -> {
-            try (HttpConnection conn = new HttpConnection(url, TIMEOUT_MS)) {
-                int q = c;
-                while (consuming.get()) {
-                    q = (q + 1) % o.queues();
-                    if (pullOnce(conn, "drill-" + q) == PullOutcome.FAILED) {
-                        pause();
+            int q = c;
+            int node = c;
+            while (consuming.get()) {
+                try (HttpConnection conn = new HttpConnection(url(node), TIMEOUT_MS)) {
+                    while (consuming.get()) {
+                        q = (q + 1) % o.queues();
+                        if (pullOnce(conn, "drill-" + q) == PullOutcome.FAILED) {
+                            pause();
+                            break;
+                        }
                     }
                 }
+                node++;
             }
         };
     }
@@ -215,6 +307,11 @@ public final class Drill {
     private PullOutcome pullOnce(HttpConnection conn, String queue) {
         try {
             HttpConnection.Response r = conn.send("GET", "/queues/" + queue + "/messages/first", token, null, null);
+            if (r.status() == 503 && o.backend() == DrillOptions.Backend.KAFKA) {
+                // Kafka could not confirm the pull's acknowledgement (a broker died): it may have taken a message.
+                ledger.unansweredPull();
+                return PullOutcome.FAILED;
+            }
             if (r.status() != 200) {
                 return PullOutcome.FAILED;
             }
@@ -232,16 +329,52 @@ public final class Drill {
         }
     }
 
-    /** Pulls every queue until it is empty. */
-    private void drain() throws IOException {
-        try (HttpConnection conn = new HttpConnection(url, TIMEOUT_MS)) {
+    /**
+     * Pulls every queue until it is empty. On Kafka, messages a killed node had fetched stay locked until
+     * {@code kafka.lock_duration_ms} has passed, so the queues must then stay empty for that long (and a bit).
+     */
+    private void drain(boolean kafka) throws IOException, InterruptedException {
+        long quietFor = kafka ? KAFKA_LOCK_MS + 2_000 : 0;
+        long emptySince = System.currentTimeMillis();
+        do {
+            try (HttpConnection conn = new HttpConnection(url(0), TIMEOUT_MS)) {
+                for (int q = 0; q < o.queues(); q++) {
+                    PullOutcome r;
+                    do {
+                        r = pullOnce(conn, "drill-" + q);
+                        if (r == PullOutcome.MESSAGE) {
+                            emptySince = System.currentTimeMillis();
+                        }
+                    } while (r == PullOutcome.MESSAGE);
+                    if (r == PullOutcome.FAILED) {
+                        throw new IOException("draining drill-" + q + " failed");
+                    }
+                }
+            }
+            if (kafka) {
+                Thread.sleep(200);
+            }
+        } while (System.currentTimeMillis() - emptySince < quietFor);
+        if (kafka) {
+            deadLetters();
+        }
+    }
+
+    /** Reads what the Kafka broker moved to each queue's dead-letter queue (never there on Chronicle here). */
+    private void deadLetters() throws IOException {
+        try (HttpConnection conn = new HttpConnection(url(0), TIMEOUT_MS)) {
             for (int q = 0; q < o.queues(); q++) {
-                PullOutcome r;
-                do {
-                    r = pullOnce(conn, "drill-" + q);
-                } while (r == PullOutcome.MESSAGE);
-                if (r == PullOutcome.FAILED) {
-                    throw new IOException("draining drill-" + q + " failed");
+                while (true) {
+                    HttpConnection.Response r = conn.send("GET", "/queues/drill-" + q + ".dlq/messages?max=1000",
+                            token, null, null);
+                    if (r.status() != 200) {
+                        throw new IOException("reading drill-" + q + ".dlq failed: " + r.status() + " " + r.text());
+                    }
+                    JsonNode ms = JSON.readTree(r.body());
+                    if (ms.isEmpty()) {
+                        break;
+                    }
+                    ms.forEach(m -> ledger.deadLettered(m.path("body").path("key").asText()));
                 }
             }
         }
@@ -298,6 +431,8 @@ public final class Drill {
             ObjectNode n = JSON.valueToTree(r);
             n.put("cycles", o.cycles());
             n.put("corrupt", o.corrupt().name().toLowerCase(Locale.ROOT));
+            n.put("backend", o.backend().name().toLowerCase(Locale.ROOT));
+            n.put("kill", o.kill().name().toLowerCase(Locale.ROOT));
             n.put("restart_ms_avg", avg);
             n.put("restart_ms_max", max);
             n.put("verdict", r.pass() ? "PASS" : "FAIL");
@@ -305,7 +440,7 @@ public final class Drill {
             return;
         }
         out.printf(Locale.ROOT, """
-                [drill] %d kill -9 cycles, corruption: %s, fsync: %s
+                [drill] %d kill -9 cycles (%s), corruption: %s, fsync: %s
                   pushes attempted          %d
                   pushes acknowledged       %d
                   messages delivered        %d
@@ -313,11 +448,14 @@ public final class Drill {
                   duplicated deliveries     %d
                   unexpected messages       %d
                   unacked but stored        %d   (pushes in flight at a kill; allowed)
+                  dead-lettered unseen      %d   (delivery limit reached with no consumer seeing it)
                   restart time              avg %.0f ms, max %d ms (JVM start to listening)
                   verdict                   %s
-                """, o.cycles(), o.corrupt().name().toLowerCase(Locale.ROOT), o.fsync(), r.attempted(),
+                """, o.cycles(), o.backend() == DrillOptions.Backend.CHRONICLE ? "chronicle"
+                        : "kafka, killing " + (o.kill() == DrillOptions.Kill.BROKER ? "Kafka nodes" : "Spool nodes"),
+                o.corrupt().name().toLowerCase(Locale.ROOT), o.fsync(), r.attempted(),
                 r.acknowledged(), r.delivered(), r.lost(), r.unansweredPulls(), r.duplicated(), r.unexpected(),
-                r.unacknowledgedDelivered(), avg, max, r.pass() ? "PASS" : "FAIL");
+                r.unacknowledgedDelivered(), r.deadLetteredUnseen(), avg, max, r.pass() ? "PASS" : "FAIL");
     }
 
     private static void deleteTree(Path root) throws IOException {

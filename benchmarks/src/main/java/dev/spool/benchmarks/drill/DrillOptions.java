@@ -11,7 +11,13 @@ import java.util.Set;
 /** What a drill does. */
 public record DrillOptions(Path brokerJar, int cycles, int producers, int consumers, int queues, Duration minUptime,
                            Duration maxUptime, Corruption corrupt, String fsync, Path dataDir, boolean json,
-                           long seed) {
+                           long seed, Backend backend, Kill kill) {
+
+    /** The broker's storage. */
+    public enum Backend { CHRONICLE, KAFKA }
+
+    /** What a cycle kills with SIGKILL: a Spool node, or (on Kafka) a Kafka node. */
+    public enum Kill { NODE, BROKER }
 
     /** What to damage while the broker is down. */
     public enum Corruption { NONE, CHECKPOINT, JOURNAL_TAIL }
@@ -27,6 +33,8 @@ public record DrillOptions(Path brokerJar, int cycles, int producers, int consum
               --max-uptime D       longest (default 3s)
               --corrupt KIND       none | checkpoint | journal-tail: damage files while the broker is down
               --fsync POLICY       the broker's storage.fsync (default none)
+              --backend KIND       chronicle (default) | kafka: two Spool nodes over a local 3-node Kafka
+              --kill TARGET        node (default): a Spool node | broker: a Kafka node (with --backend kafka)
               --data DIR           keep the broker's files here (default: a temp folder, deleted after)
               --seed N             random seed for the kill moments
               --json               print the report as JSON
@@ -35,7 +43,15 @@ public record DrillOptions(Path brokerJar, int cycles, int producers, int consum
 
     public static DrillOptions parse(List<String> argv) {
         Args a = new Args(argv, Set.of("broker-jar", "cycles", "producers", "consumers", "queues", "min-uptime",
-                "max-uptime", "corrupt", "fsync", "data", "seed"), Set.of("json"));
+                "max-uptime", "corrupt", "fsync", "data", "seed", "backend", "kill"), Set.of("json"));
+        Backend backend = choice(Backend.class, "backend", a.string("backend", "chronicle"));
+        Kill kill = choice(Kill.class, "kill", a.string("kill", "node"));
+        if (kill == Kill.BROKER && backend != Backend.KAFKA) {
+            throw new IllegalArgumentException("--kill broker needs --backend kafka (it kills a Kafka node)");
+        }
+        if (backend == Backend.KAFKA && !a.string("corrupt", "none").equals("none")) {
+            throw new IllegalArgumentException("--corrupt damages journal files; a Spool node on Kafka keeps none");
+        }
         Corruption c;
         try {
             c = Corruption.valueOf(a.string("corrupt", "none").toUpperCase(Locale.ROOT).replace('-', '_'));
@@ -56,6 +72,16 @@ public record DrillOptions(Path brokerJar, int cycles, int producers, int consum
         return new DrillOptions(Path.of(a.string("broker-jar", "broker/target/spool-broker.jar")),
                 a.positiveInt("cycles", 5), a.positiveInt("producers", 4), a.positiveInt("consumers", 2),
                 a.positiveInt("queues", 2), min, max, c, fsync, data == null ? null : Path.of(data), a.flag("json"),
-                a.nonNegativeLong("seed", System.nanoTime()));
+                a.nonNegativeLong("seed", System.nanoTime()), backend, kill);
+    }
+
+    private static <E extends Enum<E>> E choice(Class<E> type, String option, String value) {
+        try {
+            return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--" + option + " must be one of "
+                    + java.util.Arrays.stream(type.getEnumConstants()).map(x -> x.name().toLowerCase(Locale.ROOT)).toList()
+                    + ", was '" + value + "'");
+        }
     }
 }

@@ -12,8 +12,12 @@ package dev.spool.benchmarks.drill;
  * @param duplicated              deliveries beyond the first of a message
  * @param unexpected              delivered messages that no producer sent
  * @param unacknowledgedDelivered pushes in flight at a kill that were stored after all (allowed)
- * @param pass                    no duplicate, nothing unexpected, and no loss beyond the unanswered pulls
+ * @param deadLetteredUnseen      messages found in a dead-letter queue that no consumer ever saw (on Kafka a
+ *                                delivery is counted at each acquisition, seen or not); not counted as lost
+ * @param pass                    no duplicate, nothing unexpected, nothing dead-lettered unseen, and no loss
+ *                                beyond the unanswered pulls
  */
 public record DrillReport(long attempted, long acknowledged, long delivered, long lost, long unansweredPulls,
-                          long duplicated, long unexpected, long unacknowledgedDelivered, boolean pass) {
+                          long duplicated, long unexpected, long unacknowledgedDelivered, long deadLetteredUnseen,
+                          boolean pass) {
 }

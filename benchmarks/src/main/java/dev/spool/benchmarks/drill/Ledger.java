@@ -14,6 +14,7 @@ public final class Ledger {
     private final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
     private final Map<String, Integer> deliveries = new ConcurrentHashMap<>();
     private final LongAdder unansweredPulls = new LongAdder();
+    private final Set<String> deadLettered = ConcurrentHashMap.newKeySet();
 
     /** A push of {@code key} is about to be sent. */
     public void attempt(String key) {
@@ -31,11 +32,27 @@ public final class Ledger {
     }
 
     /**
-     * A pull got no answer (the broker died with it in flight): the broker may have consumed a message
-     * that no client saw, which the contract allows for the one request in flight at a crash.
+     * A pull got no answer (the broker died with it in flight), or on Kafka an answer saying its acknowledgement
+     * could not be confirmed: the broker may have consumed a message that no client saw, which the contract
+     * allows for a request in flight at a crash.
      */
+    /** A message was found in a dead-letter queue at the end. */
+    public void deadLettered(String key) {
+        deadLettered.add(key);
+    }
+
     public void unansweredPull() {
         unansweredPulls.increment();
+    }
+
+    /** Pushes acknowledged so far. */
+    long acknowledgedSoFar() {
+        return acknowledged.size();
+    }
+
+    /** Distinct messages delivered so far. */
+    long deliveredSoFar() {
+        return deliveries.size();
     }
 
     /**
@@ -47,14 +64,16 @@ public final class Ledger {
      *                      cycles): the allowance for unseen consumption never exceeds it
      */
     public DrillReport report(boolean tailCorrupted, long inFlightLimit) {
-        long lost = acknowledged.stream().filter(k -> !deliveries.containsKey(k)).count();
+        long lost = acknowledged.stream().filter(k -> !deliveries.containsKey(k) && !deadLettered.contains(k)).count();
+        long deadLetteredUnseen = deadLettered.stream().filter(k -> !deliveries.containsKey(k)).count();
         long duplicated = deliveries.values().stream().mapToLong(n -> n - 1).sum();
         long unexpected = deliveries.keySet().stream().filter(k -> !attempted.contains(k)).count();
         long unacknowledgedDelivered = deliveries.keySet().stream()
                 .filter(k -> attempted.contains(k) && !acknowledged.contains(k)).count();
         long allowedLoss = Math.min(unansweredPulls.sum(), inFlightLimit);
-        boolean pass = duplicated == 0 && unexpected == 0 && (tailCorrupted || lost <= allowedLoss);
+        boolean pass = duplicated == 0 && unexpected == 0 && deadLetteredUnseen == 0
+                && (tailCorrupted || lost <= allowedLoss);
         return new DrillReport(attempted.size(), acknowledged.size(), deliveries.size(), lost, allowedLoss, duplicated,
-                unexpected, unacknowledgedDelivered, pass);
+                unexpected, unacknowledgedDelivered, deadLetteredUnseen, pass);
     }
 }

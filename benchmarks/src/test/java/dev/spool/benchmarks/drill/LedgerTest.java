@@ -24,7 +24,7 @@ class LedgerTest {
         l.deliver("b");
         l.deliver("c");
         DrillReport r = l.report(false, 10);
-        assertEquals(new DrillReport(3, 3, 3, 0, 0, 0, 0, 0, true), r);
+        assertEquals(new DrillReport(3, 3, 3, 0, 0, 0, 0, 0, 0, true), r);
     }
 
     @Test
@@ -57,6 +57,26 @@ class LedgerTest {
         DrillReport r = l.report(false, 2);
         assertEquals(2, r.unansweredPulls());
         assertFalse(r.pass());
+    }
+
+    @Test
+    void aMessageDeadLetteredUnseenShouldFailWithoutCountingAsLost() {
+        Ledger l = acked("a", "b");
+        l.deliver("a");
+        l.deadLettered("b");
+        l.unansweredPull(); // no excuse for it: it is not lost, it went where no consumer saw it
+        DrillReport r = l.report(false, 10);
+        assertEquals(0, r.lost());
+        assertEquals(1, r.deadLetteredUnseen());
+        assertFalse(r.pass());
+    }
+
+    @Test
+    void aMessageDeliveredAndLaterDeadLetteredShouldPass() {
+        Ledger l = acked("a");
+        l.deliver("a");
+        l.deadLettered("a");
+        assertEquals(0, l.report(false, 10).deadLetteredUnseen());
     }
 
     @Test

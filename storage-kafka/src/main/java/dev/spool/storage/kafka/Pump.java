@@ -37,9 +37,10 @@ import java.util.function.Function;
  *
  * <p>A Kafka share consumer is single-threaded and, in explicit mode, must have acknowledged every record of
  * its last poll before it may poll again; it also acquires records in the background whenever it is
- * subscribed and has none. So the pump keeps a few consumers ("slots"): a slot whose records are all
- * settled polls; a slot holding leases waits for them. Records a slot acquired for nobody stay unclaimed
- * for {@link KafkaSettings#prefetchHold()} and are then released (their delivery count has risen by one).
+ * subscribed and has none. So the pump keeps a few consumers ("slots"): while requests wait, a slot whose
+ * records are all settled polls; a slot holding leases waits for them; with no request waiting nothing polls.
+ * Records a slot acquired beyond the requests stay unclaimed for {@link KafkaSettings#prefetchHold()} and are
+ * then released (their delivery count has risen by one).
  *
  * <p>Requests (takes, leases) wait in arrival order and are served oldest offset first. A take ACCEPTs its
  * records and answers after the commit, so a taken message is never handed out again; a lease answers at
@@ -192,14 +193,16 @@ final class Pump implements AutoCloseable {
             slots.add(s);
             free = List.of(s);
         }
-        if (free.isEmpty() || slots.isEmpty()) {
+        if (free.isEmpty() || slots.isEmpty() || demands.isEmpty() || now < pausedUntil) {
             for (Demand d : demands) {
                 d.polledSince = true; // every consumer is holding leases: nothing more can be fetched now
             }
+            // Nobody waits: no poll. Each poll acquires records and counts a delivery for each; records acquired
+            // for nobody and released again would reach the delivery limit (and the dead-letter queue) unseen.
             waitInbox(nextTimer(now));
             return;
         }
-        long budget = demands.isEmpty() ? 200 : 100;
+        long budget = 100;
         for (Slot s : free) {
             if (!inbox.isEmpty() && s != free.get(0)) {
                 break;
@@ -322,13 +325,7 @@ final class Pump implements AutoCloseable {
                 CompletableFuture<TakeResult> f = (CompletableFuture<TakeResult>) d.future;
                 TakeResult.Taken taken = new TakeResult.Taken(List.copyOf(ms));
                 // Answered once the ACCEPTs are committed: a taken message is never handed out again.
-                got.get(0).slot.afterCommit(err -> {
-                    if (err == null) {
-                        f.complete(taken);
-                    } else {
-                        f.completeExceptionally(err);
-                    }
-                });
+                pending.add(new Pending(slotsOf(got), () -> f.complete(taken), f));
             } else {
                 List<Leased> ls = new ArrayList<>(got.size());
                 for (Held h : got) {
@@ -366,7 +363,7 @@ final class Pump implements AutoCloseable {
         long now = System.currentTimeMillis();
         int accepted = 0;
         List<SettleResult.Rejected> rejected = new ArrayList<>();
-        Slot commitOn = null;
+        List<Held> decided = new ArrayList<>();
         for (String t : tokens) {
             Held h = leases.get(t);
             if (h == null) {
@@ -388,41 +385,65 @@ final class Pump implements AutoCloseable {
             } else {
                 release(h);
             }
-            commitOn = h.slot;
+            decided.add(h);
             accepted++;
         }
         SettleResult.Settled result = new SettleResult.Settled(accepted, List.copyOf(rejected));
-        if (commitOn == null) {
+        if (decided.isEmpty()) {
             f.complete(result);
             return;
         }
         // Several slots may be involved; the answer waits for every commit this cycle makes.
         Runnable done = () -> f.complete(result);
-        pendingSettles.add(new PendingSettle(done, f));
+        pending.add(new Pending(slotsOf(decided), done, f));
     }
 
-    private record PendingSettle(Runnable done, CompletableFuture<SettleResult> future) {
+    private static java.util.Set<Slot> slotsOf(List<Held> hs) {
+        java.util.Set<Slot> out = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Held h : hs) {
+            out.add(h.slot);
+        }
+        return out;
     }
 
-    private final List<PendingSettle> pendingSettles = new ArrayList<>();
+    /** An answer that waits for the commits of the slots holding its records. */
+    private record Pending(java.util.Set<Slot> slots, Runnable done, CompletableFuture<?> future) {
+    }
 
-    /** Sends every decided acknowledgement and commits; answers what waited for it. */
+    private final List<Pending> pending = new ArrayList<>();
+    /** Commits failed in a row; while they fail, no slot polls until {@link #pausedUntil}. */
+    private int failedCommits;
+    private long pausedUntil;
+
+    /**
+     * Sends every decided acknowledgement and commits; answers what waited for it, each by the outcome of its own
+     * slots' commits. After a failed commit polling pauses, longer each time (0.25 s doubling up to 4 s): every
+     * poll counts a delivery against the records it acquires, and while Kafka is failing over (a broker died)
+     * requests retried at once would run records up to their delivery limit without any client seeing them.
+     */
     private void commitDecided() {
-        Throwable failure = null;
+        Map<Slot, Throwable> errors = new java.util.IdentityHashMap<>();
         for (Slot s : slots) {
             Throwable err = s.commit();
             if (err != null) {
-                failure = err;
+                errors.put(s, err);
             }
         }
-        for (PendingSettle p : pendingSettles) {
-            if (failure == null) {
+        for (Pending p : pending) {
+            Throwable err = p.slots.stream().map(errors::get).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+            if (err == null) {
                 p.done.run();
             } else {
-                p.future.completeExceptionally(failure);
+                p.future.completeExceptionally(err);
             }
         }
-        pendingSettles.clear();
+        pending.clear();
+        if (errors.isEmpty()) {
+            failedCommits = 0;
+        } else {
+            failedCommits++;
+            pausedUntil = System.currentTimeMillis() + Math.min(4000, 250L << Math.min(failedCommits - 1, 4));
+        }
     }
 
     private void failAll(Throwable t) {
@@ -441,7 +462,7 @@ final class Pump implements AutoCloseable {
             d.future.completeExceptionally(t);
         }
         demands.clear();
-        for (PendingSettle p : pendingSettles) {
+        for (Pending p : pending) {
             p.future.completeExceptionally(t);
         }
     }
@@ -519,13 +540,19 @@ final class Pump implements AutoCloseable {
         }
     }
 
+    /**
+     * What a failed commit means to the client: Kafka cannot say whether an acknowledgement it failed to confirm
+     * was applied, so a pull answered with it may have taken its message, and an ack may have landed.
+     */
+    static final String UNCONFIRMED = "Kafka did not confirm the acknowledgement, which may or may not have been"
+            + " applied (a pull may have taken its message; an acked lease may be acked): ";
+
     /** Stands for "no error" in a slot's reported outcomes. */
     private static final Exception NO_ERROR = new Exception("ok");
 
     private final class Slot {
         final KafkaShareConsumer<byte[], byte[]> consumer;
         final List<Held> batch = new ArrayList<>();
-        final List<java.util.function.Consumer<Throwable>> afterCommit = new ArrayList<>();
         /** When the previous poll began: records of the next poll were acquired after it. */
         long lastPollStart = System.currentTimeMillis();
         final long created = System.currentTimeMillis();
@@ -564,7 +591,7 @@ final class Pump implements AutoCloseable {
                 } catch (WakeupException e) {
                     continue;
                 } catch (KafkaException e) {
-                    return new StoreException(StoreException.Code.UNAVAILABLE, "cannot commit to Kafka: " + e, e);
+                    return new StoreException(StoreException.Code.UNAVAILABLE, UNCONFIRMED + e, e);
                 }
                 if (reported.keySet().containsAll(offsets)) {
                     Throwable err = null;
@@ -572,7 +599,7 @@ final class Pump implements AutoCloseable {
                         Exception e = reported.remove(o);
                         if (e != NO_ERROR) {
                             err = new StoreException(StoreException.Code.UNAVAILABLE,
-                                    "Kafka refused an acknowledgement: " + e, e);
+                                    UNCONFIRMED + e, e);
                         }
                     }
                     return err;
@@ -592,9 +619,6 @@ final class Pump implements AutoCloseable {
             return batch.isEmpty();
         }
 
-        void afterCommit(java.util.function.Consumer<Throwable> c) {
-            afterCommit.add(c);
-        }
 
         void poll(Duration timeout) {
             long start = System.currentTimeMillis();
@@ -642,19 +666,15 @@ final class Pump implements AutoCloseable {
                     for (Optional<KafkaException> e : r.values()) {
                         if (e.isPresent()) {
                             err = new StoreException(StoreException.Code.UNAVAILABLE,
-                                    "Kafka refused an acknowledgement: " + e.get(), e.get());
+                                    UNCONFIRMED + e.get(), e.get());
                         }
                     }
                 } catch (WakeupException e) {
                     err = awaitReported(sent);
                 } catch (KafkaException e) {
-                    err = new StoreException(StoreException.Code.UNAVAILABLE, "cannot commit to Kafka: " + e, e);
+                    err = new StoreException(StoreException.Code.UNAVAILABLE, UNCONFIRMED + e, e);
                 }
             }
-            for (java.util.function.Consumer<Throwable> c : afterCommit) {
-                c.accept(err);
-            }
-            afterCommit.clear();
             if (batch.stream().allMatch(h -> h.sent)) {
                 batch.clear();
             }

@@ -16,9 +16,12 @@ import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Real Apache Kafka 4.4 KRaft nodes (combined broker and controller), each a child JVM started from the
- * Maven jars on the test classpath: {@code StorageTool format}, then {@code kafka.Kafka}. No Docker, no mocks.
- * Each node's heap is capped at 384 MiB; its log is {@code <dir>/node<i>/broker.log}.
+ * Real Apache Kafka 4.4 KRaft nodes (combined broker and controller) on this machine, each a child JVM started
+ * from the Kafka jars on this JVM's class path ({@code org.apache.kafka:kafka_2.13}, which the tests and
+ * {@code spool-bench.jar} carry): {@code StorageTool format}, then {@code kafka.Kafka}. No Docker, no download.
+ * The tests, the crash drill and {@code spool-bench.jar kafka} (a local cluster for trying cluster mode) use it.
+ * Each node's heap is capped at 384 MiB; its log is {@code <dir>/node<i>/broker.log}. This class itself needs
+ * only {@code kafka-clients}.
  */
 public final class KafkaCluster implements AutoCloseable {
     private static KafkaCluster shared;
@@ -45,13 +48,23 @@ public final class KafkaCluster implements AutoCloseable {
         return shared;
     }
 
-    /** Formats and starts {@code n} nodes under {@code dir}; returns when the cluster answers. */
+    /** Formats and starts {@code n} nodes under {@code dir} on free ports; returns when the cluster answers. */
     public static KafkaCluster start(Path dir, int n) throws Exception {
+        return start(dir, n, 0);
+    }
+
+    /**
+     * Starts {@code n} nodes under {@code dir}: node {@code i} (from 0) listens for clients on
+     * {@code basePort + i} and for its controllers on {@code basePort + 100 + i}, or on free ports if
+     * {@code basePort} is 0. A folder formatted by an earlier run is started again as it is (same ports).
+     * Returns when the cluster answers.
+     */
+    public static KafkaCluster start(Path dir, int n, int basePort) throws Exception {
         KafkaCluster c = new KafkaCluster(dir, n);
         StringJoiner voters = new StringJoiner(",");
         for (int i = 0; i < n; i++) {
-            c.brokerPorts[i] = freePort();
-            c.controllerPorts[i] = freePort();
+            c.brokerPorts[i] = basePort == 0 ? freePort() : basePort + i;
+            c.controllerPorts[i] = basePort == 0 ? freePort() : basePort + 100 + i;
             voters.add((i + 1) + "@localhost:" + c.controllerPorts[i]);
         }
         String clusterId = Uuid.randomUuid().toString();
@@ -60,13 +73,16 @@ public final class KafkaCluster implements AutoCloseable {
             Path nd = dir.resolve("node" + (i + 1));
             Files.createDirectories(nd);
             Files.writeString(nd.resolve("server.properties"), c.properties(i, voters.toString(), n));
+            if (Files.exists(nd.resolve("data").resolve("meta.properties"))) {
+                continue; // formatted by an earlier run
+            }
             formats.add(new ProcessBuilder(c.java("256m", "kafka.tools.StorageTool", "format", "-t", clusterId, "-c",
                     nd.resolve("server.properties").toString()))
                     .redirectErrorStream(true).redirectOutput(nd.resolve("format.log").toFile()).start());
         }
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < formats.size(); i++) {
             if (formats.get(i).waitFor() != 0) {
-                throw new IllegalStateException("formatting Kafka node " + (i + 1) + " failed: "
+                throw new IllegalStateException("formatting a Kafka node failed: "
                         + Files.readString(dir.resolve("node" + (i + 1)).resolve("format.log")));
             }
         }
@@ -145,6 +161,25 @@ public final class KafkaCluster implements AutoCloseable {
                 .start();
     }
 
+    /** The number of nodes. */
+    public int size() {
+        return nodes.length;
+    }
+
+    /** Whether node {@code i} runs. */
+    public boolean isAlive(int i) {
+        return nodes[i] != null && nodes[i].isAlive();
+    }
+
+    /** The client address of every node, running or not. */
+    public String allAddresses() {
+        StringJoiner j = new StringJoiner(",");
+        for (int port : brokerPorts) {
+            j.add("localhost:" + port);
+        }
+        return j.toString();
+    }
+
     /** {@code kill -9} of node {@code i}. */
     public void kill(int i) throws InterruptedException {
         nodes[i].destroyForcibly();
@@ -171,7 +206,8 @@ public final class KafkaCluster implements AutoCloseable {
                 "default.api.timeout.ms", 10000));
     }
 
-    private void awaitReady(Duration max) throws Exception {
+    /** Waits until every running node is in the cluster again (after {@link #startNode}). */
+    public void awaitReady(Duration max) throws Exception {
         long deadline = System.nanoTime() + max.toNanos();
         try (Admin a = admin()) {
             while (true) {
