@@ -42,6 +42,8 @@ final class Drain {
     private final PrintStream out;
     private final String q;
     private final boolean leases;
+    /** Lease visibility: {@link #VISIBILITY_SECONDS}, or less where the queue's backend allows less. */
+    private long visibility = VISIBILITY_SECONDS;
 
     Drain(LoadOptions o, String token, PrintStream out) {
         this.o = o;
@@ -56,6 +58,7 @@ final class Drain {
                 FILL_CONNECTIONS);
         long fillStart = System.nanoTime();
         long[] pushed = fill();
+        visibility = visibility();
         double fillSeconds = (System.nanoTime() - fillStart) / 1e9;
         progress("filled in %.1f s; draining over %d connection(s), %d a request", fillSeconds, o.connections(),
                 o.batch());
@@ -152,6 +155,16 @@ final class Drain {
     }
 
     /** Pushes the backlog; returns the ids the broker gave it. Fails on any refused batch. */
+    /** The queue's longest lease if its backend states one below {@link #VISIBILITY_SECONDS} (Kafka does). */
+    private long visibility() throws IOException {
+        try (HttpConnection c = new HttpConnection(o.url(), TIMEOUT_MS)) {
+            HttpConnection.Response r = c.send("GET", q, token, null, null);
+            JsonNode max = r.status() == 200 ? JSON.readTree(r.body()).path("guarantees").path("max_visibility_seconds")
+                    : null;
+            return max != null && max.canConvertToLong() ? Math.min(VISIBILITY_SECONDS, max.asLong()) : VISIBILITY_SECONDS;
+        }
+    }
+
     private long[] fill() throws IOException, InterruptedException {
         AtomicLong remaining = new AtomicLong(o.backlog());
         byte[] full = LoadTool.batch(o.size(), o.batch());
@@ -241,7 +254,7 @@ final class Drain {
 
         @Override
         public void run() {
-            String take = leases ? q + "/leases?max=" + o.batch() + "&visibility=" + VISIBILITY_SECONDS
+            String take = leases ? q + "/leases?max=" + o.batch() + "&visibility=" + visibility
                     : q + "/messages?max=" + o.batch();
             try (HttpConnection c = new HttpConnection(o.url(), TIMEOUT_MS)) {
                 while (System.nanoTime() < deadline) {

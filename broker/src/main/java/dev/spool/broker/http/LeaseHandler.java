@@ -35,10 +35,8 @@ final class LeaseHandler implements HttpHandler {
                     + c.backend() + " backend, was " + visibility);
         }
         long wait = Params.waitMillis(ex, api);
-        // A store that waits itself gets the wait; otherwise the broker's waiters retry on the store's signals.
-        Duration inside = Duration.ofMillis(c.waitsInside() ? wait : 0);
-        api.waiters().serve(ex, name, c.waitsInside() ? 0 : wait, () -> api.store()
-                .lease(name, max, Duration.ofSeconds(visibility), inside).thenApply(r -> render(name, r)), Json.EMPTY_ARRAY);
+        api.waiters().serve(ex, name, wait, c, w -> api.store()
+                .lease(name, max, Duration.ofSeconds(visibility), w).thenApply(r -> render(name, r)), Json.EMPTY_ARRAY);
     }
 
     private static byte[] render(String name, LeaseResult r) {

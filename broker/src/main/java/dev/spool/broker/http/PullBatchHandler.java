@@ -21,9 +21,8 @@ final class PullBatchHandler implements HttpHandler {
         String name = Exchanges.queueName(ex);
         int max = (int) Params.number(ex, "max", 1, 1, api.config().maxBatchMessages());
         long wait = Params.waitMillis(ex, api);
-        boolean inside = api.store().contract().waitsInside();
-        api.waiters().serve(ex, name, inside ? 0 : wait, () -> api.store().take(name, max,
-                java.time.Duration.ofMillis(inside ? wait : 0)).thenApply(r -> render(name, r)), Json.EMPTY_ARRAY);
+        api.waiters().serve(ex, name, wait, api.store().contract(), w -> api.store().take(name, max, w)
+                .thenApply(r -> render(name, r)), Json.EMPTY_ARRAY);
     }
 
     private static byte[] render(String name, TakeResult r) {

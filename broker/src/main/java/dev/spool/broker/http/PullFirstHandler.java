@@ -24,9 +24,7 @@ final class PullFirstHandler implements HttpHandler {
     public void handleRequest(HttpServerExchange ex) throws Exception {
         String name = Exchanges.queueName(ex);
         long wait = Params.waitMillis(ex, api);
-        boolean inside = api.store().contract().waitsInside();
-        api.waiters().serve(ex, name, inside ? 0 : wait, () -> api.store().take(name, 1,
-                java.time.Duration.ofMillis(inside ? wait : 0)).thenApply(r -> {
+        api.waiters().serve(ex, name, wait, api.store().contract(), w -> api.store().take(name, 1, w).thenApply(r -> {
             if (!(r instanceof TakeResult.Taken t)) {
                 throw ApiException.queueNotFound(name);
             }

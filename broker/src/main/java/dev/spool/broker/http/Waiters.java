@@ -62,10 +62,21 @@ public final class Waiters {
     }
 
     /**
-     * Answers with the attempt's result, waiting up to {@code waitMillis} for one; answers
-     * {@code empty} when the wait ends with nothing.
+     * Answers with the attempt's result, waiting up to {@code waitMillis} for one; answers {@code empty} when the
+     * wait ends with nothing. The attempt is given how long the store itself should wait: all of it for a store
+     * that {@link dev.spool.storage.StoreContract#waitsInside() waits inside}, else nothing.
      */
-    void serve(HttpServerExchange ex, String queue, long waitMillis, Attempt attempt, byte[] empty) throws Exception {
+    void serve(HttpServerExchange ex, String queue, long waitMillis, dev.spool.storage.StoreContract contract,
+               java.util.function.Function<java.time.Duration, java.util.concurrent.CompletionStage<byte[]>> attempt,
+               byte[] empty) throws Exception {
+        boolean inside = contract.waitsInside();
+        java.time.Duration storeWait = java.time.Duration.ofMillis(inside ? waitMillis : 0);
+        serve(ex, queue, inside ? 0 : waitMillis, () -> attempt.apply(storeWait), empty);
+    }
+
+    /** As above with the broker doing all the waiting: the attempt is retried on the store's signals. */
+    private void serve(HttpServerExchange ex, String queue, long waitMillis, Attempt attempt, byte[] empty)
+            throws Exception {
         CompletableFuture<byte[]> first = attempt.tryServe().toCompletableFuture();
         if (!nothing(first) || waitMillis <= 0) {
             Exchanges.whenDone(ex, first, (e, body) -> Json.send(e, 200, body != null ? body : empty));

@@ -93,6 +93,13 @@ public final class KafkaQueueStore implements QueueStore {
     private final KafkaSharedMap idempotency;
     private final List<AvailabilityListener> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
+    /** Writes pushes' idempotency keys, off the producer's network thread (a send there could wait on itself). */
+    private final java.util.concurrent.ExecutorService afterSend =
+            java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "spool-kafka-keys");
+                t.setDaemon(true);
+                return t;
+            });
     private final java.util.concurrent.ScheduledExecutorService housekeeping =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "spool-kafka-housekeeping");
@@ -346,6 +353,28 @@ public final class KafkaQueueStore implements QueueStore {
                 Math.max(0, end - depth), bytes, 0, 0, new QueueCounts(0, 0, 0, 0, 0, 0, 0, 0));
     }
 
+    /** As {@link #lag}, without blocking a thread: both reads go to Kafka at once. */
+    private CompletableFuture<Long> lagAsync(QueueEntry e) {
+        TopicPartition tp = new TopicPartition(e.topic(), 0);
+        CompletableFuture<Long> end = admin.listOffsets(Map.of(tp, OffsetSpec.latest())).partitionResult(tp)
+                .toCompletionStage().toCompletableFuture().thenApply(r -> r.offset());
+        CompletableFuture<SharePartitionOffsetInfo> info = admin.listShareGroupOffsets(
+                        Map.of(e.group(), new ListShareGroupOffsetsSpec().topicPartitions(List.of(tp))))
+                .partitionsToOffsetInfo(e.group()).toCompletionStage().toCompletableFuture()
+                .thenApply(m -> m.get(tp))
+                .exceptionally(ex -> {
+                    Throwable c = ex instanceof java.util.concurrent.CompletionException && ex.getCause() != null
+                            ? ex.getCause() : ex;
+                    if (c instanceof org.apache.kafka.common.errors.GroupIdNotFoundException) {
+                        return null; // no group yet: the whole log is waiting
+                    }
+                    throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot read the depth of '" + e.name()
+                            + "' from Kafka: " + c, c);
+                });
+        return end.thenCombine(info, (endOffset, i) -> i == null || i.lag().isEmpty()
+                ? endOffset - (i == null ? 0 : Math.max(0, i.startOffset())) : i.lag().get());
+    }
+
     /** Records not yet acknowledged or archived (share-partition lag); the whole log before the group starts. */
     private long lag(QueueEntry e, long end) {
         TopicPartition tp = new TopicPartition(e.topic(), 0);
@@ -397,7 +426,7 @@ public final class KafkaQueueStore implements QueueStore {
         long[] ids = new long[payloads.size()];
         List<Integer> fresh = knownKeys(e, keyList, ids);
         Depth d = depths.computeIfAbsent(name, k -> new Depth());
-        return d.current(() -> lag(e, endOffset(new TopicPartition(e.topic(), 0)))).thenCompose(depth -> {
+        return d.current(() -> lagAsync(e)).thenCompose(depth -> {
             if (depth + fresh.size() > e.options().maxLength()) {
                 return CompletableFuture.completedFuture((PushResult) new PushResult.Full(depth, e.options().maxLength()));
             }
@@ -418,6 +447,12 @@ public final class KafkaQueueStore implements QueueStore {
                 }
             }
             return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).thenComposeAsync(v -> {
+                if (keyList == null) {
+                    for (int j = 0; j < fresh.size(); j++) {
+                        ids[fresh.get(j)] = sends.get(j).join();
+                    }
+                    return CompletableFuture.completedFuture(null);
+                }
                 // The keys are written before the answer, so a retry on any node after this one dies finds them.
                 long now = System.currentTimeMillis();
                 List<CompletableFuture<Void>> written = new ArrayList<>();
@@ -431,7 +466,7 @@ public final class KafkaQueueStore implements QueueStore {
                     }
                 }
                 return CompletableFuture.allOf(written.toArray(CompletableFuture[]::new));
-            }).thenApply(v -> {
+            }, afterSend).thenApply(v -> {
                 boolean consecutive = fresh.size() == payloads.size();
                 for (int j = 1; j < fresh.size(); j++) {
                     consecutive &= ids[fresh.get(j)] == ids[fresh.get(j - 1)] + 1;
@@ -642,6 +677,7 @@ public final class KafkaQueueStore implements QueueStore {
         }
         closed = true;
         housekeeping.shutdownNow();
+        afterSend.shutdown();
         if (settings.advertisedUrl() != null) {
             try {
                 nodes.remove(settings.nodeId()); // acks forwarded here from now on are answered "expired"
@@ -751,15 +787,22 @@ public final class KafkaQueueStore implements QueueStore {
             at = System.currentTimeMillis();
         }
 
-        CompletableFuture<Long> current(java.util.function.LongSupplier read) {
+        /** One read of Kafka in flight at a time; the pushes that find the figure stale meanwhile share it. */
+        private CompletableFuture<Long> reading;
+
+        CompletableFuture<Long> current(java.util.function.Supplier<CompletableFuture<Long>> read) {
             if (base >= 0 && System.currentTimeMillis() - at < LAG_CACHE_MS) {
                 return CompletableFuture.completedFuture(Math.max(0, base + pushed.get() - consumed.get()));
             }
-            return CompletableFuture.supplyAsync(() -> {
-                long lag = read.getAsLong();
-                reset(lag);
-                return lag;
-            });
+            synchronized (this) {
+                if (reading == null || reading.isDone()) {
+                    reading = read.get().thenApply(lag -> {
+                        reset(lag);
+                        return lag;
+                    });
+                }
+                return reading.thenApply(lag -> Math.max(0, base + pushed.get() - consumed.get()));
+            }
         }
     }
 }

@@ -451,6 +451,7 @@ final class Pump implements AutoCloseable {
             d.future.completeExceptionally(t);
         }
         demands.clear();
+        // Requests submitted while the pump stopped are still in the inbox: run them so they fail too.
         for (Runnable r = inbox.poll(); r != null; r = inbox.poll()) {
             try {
                 r.run();
