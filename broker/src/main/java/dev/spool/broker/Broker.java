@@ -132,7 +132,9 @@ public final class Broker implements AutoCloseable {
             Waiters waiters = new Waiters();
             store.subscribe(waiters::signal);
             Api api = new Api(store, tokens, users, new LoginGuard(clock), config, waiters, clock);
-            Health health = new Health(storeConfig.directory(), config.minFreeBytes(), config.auditEnabled() ? audit : null);
+            // On Kafka the node keeps no queue data: the disk that matters is the one its audit log is written to.
+            Path disk = config.kafka() == null ? storeConfig.directory() : config.auditFile().toAbsolutePath().getParent();
+            Health health = new Health(disk, config.minFreeBytes(), config.auditEnabled() ? audit : null);
             if (metrics != null) {
                 register(metrics, store, waiters, audit, server, health);
             }

@@ -1,6 +1,7 @@
 package dev.spool.broker;
 
 import dev.spool.broker.auth.Role;
+import dev.spool.broker.auth.TokenService;
 import dev.spool.broker.auth.UserStore;
 import dev.spool.broker.config.BrokerConfig;
 import dev.spool.broker.config.ConfigException;
@@ -204,23 +205,31 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    /** Something done with the users. */
+    /** Something done with the users; {@code revoke} ends a changed user's sessions. */
     interface UsersAction {
-        void apply(UserStore users) throws IOException;
+        void apply(UserStore users, Revoker revoke) throws IOException;
+    }
+
+    /** Ends the sessions of a user. */
+    interface Revoker {
+        void sessionsOf(String user) throws IOException;
     }
 
     /**
-     * Runs {@code action} on the users the configuration names: its users file, or with
-     * {@code storage.backend: kafka} the cluster's users, which every node serves at once.
+     * Runs {@code action} on the users the configuration names: its users file (a running broker notices the
+     * change and revokes the user's tokens), or with {@code storage.backend: kafka} the cluster's users, which
+     * every node serves at once, and whose sessions the command revokes itself.
      */
     private static void withUsers(ConfigOption config, UsersAction action) throws IOException {
         BrokerConfig c = config.load(Map.of());
         if (c.kafka() == null) {
-            action.apply(UserStore.load(c.usersFile()));
+            action.apply(UserStore.load(c.usersFile()), user -> { });
             return;
         }
         try (KafkaQueueStore store = KafkaQueueStore.open(Broker.kafkaSettings(c, null), MessageCodec::deadLetter)) {
-            action.apply(UserStore.shared(store.shared("users").orElseThrow(), c.usersFile()));
+            TokenService sessions = TokenService.shared(store.shared("sessions").orElseThrow(),
+                    java.time.Duration.ofSeconds(c.tokenTtlSeconds()), java.time.Clock.systemUTC());
+            action.apply(UserStore.shared(store.shared("users").orElseThrow(), c.usersFile()), sessions::revokeUser);
         }
     }
 
@@ -247,7 +256,13 @@ public final class Main implements Callable<Integer> {
         public Integer call() throws IOException {
             Role r = Role.parse(role);
             char[] password = passwords.read("Password for " + name);
-            withUsers(config, users -> users.put(name, r, password));
+            withUsers(config, (users, revoke) -> {
+                boolean existed = users.roleOf(name).isPresent();
+                users.put(name, r, password);
+                if (existed) {
+                    revoke.sessionsOf(name); // its role or password changed
+                }
+            });
             out.println("user '" + name + "' saved with role " + r);
             return 0;
         }
@@ -266,7 +281,7 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException {
-            withUsers(config, users -> {
+            withUsers(config, (users, revoke) -> {
                 for (UserStore.Entry u : users.list()) {
                     out.println(u.username() + "\t" + u.role());
                 }
@@ -290,7 +305,7 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException {
-            withUsers(config, users -> {
+            withUsers(config, (users, revoke) -> {
                 if (users.roleOf(name).isEmpty()) {
                     throw new IllegalArgumentException("no user '" + name + "'");
                 }
@@ -298,6 +313,7 @@ public final class Main implements Callable<Integer> {
                     throw new IllegalArgumentException("'" + name + "' is the last administrator; add another first");
                 }
                 users.remove(name);
+                revoke.sessionsOf(name);
             });
             out.println("user '" + name + "' deleted");
             return 0;
@@ -323,12 +339,13 @@ public final class Main implements Callable<Integer> {
         @Override
         public Integer call() throws IOException {
             char[][] password = new char[1][];
-            withUsers(config, users -> {
+            withUsers(config, (users, revoke) -> {
                 if (users.roleOf(name).isEmpty()) {
                     throw new IllegalArgumentException("no user '" + name + "'");
                 }
                 password[0] = passwords.read("New password for " + name);
                 users.changePassword(name, password[0]);
+                revoke.sessionsOf(name);
             });
             out.println("password of '" + name + "' changed");
             return 0;

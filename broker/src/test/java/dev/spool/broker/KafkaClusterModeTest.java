@@ -268,7 +268,7 @@ class KafkaClusterModeTest {
     }
 
     @Test
-    void killingASpoolNodeHoldingLeasesShouldReturnItsMessagesWithAHigherDeliveryCount() throws Exception {
+    void killingASpoolNodeShouldReturnItsLeasedMessagesWithAHigherDeliveryCountAndKeepItsKeys() throws Exception {
         Path cdir = Files.createDirectories(dir.resolve("c"));
         Files.writeString(cdir.resolve("config.yaml"), """
                 QueueManager:
@@ -297,6 +297,15 @@ class KafkaClusterModeTest {
             assertEquals(3, held.size(), held.toString());
             Map<Integer, Integer> deliveryOnC = new java.util.HashMap<>();
             held.forEach(m -> deliveryOnC.put(m.path("body").path("n").asInt(), m.path("delivery").asInt()));
+            // A keyed push answered by c, then c dies: the client's retry on another node is recognised.
+            String keyed = "keyed-" + System.nanoTime();
+            ok(a.admin("POST", "/queues/" + keyed, null), 201);
+            HttpResponse<String> onC = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                            + "/queues/" + keyed + "/messages")).header("Authorization", a.tokens.get(Role.AGENT))
+                    .header("Content-Type", "application/json").header("Idempotency-Key", "job-1")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"body\":{\"job\":1}}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(201, onC.statusCode(), onC.body());
 
             c.destroyForcibly(); // kill -9
             assertTrue(c.waitFor(30, TimeUnit.SECONDS));
@@ -315,6 +324,10 @@ class KafkaClusterModeTest {
                 }
             }
             assertEquals(deliveryOnC.keySet(), again.keySet(), "every message c held came back");
+            HttpResponse<String> retry = pushKeyed(b, keyed, "{\"body\":{\"job\":1}}", "job-1");
+            assertEquals(201, retry.statusCode(), retry.body());
+            assertTrue(TestBroker.json(retry).path("duplicate").asBoolean(), retry.body());
+            assertEquals(TestBroker.json(onC).path("id").asLong(), TestBroker.json(retry).path("id").asLong());
             again.forEach((n, d) -> assertTrue(d > deliveryOnC.get(n),
                     "message " + n + " delivered " + d + " times after c held it at delivery " + deliveryOnC.get(n)));
         } finally {

@@ -14,6 +14,7 @@ public final class Ledger {
     private final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
     private final Map<String, Integer> deliveries = new ConcurrentHashMap<>();
     private final LongAdder unansweredPulls = new LongAdder();
+    private final LongAdder unconfirmedPulls = new LongAdder();
     private final Set<String> deadLettered = ConcurrentHashMap.newKeySet();
 
     /** A push of {@code key} is about to be sent. */
@@ -31,18 +32,25 @@ public final class Ledger {
         deliveries.merge(key, 1, Integer::sum);
     }
 
-    /**
-     * A pull got no answer (the broker died with it in flight), or on Kafka an answer saying its acknowledgement
-     * could not be confirmed: the broker may have consumed a message that no client saw, which the contract
-     * allows for a request in flight at a crash.
-     */
     /** A message was found in a dead-letter queue at the end. */
     public void deadLettered(String key) {
         deadLettered.add(key);
     }
 
+    /**
+     * A pull got no answer (the broker died with it in flight): the broker may have consumed a message that no
+     * client saw, which the contract allows for the one request in flight at a crash.
+     */
     public void unansweredPull() {
         unansweredPulls.increment();
+    }
+
+    /**
+     * On Kafka, a pull answered that Kafka could not confirm its acknowledgement (a broker died): it may have
+     * taken its one message, which the cluster contract allows.
+     */
+    public void unconfirmedPull() {
+        unconfirmedPulls.increment();
     }
 
     /** Pushes acknowledged so far. */
@@ -70,7 +78,7 @@ public final class Ledger {
         long unexpected = deliveries.keySet().stream().filter(k -> !attempted.contains(k)).count();
         long unacknowledgedDelivered = deliveries.keySet().stream()
                 .filter(k -> attempted.contains(k) && !acknowledged.contains(k)).count();
-        long allowedLoss = Math.min(unansweredPulls.sum(), inFlightLimit);
+        long allowedLoss = Math.min(unansweredPulls.sum(), inFlightLimit) + unconfirmedPulls.sum();
         boolean pass = duplicated == 0 && unexpected == 0 && deadLetteredUnseen == 0
                 && (tailCorrupted || lost <= allowedLoss);
         return new DrillReport(attempted.size(), acknowledged.size(), deliveries.size(), lost, allowedLoss, duplicated,

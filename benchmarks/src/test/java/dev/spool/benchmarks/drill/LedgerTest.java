@@ -80,6 +80,23 @@ class LedgerTest {
     }
 
     @Test
+    void eachUnconfirmedPullShouldExcuseOneLossBeyondTheInFlightCap() {
+        Ledger l = acked("a", "b", "c", "d");
+        l.deliver("a");
+        l.unansweredPull();
+        l.unansweredPull();
+        l.unconfirmedPull();
+        l.unconfirmedPull();
+        DrillReport r = l.report(false, 1);
+        assertEquals(3, r.unansweredPulls(), "one unanswered (the cap) and two unconfirmed");
+        assertTrue(r.pass(), "three lost, three excused");
+        l.unansweredPull();
+        Ledger more = acked("a", "b", "c", "d", "e");
+        more.unconfirmedPull();
+        assertFalse(more.report(false, 10).pass(), "five lost, one excused");
+    }
+
+    @Test
     void duplicateDeliveryShouldFail() {
         Ledger l = acked("a");
         l.deliver("a");

@@ -90,6 +90,8 @@ public final class TokenService {
             }
         });
         shared.snapshot().forEach(this::readPrincipal);
+        // A session removed between the snapshot and its loading was put back by it: drop what the map lacks.
+        byHash.keySet().removeIf(h -> shared.get(h) == null);
     }
 
     /** Tokens kept in the cluster's map, valid on every node. */
@@ -121,16 +123,13 @@ public final class TokenService {
         byte[] raw = new byte[32];
         RANDOM.nextBytes(raw);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+        List<String> sweep;
         synchronized (this) {
             Instant now = clock.instant();
             List<String> expired = byHash.entrySet().stream().filter(e -> !now.isBefore(e.getValue().expiresAt()))
                     .map(Map.Entry::getKey).toList();
-            for (String h : expired) {
-                byHash.remove(h);
-                if (shared != null) {
-                    shared.remove(h); // the cluster's map forgets them too (compaction then drops them)
-                }
-            }
+            expired.forEach(byHash::remove);
+            sweep = expired;
             List<Map.Entry<String, Principal>> mine = byHash.entrySet().stream()
                     .filter(e -> e.getValue().username().equals(username))
                     .sorted(Map.Entry.comparingByValue(java.util.Comparator.comparing(Principal::expiresAt)))
@@ -144,19 +143,39 @@ public final class TokenService {
             byHash.put(h, p);
             persistAdd(h, p);
         }
+        if (shared != null) {
+            // The cluster's map forgets expired sessions too (compaction then drops them): a few per login, outside
+            // the lock, so a backlog of them never holds up sign-ins.
+            for (String h : sweep.subList(0, Math.min(SWEEP_PER_LOGIN, sweep.size()))) {
+                shared.remove(h);
+            }
+        }
         return token;
     }
 
-    /** The principal of a live token. */
+    /** Expired sessions removed from the cluster's map per login. */
+    private static final int SWEEP_PER_LOGIN = 20;
+
+    /**
+     * The principal of a live token. In a cluster, a token this node has not seen is looked up again after reading
+     * every session written before the call (it may have been issued on another node a moment ago): that waits for
+     * Kafka, so callers on an IO thread first try {@link #resolveHere}.
+     */
     public Optional<Principal> resolve(String token) {
+        Optional<Principal> here = resolveHere(token);
+        if (here.isPresent() || shared == null || token == null || token.isEmpty() || token.length() > 256) {
+            return here;
+        }
+        shared.sync();
+        return resolveHere(token);
+    }
+
+    /** As {@link #resolve}, from what this node has read so far, without waiting. */
+    public Optional<Principal> resolveHere(String token) {
         if (token == null || token.isEmpty() || token.length() > 256) {
             return Optional.empty();
         }
         Principal p = byHash.get(hash(token));
-        if (p == null && shared != null) {
-            shared.sync(); // issued on another node a moment ago?
-            p = byHash.get(hash(token));
-        }
         if (p == null) {
             return Optional.empty();
         }
@@ -165,6 +184,11 @@ public final class TokenService {
             return Optional.empty();
         }
         return Optional.of(p);
+    }
+
+    /** Whether a token unknown here may still be valid: it may have been issued on another node of a cluster. */
+    public boolean sharedWithOtherNodes() {
+        return shared != null;
     }
 
     public Duration ttl() {

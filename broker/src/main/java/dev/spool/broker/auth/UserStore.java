@@ -57,6 +57,7 @@ public final class UserStore {
         UserStore s = new UserStore(seedFile);
         map.subscribe((name, v) -> s.changedInCluster(name, v));
         map.snapshot().forEach((name, v) -> s.users.put(name, decode(v)));
+        s.users.keySet().removeIf(name -> map.get(name) == null); // removed while the snapshot was loaded
         s.shared = map;
         if (s.users.isEmpty()) {
             Map<String, User> seed = read(seedFile);
@@ -68,13 +69,15 @@ public final class UserStore {
 
     /**
      * A user written or removed by any node (this one included). Not synchronized: it runs on the map's reader
-     * while a change made here holds the lock and waits for that reader to see it.
+     * while a change made here holds the lock and waits for that reader to see it. Nothing is reported to
+     * {@link #reloadIfChanged}: in a cluster whoever changes a user revokes its sessions, which are the cluster's
+     * too (a node revoking on seeing the change could revoke a session signed in after it).
      */
     private void changedInCluster(String name, byte[] v) {
-        User now = v == null ? null : decode(v);
-        User before = now == null ? users.remove(name) : users.put(name, now);
-        if (before != null && !before.equals(now)) {
-            changedOutside.add(name);
+        if (v == null) {
+            users.remove(name);
+        } else {
+            users.put(name, decode(v));
         }
     }
 

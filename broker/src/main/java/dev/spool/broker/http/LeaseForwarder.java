@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spool.storage.SettleResult;
 import dev.spool.storage.Settlement;
+import dev.spool.storage.StoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,9 +22,11 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Sends the settlement of leases issued by another node of a cluster to that node, with the caller's own
- * credentials, and reads its answer back as a {@link SettleResult.Settled}. A node that cannot be reached has
- * gone: its leases come back to the queue when Kafka's lock on them runs out, so they are answered
- * {@code expired}. A forwarded request carries {@link #HEADER} and is never forwarded again.
+ * credentials, and reads its answer back as a {@link SettleResult.Settled}. A node that refuses the connection
+ * has gone: its leases come back to the queue when Kafka's lock on them runs out, so they are answered
+ * {@code expired}. Any other failure (no answer in time, a 5xx, a TLS handshake that fails) leaves the outcome
+ * unknown and fails the whole request with 503, so the client retries; the owner's 401 or 403 is the caller's.
+ * A forwarded request carries {@link #HEADER} and is never forwarded again.
  */
 final class LeaseForwarder {
     /** Marks a request one node sent another; its value names the sending node's URL. */
@@ -62,17 +65,28 @@ final class LeaseForwarder {
         }
         return CLIENT.sendAsync(r, HttpResponse.BodyHandlers.ofByteArray()).handle((resp, err) -> {
             if (err != null) {
-                LOG.warn("node at {} holding {} lease(s) of '{}' cannot be reached ({}); answering expired",
-                        ownerUrl, leases.size(), queue, err.toString());
-                return all(leases, SettleResult.Reason.EXPIRED);
+                Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+                        ? err.getCause() : err;
+                if (cause instanceof java.net.ConnectException) {
+                    LOG.warn("node at {} holding {} lease(s) of '{}' is gone ({}); answering expired", ownerUrl,
+                            leases.size(), queue, cause.toString());
+                    return all(leases, SettleResult.Reason.EXPIRED);
+                }
+                throw unknownOutcome(ownerUrl, cause.toString());
             }
-            if (resp.statusCode() == 404) {
+            int status = resp.statusCode();
+            if (status == 404) {
                 return all(leases, SettleResult.Reason.UNKNOWN);
+            }
+            if (status == 401 || status == 403) {
+                throw new ApiException(status == 401 ? ErrorCode.UNAUTHORIZED : ErrorCode.FORBIDDEN,
+                        "the node holding the lease refused the credentials: " + new String(resp.body(),
+                                java.nio.charset.StandardCharsets.UTF_8));
             }
             try {
                 JsonNode out = Json.MAPPER.readTree(resp.body());
-                if (resp.statusCode() != 200 || !out.path(field).isInt() || !out.path("rejected").isArray()) {
-                    throw new IllegalStateException("answered " + resp.statusCode() + ": " + out);
+                if (status != 200 || !out.path(field).isInt() || !out.path("rejected").isArray()) {
+                    throw unknownOutcome(ownerUrl, "answered " + status + ": " + out);
                 }
                 List<SettleResult.Rejected> rejected = new ArrayList<>();
                 for (JsonNode x : out.get("rejected")) {
@@ -80,12 +94,16 @@ final class LeaseForwarder {
                             SettleResult.Reason.valueOf(x.path("reason").asText().toUpperCase(Locale.ROOT))));
                 }
                 return new SettleResult.Settled(out.get(field).asInt(), rejected);
-            } catch (java.io.IOException | RuntimeException e) {
-                LOG.warn("node at {} did not settle {} lease(s) of '{}': {}; answering expired", ownerUrl,
-                        leases.size(), queue, e.toString());
-                return all(leases, SettleResult.Reason.EXPIRED);
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                throw unknownOutcome(ownerUrl, e.toString());
             }
         });
+    }
+
+    private static StoreException unknownOutcome(String ownerUrl, String why) {
+        return new StoreException(StoreException.Code.UNAVAILABLE, "the node at " + ownerUrl + " holding some of"
+                + " these leases did not confirm them (" + why + "); they may or may not be settled: send them again",
+                null);
     }
 
     private static SettleResult.Settled all(List<String> leases, SettleResult.Reason reason) {

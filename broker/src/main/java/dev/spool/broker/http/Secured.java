@@ -43,7 +43,13 @@ final class Secured implements HttpHandler {
         if (token == null) {
             throw new ApiException(ErrorCode.UNAUTHORIZED, "an Authorization header with a token is required");
         }
-        Principal p = tokens.resolve(token).orElseThrow(() ->
+        java.util.Optional<Principal> here = tokens.resolveHere(token);
+        if (here.isEmpty() && tokens.sharedWithOtherNodes() && ex.isInIoThread()) {
+            // Perhaps issued on another node a moment ago: looking it up waits for Kafka, so not on an IO thread.
+            ex.dispatch(new ErrorBoundary(this));
+            return;
+        }
+        Principal p = here.or(() -> tokens.resolve(token)).orElseThrow(() ->
                 new ApiException(ErrorCode.UNAUTHORIZED, "the token is unknown, revoked or expired"));
         ex.putAttachment(Exchanges.PRINCIPAL, p);
         if (!roles.contains(p.role())) {

@@ -93,6 +93,19 @@ public final class KafkaQueueStore implements QueueStore {
     private final KafkaSharedMap idempotency;
     private final List<AvailabilityListener> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
+    /** Sends pushes to Kafka. */
+    private final java.util.concurrent.ExecutorService sender = daemonPool(2, "spool-kafka-send");
+    /** Looks up idempotency keys this node has not seen in the cluster (waits for Kafka). */
+    private final java.util.concurrent.ExecutorService lookups = daemonPool(2, "spool-kafka-key-lookup");
+
+    private static java.util.concurrent.ExecutorService daemonPool(int threads, String name) {
+        return java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
     /** Writes pushes' idempotency keys, off the producer's network thread (a send there could wait on itself). */
     private final java.util.concurrent.ExecutorService afterSend =
             java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -157,6 +170,7 @@ public final class KafkaQueueStore implements QueueStore {
         this.idempotency = sharedMap("idempotency", Map.of("cleanup.policy", "compact,delete",
                 "retention.ms", Long.toString(settings.idempotencyWindow().toMillis())));
         housekeeping.scheduleWithFixedDelay(this::forgetOldKeys, 1, 1, TimeUnit.MINUTES);
+        housekeeping.scheduleWithFixedDelay(this::closeDeletedPumps, 10, 10, TimeUnit.SECONDS);
         if (settings.advertisedUrl() != null) {
             nodes.put(settings.nodeId(), settings.advertisedUrl().getBytes(StandardCharsets.UTF_8));
         }
@@ -424,9 +438,14 @@ public final class KafkaQueueStore implements QueueStore {
         }
         open();
         long[] ids = new long[payloads.size()];
-        List<Integer> fresh = knownKeys(e, keyList, ids);
+        // Keys unknown here are looked up in the cluster first, off the caller's (IO) thread.
+        List<Integer> knownHere = knownKeys(e, keyList, ids, false);
+        CompletableFuture<List<Integer>> freshF = knownHere != null ? CompletableFuture.completedFuture(knownHere)
+                : CompletableFuture.supplyAsync(() -> knownKeys(e, keyList, ids, true), lookups);
         Depth d = depths.computeIfAbsent(name, k -> new Depth());
-        return d.current(() -> lagAsync(e)).thenCompose(depth -> {
+        // The sends run on this store's threads: a send may wait for a new topic's metadata, and the depth may
+        // come back on the admin client's network thread.
+        return freshF.thenCompose(fresh -> d.current(() -> lagAsync(e)).thenComposeAsync(depth -> {
             if (depth + fresh.size() > e.options().maxLength()) {
                 return CompletableFuture.completedFuture((PushResult) new PushResult.Full(depth, e.options().maxLength()));
             }
@@ -446,27 +465,25 @@ public final class KafkaQueueStore implements QueueStore {
                     sends.add(f);
                 }
             }
-            return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).thenComposeAsync(v -> {
-                if (keyList == null) {
-                    for (int j = 0; j < fresh.size(); j++) {
-                        ids[fresh.get(j)] = sends.get(j).join();
-                    }
-                    return CompletableFuture.completedFuture(null);
-                }
-                // The keys are written before the answer, so a retry on any node after this one dies finds them.
+            CompletableFuture<Void> sent = CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new))
+                    .thenRun(() -> {
+                        for (int j = 0; j < fresh.size(); j++) {
+                            ids[fresh.get(j)] = sends.get(j).join();
+                        }
+                    });
+            // The keys are written before the answer, so a retry on any node after this one dies finds them.
+            CompletableFuture<Void> done = keyList == null ? sent : sent.thenComposeAsync(v -> {
                 long now = System.currentTimeMillis();
                 List<CompletableFuture<Void>> written = new ArrayList<>();
-                for (int j = 0; j < fresh.size(); j++) {
-                    int i = fresh.get(j);
-                    ids[i] = sends.get(j).join();
-                    String key = keyList == null ? null : keyList.get(i);
-                    if (key != null) {
-                        written.add(idempotency.putAsync(e.uuid() + "/" + key,
+                for (int i : fresh) {
+                    if (keyList.get(i) != null) {
+                        written.add(idempotency.putAsync(e.uuid() + "/" + keyList.get(i),
                                 (ids[i] + ":" + now).getBytes(StandardCharsets.US_ASCII)));
                     }
                 }
                 return CompletableFuture.allOf(written.toArray(CompletableFuture[]::new));
-            }, afterSend).thenApply(v -> {
+            }, afterSend);
+            return done.thenApply(v -> {
                 boolean consecutive = fresh.size() == payloads.size();
                 for (int j = 1; j < fresh.size(); j++) {
                     consecutive &= ids[fresh.get(j)] == ids[fresh.get(j - 1)] + 1;
@@ -476,15 +493,16 @@ public final class KafkaQueueStore implements QueueStore {
                         ? new PushResult.Stored(ids.length == 0 ? 0 : ids[0], ids.length, Durability.REPLICATED)
                         : new PushResult.Stored(ids.length == 0 ? 0 : ids[0], ids.length, Durability.REPLICATED, ids, dup));
             });
-        });
+        }, sender));
     }
 
     /**
      * Fills {@code ids} for the messages whose key was pushed within the window, on any node, and returns the
      * indexes of the others. A key this node has not seen is looked up again after reading everything written
-     * to the keys topic so far, so a retry that follows a push on another node finds it.
+     * to the keys topic so far ({@code mayWait}), so a retry that follows a push on another node finds it;
+     * without {@code mayWait}, such a key gives null.
      */
-    private List<Integer> knownKeys(QueueEntry e, List<String> keyList, long[] ids) {
+    private List<Integer> knownKeys(QueueEntry e, List<String> keyList, long[] ids, boolean mayWait) {
         List<Integer> fresh = new ArrayList<>(ids.length);
         boolean synced = false;
         long cutoff = System.currentTimeMillis() - settings.idempotencyWindow().toMillis();
@@ -492,6 +510,9 @@ public final class KafkaQueueStore implements QueueStore {
             String key = keyList == null ? null : keyList.get(i);
             long known = key == null ? -1 : knownKey(e, key, cutoff);
             if (known < 0 && key != null && !synced) {
+                if (!mayWait) {
+                    return null;
+                }
                 idempotency.sync();
                 synced = true;
                 known = knownKey(e, key, cutoff);
@@ -503,6 +524,16 @@ public final class KafkaQueueStore implements QueueStore {
             }
         }
         return fresh;
+    }
+
+    /** Stops the pumps of queues deleted since, on any node (their consumers would otherwise linger). */
+    private void closeDeletedPumps() {
+        for (Map.Entry<String, Pump> en : pumps.entrySet()) {
+            QueueEntry e = catalog.ready(en.getKey());
+            if ((e == null || !e.uuid().equals(en.getValue().uuid())) && pumps.remove(en.getKey(), en.getValue())) {
+                en.getValue().close();
+            }
+        }
     }
 
     /** Keeps this node's copy of the keys to the window (the topic's retention drops them from the log). */
@@ -678,6 +709,8 @@ public final class KafkaQueueStore implements QueueStore {
         closed = true;
         housekeeping.shutdownNow();
         afterSend.shutdown();
+        sender.shutdown();
+        lookups.shutdown();
         if (settings.advertisedUrl() != null) {
             try {
                 nodes.remove(settings.nodeId()); // acks forwarded here from now on are answered "expired"
@@ -703,8 +736,18 @@ public final class KafkaQueueStore implements QueueStore {
             return null;
         }
         open();
-        return pumps.compute(name, (k, p) -> p != null && p.uuid().equals(e.uuid()) ? p
-                : new Pump(e, settings, consumerBase, r -> payload(e, r), () -> { }));
+        Pump[] replaced = new Pump[1];
+        Pump p = pumps.compute(name, (k, old) -> {
+            if (old != null && old.uuid().equals(e.uuid())) {
+                return old;
+            }
+            replaced[0] = old; // of an earlier queue of that name, deleted on some node
+            return new Pump(e, settings, consumerBase, r -> payload(e, r), () -> { });
+        });
+        if (replaced[0] != null) {
+            replaced[0].close();
+        }
+        return p;
     }
 
     /** A dead letter's payload is rewritten by the codec from the broker's DLQ headers. */

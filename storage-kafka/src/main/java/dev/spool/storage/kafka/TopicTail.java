@@ -41,7 +41,7 @@ final class TopicTail implements AutoCloseable {
     private final Object progress = new Object();
     private long position; // next offset to read; guarded by progress
     private volatile boolean closed;
-    private volatile Throwable failure;
+    private volatile Throwable failure; // the last read failed; cleared by the next that succeeds
     private final Thread reader;
     /** One sync in flight at a time: later callers that arrived while it ran start the next one. */
     private final Object syncLock = new Object();
@@ -71,9 +71,10 @@ final class TopicTail implements AutoCloseable {
         reader.start();
     }
 
+    /** Reads until closed; a failure (Kafka unreachable for a while) is reported to waiters and retried. */
     private void run() {
-        try {
-            while (!closed) {
+        while (!closed) {
+            try {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     try {
                         apply.accept(new String(r.key(), StandardCharsets.UTF_8), r.value());
@@ -84,16 +85,24 @@ final class TopicTail implements AutoCloseable {
                 long pos = consumer.position(tp);
                 synchronized (progress) {
                     position = pos;
+                    failure = null;
                     progress.notifyAll();
                 }
-            }
-        } catch (WakeupException e) {
-            // closing
-        } catch (RuntimeException e) {
-            failure = e;
-            LOG.error("{} cannot be read: {}", topic, e.toString());
-            synchronized (progress) {
-                progress.notifyAll();
+            } catch (WakeupException e) {
+                return; // closing
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    LOG.error("{} cannot be read, retrying every second: {}", topic, e.toString());
+                }
+                synchronized (progress) {
+                    failure = e;
+                    progress.notifyAll();
+                }
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException ie) {
+                    return;
+                }
             }
         }
     }
@@ -127,15 +136,28 @@ final class TopicTail implements AutoCloseable {
         return f;
     }
 
-    /** Waits until this node has read every record written to the topic before the call. */
+    /**
+     * Waits until this node has read every record written to the topic before the call. Callers that queue up
+     * behind a sync share the next one: a sync that began after a caller arrived covers that caller too.
+     */
     void sync() {
+        long arrived = System.nanoTime();
         synchronized (syncLock) {
+            if (lastSyncStart - arrived > 0 && lastSyncOk) {
+                return;
+            }
+            lastSyncStart = System.nanoTime();
+            lastSyncOk = false;
             long end = endOffset.getAsLong();
             if (end > 0) {
                 awaitPast(end - 1);
             }
+            lastSyncOk = true;
         }
     }
+
+    private long lastSyncStart = System.nanoTime() - 1;
+    private boolean lastSyncOk;
 
     /** Waits until the topic has been read up to and including {@code offset}. */
     private void awaitPast(long offset) {
