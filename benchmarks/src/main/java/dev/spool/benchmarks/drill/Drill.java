@@ -47,6 +47,8 @@ public final class Drill {
     private Path dir;
     /** Each Spool node's address; clients start on different ones and move on when theirs fails. */
     private final List<URI> urls = new ArrayList<>();
+    /** The Spool nodes running now, one per address. */
+    private final List<BrokerProcess> brokers = new ArrayList<>();
     private volatile String token;
     /** On Kafka: how long a dead node's messages stay locked (kafka.lock_duration_ms). */
     private static final int KAFKA_LOCK_MS = 5_000;
@@ -96,6 +98,9 @@ public final class Drill {
         } catch (Exception e) {
             throw new IOException("Kafka did not start: " + e.getMessage(), e);
         } finally {
+            for (BrokerProcess b : brokers) {
+                b.kill(); // after stop() this finds them gone; after a failure it leaves none running
+            }
             if (kafka != null) {
                 kafka.close();
             }
@@ -142,18 +147,6 @@ public final class Drill {
     private boolean run(KafkaCluster kafka) throws Exception {
         int nodes = kafka == null ? 1 : 2;
         List<Path> configs = new ArrayList<>();
-        List<BrokerProcess> brokers = new ArrayList<>();
-        try {
-            return run(kafka, nodes, configs, brokers);
-        } finally {
-            for (BrokerProcess b : brokers) {
-                b.kill(); // after stop() this finds them gone; after a failure it leaves none running
-            }
-        }
-    }
-
-    private boolean run(KafkaCluster kafka, int nodes, List<Path> configs, List<BrokerProcess> brokers)
-            throws Exception {
         for (int i = 0; i < nodes; i++) {
             int port = freePort();
             urls.add(URI.create("http://127.0.0.1:" + port));
@@ -223,7 +216,7 @@ public final class Drill {
             brokerOutput.append(b.output());
             b.stop();
         }
-        // A Spool node killed on Kafka may also have been pulling: one unanswered pull per consumer per kill.
+        // At most one pull per consumer can be in flight at each kill.
         DrillReport report = ledger.report(o.corrupt() == DrillOptions.Corruption.JOURNAL_TAIL,
                 (long) o.consumers() * o.cycles());
         print(report, restarts);

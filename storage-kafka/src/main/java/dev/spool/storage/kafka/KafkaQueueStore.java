@@ -55,7 +55,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -91,34 +90,27 @@ public final class KafkaQueueStore implements QueueStore {
     private final KafkaSharedMap nodes;
     /** {@code <queue uuid>/<Idempotency-Key>} -> {@code <id>:<epoch ms>}, kept for the idempotency window. */
     private final KafkaSharedMap idempotency;
-    private final List<AvailabilityListener> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
-    /** Sends pushes to Kafka. */
-    private final java.util.concurrent.ExecutorService sender = daemonPool(2, "spool-kafka-send");
+    /**
+     * Sends pushes and their idempotency keys to Kafka: off the caller's IO thread and off the Kafka clients'
+     * network threads (a send can wait for a topic's metadata, and one from the producer's own thread could
+     * wait on itself).
+     */
+    private final java.util.concurrent.ExecutorService sender =
+            java.util.concurrent.Executors.newFixedThreadPool(2, daemon("spool-kafka-send"));
     /** Looks up idempotency keys this node has not seen in the cluster (waits for Kafka). */
-    private final java.util.concurrent.ExecutorService lookups = daemonPool(2, "spool-kafka-key-lookup");
+    private final java.util.concurrent.ExecutorService lookups =
+            java.util.concurrent.Executors.newFixedThreadPool(2, daemon("spool-kafka-key-lookup"));
+    private final java.util.concurrent.ScheduledExecutorService housekeeping =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(daemon("spool-kafka-housekeeping"));
 
-    private static java.util.concurrent.ExecutorService daemonPool(int threads, String name) {
-        return java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
-        });
+        };
     }
-
-    /** Writes pushes' idempotency keys, off the producer's network thread (a send there could wait on itself). */
-    private final java.util.concurrent.ExecutorService afterSend =
-            java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "spool-kafka-keys");
-                t.setDaemon(true);
-                return t;
-            });
-    private final java.util.concurrent.ScheduledExecutorService housekeeping =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "spool-kafka-housekeeping");
-                t.setDaemon(true);
-                return t;
-            });
 
     private KafkaQueueStore(KafkaSettings settings, DeadLetterCodec codec) {
         this.settings = settings;
@@ -343,8 +335,9 @@ public final class KafkaQueueStore implements QueueStore {
             return new NoSuchQueue(name);
         }
         TopicPartition tp = new TopicPartition(e.topic(), 0);
-        long end = endOffset(tp);
-        long depth = lag(e, end);
+        Offsets o = join(offsets(e));
+        long end = o.end();
+        long depth = o.lag();
         depths.computeIfAbsent(name, k -> new Depth()).reset(depth);
         long bytes = 0;
         try {
@@ -367,50 +360,43 @@ public final class KafkaQueueStore implements QueueStore {
                 Math.max(0, end - depth), bytes, 0, 0, new QueueCounts(0, 0, 0, 0, 0, 0, 0, 0));
     }
 
-    /** As {@link #lag}, without blocking a thread: both reads go to Kafka at once. */
-    private CompletableFuture<Long> lagAsync(QueueEntry e) {
+    /** A queue's log end offset and its lag: the records not yet acknowledged or archived. */
+    private record Offsets(long end, long lag) {
+    }
+
+    /**
+     * The queue's {@link Offsets}, both read from Kafka at once without blocking a thread. Before the share group
+     * has started, the whole log is waiting.
+     */
+    private CompletableFuture<Offsets> offsets(QueueEntry e) {
         TopicPartition tp = new TopicPartition(e.topic(), 0);
         CompletableFuture<Long> end = admin.listOffsets(Map.of(tp, OffsetSpec.latest())).partitionResult(tp)
-                .toCompletionStage().toCompletableFuture().thenApply(r -> r.offset());
+                .toCompletionStage().toCompletableFuture().thenApply(r -> r.offset())
+                .exceptionally(ex -> {
+                    if (cause(ex) instanceof UnknownTopicOrPartitionException) {
+                        return 0L;
+                    }
+                    throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot read " + tp + " from Kafka: "
+                            + cause(ex), cause(ex));
+                });
         CompletableFuture<SharePartitionOffsetInfo> info = admin.listShareGroupOffsets(
                         Map.of(e.group(), new ListShareGroupOffsetsSpec().topicPartitions(List.of(tp))))
                 .partitionsToOffsetInfo(e.group()).toCompletionStage().toCompletableFuture()
                 .thenApply(m -> m.get(tp))
                 .exceptionally(ex -> {
-                    Throwable c = ex instanceof java.util.concurrent.CompletionException && ex.getCause() != null
-                            ? ex.getCause() : ex;
-                    if (c instanceof org.apache.kafka.common.errors.GroupIdNotFoundException) {
+                    if (cause(ex) instanceof org.apache.kafka.common.errors.GroupIdNotFoundException) {
                         return null; // no group yet: the whole log is waiting
                     }
                     throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot read the depth of '" + e.name()
-                            + "' from Kafka: " + c, c);
+                            + "' from Kafka: " + cause(ex), cause(ex));
                 });
-        return end.thenCombine(info, (endOffset, i) -> i == null || i.lag().isEmpty()
-                ? endOffset - (i == null ? 0 : Math.max(0, i.startOffset())) : i.lag().get());
+        return end.thenCombine(info, (endOffset, i) -> new Offsets(endOffset, i == null || i.lag().isEmpty()
+                ? endOffset - (i == null ? 0 : Math.max(0, i.startOffset())) : i.lag().get()));
     }
 
-    /** Records not yet acknowledged or archived (share-partition lag); the whole log before the group starts. */
-    private long lag(QueueEntry e, long end) {
-        TopicPartition tp = new TopicPartition(e.topic(), 0);
-        try {
-            Map<TopicPartition, SharePartitionOffsetInfo> m = admin.listShareGroupOffsets(
-                    Map.of(e.group(), new ListShareGroupOffsetsSpec().topicPartitions(List.of(tp))))
-                    .partitionsToOffsetInfo(e.group()).get(30, TimeUnit.SECONDS);
-            SharePartitionOffsetInfo info = m.get(tp);
-            if (info == null || info.lag().isEmpty()) {
-                return end - (info == null ? 0 : Math.max(0, info.startOffset()));
-            }
-            return info.lag().get();
-        } catch (ExecutionException | TimeoutException ex) {
-            if (ex.getCause() instanceof org.apache.kafka.common.errors.GroupIdNotFoundException) {
-                return end;
-            }
-            throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot read the depth of '" + e.name()
-                    + "' from Kafka: " + ex, ex);
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", ex);
-        }
+    /** What failed inside a future's wrapping. */
+    private static Throwable cause(Throwable t) {
+        return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
     private long endOffset(TopicPartition tp) {
@@ -445,7 +431,7 @@ public final class KafkaQueueStore implements QueueStore {
         Depth d = depths.computeIfAbsent(name, k -> new Depth());
         // The sends run on this store's threads: a send may wait for a new topic's metadata, and the depth may
         // come back on the admin client's network thread.
-        return freshF.thenCompose(fresh -> d.current(() -> lagAsync(e)).thenComposeAsync(depth -> {
+        return freshF.thenCompose(fresh -> d.current(() -> offsets(e).thenApply(Offsets::lag)).thenComposeAsync(depth -> {
             if (depth + fresh.size() > e.options().maxLength()) {
                 return CompletableFuture.completedFuture((PushResult) new PushResult.Full(depth, e.options().maxLength()));
             }
@@ -482,7 +468,7 @@ public final class KafkaQueueStore implements QueueStore {
                     }
                 }
                 return CompletableFuture.allOf(written.toArray(CompletableFuture[]::new));
-            }, afterSend);
+            }, sender);
             return done.thenApply(v -> {
                 boolean consecutive = fresh.size() == payloads.size();
                 for (int j = 1; j < fresh.size(); j++) {
@@ -539,10 +525,14 @@ public final class KafkaQueueStore implements QueueStore {
     /** Keeps this node's copy of the keys to the window (the topic's retention drops them from the log). */
     private void forgetOldKeys() {
         long cutoff = System.currentTimeMillis() - settings.idempotencyWindow().toMillis();
-        idempotency.forgetLocally((k, v) -> {
-            String s = new String(v, StandardCharsets.US_ASCII);
-            return parse(s.substring(s.indexOf(':') + 1), 0) < cutoff;
-        });
+        idempotency.forgetLocally((k, v) -> keyRecord(v)[1] < cutoff);
+    }
+
+    /** A key's record in the keys topic: {@code <id>:<epoch ms>}, as {@code {id, at}} ({@code -1, 0} if damaged). */
+    private static long[] keyRecord(byte[] v) {
+        String s = new String(v, StandardCharsets.US_ASCII);
+        int colon = s.indexOf(':');
+        return colon < 0 ? new long[] {-1, 0} : new long[] {parse(s.substring(0, colon), -1), parse(s.substring(colon + 1), 0)};
     }
 
     /** The id a key was pushed as within the window, or -1. */
@@ -551,9 +541,8 @@ public final class KafkaQueueStore implements QueueStore {
         if (v == null) {
             return -1;
         }
-        String s = new String(v, StandardCharsets.US_ASCII);
-        int colon = s.indexOf(':');
-        return colon < 0 || parse(s.substring(colon + 1), 0) < cutoff ? -1 : parse(s.substring(0, colon), -1);
+        long[] r = keyRecord(v);
+        return r[1] < cutoff ? -1 : r[0];
     }
 
     @Override
@@ -693,7 +682,7 @@ public final class KafkaQueueStore implements QueueStore {
 
     @Override
     public void subscribe(AvailabilityListener listener) {
-        listeners.add(listener); // long polls wait inside this store (contract().waitsInside())
+        // Nothing to tell: long polls wait inside this store (contract().waitsInside()).
     }
 
     @Override
@@ -708,7 +697,6 @@ public final class KafkaQueueStore implements QueueStore {
         }
         closed = true;
         housekeeping.shutdownNow();
-        afterSend.shutdown();
         sender.shutdown();
         lookups.shutdown();
         if (settings.advertisedUrl() != null) {
@@ -742,7 +730,7 @@ public final class KafkaQueueStore implements QueueStore {
                 return old;
             }
             replaced[0] = old; // of an earlier queue of that name, deleted on some node
-            return new Pump(e, settings, consumerBase, r -> payload(e, r), () -> { });
+            return new Pump(e, settings, consumerBase, r -> payload(e, r));
         });
         if (replaced[0] != null) {
             replaced[0].close();

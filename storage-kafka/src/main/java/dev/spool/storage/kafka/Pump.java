@@ -69,7 +69,6 @@ final class Pump implements AutoCloseable {
     private final KafkaSettings settings;
     private final Map<String, Object> consumerProps;
     private final Function<ConsumerRecord<byte[], byte[]>, byte[]> payload;
-    private final Runnable onIdleClose;
     private final String nodeTag;
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final Thread thread;
@@ -83,12 +82,11 @@ final class Pump implements AutoCloseable {
     private long lastDemandMs = System.currentTimeMillis();
 
     Pump(QueueEntry entry, KafkaSettings settings, Map<String, Object> consumerProps,
-         Function<ConsumerRecord<byte[], byte[]>, byte[]> payload, Runnable onIdleClose) {
+         Function<ConsumerRecord<byte[], byte[]>, byte[]> payload) {
         this.entry = entry;
         this.settings = settings;
         this.consumerProps = consumerProps;
         this.payload = payload;
-        this.onIdleClose = onIdleClose;
         this.nodeTag = settings.nodeId();
         this.thread = new Thread(this::run, "spool-pump-" + entry.name());
         thread.setDaemon(true);
@@ -113,11 +111,6 @@ final class Pump implements AutoCloseable {
         CompletableFuture<SettleResult> f = new CompletableFuture<>();
         submit(() -> settleNow(how, tokens, f));
         return f;
-    }
-
-    /** Whether the token was issued by a pump of this queue on this node (it may have expired since). */
-    boolean mine(String token) {
-        return token.startsWith(prefix());
     }
 
     /** Whether the token is a lease of this queue's current creation, issued on any node. */
@@ -185,7 +178,6 @@ final class Pump implements AutoCloseable {
                 s.close();
             }
             slots.clear();
-            onIdleClose.run();
         }
         List<Slot> free = slots.stream().filter(Slot::idle).toList();
         if (free.isEmpty() && !demands.isEmpty() && slots.size() < MAX_SLOTS) {
@@ -361,7 +353,6 @@ final class Pump implements AutoCloseable {
 
     private void settleNow(Settlement how, List<String> tokens, CompletableFuture<SettleResult> f) {
         long now = System.currentTimeMillis();
-        int accepted = 0;
         List<SettleResult.Rejected> rejected = new ArrayList<>();
         List<Held> decided = new ArrayList<>();
         for (String t : tokens) {
@@ -386,14 +377,13 @@ final class Pump implements AutoCloseable {
                 release(h);
             }
             decided.add(h);
-            accepted++;
         }
-        SettleResult.Settled result = new SettleResult.Settled(accepted, List.copyOf(rejected));
+        SettleResult.Settled result = new SettleResult.Settled(decided.size(), List.copyOf(rejected));
         if (decided.isEmpty()) {
             f.complete(result);
             return;
         }
-        // Several slots may be involved; the answer waits for every commit this cycle makes.
+        // Answered once the commits of the slots holding these records have succeeded.
         Runnable done = () -> f.complete(result);
         pending.add(new Pending(slotsOf(decided), done, f));
     }
