@@ -189,6 +189,8 @@ public final class Broker implements AutoCloseable {
                 audit::dropped);
         m.counter("spool_audit_written_bytes_total", "Bytes written to the audit log", audit::bytesWritten);
         m.gauge("spool_http_connections", "Open client connections", () -> server.connections().open());
+        m.counter("spool_http_connections_accepted_total", "Client connections accepted, admitted or not",
+                () -> server.connections().accepted());
         m.counter("spool_http_connections_evicted_total",
                 "Connections closed to make room at server.max_connections", () -> server.connections().evicted());
         m.gauge("spool_disk_free_bytes", "Free bytes on the data disk", health::freeBytes);

@@ -138,18 +138,27 @@ class ConnectionLimitsTest {
         try (TestBroker b = new TestBroker(dir, "server.max_connections: 20\nserver.request_head_timeout_ms: 120000\n",
                 Clock.systemUTC())) {
             List<Socket> slow = new ArrayList<>();
+            long start = b.broker.connections().accepted();
             try {
                 for (int i = 0; i < 40; i++) {
                     Socket s = from(20 + i % 4, b);
                     send(s, "POST /queues/q/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty");
                     slow.add(s);
                 }
+                // A connect returns once the kernel has queued it; wait until the broker has taken all forty, so the
+                // normal client below arrives at the cap, behind them.
+                awaitAccepted(b, start + 40);
+                assertTrue(b.broker.connections().open() <= 20, "never more than the cap: " + b.broker.connections().open());
+                // Forty half-sent heads, at most twenty counted: the others were closed to make room.
+                assertTrue(b.broker.connections().evicted() >= 20, "slow ones made room: " + b.broker.connections().evicted());
+                long before = b.broker.connections().evicted();
                 try (Socket normal = from(9, b)) {
                     send(normal, get("/queues", b.tokens.get(Role.BASIC)));
                     assertTrue(response(normal)[0].startsWith("HTTP/1.1 200 "), "a normal client is served");
                 }
                 assertTrue(b.broker.connections().open() <= 20, "never more than the cap: " + b.broker.connections().open());
-                assertTrue(b.broker.connections().evicted() >= 20, "slow ones made room: " + b.broker.connections().evicted());
+                assertTrue(b.broker.connections().evicted() > before,
+                        "the normal client displaced a slow one: " + b.broker.connections().evicted());
                 slow.get(0).setSoTimeout(5_000);
                 assertTrue(closedByServer(slow.get(0)), "the oldest half-sent head went first");
             } finally {
@@ -194,6 +203,15 @@ class ConnectionLimitsTest {
                     s.close();
                 }
             }
+        }
+    }
+
+    /** Waits (up to 10 s) until the broker has accepted at least {@code n} connections since it started. */
+    private static void awaitAccepted(TestBroker b, long n) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (b.broker.connections().accepted() < n) {
+            assertTrue(System.nanoTime() < deadline, "connections accepted: " + b.broker.connections().accepted());
+            Thread.onSpinWait();
         }
     }
 

@@ -130,6 +130,7 @@ class MetricsTest {
             assertEquals(0, value(s, "spool_audit_events_dropped_total"));
             assertTrue(value(s, "spool_disk_free_bytes") > 0);
             assertTrue(value(s, "spool_http_connections") >= 1);
+            assertTrue(value(s, "spool_http_connections_accepted_total") >= value(s, "spool_http_connections"));
             assertTrue(s.keySet().stream().anyMatch(k -> k.startsWith("jvm_memory_used_bytes")), "JVM metrics");
         }
     }

@@ -12,6 +12,7 @@ import org.xnio.ssl.SslConnection;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.channels.ClosedChannelException;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -47,6 +48,7 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
     /** Counted connections per client address. Guarded by this. */
     private final Map<InetAddress, Integer> perAddress = new HashMap<>();
     private long evicted;
+    private long accepted;
 
     /**
      * @param max           most connections at once
@@ -83,6 +85,8 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
         StreamConnection socket;
         try {
             socket = server.accept();
+        } catch (ClosedChannelException e) {
+            return; // the broker is stopping: accept events still queued on the IO threads find the socket closed
         } catch (IOException e) {
             LOG.warn("accept failed: {}", e.toString());
             return;
@@ -95,6 +99,7 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
         GuardedConnection victim = null;
         boolean admitted;
         synchronized (this) {
+            accepted++;
             if (live.size() >= max) {
                 victim = victim();
                 if (victim != null) {
@@ -177,6 +182,11 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
             }
         }
         return n;
+    }
+
+    /** Connections accepted so far, admitted or not. */
+    public synchronized long accepted() {
+        return accepted;
     }
 
     /** Connections closed so far to make room for new ones. */
