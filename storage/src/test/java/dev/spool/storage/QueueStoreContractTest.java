@@ -7,7 +7,9 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 
 import static dev.spool.storage.StoreTestSupport.bytes;
@@ -272,6 +274,46 @@ public abstract class QueueStoreContractTest {
         assertEquals(first.id(0), again.id(0));
         assertEquals(1, again.duplicates());
         assertEquals("a", text(takeWithin(q)));
+        assertInstanceOf(PullResult.Empty.class, Blocking.pull(store, q));
+    }
+
+    @Test
+    void aKeyRepeatedWithinOneBatchShouldBeStoredOnce() {
+        String q = q("idem-batch");
+        store.create(q, QueueOptions.ofMaxLength(10));
+        PushResult.Stored r = (PushResult.Stored) Blocking.pushBatch(store, q,
+                List.of(bytes("a"), bytes("b"), bytes("a again")), Arrays.asList("k1", null, "k1"));
+        assertEquals(r.id(0), r.id(2), "the repeat answers the first copy's id");
+        assertTrue(r.id(1) != r.id(0));
+        assertEquals(1, r.duplicates());
+        assertEquals("a", text(takeWithin(q)));
+        assertEquals("b", text(takeWithin(q)));
+        assertInstanceOf(PullResult.Empty.class, Blocking.pull(store, q));
+    }
+
+    @Test
+    void oneKeyPushedManyTimesAtOnceShouldBeStoredOnce() {
+        String q = q("idem-race");
+        store.create(q, QueueOptions.ofMaxLength(100));
+        List<CompletableFuture<PushResult>> pushes = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            int n = i;
+            // Each from its own thread, all at once, as retries from several clients would arrive.
+            pushes.add(CompletableFuture.supplyAsync(() -> store.append(q,
+                    List.of(bytes("copy " + n)), List.of("same"))).thenCompose(s -> s));
+        }
+        long id = -1;
+        int duplicates = 0;
+        for (CompletableFuture<PushResult> p : pushes) {
+            PushResult.Stored r = (PushResult.Stored) p.join();
+            if (id < 0) {
+                id = r.id(0);
+            }
+            assertEquals(id, r.id(0), "every copy answers the one stored id");
+            duplicates += r.duplicates();
+        }
+        assertEquals(15, duplicates);
+        assertTrue(text(takeWithin(q)).startsWith("copy "));
         assertInstanceOf(PullResult.Empty.class, Blocking.pull(store, q));
     }
 

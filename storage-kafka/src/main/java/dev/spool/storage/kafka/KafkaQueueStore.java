@@ -85,6 +85,7 @@ public final class KafkaQueueStore implements QueueStore {
     private final Map<String, Pump> pumps = new ConcurrentHashMap<>();
     private final Map<String, Depth> depths = new ConcurrentHashMap<>();
     private final Map<String, KafkaSharedMap> shared = new ConcurrentHashMap<>();
+    private final KeyLocks keyLocks = new KeyLocks();
     private final Map<String, Object> clientBase;
     /** Node id -> advertised URL, for forwarding a lease's settlement to the node that holds it. */
     private final KafkaSharedMap nodes;
@@ -423,6 +424,31 @@ public final class KafkaQueueStore implements QueueStore {
             return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
         open();
+        if (keyList == null) {
+            return append(e, payloads, null);
+        }
+        // A push holds its keys on this node until it is answered: the same key pushed meanwhile waits, then
+        // finds it written.
+        List<String> held = new ArrayList<>(keyList.size());
+        for (String k : keyList) {
+            if (k != null) {
+                held.add(e.uuid() + "/" + k);
+            }
+        }
+        return keyLocks.lock(held).thenCompose(release -> {
+            CompletionStage<PushResult> r;
+            try {
+                r = append(e, payloads, keyList);
+            } catch (RuntimeException ex) {
+                release.run();
+                throw ex;
+            }
+            return r.whenComplete((v, x) -> release.run());
+        });
+    }
+
+    private CompletionStage<PushResult> append(QueueEntry e, List<byte[]> payloads, List<String> keyList) {
+        String name = e.name();
         long[] ids = new long[payloads.size()];
         // Keys unknown here are looked up in the cluster first, off the caller's (IO) thread.
         List<Integer> knownHere = knownKeys(e, keyList, ids, false);
@@ -455,6 +481,11 @@ public final class KafkaQueueStore implements QueueStore {
                     .thenRun(() -> {
                         for (int j = 0; j < fresh.size(); j++) {
                             ids[fresh.get(j)] = sends.get(j).join();
+                        }
+                        for (int i = 0; i < ids.length; i++) {
+                            if (ids[i] < 0) {
+                                ids[i] = ids[-1 - (int) ids[i]];
+                            }
                         }
                     });
             // The keys are written before the answer, so a retry on any node after this one dies finds them.
@@ -492,8 +523,14 @@ public final class KafkaQueueStore implements QueueStore {
         List<Integer> fresh = new ArrayList<>(ids.length);
         boolean synced = false;
         long cutoff = System.currentTimeMillis() - settings.idempotencyWindow().toMillis();
+        Map<String, Integer> firstInBatch = keyList == null ? Map.of() : new HashMap<>();
         for (int i = 0; i < ids.length; i++) {
             String key = keyList == null ? null : keyList.get(i);
+            Integer first = key == null ? null : firstInBatch.putIfAbsent(key, i);
+            if (first != null) {
+                ids[i] = -1 - first; // a key repeated within the batch: the first copy's id, once it has one
+                continue;
+            }
             long known = key == null ? -1 : knownKey(e, key, cutoff);
             if (known < 0 && key != null && !synced) {
                 if (!mayWait) {

@@ -50,9 +50,13 @@ final class KafkaSharedMap implements SharedMap, AutoCloseable {
         tail.append(key, value.clone());
     }
 
-    /** Writes a value without waiting to read it back: done once the cluster holds it. */
+    /**
+     * Writes a value without waiting to read it back: done once the cluster holds it, and from then on in this
+     * node's copy too (unless the topic already gave this node a value for the key).
+     */
     CompletableFuture<Void> putAsync(String key, byte[] value) {
-        return tail.appendAsync(key, value.clone());
+        byte[] copy = value.clone();
+        return tail.appendAsync(key, copy).thenRun(() -> values.putIfAbsent(key, copy));
     }
 
     /** Drops keys from this node's copy only (the log keeps them until its retention removes them). */
