@@ -8,9 +8,11 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -34,6 +36,9 @@ public final class UserStore {
     /** A user as the API shows it: never the hash. */
     public record Entry(String username, Role role) {
     }
+
+    /** One monitor per users file's lock file, for the stores of one process. */
+    private static final Map<Path, Object> FILE_LOCKS = new ConcurrentHashMap<>();
 
     private final Path file;
     private final Map<String, User> users = new ConcurrentHashMap<>();
@@ -184,23 +189,27 @@ public final class UserStore {
 
     /** Adds a user; false (and nothing written) if the name is taken. */
     public synchronized boolean create(String username, Role role, char[] password) throws IOException {
-        refresh();
-        if (users.containsKey(username)) {
-            return false;
-        }
-        put(username, role, password);
-        return true;
+        return underFileLock(() -> {
+            refresh();
+            if (users.containsKey(username)) {
+                return false;
+            }
+            write(username, role, password);
+            return true;
+        });
     }
 
     /** Sets a user's password; false if there is no such user. */
     public synchronized boolean changePassword(String username, char[] password) throws IOException {
-        refresh();
-        User u = users.get(username);
-        if (u == null) {
-            return false;
-        }
-        put(username, u.role(), password);
-        return true;
+        return underFileLock(() -> {
+            refresh();
+            User u = users.get(username);
+            if (u == null) {
+                return false;
+            }
+            write(username, u.role(), password);
+            return true;
+        });
     }
 
     /** Whether {@code username} is the only administrator (deleting it would leave none). */
@@ -212,12 +221,14 @@ public final class UserStore {
 
     /** Deletes a user; false if there was none. */
     public synchronized boolean remove(String username) throws IOException {
-        refresh();
-        if (users.remove(username) == null) {
-            return false;
-        }
-        save(username);
-        return true;
+        return underFileLock(() -> {
+            refresh();
+            if (users.remove(username) == null) {
+                return false;
+            }
+            save(username);
+            return true;
+        });
     }
 
     /** Whether there are users to sign in with: the file exists, or the cluster has users. */
@@ -236,6 +247,14 @@ public final class UserStore {
 
     /** Adds or updates a user and rewrites the file atomically (owner-only, fsynced; see {@link AtomicFile}). */
     public synchronized void put(String username, Role role, char[] password) throws IOException {
+        underFileLock(() -> {
+            write(username, role, password);
+            return null;
+        });
+    }
+
+    /** As {@link #put}; the caller holds both locks. */
+    private void write(String username, Role role, char[] password) throws IOException {
         if (username == null || !username.matches(NAME_PATTERN)) {
             throw new IllegalArgumentException("username must be 1-64 of [A-Za-z0-9._@-], was '" + username + "'");
         }
@@ -265,6 +284,33 @@ public final class UserStore {
         String password = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
         put("admin", Role.ADMINISTRATOR, password.toCharArray());
         return password;
+    }
+
+    /** A change to the users, read and written under the file's lock. */
+    @FunctionalInterface
+    private interface Change<T> {
+        T apply() throws IOException;
+    }
+
+    /**
+     * Runs a change holding the users file's lock ({@code <file>.lock}, an OS file lock), so that this broker and
+     * a {@code user add} in another process never both read, change and rewrite the file: one would undo the
+     * other's change. A file lock belongs to the whole JVM, so stores of one file in one process also queue on a
+     * monitor. In a cluster the users are not in a file and nothing is locked. Caller holds this object's lock.
+     */
+    private <T> T underFileLock(Change<T> change) throws IOException {
+        if (shared != null) {
+            return change.apply();
+        }
+        Path abs = file.toAbsolutePath();
+        Files.createDirectories(abs.getParent());
+        Path lockFile = abs.resolveSibling(abs.getFileName() + ".lock");
+        synchronized (FILE_LOCKS.computeIfAbsent(lockFile, k -> new Object())) {
+            try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                ch.lock(); // released when the channel closes
+                return change.apply();
+            }
+        }
     }
 
     /** Writes a change to one user: to the cluster's map, or the whole file rewritten. */
