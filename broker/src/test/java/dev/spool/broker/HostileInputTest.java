@@ -43,25 +43,8 @@ class HostileInputTest {
             OutputStream out = s.getOutputStream();
             out.write(request);
             out.flush();
-            InputStream in = s.getInputStream();
-            ByteArrayOutputStream head = new ByteArrayOutputStream();
-            while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-                int c = in.read();
-                if (c < 0) {
-                    break;
-                }
-                head.write(c);
-            }
-            String h = head.toString(StandardCharsets.ISO_8859_1);
-            int length = 0;
-            for (String line : h.split("\r\n")) {
-                if (line.toLowerCase().startsWith("content-length:")) {
-                    length = Integer.parseInt(line.substring(15).trim());
-                }
-            }
-            byte[] body = in.readNBytes(length);
-            int status = h.isEmpty() ? 0 : Integer.parseInt(h.split(" ")[1]);
-            return new Raw(status, h, new String(body, StandardCharsets.UTF_8));
+            Raw r = next(s.getInputStream());
+            return r == null ? new Raw(0, "", "") : r;
         }
     }
 
@@ -203,6 +186,67 @@ class HostileInputTest {
             }
             assertEquals(200, b.as(Role.BASIC, "GET", "/queues", null).statusCode(), "still serving");
         }
+    }
+
+    @Test
+    void requestsPipelinedBeforeOneThatCannotBeParsedShouldStillBeAnswered() throws Exception {
+        try (TestBroker b = new TestBroker(dir)) {
+            assertEquals(201, b.admin("POST", "/queues/q", null).statusCode());
+            String agent = b.tokens.get(Role.AGENT);
+            ByteArrayOutputStream pipeline = new ByteArrayOutputStream();
+            for (int i = 0; i < 3; i++) {
+                byte[] push = request("POST", "/queues/q/messages", agent, "application/json", utf8("{\"body\":{\"n\":" + i + "}}"));
+                // keep-alive: the test's request() asks for a close after each
+                pipeline.writeBytes(new String(push, StandardCharsets.ISO_8859_1).replace("Connection: close\r\n", "")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+            }
+            for (int i = 0; i < 2; i++) { // answered on the IO thread, so held in the pipelining buffer
+                pipeline.writeBytes(utf8("GET /queues/q HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + agent + "\r\n\r\n"));
+            }
+            pipeline.writeBytes(utf8("GET /queues/%zz HTTP/1.1\r\nHost: x\r\n\r\n"));
+            List<Raw> answers = new ArrayList<>();
+            try (Socket s = new Socket("127.0.0.1", b.broker.port())) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write(pipeline.toByteArray());
+                s.getOutputStream().flush();
+                InputStream in = s.getInputStream();
+                Raw r;
+                while ((r = next(in)) != null) {
+                    answers.add(r);
+                }
+            }
+            assertEquals(6, answers.size(), answers.toString());
+            for (int i = 0; i < 3; i++) {
+                assertEquals(201, answers.get(i).status(), answers.get(i).toString());
+                assertEquals(i + 1, answers.get(i).json().path("id").asLong(), "answered in order");
+            }
+            for (int i = 3; i < 5; i++) {
+                assertEquals(200, answers.get(i).status(), answers.get(i).toString());
+                assertEquals(3, answers.get(i).json().path("depth").asInt(), answers.get(i).toString());
+            }
+            assertProblem(answers.get(5), 400, "MALFORMED_REQUEST");
+            assertEquals(3, TestBroker.json(b.admin("GET", "/queues/q", null)).path("depth").asInt());
+        }
+    }
+
+    /** The next response on a keep-alive connection, or null at its end. */
+    private static Raw next(InputStream in) throws Exception {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) {
+                return null;
+            }
+            head.write(c);
+        }
+        String h = head.toString(StandardCharsets.ISO_8859_1);
+        int length = 0;
+        for (String line : h.split("\r\n")) {
+            if (line.toLowerCase().startsWith("content-length:")) {
+                length = Integer.parseInt(line.substring(15).trim());
+            }
+        }
+        return new Raw(Integer.parseInt(h.split(" ")[1]), h, new String(in.readNBytes(length), StandardCharsets.UTF_8));
     }
 
     @Test

@@ -225,6 +225,9 @@ class GuardedConnection extends StreamConnection {
                 if (src.remaining() != UNDERTOW_BAD_REQUEST.length || !isUndertowBadRequest(src)) {
                     return next.write(src);
                 }
+                if (!flushPipelined()) {
+                    return 0; // called again when the socket can take more
+                }
                 substitute = ByteBuffer.wrap(MALFORMED_HEAD);
                 answered = true;
             }
@@ -235,6 +238,19 @@ class GuardedConnection extends StreamConnection {
             int n = src.remaining();
             src.position(src.limit());
             return n;
+        }
+
+        /**
+         * Sends the answers to earlier pipelined requests, which Undertow still holds in its pipelining buffer
+         * when a later head fails to parse: its 400 goes straight to the socket and its close would drop them.
+         * They pass back through this conduit on their way out. True once nothing is held.
+         */
+        private boolean flushPipelined() throws IOException {
+            HttpServerExchange ex = exchange;
+            if (ex != null && ex.getConnection() instanceof HttpServerConnection h && h.getPipelineBuffer() != null) {
+                return h.getPipelineBuffer().flushPipelinedData();
+            }
+            return true;
         }
 
         private static boolean isUndertowBadRequest(ByteBuffer src) {
