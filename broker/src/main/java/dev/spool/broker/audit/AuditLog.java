@@ -59,6 +59,8 @@ public final class AuditLog implements AutoCloseable {
     private final AtomicLong written = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
     private volatile boolean closing;
+    /** Set when close() stops waiting for a writer that is behind: it drops the rest and ends. */
+    private volatile boolean abandoned;
 
     /** A log without rotation (tests of the line format). */
     public AuditLog(Path file) throws IOException {
@@ -141,7 +143,7 @@ public final class AuditLog implements AutoCloseable {
             try {
                 // Polling with a short park instead of blocking on the queue: producers never have to wake
                 // the writer (no futex call per request); events wait at most about a millisecond.
-                if (queue.drainTo(batch, 4096) == 0) {
+                if (abandoned || queue.drainTo(batch, 4096) == 0) {
                     if (closing) {
                         break;
                     }
@@ -155,7 +157,14 @@ public final class AuditLog implements AutoCloseable {
                 long before = written.get();
                 try {
                     for (AuditEvent e : batch) {
+                        if (abandoned) {
+                            break; // close() gave up waiting: what is left counts as dropped below
+                        }
                         write(e);
+                    }
+                    if (abandoned) {
+                        dropped.addAndGet(batch.size() - (written.get() - before) + queue.size());
+                        queue.clear();
                     }
                 } catch (IOException | RuntimeException e) {
                     // The rest of the batch is lost: counted as dropped, like events a full buffer turns away.
@@ -174,10 +183,11 @@ public final class AuditLog implements AutoCloseable {
                 batch.clear();
             }
         }
+        // The writer owns the file: it closes it last, so nothing writes to a closed stream after close().
         try {
-            out.flush();
+            out.close();
         } catch (IOException e) {
-            LOG.error("audit log flush failed: {}", e.toString());
+            LOG.error("audit log close failed: {}", e.toString());
         }
     }
 
@@ -358,15 +368,18 @@ public final class AuditLog implements AutoCloseable {
         closing = true;
         try {
             writer.join(10_000);
-            out.close();
+            if (writer.isAlive()) {
+                abandoned = true;
+                LOG.warn("the audit log is still writing after 10 s (a slow disk?): the events not yet written are "
+                        + "dropped; the file is closed when the current write returns");
+                writer.join(5_000);
+            }
             compressor.shutdown();
             if (!compressor.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
                 LOG.warn("audit files still being compressed after 30 s");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (IOException e) {
-            LOG.error("closing audit log: {}", e.toString());
         }
     }
 }
