@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -69,10 +70,12 @@ class SlowDiskTest {
             while (TestBroker.json(b.as(Role.BASIC, "GET", "/queues/q", null)).path("total_pushed").asInt() < 20) {
                 Thread.onSpinWait();
             }
+            List<Long> ms = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                long ms = millis(() -> assertEquals(200, b.send("GET", "/health", null, null).statusCode()));
-                assertTrue(ms < FAST_MS, "/health took " + ms + " ms while syncs were slow");
+                ms.add(millis(() -> assertEquals(200, b.send("GET", "/health", null, null).statusCode())));
             }
+            // The best of three: a parked IO thread would hold up all three; a GC pause on a busy machine, one.
+            assertTrue(Collections.min(ms) < FAST_MS, "/health took " + ms + " ms while syncs were slow");
             assertFalse(pushes.stream().allMatch(CompletableFuture::isDone), "/health was measured while pushes waited");
             for (CompletableFuture<HttpResponse<String>> p : pushes) {
                 HttpResponse<String> r = p.get();
@@ -98,11 +101,12 @@ class SlowDiskTest {
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"leases\":[\"" + lease + "\"]}")).build();
             CompletableFuture<HttpResponse<String>> released = b.http.sendAsync(nack, HttpResponse.BodyHandlers.ofString());
+            List<Long> ms = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                long ms = millis(() -> assertEquals(201, b.as(Role.AGENT, "POST", "/queues/q/messages",
-                        "{\"body\":{}}").statusCode()));
-                assertTrue(ms < FAST_MS, "a push took " + ms + " ms while dead-lettering was syncing");
+                ms.add(millis(() -> assertEquals(201, b.as(Role.AGENT, "POST", "/queues/q/messages",
+                        "{\"body\":{}}").statusCode())));
             }
+            assertTrue(Collections.min(ms) < FAST_MS, "pushes took " + ms + " ms while dead-lettering was syncing");
             assertFalse(released.isDone(), "pushes were measured while the dead-letter move was syncing");
             assertEquals(200, released.get().statusCode());
             assertEquals(1, TestBroker.json(b.as(Role.BASIC, "GET", "/queues/poison.dlq", null)).path("depth").asInt());
