@@ -114,6 +114,33 @@ class KafkaClusterModeTest {
     }
 
     @Test
+    void aLeaseOnAnHttpsOnlyNodeShouldBeAckedThroughAnotherThatSharesItsKeystore() throws Exception {
+        // Two more nodes, HTTPS only, with one self-signed certificate between them (no trust store configured):
+        // a node trusts the certificates of its own keystore when it forwards.
+        Path ks = TestKeystore.make(Files.createDirectories(dir.resolve("tls")).resolve("cluster.p12"));
+        String tls = "server.tls: {keystore: \"" + ks + "\", password: \"" + TestKeystore.PASSWORD
+                + "\", port: 0, plain_http: false}\n";
+        try (TestBroker c = new TestBroker(Files.createDirectories(dir.resolve("c")), tls + nodeYaml("c"), Clock.systemUTC());
+             TestBroker d = new TestBroker(Files.createDirectories(dir.resolve("d")), tls + nodeYaml("d"), Clock.systemUTC())) {
+            assertTrue(c.url("/").startsWith("https://"), c.url("/"));
+            String q = queue("forward-tls");
+            ok(c.as(Role.AGENT, "POST", "/queues/" + q + "/messages", "{\"body\":{\"n\":1}}"), 201);
+            JsonNode leased = ok(d.as(Role.AGENT, "POST", "/queues/" + q + "/leases?max=1&visibility=5&wait=15", null), 200);
+            assertEquals(1, leased.size(), leased.toString());
+            String lease = leased.get(0).path("lease").asText();
+            assertTrue(lease.startsWith("d."), lease);
+            JsonNode acked = ok(c.as(Role.AGENT, "POST", "/queues/" + q + "/acks", "{\"leases\":[\"" + lease + "\"]}"), 200);
+            assertEquals(1, acked.path("acked").asInt(), "forwarded over HTTPS and acked: " + acked);
+            JsonNode again = ok(d.as(Role.AGENT, "POST", "/queues/" + q + "/acks", "{\"leases\":[\"" + lease + "\"]}"), 200);
+            assertEquals(0, again.path("acked").asInt(), "the owner settled it: " + again);
+            // A node without the keystore does not trust d's certificate: the outcome is unknown, so 503.
+            HttpResponse<String> untrusted = a.as(Role.AGENT, "POST", "/queues/" + q + "/acks",
+                    "{\"leases\":[\"" + lease + "\"]}");
+            assertEquals(503, untrusted.statusCode(), untrusted.body());
+        }
+    }
+
+    @Test
     void tokensAndUsersShouldBeTheClustersOnEveryNode() throws Exception {
         String user = "carol-" + System.nanoTime();
         ok(b.admin("POST", "/users/" + user, "{\"role\":\"AGENT\",\"password\":\"" + TestBroker.PASSWORD + "\"}"), 201);

@@ -29,7 +29,9 @@ final class TestBroker implements AutoCloseable {
 
     final Path dir;
     final Broker broker;
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    final HttpClient http;
+    /** {@code https} when the broker listens on HTTPS only; its client then trusts the broker's keystore. */
+    private final String scheme;
     final Map<Role, String> tokens = new EnumMap<>(Role.class);
 
     TestBroker(Path dir, String extraYaml, Clock clock) throws IOException, InterruptedException {
@@ -63,6 +65,10 @@ final class TestBroker implements AutoCloseable {
                 + (extraYaml.equals("auth_ttl_placeholder") ? ""
                 : extraYaml.equals("server_wait_placeholder") ? "" : otherKeys(extraYaml)));
         BrokerConfig config = ConfigLoader.load(dir.resolve("config.yaml"));
+        boolean httpsOnly = config.tls() != null && !config.tls().plainHttp();
+        scheme = httpsOnly ? "https" : "http";
+        http = httpsOnly ? TestKeystore.trustingClient(config.tls().keystore(), config.tls().password())
+                : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         UserStore users = UserStore.load(config.usersFile());
         for (Role r : Role.values()) {
             users.put(r.name().toLowerCase(), r, PASSWORD.toCharArray());
@@ -98,7 +104,7 @@ final class TestBroker implements AutoCloseable {
     }
 
     String url(String path) {
-        return "http://127.0.0.1:" + broker.port() + path;
+        return scheme + "://127.0.0.1:" + broker.port() + path;
     }
 
     HttpResponse<String> send(String method, String path, String token, String json) throws IOException,

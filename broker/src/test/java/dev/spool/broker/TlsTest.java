@@ -6,9 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,7 +17,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -33,35 +30,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Issue 10, TLS: an HTTPS listener from a PKCS12 keystore, alone or beside plain HTTP; a self-signed certificate made here. */
 @Timeout(90)
 class TlsTest {
-    private static final String PASSWORD = "keystore-password";
+    private static final String PASSWORD = TestKeystore.PASSWORD;
 
     @TempDir
     Path dir;
 
-    /** A self-signed certificate for localhost and 127.0.0.1, made with the JDK's keytool. */
+    /** A self-signed certificate for localhost and 127.0.0.1. */
     private Path keystore() throws Exception {
-        Path ks = dir.resolve("server.p12");
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", "spool", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=localhost",
-                "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "2", "-storetype", "PKCS12",
-                "-keystore", ks.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD)
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, out);
-        return ks;
+        return TestKeystore.make(dir.resolve("server.p12"));
     }
 
     /** A client that trusts exactly the test's certificate. */
-    private static HttpClient trusting(Path ks) throws Exception {
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(ks)) {
-            store.load(in, PASSWORD.toCharArray());
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(store);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, tmf.getTrustManagers(), null);
-        return HttpClient.newBuilder().sslContext(ctx).connectTimeout(Duration.ofSeconds(5)).build();
+    private static HttpClient trusting(Path ks) {
+        return TestKeystore.trustingClient(ks, PASSWORD);
     }
 
     /** A config with an HTTPS listener on a free port from the test's keystore, plus {@code tlsLines}. */

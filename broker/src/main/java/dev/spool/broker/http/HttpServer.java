@@ -19,12 +19,6 @@ import org.xnio.XnioWorker;
 import org.xnio.channels.AcceptingChannel;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 import java.lang.management.ManagementFactory;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -114,7 +108,7 @@ public final class HttpServer implements AutoCloseable {
             if (t != null) {
                 port = t.port();
                 UndertowXnioSsl ssl = new UndertowXnioSsl(xnio, OptionMap.create(Options.USE_DIRECT_BUFFERS, true),
-                        sslContext(t));
+                        TlsContexts.server(t));
                 @SuppressWarnings({"unchecked", "rawtypes"}) // accepted TLS connections are StreamConnections too
                 AcceptingChannel<?> accepting = ssl.createSslConnectionServer(worker,
                         new InetSocketAddress(InetAddress.getByName(config.host()), port), (ChannelListener) connections,
@@ -140,23 +134,6 @@ public final class HttpServer implements AutoCloseable {
                 throw named;
             }
             throw e;
-        }
-    }
-
-    /** The server's key and certificate chain from the PKCS12 keystore. */
-    private static SSLContext sslContext(BrokerConfig.Tls t) {
-        char[] password = t.password().toCharArray();
-        try (InputStream in = Files.newInputStream(t.keystore())) {
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(in, password);
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(ks, password);
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(kmf.getKeyManagers(), null, null);
-            return ctx;
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalArgumentException("cannot use server.tls.keystore " + t.keystore() + ": "
-                    + (e.getMessage() == null ? e.toString() : e.getMessage()));
         }
     }
 

@@ -2,6 +2,7 @@ package dev.spool.broker.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.broker.config.BrokerConfig;
 import dev.spool.storage.SettleResult;
 import dev.spool.storage.Settlement;
 import dev.spool.storage.StoreException;
@@ -32,11 +33,36 @@ final class LeaseForwarder {
     /** Marks a request one node sent another; its value names the sending node's URL. */
     static final String HEADER = "X-Spool-Forwarded";
     private static final Logger LOG = LoggerFactory.getLogger(LeaseForwarder.class);
-    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3))
-            .version(HttpClient.Version.HTTP_1_1).build();
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-    private LeaseForwarder() {
+    private final BrokerConfig.Tls tls;
+    /** Made at the first forward: a broker on one machine never needs it. */
+    private volatile HttpClient client;
+
+    /**
+     * @param tls this node's {@code server.tls}, or null: with it, other nodes' HTTPS certificates are trusted
+     *            when the JDK trusts them or this node's keystore holds them (see {@link TlsContexts#forwarding})
+     */
+    LeaseForwarder(BrokerConfig.Tls tls) {
+        this.tls = tls;
+    }
+
+    private HttpClient client() {
+        HttpClient c = client;
+        if (c == null) {
+            synchronized (this) {
+                if (client == null) {
+                    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3))
+                            .version(HttpClient.Version.HTTP_1_1);
+                    if (tls != null) {
+                        b.sslContext(TlsContexts.forwarding(tls));
+                    }
+                    client = b.build();
+                }
+                c = client;
+            }
+        }
+        return c;
     }
 
     /**
@@ -45,7 +71,7 @@ final class LeaseForwarder {
      * @param request       the client's body; its other fields (delay, visibility) go along
      * @param authorization the client's Authorization header
      */
-    static CompletableFuture<SettleResult.Settled> forward(String ownerUrl, String queue, String path, String field,
+    CompletableFuture<SettleResult.Settled> forward(String ownerUrl, String queue, String path, String field,
                                                            JsonNode request, List<String> leases,
                                                            String authorization) {
         ObjectNode body = request.deepCopy();
@@ -63,7 +89,7 @@ final class LeaseForwarder {
         } catch (IllegalArgumentException e) {
             return CompletableFuture.completedFuture(all(leases, SettleResult.Reason.EXPIRED));
         }
-        return CLIENT.sendAsync(r, HttpResponse.BodyHandlers.ofByteArray()).handle((resp, err) -> {
+        return client().sendAsync(r, HttpResponse.BodyHandlers.ofByteArray()).handle((resp, err) -> {
             if (err != null) {
                 Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
                         ? err.getCause() : err;

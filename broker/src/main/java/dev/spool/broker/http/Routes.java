@@ -55,9 +55,11 @@ public final class Routes {
         t.add("POST", "/queues/{name}/messages/batch", io(secured(api, PUSHERS, new BatchPushHandler(api))));
         t.add("GET", "/queues/{name}/messages", io(secured(api, PULLERS, new PullBatchHandler(api))));
         t.add("POST", "/queues/{name}/leases", io(secured(api, PULLERS, new LeaseHandler(api))));
-        t.add("POST", "/queues/{name}/acks", io(secured(api, PULLERS, new SettleHandler(api, Settlement.ACK))));
-        t.add("POST", "/queues/{name}/nacks", io(secured(api, PULLERS, new SettleHandler(api, Settlement.NACK))));
-        t.add("POST", "/queues/{name}/renewals", io(secured(api, PULLERS, new SettleHandler(api, Settlement.RENEW))));
+        LeaseForwarder forwarder = new LeaseForwarder(api.config().tls());
+        t.add("POST", "/queues/{name}/acks", io(secured(api, PULLERS, new SettleHandler(api, Settlement.ACK, forwarder))));
+        t.add("POST", "/queues/{name}/nacks", io(secured(api, PULLERS, new SettleHandler(api, Settlement.NACK, forwarder))));
+        t.add("POST", "/queues/{name}/renewals", io(secured(api, PULLERS,
+                new SettleHandler(api, Settlement.RENEW, forwarder))));
         t.add("POST", "/queues/{name}/redrive", worker(secured(api, ADMIN, new RedriveHandler(api))));
         UsersHandler users = new UsersHandler(api);
         t.add("GET", "/users", worker(secured(api, ADMIN, users::list)));

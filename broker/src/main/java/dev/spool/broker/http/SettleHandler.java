@@ -30,10 +30,12 @@ final class SettleHandler implements HttpHandler {
 
     private final Api api;
     private final Settlement kind;
+    private final LeaseForwarder forwarder;
 
-    SettleHandler(Api api, Settlement kind) {
+    SettleHandler(Api api, Settlement kind, LeaseForwarder forwarder) {
         this.api = api;
         this.kind = kind;
+        this.forwarder = forwarder;
     }
 
     @Override
@@ -115,7 +117,7 @@ final class SettleHandler implements HttpHandler {
         rest.remove("leases");
         String auth = ex.getRequestHeaders().getFirst(io.undertow.util.Headers.AUTHORIZATION);
         List<CompletableFuture<SettleResult.Settled>> remote = new ArrayList<>();
-        elsewhere.forEach((url, ls) -> remote.add(LeaseForwarder.forward(url, name, LeaseForwarder.path(kind),
+        elsewhere.forEach((url, ls) -> remote.add(forwarder.forward(url, name, LeaseForwarder.path(kind),
                 FIELDS.get(kind), rest, ls, auth)));
         return local.thenCompose(r -> CompletableFuture.allOf(remote.toArray(CompletableFuture[]::new)).thenApply(v -> {
             if (!(r instanceof SettleResult.Settled s)) {
