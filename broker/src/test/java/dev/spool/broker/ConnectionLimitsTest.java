@@ -8,9 +8,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -60,23 +58,11 @@ class ConnectionLimitsTest {
 
     /** Reads one response head and body; the status line first. */
     private static String[] response(Socket s) throws IOException {
-        InputStream in = s.getInputStream();
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-            int c = in.read();
-            if (c < 0) {
-                throw new IOException("closed after: " + head.toString(StandardCharsets.ISO_8859_1));
-            }
-            head.write(c);
+        RawAnswer r = RawAnswer.read(s.getInputStream());
+        if (r == null) {
+            throw new IOException("closed before an answer");
         }
-        String h = head.toString(StandardCharsets.ISO_8859_1);
-        int length = 0;
-        for (String line : h.split("\r\n")) {
-            if (line.toLowerCase().startsWith("content-length:")) {
-                length = Integer.parseInt(line.substring(15).trim());
-            }
-        }
-        return new String[]{h, new String(in.readNBytes(length), StandardCharsets.UTF_8)};
+        return new String[]{r.head(), r.body()};
     }
 
     private static void assertProblem(String[] r, int status, String code) throws IOException {

@@ -30,21 +30,14 @@ class HostileInputTest {
     @TempDir
     Path dir;
 
-    /** A status and body read off a raw socket. */
-    record Raw(int status, String head, String body) {
-        JsonNode json() throws Exception {
-            return TestBroker.JSON.readTree(body);
-        }
-    }
-
-    private static Raw raw(TestBroker b, byte[] request) throws Exception {
+    private static RawAnswer raw(TestBroker b, byte[] request) throws Exception {
         try (Socket s = new Socket("127.0.0.1", b.broker.port())) {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
             out.write(request);
             out.flush();
-            Raw r = next(s.getInputStream());
-            return r == null ? new Raw(0, "", "") : r;
+            RawAnswer r = RawAnswer.read(s.getInputStream());
+            return r == null ? new RawAnswer(0, "", "") : r;
         }
     }
 
@@ -78,7 +71,7 @@ class HostileInputTest {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static void assertProblem(Raw r, int status, String code) throws Exception {
+    private static void assertProblem(RawAnswer r, int status, String code) throws Exception {
         assertEquals(status, r.status(), r.head() + r.body());
         assertTrue(r.head().toLowerCase().contains("content-type: application/problem+json"), r.head());
         assertEquals(code, r.json().path("code").asText(), r.body());
@@ -110,7 +103,7 @@ class HostileInputTest {
     @Test
     void numbersOutOfRangeShouldBe400NamingTheFieldNotWrapped() throws Exception {
         try (TestBroker b = new TestBroker(dir)) {
-            Raw create = raw(b, request("POST", "/queues/q", b.tokens.get(Role.ADMINISTRATOR), "application/json",
+            RawAnswer create = raw(b, request("POST", "/queues/q", b.tokens.get(Role.ADMINISTRATOR), "application/json",
                     utf8("{\"max_deliveries\": 18446744073709551617}")));
             assertProblem(create, 400, "INVALID_REQUEST");
             assertTrue(create.json().path("detail").asText().contains("max_deliveries"), create.body());
@@ -121,7 +114,7 @@ class HostileInputTest {
             String lease = TestBroker.json(b.as(Role.AGENT, "POST", "/queues/q/leases", null)).get(0).path("lease").asText();
             for (String field : List.of("delay_seconds", "visibility_seconds")) {
                 String route = field.startsWith("delay") ? "/queues/q/nacks" : "/queues/q/renewals";
-                Raw r = raw(b, request("POST", route, b.tokens.get(Role.AGENT), "application/json",
+                RawAnswer r = raw(b, request("POST", route, b.tokens.get(Role.AGENT), "application/json",
                         utf8("{\"leases\":[\"" + lease + "\"],\"" + field + "\":18446744073709551617}")));
                 assertProblem(r, 400, "INVALID_REQUEST");
                 assertTrue(r.json().path("detail").asText().contains(field), r.body());
@@ -156,7 +149,7 @@ class HostileInputTest {
                         msg.getBytes(cs))), 400, "MALFORMED_JSON");
             }
             byte[] body = utf8(msg);
-            Raw identity = raw(b, request("POST", "/queues/q/messages", agent, "application/json", body,
+            RawAnswer identity = raw(b, request("POST", "/queues/q/messages", agent, "application/json", body,
                     "Transfer-Encoding: identity"));
             assertProblem(identity, 400, "INVALID_REQUEST");
             assertEquals(0, TestBroker.json(b.as(Role.BASIC, "GET", "/queues/q", null)).path("depth").asInt(),
@@ -179,7 +172,7 @@ class HostileInputTest {
                     utf8("GARBAGE\r\n\r\n"),
                     utf8("GET /queues HTTP/1.1 trailing\r\nHost: x\r\n\r\n"));
             for (byte[] head : heads) {
-                Raw r = raw(b, head);
+                RawAnswer r = raw(b, head);
                 assertEquals(400, r.status(), new String(head, StandardCharsets.ISO_8859_1).lines().findFirst().orElse("")
                         + " -> " + r.head() + r.body());
                 assertProblem(r, 400, "MALFORMED_REQUEST");
@@ -204,14 +197,14 @@ class HostileInputTest {
                 pipeline.writeBytes(utf8("GET /queues/q HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + agent + "\r\n\r\n"));
             }
             pipeline.writeBytes(utf8("GET /queues/%zz HTTP/1.1\r\nHost: x\r\n\r\n"));
-            List<Raw> answers = new ArrayList<>();
+            List<RawAnswer> answers = new ArrayList<>();
             try (Socket s = new Socket("127.0.0.1", b.broker.port())) {
                 s.setSoTimeout(10_000);
                 s.getOutputStream().write(pipeline.toByteArray());
                 s.getOutputStream().flush();
                 InputStream in = s.getInputStream();
-                Raw r;
-                while ((r = next(in)) != null) {
+                RawAnswer r;
+                while ((r = RawAnswer.read(in)) != null) {
                     answers.add(r);
                 }
             }
@@ -229,26 +222,6 @@ class HostileInputTest {
         }
     }
 
-    /** The next response on a keep-alive connection, or null at its end. */
-    private static Raw next(InputStream in) throws Exception {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-            int c = in.read();
-            if (c < 0) {
-                return null;
-            }
-            head.write(c);
-        }
-        String h = head.toString(StandardCharsets.ISO_8859_1);
-        int length = 0;
-        for (String line : h.split("\r\n")) {
-            if (line.toLowerCase().startsWith("content-length:")) {
-                length = Integer.parseInt(line.substring(15).trim());
-            }
-        }
-        return new Raw(Integer.parseInt(h.split(" ")[1]), h, new String(in.readNBytes(length), StandardCharsets.UTF_8));
-    }
-
     @Test
     void badChunkedFramingShouldBeAnsweredAsProblemJsonAndStoreNothing() throws Exception {
         try (TestBroker b = new TestBroker(dir)) {
@@ -261,13 +234,13 @@ class HostileInputTest {
                     "fffffffffffffffffffff\r\n" + msg + "\r\n0\r\n\r\n",   // a size that overflows
                     len + "\r\n" + msg + "\r\n0\r\nbad trailer\r\n\r\n");  // a trailer with no colon
             for (String body : bodies) {
-                Raw r = raw(b, request("POST", "/queues/q/messages", agent, "application/json", utf8(body),
+                RawAnswer r = raw(b, request("POST", "/queues/q/messages", agent, "application/json", utf8(body),
                         "Transfer-Encoding: chunked"));
                 assertProblem(r, 400, "MALFORMED_REQUEST");
             }
             assertEquals(0, TestBroker.json(b.as(Role.BASIC, "GET", "/queues/q", null)).path("depth").asInt(),
                     "nothing was stored");
-            Raw good = raw(b, request("POST", "/queues/q/messages", agent, "application/json",
+            RawAnswer good = raw(b, request("POST", "/queues/q/messages", agent, "application/json",
                     utf8(len + "\r\n" + msg + "\r\n0\r\n\r\n"), "Transfer-Encoding: chunked"));
             assertEquals(201, good.status(), "well-formed chunked bodies still work: " + good.body());
         }
@@ -280,7 +253,7 @@ class HostileInputTest {
         try (TestBroker b = new TestBroker(dir)) {
             assertEquals(201, b.admin("POST", "/queues/q", null).statusCode());
             agent = b.tokens.get(Role.AGENT);
-            Raw forged = raw(b, request("POST", "/queues/q/messages", agent, "application/json",
+            RawAnswer forged = raw(b, request("POST", "/queues/q/messages", agent, "application/json",
                     utf8("{\"body\":{}}, \"user\":\"admin\",\"status\":201,\"time\":\"2020-01-01T00:00:00Z\"")));
             assertProblem(forged, 400, "MALFORMED_JSON");
             assertEquals(201, raw(b, request("POST", "/queues/q/messages/batch", agent, "application/x-ndjson",
