@@ -163,8 +163,7 @@ public final class AuditLog implements AutoCloseable {
                         write(e);
                     }
                     if (abandoned) {
-                        dropped.addAndGet(batch.size() - (written.get() - before) + queue.size());
-                        queue.clear();
+                        dropped.addAndGet(batch.size() - (written.get() - before));
                     }
                 } catch (IOException | RuntimeException e) {
                     // The rest of the batch is lost: counted as dropped, like events a full buffer turns away.
@@ -183,6 +182,9 @@ public final class AuditLog implements AutoCloseable {
                 batch.clear();
             }
         }
+        // Whatever is left (abandoned, or offered just as the log closed) is counted, never silently lost.
+        batch.clear();
+        dropped.addAndGet(queue.drainTo(batch));
         // The writer owns the file: it closes it last, so nothing writes to a closed stream after close().
         try {
             out.close();

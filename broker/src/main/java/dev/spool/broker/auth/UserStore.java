@@ -188,28 +188,34 @@ public final class UserStore {
     }
 
     /** Adds a user; false (and nothing written) if the name is taken. */
-    public synchronized boolean create(String username, Role role, char[] password) throws IOException {
-        return underFileLock(() -> {
-            refresh();
-            if (users.containsKey(username)) {
-                return false;
-            }
-            write(username, role, password);
-            return true;
-        });
+    public boolean create(String username, Role role, char[] password) throws IOException {
+        String hash = hash(username, password);
+        synchronized (this) {
+            return underFileLock(() -> {
+                refresh();
+                if (users.containsKey(username)) {
+                    return false;
+                }
+                write(username, role, hash);
+                return true;
+            });
+        }
     }
 
     /** Sets a user's password; false if there is no such user. */
-    public synchronized boolean changePassword(String username, char[] password) throws IOException {
-        return underFileLock(() -> {
-            refresh();
-            User u = users.get(username);
-            if (u == null) {
-                return false;
-            }
-            write(username, u.role(), password);
-            return true;
-        });
+    public boolean changePassword(String username, char[] password) throws IOException {
+        String hash = hash(password);
+        synchronized (this) {
+            return underFileLock(() -> {
+                refresh();
+                User u = users.get(username);
+                if (u == null) {
+                    return false;
+                }
+                write(username, u.role(), hash);
+                return true;
+            });
+        }
     }
 
     /** Whether {@code username} is the only administrator (deleting it would leave none). */
@@ -246,23 +252,39 @@ public final class UserStore {
     }
 
     /** Adds or updates a user and rewrites the file atomically (owner-only, fsynced; see {@link AtomicFile}). */
-    public synchronized void put(String username, Role role, char[] password) throws IOException {
-        underFileLock(() -> {
-            write(username, role, password);
-            return null;
-        });
+    public void put(String username, Role role, char[] password) throws IOException {
+        String hash = hash(username, password);
+        synchronized (this) {
+            underFileLock(() -> {
+                write(username, role, hash);
+                return null;
+            });
+        }
     }
 
-    /** As {@link #put}; the caller holds both locks. */
-    private void write(String username, Role role, char[] password) throws IOException {
+    /**
+     * Checks a new user's name and password and hashes the password. Slow (PBKDF2), so done before any lock:
+     * the users' locks are then held for milliseconds, not for the hashing.
+     */
+    private static String hash(String username, char[] password) {
         if (username == null || !username.matches(NAME_PATTERN)) {
             throw new IllegalArgumentException("username must be 1-64 of [A-Za-z0-9._@-], was '" + username + "'");
         }
+        return hash(password);
+    }
+
+    /** Checks a new password and hashes it (slow; before any lock). */
+    private static String hash(char[] password) {
         if (password.length < MIN_PASSWORD_LENGTH) {
             throw new IllegalArgumentException("password must be at least " + MIN_PASSWORD_LENGTH + " characters");
         }
+        return PasswordHasher.hash(password);
+    }
+
+    /** Sets a user's role and password hash and saves it; the caller holds both locks. */
+    private void write(String username, Role role, String hash) throws IOException {
         refresh();
-        users.put(username, new User(role, PasswordHasher.hash(password)));
+        users.put(username, new User(role, hash));
         save(username);
     }
 
@@ -302,7 +324,7 @@ public final class UserStore {
         if (shared != null) {
             return change.apply();
         }
-        Path abs = file.toAbsolutePath();
+        Path abs = file.toAbsolutePath().normalize();
         Files.createDirectories(abs.getParent());
         Path lockFile = abs.resolveSibling(abs.getFileName() + ".lock");
         synchronized (FILE_LOCKS.computeIfAbsent(lockFile, k -> new Object())) {

@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 
+import javax.net.ssl.SSLContext;
+
 /**
  * Sends the settlement of leases issued by another node of a cluster to that node, with the caller's own
  * credentials, and reads its answer back as a {@link SettleResult.Settled}. A node that refuses the connection
@@ -35,7 +37,8 @@ final class LeaseForwarder {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseForwarder.class);
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-    private final BrokerConfig.Tls tls;
+    /** Trusts the JDK's store and this node's keystore; null without {@code server.tls}. */
+    private final SSLContext tls;
     /** Made at the first forward: a broker on one machine never needs it. */
     private volatile HttpClient client;
 
@@ -44,7 +47,7 @@ final class LeaseForwarder {
      *            when the JDK trusts them or this node's keystore holds them (see {@link TlsContexts#forwarding})
      */
     LeaseForwarder(BrokerConfig.Tls tls) {
-        this.tls = tls;
+        this.tls = tls == null ? null : TlsContexts.forwarding(tls); // a keystore it cannot read stops the start
     }
 
     private HttpClient client() {
@@ -55,7 +58,7 @@ final class LeaseForwarder {
                     HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3))
                             .version(HttpClient.Version.HTTP_1_1);
                     if (tls != null) {
-                        b.sslContext(TlsContexts.forwarding(tls));
+                        b.sslContext(tls);
                     }
                     client = b.build();
                 }

@@ -435,7 +435,7 @@ public final class KafkaQueueStore implements QueueStore {
                 held.add(e.uuid() + "/" + k);
             }
         }
-        return keyLocks.lock(held).thenCompose(release -> {
+        java.util.function.Function<Runnable, CompletionStage<PushResult>> push = release -> {
             CompletionStage<PushResult> r;
             try {
                 r = append(e, payloads, keyList);
@@ -444,7 +444,11 @@ public final class KafkaQueueStore implements QueueStore {
                 throw ex;
             }
             return r.whenComplete((v, x) -> release.run());
-        });
+        };
+        CompletableFuture<Runnable> locked = keyLocks.lock(held);
+        // A push that had to wait is let go by the one before it, on whatever thread finished that one (a Kafka
+        // client's own, as like as not): it goes on from the store's send threads instead.
+        return locked.isDone() ? locked.thenCompose(push) : locked.thenComposeAsync(push, sender);
     }
 
     private CompletionStage<PushResult> append(QueueEntry e, List<byte[]> payloads, List<String> keyList) {
