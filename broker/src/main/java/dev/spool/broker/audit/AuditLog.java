@@ -158,18 +158,14 @@ public final class AuditLog implements AutoCloseable {
                 try {
                     for (AuditEvent e : batch) {
                         if (abandoned) {
-                            break; // close() gave up waiting: what is left counts as dropped below
+                            break; // close() gave up waiting
                         }
                         write(e);
                     }
-                    if (abandoned) {
-                        dropped.addAndGet(batch.size() - (written.get() - before));
-                    }
-                } catch (IOException | RuntimeException e) {
-                    // The rest of the batch is lost: counted as dropped, like events a full buffer turns away.
-                    dropped.addAndGet(batch.size() - (written.get() - before));
-                    throw e;
                 } finally {
+                    // What a failed write or an abandoned close left of the batch is lost: counted as dropped,
+                    // like events a full buffer turns away.
+                    dropped.addAndGet(batch.size() - (written.get() - before));
                     batch.clear();
                 }
                 long d = dropped.get();

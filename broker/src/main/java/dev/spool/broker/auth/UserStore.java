@@ -190,32 +190,28 @@ public final class UserStore {
     /** Adds a user; false (and nothing written) if the name is taken. */
     public boolean create(String username, Role role, char[] password) throws IOException {
         String hash = hash(username, password);
-        synchronized (this) {
-            return underFileLock(() -> {
-                refresh();
-                if (users.containsKey(username)) {
-                    return false;
-                }
-                write(username, role, hash);
-                return true;
-            });
-        }
+        return locked(() -> {
+            refresh();
+            if (users.containsKey(username)) {
+                return false;
+            }
+            write(username, role, hash);
+            return true;
+        });
     }
 
     /** Sets a user's password; false if there is no such user. */
     public boolean changePassword(String username, char[] password) throws IOException {
         String hash = hash(password);
-        synchronized (this) {
-            return underFileLock(() -> {
-                refresh();
-                User u = users.get(username);
-                if (u == null) {
-                    return false;
-                }
-                write(username, u.role(), hash);
-                return true;
-            });
-        }
+        return locked(() -> {
+            refresh();
+            User u = users.get(username);
+            if (u == null) {
+                return false;
+            }
+            write(username, u.role(), hash);
+            return true;
+        });
     }
 
     /** Whether {@code username} is the only administrator (deleting it would leave none). */
@@ -226,8 +222,8 @@ public final class UserStore {
     }
 
     /** Deletes a user; false if there was none. */
-    public synchronized boolean remove(String username) throws IOException {
-        return underFileLock(() -> {
+    public boolean remove(String username) throws IOException {
+        return locked(() -> {
             refresh();
             if (users.remove(username) == null) {
                 return false;
@@ -254,12 +250,10 @@ public final class UserStore {
     /** Adds or updates a user and rewrites the file atomically (owner-only, fsynced; see {@link AtomicFile}). */
     public void put(String username, Role role, char[] password) throws IOException {
         String hash = hash(username, password);
-        synchronized (this) {
-            underFileLock(() -> {
-                write(username, role, hash);
-                return null;
-            });
-        }
+        locked(() -> {
+            write(username, role, hash);
+            return null;
+        });
     }
 
     /**
@@ -315,12 +309,12 @@ public final class UserStore {
     }
 
     /**
-     * Runs a change holding the users file's lock ({@code <file>.lock}, an OS file lock), so that this broker and
-     * a {@code user add} in another process never both read, change and rewrite the file: one would undo the
-     * other's change. A file lock belongs to the whole JVM, so stores of one file in one process also queue on a
-     * monitor. In a cluster the users are not in a file and nothing is locked. Caller holds this object's lock.
+     * Runs a change holding this store's lock and the users file's lock ({@code <file>.lock}, an OS file lock), so
+     * that this broker and a {@code user add} in another process never both read, change and rewrite the file: one
+     * would undo the other's change. A file lock belongs to the whole JVM, so stores of one file in one process
+     * also queue on a monitor. In a cluster the users are not in a file and no file is locked.
      */
-    private <T> T underFileLock(Change<T> change) throws IOException {
+    private synchronized <T> T locked(Change<T> change) throws IOException {
         if (shared != null) {
             return change.apply();
         }

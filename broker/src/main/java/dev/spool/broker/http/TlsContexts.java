@@ -15,9 +15,7 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
 import java.util.Collections;
-import java.util.List;
 
 /** The TLS contexts made from {@code server.tls}: the listener's, and the one nodes forward leases with. */
 final class TlsContexts {
@@ -51,12 +49,8 @@ final class TlsContexts {
             trusted.load(null, null);
             int n = 0;
             for (String alias : Collections.list(own.aliases())) {
-                Certificate[] chain = own.getCertificateChain(alias);
-                List<Certificate> certs = new ArrayList<>(chain == null ? List.of() : List.of(chain));
-                if (own.getCertificate(alias) != null) {
-                    certs.add(own.getCertificate(alias));
-                }
-                for (Certificate c : certs) {
+                Certificate[] chain = own.getCertificateChain(alias); // a key's; null for a trusted certificate
+                for (Certificate c : chain != null ? chain : new Certificate[]{own.getCertificate(alias)}) {
                     trusted.setCertificateEntry("node-" + n++, c);
                 }
             }

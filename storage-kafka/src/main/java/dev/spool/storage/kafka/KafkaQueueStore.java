@@ -371,15 +371,7 @@ public final class KafkaQueueStore implements QueueStore {
      */
     private CompletableFuture<Offsets> offsets(QueueEntry e) {
         TopicPartition tp = new TopicPartition(e.topic(), 0);
-        CompletableFuture<Long> end = admin.listOffsets(Map.of(tp, OffsetSpec.latest())).partitionResult(tp)
-                .toCompletionStage().toCompletableFuture().thenApply(r -> r.offset())
-                .exceptionally(ex -> {
-                    if (cause(ex) instanceof UnknownTopicOrPartitionException) {
-                        return 0L;
-                    }
-                    throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot read " + tp + " from Kafka: "
-                            + cause(ex), cause(ex));
-                });
+        CompletableFuture<Long> end = endOffsetAsync(tp);
         CompletableFuture<SharePartitionOffsetInfo> info = admin.listShareGroupOffsets(
                         Map.of(e.group(), new ListShareGroupOffsetsSpec().topicPartitions(List.of(tp))))
                 .partitionsToOffsetInfo(e.group()).toCompletionStage().toCompletableFuture()
@@ -400,19 +392,22 @@ public final class KafkaQueueStore implements QueueStore {
         return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
+    /** A partition's log end offset; 0 for a topic that does not exist (yet). */
+    private CompletableFuture<Long> endOffsetAsync(TopicPartition tp) {
+        return admin.listOffsets(Map.of(tp, OffsetSpec.latest())).partitionResult(tp)
+                .toCompletionStage().toCompletableFuture().thenApply(r -> r.offset())
+                .exceptionally(ex -> {
+                    if (cause(ex) instanceof UnknownTopicOrPartitionException) {
+                        return 0L;
+                    }
+                    throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot read " + tp + " from Kafka: "
+                            + cause(ex), cause(ex));
+                });
+    }
+
+    /** As {@link #endOffsetAsync}, waiting up to 30 s (for the topic readers, on their own threads). */
     private long endOffset(TopicPartition tp) {
-        try {
-            return admin.listOffsets(Map.of(tp, OffsetSpec.latest())).partitionResult(tp).get(30, TimeUnit.SECONDS)
-                    .offset();
-        } catch (ExecutionException | TimeoutException ex) {
-            if (ex.getCause() instanceof UnknownTopicOrPartitionException) {
-                return 0;
-            }
-            throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot read " + tp + " from Kafka: " + ex, ex);
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", ex);
-        }
+        return join(endOffsetAsync(tp), 30);
     }
 
     // ------------------------------------------------------------------ messages
@@ -432,7 +427,7 @@ public final class KafkaQueueStore implements QueueStore {
         List<String> held = new ArrayList<>(keyList.size());
         for (String k : keyList) {
             if (k != null) {
-                held.add(e.uuid() + "/" + k);
+                held.add(keyName(e, k));
             }
         }
         java.util.function.Function<Runnable, CompletionStage<PushResult>> push = release -> {
@@ -498,7 +493,7 @@ public final class KafkaQueueStore implements QueueStore {
                 List<CompletableFuture<Void>> written = new ArrayList<>();
                 for (int i : fresh) {
                     if (keyList.get(i) != null) {
-                        written.add(idempotency.putAsync(e.uuid() + "/" + keyList.get(i),
+                        written.add(idempotency.putAsync(keyName(e, keyList.get(i)),
                                 (ids[i] + ":" + now).getBytes(StandardCharsets.US_ASCII)));
                     }
                 }
@@ -569,6 +564,11 @@ public final class KafkaQueueStore implements QueueStore {
         idempotency.forgetLocally((k, v) -> keyRecord(v)[1] < cutoff);
     }
 
+    /** An idempotency key's name in the keys topic and in {@link #keyLocks}: {@code <queue uuid>/<key>}. */
+    private static String keyName(QueueEntry e, String key) {
+        return e.uuid() + "/" + key;
+    }
+
     /** A key's record in the keys topic: {@code <id>:<epoch ms>}, as {@code {id, at}} ({@code -1, 0} if damaged). */
     private static long[] keyRecord(byte[] v) {
         String s = new String(v, StandardCharsets.US_ASCII);
@@ -578,7 +578,7 @@ public final class KafkaQueueStore implements QueueStore {
 
     /** The id a key was pushed as within the window, or -1. */
     private long knownKey(QueueEntry e, String key, long cutoff) {
-        byte[] v = idempotency.get(e.uuid() + "/" + key);
+        byte[] v = idempotency.get(keyName(e, key));
         if (v == null) {
             return -1;
         }
@@ -708,8 +708,12 @@ public final class KafkaQueueStore implements QueueStore {
     }
 
     private static <T> T join(CompletionStage<T> s) {
+        return join(s, 60);
+    }
+
+    private static <T> T join(CompletionStage<T> s, int seconds) {
         try {
-            return s.toCompletableFuture().get(60, TimeUnit.SECONDS);
+            return s.toCompletableFuture().get(seconds, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof RuntimeException re ? re
                     : new StoreException(StoreException.Code.UNAVAILABLE, e.getCause().toString(), e.getCause());
