@@ -134,7 +134,8 @@ public final class Broker implements AutoCloseable {
             Api api = new Api(store, tokens, users, new LoginGuard(clock), config, waiters, clock);
             // On Kafka the node keeps no queue data: the disk that matters is the one its audit log is written to.
             Path disk = config.kafka() == null ? storeConfig.directory() : config.auditFile().toAbsolutePath().getParent();
-            Health health = new Health(disk, config.minFreeBytes(), config.auditEnabled() ? audit : null);
+            Health health = new Health(disk, config.minFreeBytes(), config.auditEnabled() ? audit : null,
+                    store::failedQueues);
             if (metrics != null) {
                 register(metrics, store, waiters, audit, server, health);
             }

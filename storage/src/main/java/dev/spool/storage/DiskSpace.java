@@ -4,6 +4,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
@@ -21,9 +22,11 @@ import java.util.concurrent.atomic.AtomicLong;
 final class DiskSpace {
     private static final Logger LOG = LoggerFactory.getLogger(DiskSpace.class);
 
-    /** Measures the usable bytes, or throws if it cannot. */
+    /** Measures the usable bytes ({@link #UNKNOWN} for a file system that reports no size), or throws. */
     @FunctionalInterface
     interface Gauge {
+        long UNKNOWN = -1;
+
         long usable() throws IOException;
     }
 
@@ -33,9 +36,19 @@ final class DiskSpace {
     private final AtomicLong appendedSinceSample = new AtomicLong();
     private volatile long usableAtSample = Long.MAX_VALUE;
     private volatile boolean low;
+    private volatile boolean unknownLogged;
 
     DiskSpace(Path where, long floor) {
-        this(where, () -> Files.getFileStore(where).getUsableSpace(), floor);
+        this(where, () -> usableOf(where), floor);
+    }
+
+    /**
+     * The usable bytes of the file system holding {@code where}, or {@link Gauge#UNKNOWN} when it reports no
+     * size at all (some FUSE and network file systems report zeros): its free space cannot be known.
+     */
+    static long usableOf(Path where) throws IOException {
+        FileStore fs = Files.getFileStore(where);
+        return fs.getTotalSpace() == 0 ? Gauge.UNKNOWN : fs.getUsableSpace();
     }
 
     /** With a gauge of its own (tests). */
@@ -47,6 +60,11 @@ final class DiskSpace {
 
     /** Measures the usable space now (the store thread does this every few tens of milliseconds). */
     void sample() {
+        if (floor == 0) {
+            return; // no floor: nothing to measure against
+        }
+        // Bytes counted from here on may not show in the measurement: they stay counted.
+        long counted = appendedSinceSample.get();
         long usable;
         try {
             usable = gauge.usable();
@@ -54,7 +72,19 @@ final class DiskSpace {
             LOG.warn("cannot measure the free space of {}: {}", where, e.toString());
             return;
         }
-        appendedSinceSample.set(0);
+        if (usable == Gauge.UNKNOWN) {
+            if (!unknownLogged) {
+                unknownLogged = true;
+                LOG.warn("the file system holding {} reports no size, so its free space is unknown; the free-space "
+                        + "floor (storage.min_free_bytes) is not enforced there, and a full disk shows as failed "
+                        + "writes", where);
+            }
+            low = false;
+            usableAtSample = Long.MAX_VALUE;
+            appendedSinceSample.addAndGet(-counted);
+            return;
+        }
+        appendedSinceSample.addAndGet(-counted);
         usableAtSample = usable;
         boolean nowLow = usable < floor;
         if (nowLow != low) {
@@ -73,6 +103,9 @@ final class DiskSpace {
      * Called by every push before it writes anything.
      */
     boolean admit(long bytes) {
+        if (floor == 0) {
+            return true; // storage.min_free_bytes: 0 turns the floor off
+        }
         if (low) {
             return false;
         }

@@ -70,6 +70,12 @@ final class EntryFile implements AutoCloseable {
         }
     }
 
+    /** Forces the cycles from {@code fromCycle} up to the one holding {@code toIndex} to the disk (one syncing thread). */
+    void force(int fromCycle, long toIndex) throws IOException {
+        Faults.at(Faults.Point.JOURNAL_SYNC);
+        folder.force(fromCycle, toIndex);
+    }
+
     /** Deletes the journal's cycle files wholly before the cycle of {@code consumedIndex}. */
     void retainFrom(long consumedIndex) {
         int cycle = folder.cycleOf(consumedIndex);

@@ -34,11 +34,16 @@ final class GroupCommit {
     private int syncedCycle = Integer.MIN_VALUE;
     private long syncedLastId;
     private final StoreObserver observer;
+    /** Pulls and acks wait for the sync (fsync: always): a failed sync undoes them. */
+    private final boolean consumersWait;
+    /** Set when a sync failed: final for the queue (guarded by the lock). */
+    private StoreException failure;
 
-    GroupCommit(Queue queue, StoreConfig.SyncDelay delay, StoreObserver observer) {
+    GroupCommit(Queue queue, StoreConfig.SyncDelay delay, StoreObserver observer, boolean consumersWait) {
         this.queue = queue;
         this.delay = delay;
         this.observer = observer;
+        this.consumersWait = consumersWait;
         this.syncedLastId = queue.lastId();
         this.syncedChange = queue.changes();
         this.syncedIndex = queue.lastIndex();
@@ -50,10 +55,13 @@ final class GroupCommit {
         return queue;
     }
 
-    /** Completes when a sync covers {@code change}. */
+    /** Completes when a sync covers {@code change}; fails at once once a sync of the queue has failed. */
     CompletableFuture<Void> whenSynced(long change) {
         lock.lock();
         try {
+            if (failure != null) {
+                return CompletableFuture.failedFuture(failure);
+            }
             if (syncedChange >= change) {
                 return CompletableFuture.completedFuture(null);
             }
@@ -67,60 +75,74 @@ final class GroupCommit {
 
     /** Whether anything changed since the last sync. */
     boolean dirty() {
-        return queue.changes() > syncedChange;
+        return failure == null && queue.changes() > syncedChange;
     }
 
-    /** Syncs now and completes the waiters it covers. Called by one thread at a time. */
+    /**
+     * Syncs now and completes the waiters it covers. Called by one thread at a time. A failed sync is final for
+     * the queue (see {@link Queue#fail}): every waiter, now and later, fails with
+     * {@link StoreException.Code#SYNC_FAILED}, since what the files hold is unknown.
+     */
     void syncNow() {
-        // Read the change count first: every change counted so far has written its files already.
-        long target = queue.changes();
-        long index = queue.lastIndex();
-        long floor = queue.floor();
-        long stateEntries = queue.stateEntries();
-        long lastId = queue.lastId();
-        RuntimeException failure = null;
+        if (failure != null) {
+            return;
+        }
+        Queue.SyncPoint p = queue.syncPoint();
+        Throwable cause = null;
         long start = System.nanoTime();
         try {
             delay.beforeSync();
-            if (index != syncedIndex) {
-                queue.forceJournal(syncedCycle, index);
-                syncedCycle = Math.max(syncedCycle, queue.cycleOf(index));
-                syncedIndex = index;
+            if (p.lastIndex() != syncedIndex) {
+                queue.forceJournal(syncedCycle, p.lastIndex());
+                syncedCycle = Math.max(syncedCycle, queue.cycleOf(p.lastIndex()));
+                syncedIndex = p.lastIndex();
             }
-            if (floor != syncedFloor) {
+            if (p.floor() != syncedFloor) {
                 queue.forceCursor();
-                syncedFloor = floor;
+                syncedFloor = p.floor();
             }
-            if (stateEntries != syncedStateEntries) {
+            if (p.stateEntries() != syncedStateEntries) {
                 queue.forceState();
-                syncedStateEntries = stateEntries;
+                syncedStateEntries = p.stateEntries();
             }
             syncs.incrementAndGet();
-            observer.synced(System.nanoTime() - start, Math.max(0, lastId - syncedLastId));
-            syncedLastId = Math.max(syncedLastId, lastId);
+            observer.synced(System.nanoTime() - start, Math.max(0, p.lastId() - syncedLastId));
+            syncedLastId = Math.max(syncedLastId, p.lastId());
         } catch (IOException | RuntimeException | InternalError e) {
-            failure = StoreException.of("sync of queue '" + queue.name + "'", e, queue.dir);
+            cause = e;
         }
         List<Pending> done = new ArrayList<>();
+        StoreException failed = null;
+        if (cause == null) {
+            queue.synced(p);
+        } else {
+            failed = new StoreException(StoreException.Code.SYNC_FAILED, "queue '" + queue.name + "': a sync of its "
+                    + "files failed (" + cause + "), so this request's outcome is unknown: a push may have been "
+                    + "stored (retry it with the same Idempotency-Key once the broker has restarted; it is then "
+                    + "stored once), a pull or ack was undone; the queue takes no changes until the broker restarts",
+                    cause);
+            queue.fail("a sync of its files failed (" + cause + ")", consumersWait);
+        }
         lock.lock();
         try {
-            if (failure == null) {
-                syncedChange = Math.max(syncedChange, target);
+            if (failed == null) {
+                syncedChange = Math.max(syncedChange, p.change());
                 while (!pending.isEmpty() && pending.peek().change() <= syncedChange) {
                     done.add(pending.poll());
                 }
             } else {
+                failure = failed;
                 done.addAll(pending);
                 pending.clear();
             }
         } finally {
             lock.unlock();
         }
-        for (Pending p : done) {
-            if (failure == null) {
-                p.done().complete(null);
+        for (Pending w : done) {
+            if (failed == null) {
+                w.done().complete(null);
             } else {
-                p.done().completeExceptionally(failure);
+                w.done().completeExceptionally(failed);
             }
         }
     }

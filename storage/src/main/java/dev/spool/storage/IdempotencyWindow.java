@@ -39,7 +39,17 @@ final class IdempotencyWindow {
 
     /** Remembers a key (replacing nothing: the first id a key named stays). */
     void remember(String key, long id, long time) {
-        keys.putIfAbsent(key, new Seen(id, time));
+        // The latest use wins, and moves to the young end of the window.
+        keys.remove(key);
+        keys.put(key, new Seen(id, time));
+    }
+
+    /** Forgets a key if it names an id from {@code fromId} on: its message was not stored after all (its batch failed). */
+    void forget(String key, long fromId) {
+        Seen s = keys.get(key);
+        if (s != null && s.id() >= fromId) {
+            keys.remove(key);
+        }
     }
 
     /** Forgets keys older than the window at {@code now} and any beyond the cap. */

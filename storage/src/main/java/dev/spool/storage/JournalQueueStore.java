@@ -195,7 +195,7 @@ public final class JournalQueueStore implements QueueStore {
                     continue;
                 }
                 Queue q = Queue.open(dir, meta, config, entry == null ? null : entry.cursor(), events, space);
-                open.put(meta.name(), new Open(q, new GroupCommit(q, config.syncDelay(), config.observer())));
+                open.put(meta.name(), new Open(q, commitOf(q)));
             }
         }
         for (String gone : unseen.keySet()) {
@@ -205,6 +205,11 @@ public final class JournalQueueStore implements QueueStore {
         LOG.info("store at {} opened: {} queues", config.directory(), open.size());
         recovered = true;
         checkpoint();
+    }
+
+    private GroupCommit commitOf(Queue q) {
+        // Under fsync: always, pulls and acks wait for their sync, so a failed one can be undone.
+        return new GroupCommit(q, config.syncDelay(), config.observer(), config.fsync() == Fsync.ALWAYS);
     }
 
     private QueueMeta readMeta(Path dir, String dirName, Checkpoint.Entry entry) throws IOException {
@@ -250,7 +255,7 @@ public final class JournalQueueStore implements QueueStore {
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
                 AtomicFile.syncDirectory(queuesDir);
                 Queue q = Queue.open(dir, meta, config, null, events, space);
-                open.put(name, new Open(q, new GroupCommit(q, config.syncDelay(), config.observer())));
+                open.put(name, new Open(q, commitOf(q)));
             } catch (IOException e) {
                 deleteTree(tmp);
                 throw StoreException.of("creating queue '" + name + "'", e, queuesDir);
@@ -295,6 +300,18 @@ public final class JournalQueueStore implements QueueStore {
     public OptionsResult options(String name) {
         Open o = open.get(name);
         return o == null ? new NoSuchQueue(name) : o.queue().meta.options();
+    }
+
+    @Override
+    public Map<String, String> failedQueues() {
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (Open o : open.values()) {
+            String why = o.queue().failure();
+            if (why != null) {
+                out.put(o.queue().name, why);
+            }
+        }
+        return out;
     }
 
     @Override
@@ -531,6 +548,9 @@ public final class JournalQueueStore implements QueueStore {
         appended.whenComplete((r, t) -> {
             try {
                 boolean stored = t == null && r instanceof PushResult.Stored;
+                if (stored) {
+                    Faults.at(Faults.Point.DEAD_LETTER_MOVE);
+                }
                 if (!stored) {
                     LOG.error("queue '{}': moving {} messages to the dead-letter queue '{}' failed ({}); they stay here",
                             from.name, letters.size(), dlqName, t != null ? t.toString() : r);
@@ -566,9 +586,15 @@ public final class JournalQueueStore implements QueueStore {
                 for (Open o : open.values()) {
                     Queue.Snapshot s = o.queue().beginSnapshot(allSnapshots);
                     if (s != null) {
-                        o.queue().finishSnapshot(s);
+                        try {
+                            o.queue().finishSnapshot(s);
+                        } catch (IOException | RuntimeException | InternalError e) {
+                            // The state log's sync failed: what it holds is unknown, and retrying proves nothing.
+                            o.queue().fail("a sync of its state log's snapshot failed (" + e + ")", false);
+                        }
                     }
                 }
+                Faults.at(Faults.Point.CHECKPOINT);
                 Checkpoint.write(json, config.checkpointFile(), entries, config.clock().instant());
                 config.observer().checkpointed(System.nanoTime() - start);
             } catch (IOException | RuntimeException | InternalError e) {

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -62,6 +63,13 @@ final class Queue implements AutoCloseable {
     record Snapshot(long begin, StateLog.State state) {
     }
 
+    /** What a sync is about to make durable, read together under the pull lock. */
+    record SyncPoint(long change, Cursor.Position cursor, long lastIndex, long floor, long stateEntries, long lastId) {
+    }
+
+    private record Undo(long change, long id) {
+    }
+
     final String name;
     final Path dir;
     final QueueMeta meta;
@@ -78,10 +86,19 @@ final class Queue implements AutoCloseable {
     /** Counts every change to the files; a sync that read it covers every change up to it. */
     private final AtomicLong changes = new AtomicLong();
     private final int entriesReadAtOpen;
-    /** Ids skipped after unclean stops (never changed after open; kept for depth and totals). */
-    private final List<StateLog.Gap> gaps;
+    /**
+     * Ids no message has: skipped after unclean stops, or voided with their entries when a batch failed part-way
+     * (readers skip such entries). Replaced whole under the push lock; read without a lock.
+     */
+    private volatile List<StateLog.Gap> gaps;
     private final DiskSpace space;
-    private final long gapIds;
+    private volatile long gapIds;
+    /** Why the queue stopped taking changes (a sync failed: its files' state is unknown), or null. */
+    private volatile String failure;
+    /** Acks recorded above the floor since the last good sync, with the change count seen (pull lock). */
+    private final ArrayDeque<Undo> undoable = new ArrayDeque<>();
+    /** The cursor as the last good sync left it on disk (pull lock). */
+    private Cursor.Position durableCursor;
     /** The highest id that may be handed out: synced to the cursor file before it is raised. */
     private volatile long reserved;
     /** Set while the store thread is asked to extend the reservation (guarded by the push lock). */
@@ -124,6 +141,7 @@ final class Queue implements AutoCloseable {
         this.gaps = List.copyOf(gaps);
         this.space = space;
         this.gapIds = gaps.stream().mapToLong(StateLog.Gap::size).sum();
+        this.durableCursor = cursor.position();
     }
 
     /** Creates the files of a new, empty queue in {@code dir} (which must not exist). */
@@ -216,7 +234,7 @@ final class Queue implements AutoCloseable {
             long lastStored = last;
             saved.keys().forEach((k, seen) -> {
                 // A key logged for a message that was never appended (a crash in between) is dropped.
-                if (seen.id() <= lastStored) {
+                if (seen.id() <= lastStored && !inGap(gaps, seen.id())) {
                     keys.remember(k, seen.id(), seen.time());
                 }
             });
@@ -251,11 +269,13 @@ final class Queue implements AutoCloseable {
     PushResult append(List<byte[]> payloads, List<String> keyList) {
         int n = payloads.size();
         int fresh;
+        boolean askIds = false;
         pushLock.lock();
         try {
             if (closed) {
                 return new NoSuchQueue(name);
             }
+            checkWritable();
             long now = clock.millis();
             long[] ids = null;
             fresh = n;
@@ -293,29 +313,43 @@ final class Queue implements AutoCloseable {
             if (!space.admit(bytes)) {
                 throw space.refusal(name);
             }
+            if (lastId + fresh > reserved - ID_BLOCK / 2) {
+                askIds = requestIds();
+            }
             if (lastId + fresh > reserved) {
                 // The store thread has not synced a new reservation yet (only at absurd rates): no id is used
                 // before it is reserved durably, and nothing is stored.
-                requestIds();
                 throw new StoreException(StoreException.Code.BUSY, "queue '" + name + "': ids are being reserved; "
                         + "retry", null);
-            }
-            if (lastId + fresh > reserved - ID_BLOCK / 2) {
-                requestIds();
             }
             long first = lastId + 1;
             long id = first;
             long index = lastIndex;
-            for (int i = 0; i < n; i++) {
-                if (ids != null && ids[i] != id) {
-                    continue; // a duplicate: stored before
+            List<String> keysLogged = null;
+            try {
+                for (int i = 0; i < n; i++) {
+                    if (ids != null && ids[i] != id) {
+                        continue; // a duplicate: stored before
+                    }
+                    String k = keyList == null ? null : keyList.get(i);
+                    if (k != null && keys.idOf(k, now) < 0) {
+                        if (keysLogged == null) {
+                            keysLogged = new ArrayList<>();
+                        }
+                        keysLogged.add(k);
+                        state.key(k, id, now);
+                        keys.remember(k, id, now);
+                    }
+                    if (id > first) {
+                        Faults.at(Faults.Point.BATCH_APPEND);
+                    }
+                    Faults.at(Faults.Point.JOURNAL_APPEND);
+                    index = journal.append(id, payloads.get(i));
+                    id++;
                 }
-                String k = keyList == null ? null : keyList.get(i);
-                if (k != null && keys.idOf(k, now) < 0) {
-                    state.key(k, id, now);
-                    keys.remember(k, id, now);
-                }
-                index = journal.append(id++, payloads.get(i));
+            } catch (RuntimeException | InternalError e) {
+                voidBatch(first, id, keysLogged, e);
+                throw e;
             }
             if (fresh > 0) {
                 cursor.head(index, id - 1);
@@ -332,15 +366,69 @@ final class Queue implements AutoCloseable {
             throw StoreException.of("push to queue '" + name + "'", e, dir);
         } finally {
             pushLock.unlock();
+            if (askIds) {
+                events.reserveIds(this);
+            }
         }
     }
 
-    /** Asks the store thread once to extend the id reservation (under the push lock). */
-    private void requestIds() {
-        if (!reserving) {
-            reserving = true;
-            events.reserveIds(this);
+    /**
+     * A batch failed part-way (a failed write, a fault of the mapping): its entries {@code first..failed-1} may
+     * be in the journal, and entry {@code failed} half-written. Their ids become a gap, logged and synced, so
+     * readers skip those entries, no id is used again, and their keys are forgotten: for readers the batch was
+     * never stored, as its answer says. Under the push lock.
+     */
+    private void voidBatch(long first, long failed, List<String> keysLogged, Throwable cause) {
+        StateLog.Gap gap = new StateLog.Gap(first, failed);
+        List<StateLog.Gap> now = new ArrayList<>(gaps);
+        now.add(gap);
+        gaps = List.copyOf(now);
+        gapIds += gap.size();
+        lastId = failed;
+        try {
+            lastIndex = Math.max(lastIndex, journal.folder().lastIndex());
+        } catch (RuntimeException e) {
+            LOG.debug("queue '{}': last index unknown after a failed append: {}", name, e.toString());
         }
+        if (keysLogged != null) {
+            for (String k : keysLogged) {
+                keys.forget(k, first);
+            }
+        }
+        changes.incrementAndGet();
+        try {
+            state.gap(gap);
+            state.force();
+            LOG.error("queue '{}': a push of {} messages failed part-way ({}); ids {} to {} are void: any of their "
+                    + "entries in the journal is never delivered, and the push was answered as not stored", name,
+                    failed - first + 1, cause.toString(), first, failed);
+        } catch (IOException | RuntimeException | InternalError e) {
+            fail("recording the void ids " + first + " to " + failed + " of a failed push failed: " + e, false);
+        }
+    }
+
+    /** Whether an id is void (in a gap): an entry with it is never delivered. */
+    private boolean isVoid(long id) {
+        List<StateLog.Gap> g = gaps;
+        return !g.isEmpty() && inGap(g, id);
+    }
+
+    private static boolean inGap(List<StateLog.Gap> gaps, long id) {
+        for (StateLog.Gap g : gaps) {
+            if (id >= g.from() && id <= g.to()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Marks the reservation as asked for (under the push lock); true if the caller is to ask, after unlocking. */
+    private boolean requestIds() {
+        if (reserving) {
+            return false;
+        }
+        reserving = true;
+        return true;
     }
 
     /**
@@ -358,8 +446,13 @@ final class Queue implements AutoCloseable {
         } finally {
             pushLock.unlock();
         }
-        cursor.reserve(target);
-        cursor.sync();
+        try {
+            cursor.reserve(target);
+            cursor.sync();
+        } catch (RuntimeException | InternalError e) {
+            fail("syncing the id reservation failed: " + e, false);
+            return;
+        }
         pushLock.lock();
         try {
             reserved = Math.max(reserved, target);
@@ -379,6 +472,7 @@ final class Queue implements AutoCloseable {
             if (closed) {
                 return null;
             }
+            checkWritable();
             long now = clock.millis();
             while (out.size() < max) {
                 Message m = leases.simple() ? takeAtFloor() : takeAvailable(now);
@@ -404,12 +498,19 @@ final class Queue implements AutoCloseable {
         EntryFile.Reader r = journal.reader();
         while (leases.floor() < lastId) {
             if (!r.next()) {
-                LOG.error("queue '{}': journal ends before id {} though {} was stored; treating as empty",
-                        name, leases.floor() + 1, lastId);
+                long floorNow = leases.floor();
+                if (lastId - floorNow > gapIdsAbove(floorNow)) {
+                    LOG.error("queue '{}': journal ends before id {} though {} was stored; treating as empty",
+                            name, floorNow + 1, lastId);
+                }
+                // Else every id left is void (skipped after an unclean stop): nothing is missing.
                 return null;
             }
             EntryCodec e = r.codec();
             advanceFloor(e.id(), r.index());
+            if (isVoid(e.id())) {
+                continue; // of a batch that failed part-way: never delivered
+            }
             if (e.intact()) {
                 return new Message(e.id(), e.payload());
             }
@@ -461,6 +562,9 @@ final class Queue implements AutoCloseable {
                 return null;
             }
             EntryCodec e = r.codec();
+            if (isVoid(e.id())) {
+                continue; // of a batch that failed part-way: never delivered (the floor passes it with the next)
+            }
             if (!leases.read(e.id(), r.index())) {
                 continue; // acknowledged before a restart
             }
@@ -479,6 +583,7 @@ final class Queue implements AutoCloseable {
             followFloor();
         } else {
             state.done(id);
+            undoable.add(new Undo(changes.get(), id));
         }
     }
 
@@ -490,6 +595,7 @@ final class Queue implements AutoCloseable {
             if (closed) {
                 return null;
             }
+            checkWritable();
             long now = clock.millis();
             while (out.size() < max) {
                 Message m = nextAvailable(now);
@@ -522,6 +628,7 @@ final class Queue implements AutoCloseable {
             if (closed) {
                 return null;
             }
+            checkWritable();
             long now = clock.millis();
             available += leases.expire(now);
             for (String token : tokens) {
@@ -626,7 +733,7 @@ final class Queue implements AutoCloseable {
         List<DeadLetter> out = new ArrayList<>();
         pullLock.lock();
         try {
-            if (closed) {
+            if (closed || failure != null) {
                 return out;
             }
             for (LeaseTable.DeadLetter d : leases.takeDeadLetters()) {
@@ -650,7 +757,7 @@ final class Queue implements AutoCloseable {
     void deadLettered(long id, boolean moved) {
         pullLock.lock();
         try {
-            if (closed) {
+            if (closed || failure != null) {
                 return;
             }
             if (moved) {
@@ -678,8 +785,8 @@ final class Queue implements AutoCloseable {
         pushLock.lock();
         pullLock.lock();
         try {
-            if (closed) {
-                return null;
+            if (closed || failure != null) {
+                return null; // a failed queue's state log keeps what it has: the restart re-reads it
             }
             int size = leases.doneCount() + leases.inFlight() + keys.size();
             if (!state.wantsSnapshot(size, force)) {
@@ -706,13 +813,93 @@ final class Queue implements AutoCloseable {
         return changes.get();
     }
 
+    /**
+     * What a sync starting now is to make durable. Read under the pull lock, so the cursor position and the
+     * change count agree: every pull counted is in the position, and no pull in the position is uncounted.
+     */
+    SyncPoint syncPoint() {
+        pullLock.lock();
+        try {
+            long change = changes.get(); // first: every change counted has written its files
+            return new SyncPoint(change, cursor.position(), lastIndex, floor, state.mustSyncEntries(), lastId);
+        } finally {
+            pullLock.unlock();
+        }
+    }
+
+    /** A sync of {@code p} succeeded: what it covered can no longer be undone. */
+    void synced(SyncPoint p) {
+        pullLock.lock();
+        try {
+            durableCursor = p.cursor();
+            while (!undoable.isEmpty() && undoable.peek().change() < p.change()) {
+                undoable.poll();
+            }
+        } finally {
+            pullLock.unlock();
+        }
+    }
+
+    /**
+     * Stops the queue taking changes: a sync failed, so what its files hold is unknown (after a failed fsync
+     * the page cache may have dropped the pages it could not write, and a retried fsync proves nothing). Pushes,
+     * pulls, leases and acks are refused until the store opens the queue again (a restart), which re-reads the
+     * files. With {@code undoConsumption} (pulls and acks were waiting for the sync, so none was answered) the
+     * cursor goes back to where the last good sync left it and acks since are logged as undone: no message whose
+     * pull failed is lost; it is delivered again after the restart.
+     */
+    void fail(String why, boolean undoConsumption) {
+        pushLock.lock();
+        pullLock.lock();
+        try {
+            if (failure != null || closed) {
+                return;
+            }
+            failure = why;
+            LOG.error("queue '{}' accepts no more changes: {}. What its files hold is unknown (a retried sync proves "
+                    + "nothing); restart the broker to re-check them. Pushes being answered now were told their "
+                    + "outcome is unknown; {}", name, why, undoConsumption
+                    ? "the pulls and acks not yet answered are undone and delivered again after the restart"
+                    : "pulls answered before stay consumed");
+            if (undoConsumption) {
+                Cursor.Position back = durableCursor;
+                if (!back.equals(cursor.position())) {
+                    cursor.reset(back);
+                }
+                for (Undo u : undoable) {
+                    state.undone(u.id());
+                }
+                undoable.clear();
+            }
+        } catch (RuntimeException | InternalError e) {
+            LOG.error("queue '{}': undoing the unsynced pulls failed too: {}", name, e.toString());
+        } finally {
+            pullLock.unlock();
+            pushLock.unlock();
+        }
+    }
+
+    /** Why the queue takes no more changes, or null while it does. */
+    String failure() {
+        return failure;
+    }
+
+    /** Throws if the queue takes no more changes (see {@link #fail}). Under a lock. */
+    private void checkWritable() {
+        String why = failure;
+        if (why != null) {
+            throw new StoreException(StoreException.Code.QUEUE_FAILED, "queue '" + name + "' takes no changes since "
+                    + why + "; nothing was changed; restart the broker to re-check its files", null);
+        }
+    }
+
     long lastIndex() {
         return lastIndex;
     }
 
     /** Forces the journal (cycles from {@code fromCycle} up to {@code toIndex}) to the disk. */
     void forceJournal(int fromCycle, long toIndex) throws IOException {
-        journal.folder().force(fromCycle, toIndex);
+        journal.force(fromCycle, toIndex);
     }
 
     int cycleOf(long index) {
@@ -773,7 +960,7 @@ final class Queue implements AutoCloseable {
         return new QueueStats(name, last - consumed - gapsAbove, meta.options().maxLength(), meta.options().type(),
                 meta.createdAt(), last - gapIds, consumed - (gapIds - gapsAbove), bytesOnDisk(), inFlight,
                 quarantine.kept().size(), new QueueCounts(duplicates.sum(), taken.sum(), delivered.sum(), acked.sum(),
-                nacked.sum(), expired, deadLetterMoves.sum(), redriven.sum()));
+                nacked.sum(), expired, deadLetterMoves.sum(), redriven.sum()), failure);
     }
 
     private long bytesOnDisk() {
@@ -799,9 +986,14 @@ final class Queue implements AutoCloseable {
                 return;
             }
             closed = true;
-            // A clean stop: the next start continues right after the last id, without a gap.
-            cursor.reserve(lastId);
-            cursor.sync();
+            try {
+                // A clean stop: the next start continues right after the last id, without a gap.
+                cursor.reserve(lastId);
+                cursor.sync();
+            } catch (RuntimeException | InternalError e) {
+                LOG.error("queue '{}': syncing the cursor file at close failed: {}; the next start skips the ids "
+                        + "reserved", name, e.toString());
+            }
             journal.close();
             state.close();
             try {

@@ -15,9 +15,17 @@ import java.time.Instant;
  * @param bytesOnDisk bytes the queue's files occupy on disk (allocated blocks, not apparent size)
  * @param inFlight    messages leased (or released with a delay) and not yet acknowledged
  * @param damagedCopies damaged files recovered around and kept for inspection (the newest few)
+ * @param counts      counts of this process's operations
+ * @param failure     why the queue takes no changes (a sync of its files failed), or null while it takes them
  */
 public record QueueStats(String name, long depth, long maxLength, String type, Instant createdAt,
                          long totalPushed, long totalPulled, long bytesOnDisk, int inFlight, int damagedCopies,
-                         QueueCounts counts)
+                         QueueCounts counts, String failure)
         implements StatsResult {
+    /** A queue that takes changes. */
+    public QueueStats(String name, long depth, long maxLength, String type, Instant createdAt, long totalPushed,
+                      long totalPulled, long bytesOnDisk, int inFlight, int damagedCopies, QueueCounts counts) {
+        this(name, depth, maxLength, type, createdAt, totalPushed, totalPulled, bytesOnDisk, inFlight, damagedCopies,
+                counts, null);
+    }
 }

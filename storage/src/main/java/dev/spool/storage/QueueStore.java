@@ -2,6 +2,7 @@ package dev.spool.storage;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.regex.Pattern;
@@ -130,6 +131,16 @@ public interface QueueStore extends AutoCloseable {
      */
     default Optional<SharedMap> shared(String name) {
         return Optional.empty();
+    }
+
+    /**
+     * Queues that take no changes because a sync of their files failed, each with the reason (sorted by name);
+     * empty when every queue takes changes. Such a queue refuses pushes, pulls, leases and acks with
+     * {@link StoreException.Code#QUEUE_FAILED} until the store is opened again (a restart), which re-checks its
+     * files.
+     */
+    default Map<String, String> failedQueues() {
+        return Map.of();
     }
 
     /** Adds a listener told when messages become available; see {@link AvailabilityListener}. */

@@ -41,8 +41,11 @@ import java.util.zip.CRC32C;
  *   <li>{@code SNAP_LEASES}: count 4, (id 8, delivery 4) each</li>
  *   <li>{@code SNAP_KEYS}: count 4, (id 8, time 8, length 2, key) each</li>
  *   <li>{@code SNAP_END}: index of its SNAP_BEGIN 8, chunks written 4</li>
- *   <li>{@code GAP}: first id 8, last id 8 (ids skipped after an unclean stop: handed out, perhaps, before it,
- *       and never to be used again)</li>
+ *   <li>{@code GAP}: first id 8, last id 8 (ids no message has: skipped after an unclean stop, handed out,
+ *       perhaps, before it, or voided with a batch that failed part-way; never used again, and an entry with
+ *       such an id is never delivered)</li>
+ *   <li>{@code UNDONE}: id 8 (a {@code DONE} whose sync failed before its call was answered: the message is
+ *       delivered again)</li>
  * </ul>
  * A damaged entry (bad magic, version or checksum, or too short) is reported with the file and index.
  *
@@ -59,7 +62,7 @@ final class StateLog implements AutoCloseable {
 
     enum Kind {
         // Ordinals are written to disk: add kinds at the end only.
-        CREATED, DONE, LEASE, KEY, SNAP_BEGIN, SNAP_DONE, SNAP_LEASES, SNAP_KEYS, SNAP_END, GAP;
+        CREATED, DONE, LEASE, KEY, SNAP_BEGIN, SNAP_DONE, SNAP_LEASES, SNAP_KEYS, SNAP_END, GAP, UNDONE;
 
         private static final Kind[] ALL = values();
     }
@@ -148,6 +151,10 @@ final class StateLog implements AutoCloseable {
         append(Kind.DONE, b -> b.writeLong(id));
     }
 
+    void undone(long id) {
+        append(Kind.UNDONE, b -> b.writeLong(id));
+    }
+
     void lease(long id, int delivery) {
         append(Kind.LEASE, b -> {
             b.writeLong(id);
@@ -179,6 +186,7 @@ final class StateLog implements AutoCloseable {
     }
 
     private synchronized long append(Kind kind, Fields fields) {
+        Faults.at(Faults.Point.STATE_ENTRY);
         entries++;
         if (kind != Kind.LEASE) {
             mustSync++;
@@ -272,6 +280,7 @@ final class StateLog implements AutoCloseable {
      * the previous snapshot (the newest two stay replayable).
      */
     void snapshotDurable(long begin) throws IOException {
+        Faults.at(Faults.Point.SNAPSHOT);
         force();
         synchronized (this) {
             previousSnapshot = lastSnapshot;
@@ -297,6 +306,7 @@ final class StateLog implements AutoCloseable {
      * a new cycle file appeared. Appends go on meanwhile (they do not take this lock).
      */
     void force() throws IOException {
+        Faults.at(Faults.Point.STATE_SYNC);
         synchronized (forceLock) {
             long last = folder.lastIndex();
             folder.force(syncedCycle, last);
@@ -474,6 +484,7 @@ final class StateLog implements AutoCloseable {
                                     s.deliveries().merge(id, delivery, Math::max);
                                 }
                             }
+                            case UNDONE -> done.remove(b.readLong());
                             case KEY -> readKey(b, s);
                             case GAP -> s.gaps().add(new Gap(b.readLong(), b.readLong()));
                             case CREATED -> { }
@@ -491,7 +502,10 @@ final class StateLog implements AutoCloseable {
             long time = b.readLong();
             byte[] key = new byte[b.readUnsignedShort()];
             b.read(key);
-            s.keys().putIfAbsent(new String(key, StandardCharsets.UTF_8), new IdempotencyWindow.Seen(id, time));
+            // The latest use wins: a key reused after its window names the newer message.
+            String k = new String(key, StandardCharsets.UTF_8);
+            s.keys().remove(k);
+            s.keys().put(k, new IdempotencyWindow.Seen(id, time));
         }
     }
 

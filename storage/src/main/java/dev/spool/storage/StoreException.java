@@ -28,6 +28,13 @@ public final class StoreException extends RuntimeException {
         DISK_FULL,
         /** Any other I/O failure. */
         IO,
+        /**
+         * A sync of the queue's files failed while this call waited for it: its outcome is unknown (a push may
+         * have been stored: retry it with the same idempotency key after the restart; a pull or ack was undone).
+         */
+        SYNC_FAILED,
+        /** The queue takes no changes since a sync of its files failed; nothing was changed; restart to re-check. */
+        QUEUE_FAILED,
         /** Briefly unable to take the request (ids are being reserved); nothing was stored; retry. */
         BUSY,
         /** The store was used after {@link QueueStore#close()}. */

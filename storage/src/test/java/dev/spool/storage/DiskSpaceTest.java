@@ -46,6 +46,37 @@ class DiskSpaceTest {
     }
 
     @Test
+    void bytesAppendedWhileTheSpaceIsMeasuredShouldStayCounted() {
+        DiskSpace[] space = new DiskSpace[1];
+        // The measurement is taken, then a push is admitted before the sample is published.
+        space[0] = new DiskSpace(dir, () -> {
+            assertTrue(space[0].admit(5_000));
+            return 10_000;
+        }, 4_000);
+        space[0].sample();
+        assertFalse(space[0].admit(2_000), "the 5,000 bytes admitted during the sample are not in it");
+    }
+
+    @Test
+    void aFloorOfZeroShouldAdmitPushesOnAFileSystemReportingNoFreeBlocks() {
+        DiskSpace space = new DiskSpace(dir, () -> 0, 0);
+        space.sample();
+        assertTrue(space.admit(1 << 20));
+    }
+
+    @Test
+    void aFileSystemReportingNoSizeShouldBeLoggedOnceAsUnknownNotTreatedAsFull() {
+        try (LogCapture logs = new LogCapture()) {
+            DiskSpace space = new DiskSpace(dir, () -> DiskSpace.Gauge.UNKNOWN, 1L << 20);
+            space.sample();
+            space.sample();
+            assertTrue(space.admit(1 << 20));
+            assertEquals(1, logs.warnings().stream().filter(m -> m.contains("reports no size")).count());
+            assertTrue(logs.errors().isEmpty(), "not an error: " + logs.errors());
+        }
+    }
+
+    @Test
     void theRealGaugeShouldMeasureTheFolder() throws Exception {
         DiskSpace space = new DiskSpace(dir, 0);
         space.sample();

@@ -23,6 +23,11 @@ final class LogCapture implements AutoCloseable {
                 .map(ILoggingEvent::getFormattedMessage).toList();
     }
 
+    List<String> warnings() {
+        return appender.list.stream().filter(e -> e.getLevel() == Level.WARN)
+                .map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
     @Override
     public void close() {
         root.detachAppender(appender);

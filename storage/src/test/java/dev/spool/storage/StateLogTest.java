@@ -65,6 +65,19 @@ class StateLogTest {
     }
 
     @Test
+    void aKeyUsedAgainShouldBeReplayedWithItsLatestUse() throws IOException {
+        try (StateLog log = open()) {
+            log.key("k", 1, 100);
+            snapshot(log, 0, List.of(), Map.of(), Map.of("k", new IdempotencyWindow.Seen(1, 100)));
+            log.key("k", 5, 900); // the window passed; the key named a new message
+            log.key("k", 8, 1900);
+        }
+        try (StateLog log = open()) {
+            assertEquals(new IdempotencyWindow.Seen(8, 1900), log.recover().keys().get("k"));
+        }
+    }
+
+    @Test
     void aLogWithoutSnapshotShouldReplayFromItsCreation() throws IOException {
         try (StateLog log = open()) {
             log.done(3);

@@ -25,5 +25,7 @@ enum ErrorCode {
     TOO_MANY_CONNECTIONS,
     DISK_FULL,
     UNAVAILABLE,
+    /** The request may or may not have taken effect (a sync failed while it waited): retry with an idempotency key. */
+    OUTCOME_UNKNOWN,
     INTERNAL
 }

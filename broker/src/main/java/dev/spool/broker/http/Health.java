@@ -5,27 +5,34 @@ import dev.spool.broker.audit.AuditLog;
 import io.undertow.server.HttpServerExchange;
 
 import java.io.IOException;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * {@code GET /health/live} (the process serves) and {@code GET /health/ready}: the store is open and the broker
  * not shutting down, the data disk is above its free-space floor ({@code storage.min_free_bytes}), and the audit
- * writer runs (when the audit log is on). Each answer names every check; ready is 200 or 503.
+ * writer runs (when the audit log is on), and every queue takes changes (none stopped after a failed sync). Each
+ * answer names every check; ready is 200 or 503.
  */
 public final class Health {
     private final Path dataDir;
     private final long minFreeBytes;
     private final AuditLog audit;
+    private final Supplier<Map<String, String>> failedQueues;
     private volatile boolean stopping;
 
     /**
-     * @param audit the audit log, or null when it is off (then it is not checked)
+     * @param audit        the audit log, or null when it is off (then it is not checked)
+     * @param failedQueues the queues that take no changes since a sync of their files failed, with the reason
      */
-    public Health(Path dataDir, long minFreeBytes, AuditLog audit) {
+    public Health(Path dataDir, long minFreeBytes, AuditLog audit, Supplier<Map<String, String>> failedQueues) {
         this.dataDir = dataDir;
         this.minFreeBytes = minFreeBytes;
         this.audit = audit;
+        this.failedQueues = failedQueues;
     }
 
     /** From now on, not ready: the broker is shutting down. */
@@ -33,12 +40,22 @@ public final class Health {
         stopping = true;
     }
 
-    /** Free bytes on the data disk, or -1 if they cannot be read. */
+    /** Free bytes on the data disk, or -1 if they cannot be read or the file system reports no size at all. */
     public long freeBytes() {
         try {
-            return Files.getFileStore(dataDir).getUsableSpace();
+            FileStore fs = Files.getFileStore(dataDir);
+            return fs.getTotalSpace() == 0 ? -1 : fs.getUsableSpace();
         } catch (IOException e) {
             return -1;
+        }
+    }
+
+    /** Whether the data disk's file system reports a size (some FUSE and network file systems report zeros). */
+    private boolean sizeKnown() {
+        try {
+            return Files.getFileStore(dataDir).getTotalSpace() != 0;
+        } catch (IOException e) {
+            return true;
         }
     }
 
@@ -51,14 +68,23 @@ public final class Health {
         boolean store = !stopping;
         checks.putObject("store").put("ok", store).put("detail", store ? "open" : "shutting down");
         long free = freeBytes();
-        boolean disk = free >= minFreeBytes;
+        boolean unknownSize = free < 0 && !sizeKnown();
+        boolean disk = minFreeBytes == 0 || unknownSize || free >= minFreeBytes;
         checks.putObject("disk").put("ok", disk).put("free_bytes", free).put("floor_bytes", minFreeBytes)
-                .put("detail", disk ? "above the free-space floor" : free < 0 ? "free space cannot be read"
+                .put("detail", minFreeBytes == 0 ? "no free-space floor (storage.min_free_bytes: 0)"
+                        : unknownSize ? "the file system reports no size: free space unknown, floor not enforced"
+                        : disk ? "above the free-space floor" : free < 0 ? "free space cannot be read"
                         : "under storage.min_free_bytes: pushes are refused");
+        Map<String, String> failed = failedQueues.get();
+        ObjectNode queues = checks.putObject("queues").put("ok", failed.isEmpty()).put("detail", failed.isEmpty()
+                ? "every queue takes changes"
+                : "queues take no changes since a sync of their files failed; restart the broker to re-check them");
+        ObjectNode byName = queues.putObject("failed");
+        failed.forEach(byName::put);
         boolean auditOk = audit == null || audit.alive();
         checks.putObject("audit").put("ok", auditOk).put("detail", audit == null ? "off (audit.enabled: false)"
                 : auditOk ? "writer running" : "writer stopped");
-        boolean ok = store && disk && auditOk;
+        boolean ok = store && disk && auditOk && failed.isEmpty();
         ObjectNode out = Json.MAPPER.createObjectNode().put("status", ok ? "ready" : "not_ready");
         out.set("checks", checks);
         Json.send(ex, ok ? 200 : 503, out);

@@ -35,7 +35,7 @@ final class Problems {
             case SCHEMA_VIOLATION -> 422;
             case QUEUE_FULL, TOO_MANY_ATTEMPTS, TOO_MANY_CONNECTIONS -> 429;
             case INTERNAL -> 500;
-            case UNAVAILABLE -> 503;
+            case UNAVAILABLE, OUTCOME_UNKNOWN -> 503;
             case DISK_FULL -> 507;
         };
     }
@@ -106,6 +106,9 @@ final class Problems {
                 // Only opening a store can raise it, so a request never should; answered as unavailable.
                 case LOCKED -> new ApiException(ErrorCode.UNAVAILABLE, "the data folder is in use by another process");
                 case UNAVAILABLE -> new ApiException(ErrorCode.UNAVAILABLE, s.getMessage());
+                // The store's words say what the client may assume (outcome unknown; nothing changed).
+                case SYNC_FAILED -> new ApiException(ErrorCode.OUTCOME_UNKNOWN, s.getMessage());
+                case QUEUE_FAILED -> new ApiException(ErrorCode.UNAVAILABLE, s.getMessage());
                 case IO -> internal(t);
             };
         }

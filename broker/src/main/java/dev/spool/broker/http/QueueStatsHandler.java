@@ -31,6 +31,8 @@ final class QueueStatsHandler implements HttpHandler {
         out.put("bytes_on_disk", s.bytesOnDisk());
         out.put("in_flight", s.inFlight());
         out.put("damaged_copies", s.damagedCopies());
+        out.put("writable", s.failure() == null);
+        out.put("failure", s.failure());
         out.put("waiting_requests", api.waiters().waiting(name));
         StoreContract c = api.store().contract();
         out.put("backend", c.backend());
