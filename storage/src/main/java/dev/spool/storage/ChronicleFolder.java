@@ -33,6 +33,8 @@ import java.time.format.DateTimeFormatter;
 final class ChronicleFolder implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChronicleFolder.class);
     static final String CYCLE_SUFFIX = ".cq4";
+    /** Chronicle's metadata file in every queue folder. */
+    static final String METADATA_FILE = "metadata.cq4t";
 
     private final Path folder;
     private final SingleChronicleQueue queue;
@@ -73,8 +75,14 @@ final class ChronicleFolder implements AutoCloseable {
             for (Path f : files) {
                 if (hasNoHeader(f)) {
                     Path kept = quarantine.setAside(f);
-                    LOG.error("{} has no header (0 bytes or zero-filled: created just before a power loss or crash); "
-                            + "moved to {} and the queue opens without it", f, kept);
+                    if (f.getFileName().toString().endsWith(".cq4t")) {
+                        // Chronicle's own metadata (roll cycle, directory listing): rebuilt from the cycle files.
+                        LOG.warn("{} has no header (0 bytes or zero-filled: written just before a power loss); it is "
+                                + "rebuilt, and the empty copy kept in {}", f, kept);
+                    } else {
+                        LOG.error("{} has no header (0 bytes or zero-filled: created just before a power loss or "
+                                + "crash); moved to {} and the queue opens without it", f, kept);
+                    }
                 }
             }
         }
@@ -184,6 +192,13 @@ final class ChronicleFolder implements AutoCloseable {
             }
         }
         if (to != fromCycle) {
+            // A new cycle file: its directory entry, and Chronicle's metadata that lists it, must be durable too.
+            Path meta = folder.resolve(METADATA_FILE);
+            if (Files.exists(meta)) {
+                try (FileChannel ch = FileChannel.open(meta, StandardOpenOption.READ)) {
+                    ch.force(true);
+                }
+            }
             AtomicFile.syncDirectory(folder);
         }
     }

@@ -2,7 +2,9 @@ package dev.spool.storage;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -99,8 +101,29 @@ final class Faults {
         RULES.put(p, new Rule(false, new AtomicLong(nth)));
     }
 
-    /** Disarms every point. */
+    /** Disarms every point and stops recording syncs. */
     static void clear() {
         RULES.clear();
+        synced = null;
+    }
+
+    private static volatile Set<Path> synced;
+
+    /** Records the files and folders forced from now on (see {@link #synced()}). */
+    static void recordSyncs() {
+        synced = ConcurrentHashMap.newKeySet();
+    }
+
+    /** The files and folders forced whole since {@link #recordSyncs()}. */
+    static Set<Path> synced() {
+        return synced == null ? Set.of() : Set.copyOf(synced);
+    }
+
+    /** Notes that a whole file or folder was forced to the disk. */
+    static void synced(Path p) {
+        Set<Path> s = synced;
+        if (ENABLED && s != null) {
+            s.add(p.toAbsolutePath().normalize());
+        }
     }
 }

@@ -255,6 +255,14 @@ public final class JournalQueueStore implements QueueStore {
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
                 AtomicFile.syncDirectory(queuesDir);
                 Queue q = Queue.open(dir, meta, config, null, events, space);
+                try {
+                    // Every file the queue needs (Chronicle's own among them) is durable before the create is
+                    // answered: a power loss must not leave an empty metadata.cq4t for the next start to set aside.
+                    FileTrees.sync(dir);
+                } catch (IOException | RuntimeException e) {
+                    q.close();
+                    throw e;
+                }
                 open.put(name, new Open(q, commitOf(q)));
             } catch (IOException e) {
                 deleteTree(tmp);

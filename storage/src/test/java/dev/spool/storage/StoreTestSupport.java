@@ -23,6 +23,23 @@ final class StoreTestSupport {
         return StoreConfig.defaults(dir.resolve("queues.json"));
     }
 
+    /**
+     * Copies a store's folder as it is now, while the store is open: the files as a kill -9 at this moment would
+     * leave them (memory-mapped writes are in the page cache, which the copy reads).
+     */
+    static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> all = java.nio.file.Files.walk(from)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (java.nio.file.Files.isDirectory(p)) {
+                    java.nio.file.Files.createDirectories(target);
+                } else {
+                    java.nio.file.Files.copy(p, target);
+                }
+            }
+        }
+    }
+
     static long storedId(PushResult r) {
         if (!(r instanceof PushResult.Stored s)) {
             throw new AssertionError("expected stored, got " + r);
