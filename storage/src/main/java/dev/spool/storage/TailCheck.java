@@ -110,10 +110,43 @@ final class TailCheck {
                         Quarantine quarantine) throws IOException {
         Path journalDir = queueDir.resolve(EntryFile.DIR);
         Path fresh = queueDir.resolve(EntryFile.DIR + REBUILD);
-        FileTrees.delete(fresh);
-        Files.createDirectories(fresh);
-        long copied = 0;
-        long lastCopied = -1;
+        Copy copy = new Copy();
+        try {
+            FileTrees.delete(fresh);
+            Files.createDirectories(fresh);
+            copyIntact(journalDir, fresh, config, head, name, quarantine, copy);
+        } catch (IOException | RuntimeException | InternalError e) {
+            // A failure to write the copy is not the end of the intact data: nothing is swapped in, the damaged
+            // journal stays as it is, and the unfinished copy is discarded at the next start.
+            throw new StoreException(StoreException.classify(e, fresh), "queue '" + name + "': rebuilding its damaged "
+                    + "journal failed while writing the copy in " + fresh + " (" + e + "); nothing was changed. Fix "
+                    + "the cause (space, permissions, the disk) and start again", e);
+        }
+        long lastIntact = copy.last >= 0 ? copy.last : lastIdIn(fresh, config, quarantine, consumedId);
+        Files.createFile(fresh.resolve(COMPLETE));
+        AtomicFile.syncDirectory(fresh);
+        Faults.at(Faults.Point.REBUILD_BEFORE_SWAP);
+        Path kept = swapIn(journalDir, fresh, quarantine);
+        LOG.error("queue '{}': journal rebuilt: {} entries copied from the damaged cycle on, {} damaged entries "
+                + "skipped, the last intact id is {}; the damaged journal is kept in {} for inspection (delete it "
+                + "when done)", name, copy.copied, copy.skipped, Math.max(lastIntact, consumedId), kept);
+        return Math.max(lastIntact, consumedId);
+    }
+
+    /** What a rebuild copied. */
+    private static final class Copy {
+        long copied;
+        long skipped;
+        long last = -1;
+    }
+
+    /**
+     * Copies the intact entries into {@code fresh}. Reading the damaged journal may fail or end anywhere (that
+     * is the end of the intact data); a damaged entry in the middle (checksum mismatch, ids not growing) is
+     * skipped and counted. Writing the copy must not fail: any failure there is thrown.
+     */
+    private static void copyIntact(Path journalDir, Path fresh, StoreConfig config, Cursor.Position head, String name,
+                                   Quarantine quarantine, Copy copy) throws IOException {
         EntryCodec codec = new EntryCodec();
         SettableClock cycleClock = new SettableClock();
         try (ChronicleFolder damaged = ChronicleFolder.open(journalDir, config.rollCycle(), config.clock(), quarantine)) {
@@ -131,12 +164,19 @@ final class TailCheck {
             try (ChronicleFolder out = ChronicleFolder.open(fresh, config.rollCycle(), cycleClock, quarantine);
                  ExcerptTailer t = damaged.tailer();
                  ExcerptAppender a = out.appender()) {
-                if (first != Integer.MAX_VALUE && !t.moveToIndex(damaged.firstIndexOf(from))) {
-                    t.toStart();
-                    skipCyclesBefore(t, damaged, from);
-                }
                 long prev = -1;
+                byte[] entry;
+                try {
+                    if (first != Integer.MAX_VALUE && !t.moveToIndex(damaged.firstIndexOf(from))) {
+                        t.toStart();
+                        skipCyclesBefore(t, damaged, from);
+                    }
+                } catch (RuntimeException | AssertionError e) {
+                    LOG.error("queue '{}': reading the damaged journal stopped at once: {}", name, e.toString());
+                    return;
+                }
                 while (true) {
+                    int cycle;
                     try (DocumentContext dc = t.readingDocument()) {
                         if (!dc.isPresent()) {
                             break;
@@ -144,35 +184,32 @@ final class TailCheck {
                         Bytes<?> b = dc.wire().bytes();
                         long start = b.readPosition();
                         if (!codec.read(b, false) || codec.id() <= prev || !codec.intact()) {
-                            LOG.error("queue '{}': journal entry after id {} is torn or corrupt; it and everything "
-                                    + "after it are dropped", name, prev);
-                            break;
+                            copy.skipped++;
+                            LOG.error("queue '{}': journal entry at index {} (after id {}) is torn or corrupt; skipped",
+                                    name, Long.toHexString(dc.index()), prev);
+                            continue;
                         }
                         prev = codec.id();
-                        cycleClock.set(damaged.startMillis(damaged.cycleOf(dc.index())));
+                        cycle = damaged.cycleOf(dc.index());
                         b.readPosition(start);
-                        byte[] entry = new byte[(int) b.readRemaining()];
+                        entry = new byte[(int) b.readRemaining()];
                         b.read(entry);
-                        try (DocumentContext w = a.writingDocument()) {
-                            w.wire().bytes().write(entry);
-                        }
-                        copied++;
-                        lastCopied = prev;
+                    } catch (RuntimeException | AssertionError e) {
+                        LOG.error("queue '{}': reading the damaged journal stopped after id {}: {}", name, prev,
+                                e.toString());
+                        break;
                     }
+                    Faults.at(Faults.Point.REBUILD_WRITE);
+                    cycleClock.set(damaged.startMillis(cycle));
+                    try (DocumentContext w = a.writingDocument()) {
+                        w.wire().bytes().write(entry);
+                    }
+                    copy.copied++;
+                    copy.last = prev;
                 }
                 out.force(Integer.MIN_VALUE, out.lastIndex());
             }
-        } catch (RuntimeException | AssertionError e) {
-            LOG.error("queue '{}': reading the damaged journal stopped: {}", name, e.toString());
         }
-        long lastIntact = lastCopied >= 0 ? lastCopied : lastIdIn(fresh, config, quarantine, consumedId);
-        Files.createFile(fresh.resolve(COMPLETE));
-        AtomicFile.syncDirectory(fresh);
-        Path kept = swapIn(journalDir, fresh, quarantine);
-        LOG.error("queue '{}': journal rebuilt: {} entries copied from the damaged cycle on, the last intact id is {}; "
-                + "the damaged journal is kept in {} for inspection (delete it when done)", name, copied,
-                Math.max(lastIntact, consumedId), kept);
-        return Math.max(lastIntact, consumedId);
     }
 
     /** When the first entry of a cycle cannot be found by index: reads up to it. */
@@ -240,6 +277,7 @@ final class TailCheck {
         }
         Files.move(fresh, journalDir, StandardCopyOption.ATOMIC_MOVE);
         AtomicFile.syncDirectory(journalDir.getParent());
+        Faults.at(Faults.Point.REBUILD_AFTER_SWAP);
         Files.delete(journalDir.resolve(COMPLETE));
         quarantine.prune();
         return kept;
