@@ -61,6 +61,7 @@ class OpenApiTest {
         OpenApiContract c = OpenApiContract.DOCUMENT;
         String stats = "{\"name\":\"q\",\"depth\":0,\"max_length\":100,\"type\":null,\"created_at\":\"2026-11-30T00:00:00Z\","
                 + "\"total_pushed\":0,\"total_pulled\":0,\"bytes_on_disk\":1,\"in_flight\":0,\"damaged_copies\":0,"
+                + "\"writable\":true,\"failure\":null,"
                 + "\"waiting_requests\":0,\"backend\":\"chronicle\",\"guarantees\":{\"exact_max_length\":true,"
                 + "\"exact_fifo\":true,\"consecutive_ids\":true,\"exact_delivery_count\":true,"
                 + "\"max_visibility_seconds\":43200,\"delayed_nack\":true,\"renew\":true,\"idempotency_scope\":\"store\"}}";

@@ -39,7 +39,11 @@ final class IdempotencyWindow {
 
     /** Remembers a key (replacing nothing: the first id a key named stays). */
     void remember(String key, long id, long time) {
-        // The latest use wins, and moves to the young end of the window.
+        Seen s = keys.get(key);
+        if (s != null && s.time() > time - windowMillis) {
+            return; // within its window the first use stands
+        }
+        // A key used again after its window names the new message, at the young end of the window.
         keys.remove(key);
         keys.put(key, new Seen(id, time));
     }

@@ -1,9 +1,14 @@
 package dev.spool.broker.http;
 
+import io.undertow.connector.PooledByteBuffer;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.protocol.http.HttpServerConnection;
 import io.undertow.util.SameThreadExecutor;
+import org.xnio.IoUtils;
 import org.xnio.XnioExecutor;
+import org.xnio.conduits.ConduitStreamSourceChannel;
 
+import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -111,7 +116,47 @@ public final class Waiters {
             timer = ex.getIoThread().executeAfter(this::timeout, waitMillis, TimeUnit.MILLISECONDS);
             // Close listeners run on this connection's IO thread.
             ex.getConnection().addCloseListener(c -> cancel());
+            watchForHangUp();
             register();
+        }
+
+        /**
+         * A request whose client has gone must not take messages it can no longer receive. The server reads nothing
+         * while a request is in progress, so a client's hang-up would go unseen until the answer is written: read the
+         * connection meanwhile. The end of the stream closes the connection (and so cancels the wait); bytes of a
+         * pipelined request are handed back to the server for after this one.
+         */
+        private void watchForHangUp() {
+            if (!(ex.getConnection() instanceof HttpServerConnection h)) {
+                return; // HTTP/2 streams are cancelled by the protocol itself
+            }
+            ConduitStreamSourceChannel source = h.getChannel().getSourceChannel();
+            source.setReadListener(ch -> {
+                if (done) {
+                    ch.suspendReads();
+                    return;
+                }
+                PooledByteBuffer buf = h.getByteBufferPool().allocate();
+                boolean kept = false;
+                try {
+                    int n = ch.read(buf.getBuffer());
+                    if (n < 0) {
+                        IoUtils.safeClose(h);
+                    } else if (n > 0) {
+                        buf.getBuffer().flip();
+                        ch.suspendReads();
+                        h.ungetRequestBytes(buf);
+                        kept = true;
+                    }
+                } catch (IOException e) {
+                    IoUtils.safeClose(h);
+                } finally {
+                    if (!kept) {
+                        buf.close();
+                    }
+                }
+            });
+            source.resumeReads();
         }
 
         void wake() {
@@ -124,6 +169,12 @@ public final class Waiters {
 
         private void retry() {
             if (done) {
+                // Timed out or cancelled after the signal chose it: the wake-up goes to the next waiter, else it
+                // would wait on with a message available.
+                Waiter next = deque.poll();
+                if (next != null) {
+                    next.wake();
+                }
                 return;
             }
             if (!answer()) {
