@@ -1,6 +1,6 @@
 package dev.spool.benchmarks;
 
-import dev.spool.storage.ChronicleSettings;
+import dev.spool.storage.journal.ChronicleSettings;
 
 import dev.spool.benchmarks.drill.Drill;
 import dev.spool.benchmarks.load.LoadTool;

@@ -1,6 +1,6 @@
 package dev.spool.benchmarks;
 
-import dev.spool.storage.JournalQueueStore;
+import dev.spool.storage.journal.JournalQueueStore;
 import dev.spool.storage.QueueOptions;
 import dev.spool.storage.StoreConfig;
 import net.openhft.chronicle.queue.ExcerptAppender;

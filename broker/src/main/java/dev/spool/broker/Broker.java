@@ -16,7 +16,7 @@ import dev.spool.broker.http.MessageCodec;
 import dev.spool.broker.http.StartupGate;
 import dev.spool.broker.http.Waiters;
 import dev.spool.broker.http.Routes;
-import dev.spool.storage.JournalQueueStore;
+import dev.spool.storage.journal.JournalQueueStore;
 import dev.spool.storage.QueueStore;
 import dev.spool.storage.kafka.KafkaQueueStore;
 import dev.spool.storage.kafka.KafkaSettings;

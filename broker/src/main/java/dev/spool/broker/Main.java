@@ -7,7 +7,7 @@ import dev.spool.broker.config.BrokerConfig;
 import dev.spool.broker.config.ConfigException;
 import dev.spool.broker.config.ConfigLoader;
 import dev.spool.broker.http.MessageCodec;
-import dev.spool.storage.ChronicleSettings;
+import dev.spool.storage.journal.ChronicleSettings;
 import dev.spool.storage.StoreException;
 import dev.spool.storage.kafka.KafkaQueueStore;
 import org.slf4j.LoggerFactory;

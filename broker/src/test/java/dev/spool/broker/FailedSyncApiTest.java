@@ -2,7 +2,7 @@ package dev.spool.broker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.spool.broker.auth.Role;
-import dev.spool.storage.FaultSeam;
+import dev.spool.storage.journal.FaultSeam;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

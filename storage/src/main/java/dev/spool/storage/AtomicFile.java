@@ -80,7 +80,7 @@ public final class AtomicFile {
     }
 
     /** Makes a rename or creation inside the folder durable. */
-    static void syncDirectory(Path dir) throws IOException {
+    public static void syncDirectory(Path dir) throws IOException {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
         }

@@ -23,10 +23,6 @@ public sealed interface PushResult permits PushResult.Stored, PushResult.Full, N
             }
             return ids != null ? ids[i] : firstId + i;
         }
-
-        Stored withDurability(Durability d) {
-            return new Stored(firstId, count, d, ids, duplicates);
-        }
     }
 
     /** Nothing was stored: the messages do not fit under the queue's max length. */

@@ -80,7 +80,7 @@ public final class StoreException extends RuntimeException {
         return new StoreException(classify(cause, where), what + ": " + cause, cause);
     }
 
-    static Code classify(Throwable cause, Path where) {
+    public static Code classify(Throwable cause, Path where) {
         Throwable io = null;
         Path named = null;
         int depth = 0;

@@ -1,2 +1,6 @@
-/** The journal storage engine: one Chronicle Queue per queue, durable cursors, checkpoints and recovery. */
+/**
+ * The storage port: {@link dev.spool.storage.QueueStore}, the values it exchanges, its configuration and its
+ * contract. The Chronicle engine behind it is {@link dev.spool.storage.journal}; the Kafka one lives in its own
+ * module.
+ */
 package dev.spool.storage;

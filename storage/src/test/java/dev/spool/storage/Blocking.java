@@ -7,11 +7,11 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 /** The port's calls, waited for, with the shapes the storage tests assert on. */
-final class Blocking {
+public final class Blocking {
     private Blocking() {
     }
 
-    static <T> T join(CompletionStage<T> stage) {
+    public static <T> T join(CompletionStage<T> stage) {
         try {
             return stage.toCompletableFuture().join();
         } catch (CompletionException e) {
@@ -19,19 +19,19 @@ final class Blocking {
         }
     }
 
-    static PushResult push(QueueStore s, String q, byte[] payload) {
+    public static PushResult push(QueueStore s, String q, byte[] payload) {
         return join(s.append(q, List.of(payload), null));
     }
 
-    static PushResult pushBatch(QueueStore s, String q, List<byte[]> payloads) {
+    public static PushResult pushBatch(QueueStore s, String q, List<byte[]> payloads) {
         return join(s.append(q, payloads, null));
     }
 
-    static PushResult pushBatch(QueueStore s, String q, List<byte[]> payloads, List<String> keys) {
+    public static PushResult pushBatch(QueueStore s, String q, List<byte[]> payloads, List<String> keys) {
         return join(s.append(q, payloads, keys));
     }
 
-    static PullResult pull(QueueStore s, String q) {
+    public static PullResult pull(QueueStore s, String q) {
         TakeResult r = join(s.take(q, 1));
         if (r instanceof TakeResult.Taken t) {
             return t.messages().isEmpty() ? new PullResult.Empty()
@@ -40,35 +40,35 @@ final class Blocking {
         return new PullResult.NoSuchQueue();
     }
 
-    static TakeResult pullBatch(QueueStore s, String q, int max) {
+    public static TakeResult pullBatch(QueueStore s, String q, int max) {
         return join(s.take(q, max));
     }
 
-    static LeaseResult lease(QueueStore s, String q, int max, Duration visibility) {
+    public static LeaseResult lease(QueueStore s, String q, int max, Duration visibility) {
         return join(s.lease(q, max, visibility));
     }
 
-    static SettleResult.Settled ack(QueueStore s, String q, List<String> leases) {
+    public static SettleResult.Settled ack(QueueStore s, String q, List<String> leases) {
         return (SettleResult.Settled) join(s.settle(q, Settlement.ACK, leases, Duration.ZERO));
     }
 
-    static SettleResult.Settled nack(QueueStore s, String q, List<String> leases, Duration delay) {
+    public static SettleResult.Settled nack(QueueStore s, String q, List<String> leases, Duration delay) {
         return (SettleResult.Settled) join(s.settle(q, Settlement.NACK, leases, delay));
     }
 
-    static SettleResult.Settled renew(QueueStore s, String q, List<String> leases, Duration visibility) {
+    public static SettleResult.Settled renew(QueueStore s, String q, List<String> leases, Duration visibility) {
         return (SettleResult.Settled) join(s.settle(q, Settlement.RENEW, leases, visibility));
     }
 
-    static long redrive(QueueStore s, String q) {
+    public static long redrive(QueueStore s, String q) {
         return s.redrive(q) instanceof RedriveResult.Moved m ? m.count() : -1;
     }
 
-    static Optional<QueueStats> stats(QueueStore s, String q) {
+    public static Optional<QueueStats> stats(QueueStore s, String q) {
         return s.stats(q) instanceof QueueStats st ? Optional.of(st) : Optional.empty();
     }
 
-    static boolean delete(QueueStore s, String q) {
+    public static boolean delete(QueueStore s, String q) {
         return s.delete(q) instanceof DeleteResult.Deleted;
     }
 }

@@ -1,5 +1,6 @@
 package dev.spool.storage;
 
+import dev.spool.storage.journal.ChronicleSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -9,21 +9,21 @@ import org.slf4j.LoggerFactory;
 import java.util.List;
 
 /** Captures the storage engine's log events during a test. */
-final class LogCapture implements AutoCloseable {
+public final class LogCapture implements AutoCloseable {
     private final Logger root = (Logger) LoggerFactory.getLogger("dev.spool.storage");
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
-    LogCapture() {
+    public LogCapture() {
         appender.start();
         root.addAppender(appender);
     }
 
-    List<String> errors() {
+    public List<String> errors() {
         return appender.list.stream().filter(e -> e.getLevel() == Level.ERROR)
                 .map(ILoggingEvent::getFormattedMessage).toList();
     }
 
-    List<String> warnings() {
+    public List<String> warnings() {
         return appender.list.stream().filter(e -> e.getLevel() == Level.WARN)
                 .map(ILoggingEvent::getFormattedMessage).toList();
     }

@@ -1,7 +1,7 @@
 package dev.spool.storage;
 
 /** A one-message take, as the storage tests look at it. */
-sealed interface PullResult {
+public sealed interface PullResult {
     record Message(long id, byte[] payload) implements PullResult {
     }
 

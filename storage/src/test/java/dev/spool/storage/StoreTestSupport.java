@@ -4,22 +4,22 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /** Shared helpers of the storage tests. */
-final class StoreTestSupport {
+public final class StoreTestSupport {
     private StoreTestSupport() {
     }
 
-    static byte[] bytes(String s) {
+    public static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    static String text(PullResult r) {
+    public static String text(PullResult r) {
         if (!(r instanceof PullResult.Message m)) {
             throw new AssertionError("expected a message, got " + r);
         }
         return new String(m.payload(), StandardCharsets.UTF_8);
     }
 
-    static StoreConfig config(Path dir) {
+    public static StoreConfig config(Path dir) {
         return StoreConfig.defaults(dir.resolve("queues.json"));
     }
 
@@ -27,7 +27,7 @@ final class StoreTestSupport {
      * Copies a store's folder as it is now, while the store is open: the files as a kill -9 at this moment would
      * leave them (memory-mapped writes are in the page cache, which the copy reads).
      */
-    static void copyTree(Path from, Path to) throws java.io.IOException {
+    public static void copyTree(Path from, Path to) throws java.io.IOException {
         try (java.util.stream.Stream<Path> all = java.nio.file.Files.walk(from)) {
             for (Path p : (Iterable<Path>) all::iterator) {
                 Path target = to.resolve(from.relativize(p).toString());
@@ -40,7 +40,7 @@ final class StoreTestSupport {
         }
     }
 
-    static long storedId(PushResult r) {
+    public static long storedId(PushResult r) {
         if (!(r instanceof PushResult.Stored s)) {
             throw new AssertionError("expected stored, got " + r);
         }

@@ -1,0 +1,182 @@
+package dev.spool.storage.journal;
+
+import dev.spool.storage.*;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A queue's journal: entries ({@link EntryCodec}) appended to a Chronicle Queue, read in order by one
+ * sequential reader and at random by index, and deleted a whole cycle file at a time once consumed.
+ *
+ * <p>Not thread-safe: appends run under the queue's push lock, reads and retention under its pull lock,
+ * {@link #force} on the one syncing thread.
+ */
+final class EntryFile implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EntryFile.class);
+    static final String DIR = "journal";
+
+    private final String name;
+    private final ChronicleFolder folder;
+    private final ExcerptAppender appender;
+    private final EntryCodec writer = new EntryCodec();
+    private final Reader reader;
+    private final ExcerptTailer randomTailer;
+    private final EntryCodec randomCodec = new EntryCodec();
+    private int retainedFrom = Integer.MIN_VALUE;
+
+    EntryFile(String name, ChronicleFolder folder) {
+        this.name = name;
+        this.folder = folder;
+        this.appender = folder.appender();
+        this.reader = new Reader(folder.tailer());
+        this.randomTailer = folder.tailer();
+    }
+
+    ChronicleFolder folder() {
+        return folder;
+    }
+
+    /** Appends one entry. @return its journal index */
+    long append(long id, byte[] payload) {
+        try (DocumentContext dc = appender.writingDocument()) {
+            writer.write(dc.wire().bytes(), id, payload);
+        }
+        return appender.lastIndexAppended();
+    }
+
+    /** The sequential reader (one per journal, used under the pull lock). */
+    Reader reader() {
+        return reader;
+    }
+
+    /** The payload of the entry at {@code index} if it is intact and has id {@code id}, else null. */
+    byte[] readAt(long index, long id) {
+        if (index < 0 || !randomTailer.moveToIndex(index)) {
+            LOG.error("queue '{}': message id {} is no longer in the journal; skipped", name, id);
+            return null;
+        }
+        try (DocumentContext dc = randomTailer.readingDocument()) {
+            if (!dc.isPresent() || !randomCodec.read(dc.wire().bytes(), true) || randomCodec.id() != id
+                    || !randomCodec.intact()) {
+                LOG.error("queue '{}': message id {} is corrupt; skipped", name, id);
+                return null;
+            }
+            return randomCodec.payload();
+        }
+    }
+
+    /** Forces the cycles from {@code fromCycle} up to the one holding {@code toIndex} to the disk (one syncing thread). */
+    void force(int fromCycle, long toIndex) throws IOException {
+        Faults.at(Faults.Point.JOURNAL_SYNC);
+        folder.force(fromCycle, toIndex);
+    }
+
+    /** Deletes the journal's cycle files wholly before the cycle of {@code consumedIndex}. */
+    void retainFrom(long consumedIndex) {
+        int cycle = folder.cycleOf(consumedIndex);
+        if (cycle <= retainedFrom) {
+            return;
+        }
+        retainedFrom = cycle;
+        folder.deleteBefore(cycle);
+    }
+
+    @Override
+    public void close() {
+        appender.close();
+        reader.tailer.close();
+        randomTailer.close();
+        folder.close();
+    }
+
+    /** Reads entries in order; {@link #next} fills {@link #codec()} and {@link #index()}. */
+    final class Reader {
+        private final ExcerptTailer tailer;
+        private final EntryCodec codec = new EntryCodec();
+        private long index = -1;
+
+        private Reader(ExcerptTailer tailer) {
+            this.tailer = tailer;
+        }
+
+        /** Reads the next entry, copying its payload; false at the end of the journal. */
+        boolean next() {
+            try (DocumentContext dc = tailer.readingDocument()) {
+                if (!dc.isPresent()) {
+                    return false;
+                }
+                index = dc.index();
+                codec.read(dc.wire().bytes(), true);
+                return true;
+            }
+        }
+
+        /** The id of the next entry without consuming it, or -1 at the end. */
+        long peekId() {
+            try (DocumentContext dc = tailer.readingDocument()) {
+                if (!dc.isPresent()) {
+                    return -1;
+                }
+                dc.rollbackOnClose();
+                return EntryCodec.peekId(dc.wire().bytes());
+            }
+        }
+
+        EntryCodec codec() {
+            return codec;
+        }
+
+        long index() {
+            return index;
+        }
+
+        void toStart() {
+            tailer.toStart();
+        }
+
+        /**
+         * Positions the reader just after the entry at {@code pos}.
+         *
+         * @return false if that entry is not where the position says (then the reader is at the start)
+         */
+        boolean moveAfter(Cursor.Position pos) {
+            if (pos.index() == Cursor.NO_INDEX) {
+                tailer.toStart();
+                return true;
+            }
+            if (tailer.moveToIndex(pos.index())) {
+                try (DocumentContext dc = tailer.readingDocument()) {
+                    if (dc.isPresent() && EntryCodec.peekId(dc.wire().bytes()) == pos.id()) {
+                        return true;
+                    }
+                }
+            }
+            tailer.toStart();
+            return false;
+        }
+
+        /** Slow path for a damaged cursor: positions the reader before the first entry above {@code id}. */
+        void skipThrough(long id) {
+            tailer.toStart();
+            while (true) {
+                long next = peekId();
+                if (next < 0 || next > id) {
+                    return;
+                }
+                next();
+            }
+        }
+    }
+
+    /** Opens a queue's journal folder. */
+    static EntryFile open(String name, Path queueDir, StoreConfig config, Quarantine quarantine) throws IOException {
+        return new EntryFile(name, ChronicleFolder.open(queueDir.resolve(DIR), config.rollCycle(), config.clock(),
+                quarantine));
+    }
+}
