@@ -14,7 +14,7 @@ import java.nio.file.Path;
  * A queue's journal: entries ({@link EntryCodec}) appended to a Chronicle Queue, read in order by one
  * sequential reader and at random by index, and deleted a whole cycle file at a time once consumed.
  *
- * <p>Not thread-safe: appends run under the queue's push lock, reads and retention under its pull lock,
+ * <p>Not thread-safe: appends run under the journal's push lock, reads and retention under its reader's lock,
  * {@link #force} on the one syncing thread.
  */
 final class EntryFile implements AutoCloseable {
@@ -29,6 +29,8 @@ final class EntryFile implements AutoCloseable {
     private final ExcerptTailer randomTailer;
     private final EntryCodec randomCodec = new EntryCodec();
     private int retainedFrom = Integer.MIN_VALUE;
+    /** The newest cycle forced so far (the syncing thread's). */
+    private int syncedCycle = Integer.MIN_VALUE;
 
     EntryFile(String name, ChronicleFolder folder) {
         this.name = name;
@@ -71,10 +73,14 @@ final class EntryFile implements AutoCloseable {
         }
     }
 
-    /** Forces the cycles from {@code fromCycle} up to the one holding {@code toIndex} to the disk (one syncing thread). */
-    void force(int fromCycle, long toIndex) throws IOException {
+    /**
+     * Forces the journal up to the entry at {@code toIndex} to the disk: the cycles written since the last force,
+     * and the folder when a new cycle file appeared. Called by one syncing thread at a time.
+     */
+    void force(long toIndex) throws IOException {
         Faults.at(Faults.Point.JOURNAL_SYNC);
-        folder.force(fromCycle, toIndex);
+        folder.force(syncedCycle, toIndex);
+        syncedCycle = Math.max(syncedCycle, folder.cycleOf(toIndex));
     }
 
     /** Deletes the journal's cycle files wholly before the cycle of {@code consumedIndex}. */

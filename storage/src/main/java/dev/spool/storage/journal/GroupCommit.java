@@ -21,6 +21,10 @@ final class GroupCommit {
     }
 
     private final Queue queue;
+    // The parts a sync forces; each forces its own files.
+    private final Journal journal;
+    private final Reader reader;
+    private final StateLog log;
     private final StoreConfig.SyncDelay delay;
     private final ReentrantLock lock = new ReentrantLock();
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
@@ -32,7 +36,6 @@ final class GroupCommit {
     private long syncedIndex;
     private long syncedFloor;
     private long syncedStateEntries;
-    private int syncedCycle = Integer.MIN_VALUE;
     private long syncedLastId;
     private final StoreObserver observer;
     /** Pulls and acks wait for the sync (fsync: always): a failed sync undoes them. */
@@ -42,14 +45,17 @@ final class GroupCommit {
 
     GroupCommit(Queue queue, StoreConfig.SyncDelay delay, StoreObserver observer, boolean consumersWait) {
         this.queue = queue;
+        this.journal = queue.journal();
+        this.reader = queue.reader();
+        this.log = queue.log();
         this.delay = delay;
         this.observer = observer;
         this.consumersWait = consumersWait;
-        this.syncedLastId = queue.lastId();
+        this.syncedLastId = journal.lastId();
         this.syncedChange = queue.changes();
-        this.syncedIndex = queue.lastIndex();
-        this.syncedFloor = queue.floor();
-        this.syncedStateEntries = queue.stateEntries();
+        this.syncedIndex = journal.lastIndex();
+        this.syncedFloor = reader.floor();
+        this.syncedStateEntries = log.mustSyncEntries();
     }
 
     Queue queue() {
@@ -94,16 +100,15 @@ final class GroupCommit {
         try {
             delay.beforeSync();
             if (p.lastIndex() != syncedIndex) {
-                queue.forceJournal(syncedCycle, p.lastIndex());
-                syncedCycle = Math.max(syncedCycle, queue.cycleOf(p.lastIndex()));
+                journal.force(p.lastIndex());
                 syncedIndex = p.lastIndex();
             }
             if (p.floor() != syncedFloor) {
-                queue.forceCursor();
+                reader.force();
                 syncedFloor = p.floor();
             }
             if (p.stateEntries() != syncedStateEntries) {
-                queue.forceState();
+                log.force();
                 syncedStateEntries = p.stateEntries();
             }
             syncs.incrementAndGet();
@@ -115,7 +120,7 @@ final class GroupCommit {
         List<Pending> done = new ArrayList<>();
         StoreException failed = null;
         if (cause == null) {
-            queue.synced(p);
+            reader.synced(p);
         } else {
             failed = new StoreException(StoreException.Code.SYNC_FAILED, "queue '" + queue.name + "': a sync of its "
                     + "files failed (" + cause + "), so this request's outcome is unknown: a push may have been "

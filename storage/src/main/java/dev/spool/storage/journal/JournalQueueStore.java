@@ -195,7 +195,7 @@ public final class JournalQueueStore implements QueueStore {
                 if (meta == null) {
                     continue;
                 }
-                Queue q = Queue.open(dir, meta, config, entry == null ? null : entry.cursor(), events, space);
+                Queue q = Recovery.open(dir, meta, config, entry == null ? null : entry.cursor(), events, space);
                 open.put(meta.name(), new Open(q, commitOf(q)));
             }
         }
@@ -255,7 +255,7 @@ public final class JournalQueueStore implements QueueStore {
                 Queue.createFiles(tmp, meta, json);
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
                 AtomicFile.syncDirectory(queuesDir);
-                Queue q = Queue.open(dir, meta, config, null, events, space);
+                Queue q = Recovery.open(dir, meta, config, null, events, space);
                 try {
                     // Every file the queue needs (Chronicle's own among them) is durable before the create is
                     // answered: a power loss must not leave an empty metadata.cq4t for the next start to set aside.
@@ -343,20 +343,24 @@ public final class JournalQueueStore implements QueueStore {
         if (o == null) {
             return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
-        PushResult r;
+        Journal.Appended r;
         try {
             r = o.queue().append(payloads, keys);
         } catch (StoreException e) {
             return CompletableFuture.failedFuture(e);
         }
-        if (!(r instanceof PushResult.Stored s)) {
-            return CompletableFuture.completedFuture(r);
+        if (r instanceof Journal.Refused f) {
+            return CompletableFuture.completedFuture(f.full());
+        }
+        if (!(r instanceof Journal.Stored s)) {
+            return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
         if (s.duplicates() < s.count()) {
             announce(name, s.count() - s.duplicates());
         }
-        PushResult.Stored done = new PushResult.Stored(s.firstId(), s.count(), fsync.durability(), s.ids(), s.duplicates());
-        return fsync.afterPush(o.commit(), o.queue().changes()).thenApply(v -> done);
+        // The one place a push's durability is set: what the policy's wait gives it.
+        PushResult stored = s.as(fsync.durability());
+        return fsync.afterPush(o.commit(), o.queue().changes()).thenApply(v -> stored);
     }
 
     @Override
@@ -367,7 +371,7 @@ public final class JournalQueueStore implements QueueStore {
         }
         List<Message> taken;
         try {
-            taken = o.queue().take(max);
+            taken = o.queue().reader().take(max);
         } catch (StoreException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -386,7 +390,7 @@ public final class JournalQueueStore implements QueueStore {
         }
         List<Leased> leased;
         try {
-            leased = o.queue().lease(max, visibility.toMillis());
+            leased = o.queue().reader().lease(max, visibility.toMillis());
         } catch (StoreException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -408,7 +412,7 @@ public final class JournalQueueStore implements QueueStore {
         }
         SettleResult.Settled r;
         try {
-            r = o.queue().settle(how, leases, duration.toMillis());
+            r = o.queue().reader().settle(how, leases, duration.toMillis());
         } catch (StoreException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -432,7 +436,7 @@ public final class JournalQueueStore implements QueueStore {
         }
         long moved = 0;
         while (true) {
-            List<Leased> batch = dlq.queue().lease(REDRIVE_BATCH, Duration.ofMinutes(1).toMillis());
+            List<Leased> batch = dlq.queue().reader().lease(REDRIVE_BATCH, Duration.ofMinutes(1).toMillis());
             if (batch == null || batch.isEmpty()) {
                 return new RedriveResult.Moved(moved);
             }
@@ -445,10 +449,10 @@ public final class JournalQueueStore implements QueueStore {
             // Leased, appended, then acknowledged: a crash in between leaves a copy in both queues, never none.
             if (join(append(name, payloads, null)) instanceof PushResult.Stored) {
                 join(settle(dlq.queue().name, Settlement.ACK, tokens, Duration.ZERO));
-                target.queue().redriven(payloads.size());
+                target.queue().journal().redriven(payloads.size());
                 moved += payloads.size();
             } else {
-                dlq.queue().settle(Settlement.NACK, tokens, 0);
+                dlq.queue().reader().settle(Settlement.NACK, tokens, 0);
                 return new RedriveResult.Moved(moved);
             }
         }
@@ -500,12 +504,12 @@ public final class JournalQueueStore implements QueueStore {
 
         @Override
         public void reserveIds(Queue q) {
-            onStoreThread(q::extendReservation, 0);
+            onStoreThread(q.journal()::extendReservation, 0);
         }
 
         @Override
         public void deadline(Queue q, long atMillis) {
-            onStoreThread(q::expireDue, Math.max(0, atMillis - config.clock().millis()));
+            onStoreThread(q.reader()::expireDue, Math.max(0, atMillis - config.clock().millis()));
         }
     }
 
@@ -535,7 +539,7 @@ public final class JournalQueueStore implements QueueStore {
      * in both queues (at least once), never in neither. Runs on the store thread.
      */
     private void moveDeadLetters(Queue from, CompletableFuture<Void> moved) {
-        List<Queue.DeadLetter> letters = from.takeDeadLetters();
+        List<Queue.DeadLetter> letters = from.reader().takeDeadLetters();
         if (letters.isEmpty()) {
             moved.complete(null);
             return;
@@ -565,7 +569,7 @@ public final class JournalQueueStore implements QueueStore {
                             from.name, letters.size(), dlqName, t != null ? t.toString() : r);
                 }
                 for (Queue.DeadLetter d : letters) {
-                    from.deadLettered(d.id(), stored);
+                    from.reader().deadLettered(d.id(), stored);
                 }
             } finally {
                 moved.complete(null);

@@ -47,7 +47,7 @@ class QueueEventsTest {
             public void reserveIds(Queue q) {
                 // A store may run the extension on another thread and wait for it: with the push lock held by the
                 // caller, that thread could never take it.
-                CompletableFuture<Void> other = CompletableFuture.runAsync(q::extendReservation);
+                CompletableFuture<Void> other = CompletableFuture.runAsync(q.journal()::extendReservation);
                 try {
                     other.get(10, TimeUnit.SECONDS);
                     extendedInline.incrementAndGet();
@@ -57,14 +57,14 @@ class QueueEventsTest {
             }
         };
         DiskSpace space = new DiskSpace(dir, 0);
-        try (Queue q = Queue.open(qdir, meta, config, null, events, space)) {
+        try (Queue q = Recovery.open(qdir, meta, config, null, events, space)) {
             List<byte[]> batch = new ArrayList<>();
             for (int i = 0; i < 10_000; i++) {
                 batch.add(new byte[]{1});
             }
             // Half a block of ids used: the queue asks for the next block.
-            for (long pushed = 0; pushed <= Queue.ID_BLOCK / 2; pushed += batch.size()) {
-                assertInstanceOf(PushResult.Stored.class, q.append(batch, null));
+            for (long pushed = 0; pushed <= Journal.ID_BLOCK / 2; pushed += batch.size()) {
+                assertInstanceOf(Journal.Stored.class, q.append(batch, null));
             }
             assertEquals(1, extendedInline.get());
         }

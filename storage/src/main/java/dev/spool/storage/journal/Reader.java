@@ -1,0 +1,486 @@
+package dev.spool.storage.journal;
+
+import dev.spool.storage.Leased;
+import dev.spool.storage.Message;
+import dev.spool.storage.QueueCounts;
+import dev.spool.storage.SettleResult;
+import dev.spool.storage.Settlement;
+import dev.spool.storage.StoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One reader of a queue's journal: its durable cursor, its lease table, delivery counts and dead-letter moves, and
+ * the acknowledgements it logs in the state log. Everything that consumes is serialised by its lock; it reads what
+ * the {@link Journal} wrote without taking the push lock, and skips void entries. A queue has one reader today;
+ * subscriptions will each have their own.
+ */
+final class Reader {
+    private static final Logger LOG = LoggerFactory.getLogger(Reader.class);
+
+    /** An ack recorded above the floor, with the change count seen when it was made (for undoing it). */
+    private record Undo(long change, long id) {
+    }
+
+    private final String name;
+    private final Path dir;
+    private final Journal journal;
+    private final EntryFile entries;
+    private final Cursor cursor;
+    private final StateLog log;
+    private final LeaseTable leases;
+    private final Clock clock;
+    private final Fence fence;
+    private final AtomicLong changes;
+    private final Queue.Events events;
+    private final Queue owner;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final LongAdder taken = new LongAdder();
+    private final LongAdder delivered = new LongAdder();
+    private final LongAdder acked = new LongAdder();
+    private final LongAdder nacked = new LongAdder();
+    private final LongAdder deadLetterMoves = new LongAdder();
+    /** Leases timed out, published from the lease table under the lock. */
+    private volatile long expired;
+    private volatile long floor;
+    private volatile int doneAbove;
+    private volatile int inFlight;
+    private volatile boolean closed;
+    /** The deadline the store was last asked to call back at (guarded by the lock). */
+    private long scheduledDeadline = Long.MAX_VALUE;
+    /** Acks recorded above the floor since the last good sync (guarded by the lock). */
+    private final ArrayDeque<Undo> undoable = new ArrayDeque<>();
+    /** The cursor as the last good sync left it on disk (guarded by the lock). */
+    private Cursor.Position durableCursor;
+
+    Reader(Queue owner, Queue.Events events, Journal journal, Cursor cursor, StateLog log, LeaseTable leases,
+           Clock clock, Fence fence, AtomicLong changes) {
+        this.owner = owner;
+        this.name = owner.name;
+        this.dir = owner.dir;
+        this.events = events;
+        this.journal = journal;
+        this.entries = journal.entries();
+        this.cursor = cursor;
+        this.log = log;
+        this.leases = leases;
+        this.clock = clock;
+        this.fence = fence;
+        this.changes = changes;
+        this.durableCursor = cursor.position();
+        publishLeaseCounts();
+    }
+
+    /** The pull lock (the queue takes it with the push lock for snapshots and close). */
+    ReentrantLock lock() {
+        return lock;
+    }
+
+    // ---- pulls and leases -------------------------------------------------------------------------
+
+    /** Removes and returns up to {@code max} of the oldest messages not leased; null if closed. */
+    List<Message> take(int max) {
+        List<Message> out = new ArrayList<>(Math.min(max, 1024));
+        lock.lock();
+        try {
+            if (closed) {
+                return null;
+            }
+            fence.check();
+            long now = clock.millis();
+            while (out.size() < max) {
+                Message m = leases.simple() ? takeAtFloor() : takeAvailable(now);
+                if (m == null) {
+                    break;
+                }
+                out.add(m);
+            }
+            if (!out.isEmpty()) {
+                changes.incrementAndGet();
+                taken.add(out.size());
+            }
+        } catch (RuntimeException | InternalError e) {
+            throw StoreException.of("pull from queue '" + name + "'", e, dir);
+        } finally {
+            afterPull();
+        }
+        return out;
+    }
+
+    /** The fast path without lease state: read at the floor and move the cursor past it. */
+    private Message takeAtFloor() {
+        EntryFile.Reader r = entries.reader();
+        long lastId = journal.lastId();
+        while (leases.floor() < lastId) {
+            if (!r.next()) {
+                long floorNow = leases.floor();
+                if (lastId - floorNow > journal.gapIdsAbove(floorNow)) {
+                    LOG.error("queue '{}': journal ends before id {} though {} was stored; treating as empty",
+                            name, floorNow + 1, lastId);
+                }
+                // Else every id left is void (skipped after an unclean stop): nothing is missing.
+                return null;
+            }
+            EntryCodec e = r.codec();
+            leases.consumed(e.id(), r.index());
+            followFloor();
+            if (journal.isVoid(e.id())) {
+                continue; // of a batch that failed part-way: never delivered
+            }
+            if (e.intact()) {
+                return new Message(e.id(), e.payload());
+            }
+            logCorrupt(e.id(), r.index());
+        }
+        return null;
+    }
+
+    /** Moves the durable cursor to the lease table's floor, publishes it, and lets retention follow. */
+    private void followFloor() {
+        cursor.advance(leases.floorIndex(), leases.floor());
+        // Published after the cursor write: a sync that reads this floor covers that write.
+        floor = leases.floor();
+        entries.retainFrom(leases.floorIndex());
+    }
+
+    private void logCorrupt(long id, long index) {
+        LOG.error("queue '{}': entry id {} (index {}) is corrupt (checksum mismatch); skipped", name, id,
+                Long.toHexString(index));
+    }
+
+    /** A destructive take past leases: the oldest available message, acknowledged at once. */
+    private Message takeAvailable(long now) {
+        Message m = nextAvailable(now);
+        if (m != null) {
+            markDone(m.id());
+        }
+        return m;
+    }
+
+    /** The oldest message neither done nor leased, or null. Expired leases come back first. */
+    private Message nextAvailable(long now) {
+        leases.expire(now);
+        for (long id = leases.pollReady(); id >= 0; id = leases.pollReady()) {
+            byte[] payload = entries.readAt(leases.indexOf(id), id);
+            if (payload != null) {
+                return new Message(id, payload);
+            }
+            markDone(id);
+        }
+        EntryFile.Reader r = entries.reader();
+        long lastId = journal.lastId();
+        while (leases.readId() < lastId) {
+            if (!r.next()) {
+                return null;
+            }
+            EntryCodec e = r.codec();
+            if (journal.isVoid(e.id())) {
+                continue; // of a batch that failed part-way: never delivered (the floor passes it with the next)
+            }
+            if (!leases.read(e.id(), r.index())) {
+                continue; // acknowledged before a restart
+            }
+            if (e.intact()) {
+                return new Message(e.id(), e.payload());
+            }
+            logCorrupt(e.id(), r.index());
+            markDone(e.id());
+        }
+        return null;
+    }
+
+    /** Marks a message consumed for good: moves the cursor if it is the oldest, else logs it. */
+    private void markDone(long id) {
+        if (leases.markDone(id)) {
+            followFloor();
+        } else {
+            log.done(id);
+            undoable.add(new Undo(changes.get(), id));
+        }
+    }
+
+    /** Leases up to {@code max} messages for {@code visibilityMillis}; null if closed. */
+    List<Leased> lease(int max, long visibilityMillis) {
+        List<Leased> out = new ArrayList<>();
+        lock.lock();
+        try {
+            if (closed) {
+                return null;
+            }
+            fence.check();
+            long now = clock.millis();
+            while (out.size() < max) {
+                Message m = nextAvailable(now);
+                if (m == null) {
+                    break;
+                }
+                LeaseTable.Lease l = leases.lease(m.id(), now, visibilityMillis);
+                log.lease(m.id(), l.delivery);
+                out.add(new Leased(m.id(), l.token(), l.delivery, m.payload()));
+            }
+            if (!out.isEmpty()) {
+                changes.incrementAndGet();
+                delivered.add(out.size());
+            }
+        } catch (RuntimeException | InternalError e) {
+            throw StoreException.of("lease from queue '" + name + "'", e, dir);
+        } finally {
+            afterPull();
+        }
+        return out;
+    }
+
+    /** Acknowledges, releases (after {@code millis}) or renews (for {@code millis}) leases; null if closed. */
+    SettleResult.Settled settle(Settlement how, List<String> tokens, long millis) {
+        int accepted = 0;
+        int available = 0;
+        List<SettleResult.Rejected> rejected = new ArrayList<>();
+        lock.lock();
+        try {
+            if (closed) {
+                return null;
+            }
+            fence.check();
+            long now = clock.millis();
+            available += leases.expire(now);
+            for (String token : tokens) {
+                LeaseTable.Lease l = leases.find(token);
+                if (l == null) {
+                    rejected.add(new SettleResult.Rejected(token, leases.refusal(token) == LeaseTable.Refusal.EXPIRED
+                            ? SettleResult.Reason.EXPIRED : SettleResult.Reason.UNKNOWN));
+                    continue;
+                }
+                switch (how) {
+                    case ACK -> {
+                        markDone(l.id);
+                        acked.increment();
+                    }
+                    case NACK -> {
+                        available += leases.release(l, now, millis);
+                        nacked.increment();
+                    }
+                    case RENEW -> leases.renew(l, now + millis);
+                }
+                accepted++;
+            }
+            if (how == Settlement.ACK && accepted > 0) {
+                changes.incrementAndGet();
+            }
+        } catch (RuntimeException | InternalError e) {
+            throw StoreException.of("settling leases of queue '" + name + "'", e, dir);
+        } finally {
+            afterPull();
+        }
+        if (available > 0) {
+            events.available(owner, available);
+        }
+        return new SettleResult.Settled(accepted, rejected);
+    }
+
+    /** Called back at a deadline: expired leases and ended delays become available (or dead letters). */
+    void expireDue() {
+        int available;
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            scheduledDeadline = Long.MAX_VALUE;
+            available = leases.expire(clock.millis());
+        } finally {
+            afterPull();
+        }
+        if (available > 0) {
+            events.available(owner, available);
+        }
+    }
+
+    /**
+     * Unlocks after publishing counts, then tells the store about dead letters and the next deadline. Every
+     * pull-side operation ends here.
+     */
+    private void afterPull() {
+        boolean dead;
+        long deadline;
+        try {
+            publishLeaseCounts();
+            dead = !closed && leases.hasDeadLetters();
+            deadline = closed ? Long.MAX_VALUE : leases.nextDeadline();
+            boolean schedule = deadline < scheduledDeadline;
+            if (schedule) {
+                scheduledDeadline = deadline;
+            } else {
+                deadline = Long.MAX_VALUE;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (dead) {
+            events.deadLetters(owner);
+        }
+        if (deadline != Long.MAX_VALUE) {
+            events.deadline(owner, deadline);
+        }
+    }
+
+    private void publishLeaseCounts() {
+        doneAbove = leases.doneCount();
+        inFlight = leases.inFlight();
+        floor = leases.floor();
+        expired = leases.expiredLeases();
+    }
+
+    // ---- dead letters ----------------------------------------------------------------------------
+
+    /** Takes the messages waiting to be dead-lettered, with their payloads (the store moves them). */
+    List<Queue.DeadLetter> takeDeadLetters() {
+        List<Queue.DeadLetter> out = new ArrayList<>();
+        lock.lock();
+        try {
+            if (closed || fence.why() != null) {
+                return out;
+            }
+            for (LeaseTable.DeadLetter d : leases.takeDeadLetters()) {
+                byte[] payload = entries.readAt(d.index(), d.id());
+                if (payload == null) {
+                    markDone(d.id()); // unreadable: nothing to move
+                } else {
+                    out.add(new Queue.DeadLetter(d.id(), d.deliveries(), payload));
+                }
+            }
+            if (!out.isEmpty()) {
+                changes.incrementAndGet();
+            }
+        } finally {
+            afterPull();
+        }
+        return out;
+    }
+
+    /** After the store tried to move a dead letter: done here if it moved, else ready again. */
+    void deadLettered(long id, boolean moved) {
+        lock.lock();
+        try {
+            if (closed || fence.why() != null) {
+                return;
+            }
+            if (moved) {
+                markDone(id);
+                changes.incrementAndGet();
+                deadLetterMoves.increment();
+            } else {
+                leases.deadLetterFailed(id);
+            }
+        } finally {
+            afterPull();
+        }
+        if (!moved) {
+            events.available(owner, 1);
+        }
+    }
+
+    // ---- sync, snapshots and stats ---------------------------------------------------------------
+
+    /** The cursor and the change count together, under the lock: what a sync starting now covers. */
+    Queue.SyncPoint syncPoint(long lastIndex, long stateEntries, long lastId) {
+        lock.lock();
+        try {
+            long change = changes.get(); // first: every change counted has written its files
+            return new Queue.SyncPoint(change, cursor.position(), lastIndex, floor, stateEntries, lastId);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A sync of {@code p} succeeded: what it covered can no longer be undone. */
+    void synced(Queue.SyncPoint p) {
+        lock.lock();
+        try {
+            durableCursor = p.cursor();
+            while (!undoable.isEmpty() && undoable.peek().change() < p.change()) {
+                undoable.poll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Undoes what no good sync covered (the queue's fence is closed, under both locks): the cursor goes back to
+     * where the last good sync left it, and acks since are logged as undone, so those messages are delivered
+     * again after the restart.
+     */
+    void undoUnsynced() {
+        if (!durableCursor.equals(cursor.position())) {
+            cursor.reset(durableCursor);
+        }
+        for (Undo u : undoable) {
+            log.undone(u.id());
+        }
+        undoable.clear();
+    }
+
+    /** Forces the cursor file to the disk (the syncing thread). */
+    void force() {
+        cursor.sync();
+    }
+
+    /** The lease state for a snapshot, with the push side's keys and gaps; under both locks. */
+    StateLog.State state(Map<String, IdempotencyWindow.Seen> keys, List<StateLog.Gap> gaps) {
+        return new StateLog.State(leases.floor(), leases.doneIds(), leases.deliveryCounts(), keys, gaps);
+    }
+
+    /** Entries of lease state a snapshot would write. */
+    int stateSize() {
+        return leases.doneCount() + leases.inFlight();
+    }
+
+    Cursor.Position cursorPosition() {
+        lock.lock();
+        try {
+            return cursor.position();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The id of the last consumed message, as last published (no lock). */
+    long floor() {
+        return floor;
+    }
+
+    /** Messages stored and not acknowledged. */
+    long depth() {
+        long f = floor;
+        return journal.lastId() - f - doneAbove - journal.gapIdsAbove(f);
+    }
+
+    /** Acknowledged ids above the floor. */
+    int doneAbove() {
+        return doneAbove;
+    }
+
+    int inFlight() {
+        return inFlight;
+    }
+
+    QueueCounts counts() {
+        return new QueueCounts(journal.duplicates(), taken.sum(), delivered.sum(), acked.sum(), nacked.sum(), expired,
+                deadLetterMoves.sum(), journal.redriven());
+    }
+
+    /** Stops consuming; under the lock. */
+    void close() {
+        closed = true;
+    }
+}
