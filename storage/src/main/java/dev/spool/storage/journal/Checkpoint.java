@@ -1,10 +1,12 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.storage.AtomicFile;
+import dev.spool.storage.StoreConfig;
+import dev.spool.storage.StoreException;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,8 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32C;
 
@@ -114,6 +119,39 @@ final class Checkpoint {
 
         CorruptCheckpointException(String message) {
             super(message);
+        }
+    }
+
+    /**
+     * Takes a checkpoint of the open queues: a lease snapshot of each whose state log changed since its last (all
+     * of them, or with {@code allSnapshots} false only those that grew enough to pay off), then the checkpoint file.
+     * A queue whose snapshot cannot be synced stops taking changes (what its log holds is unknown, and retrying
+     * proves nothing).
+     */
+    static void take(ObjectMapper json, StoreConfig config, Collection<OpenQueue> queues, boolean allSnapshots) {
+        long start = System.nanoTime();
+        config.syncDelay().beforeSync();
+        List<Entry> entries = new ArrayList<>();
+        for (OpenQueue o : queues) {
+            entries.add(new Entry(o.queue().meta, o.queue().cursorPosition()));
+        }
+        entries.sort(Comparator.comparing(e -> e.meta().name()));
+        try {
+            for (OpenQueue o : queues) {
+                Queue.Snapshot s = o.queue().beginSnapshot(allSnapshots);
+                if (s != null) {
+                    try {
+                        o.queue().finishSnapshot(s);
+                    } catch (IOException | RuntimeException | InternalError e) {
+                        o.queue().fail("a sync of its state log's snapshot failed (" + e + ")", false);
+                    }
+                }
+            }
+            Faults.at(Faults.Point.CHECKPOINT);
+            write(json, config.checkpointFile(), entries, config.clock().instant());
+            config.observer().checkpointed(System.nanoTime() - start);
+        } catch (IOException | RuntimeException | InternalError e) {
+            throw StoreException.of("writing checkpoint " + config.checkpointFile(), e, config.directory());
         }
     }
 }

@@ -1,6 +1,5 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
 import net.openhft.posix.OpenFlag;
 import net.openhft.posix.PosixAPI;
 

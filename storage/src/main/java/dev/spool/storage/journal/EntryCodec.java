@@ -1,6 +1,5 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
 import net.openhft.chronicle.bytes.Bytes;
 
 import java.util.zip.CRC32C;

@@ -1,6 +1,6 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.StoreConfig;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.wire.DocumentContext;

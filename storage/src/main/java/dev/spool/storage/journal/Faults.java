@@ -1,6 +1,5 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.AtomicFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,8 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.Durability;
+import dev.spool.storage.Fsync;
+import dev.spool.storage.StoreConfig;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;

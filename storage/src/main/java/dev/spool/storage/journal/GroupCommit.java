@@ -1,6 +1,8 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.StoreConfig;
+import dev.spool.storage.StoreException;
+import dev.spool.storage.StoreObserver;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -1,6 +1,5 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;

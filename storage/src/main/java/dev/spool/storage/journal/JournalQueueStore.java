@@ -1,34 +1,42 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.spool.storage.AvailabilityListener;
+import dev.spool.storage.CreateResult;
+import dev.spool.storage.DeadLetterCodec;
+import dev.spool.storage.DeleteResult;
+import dev.spool.storage.Fsync;
+import dev.spool.storage.LeaseResult;
+import dev.spool.storage.Leased;
+import dev.spool.storage.Message;
+import dev.spool.storage.NoSuchQueue;
+import dev.spool.storage.OptionsResult;
+import dev.spool.storage.PushResult;
+import dev.spool.storage.QueueOptions;
+import dev.spool.storage.QueueStore;
+import dev.spool.storage.RedriveResult;
+import dev.spool.storage.SettleResult;
+import dev.spool.storage.Settlement;
+import dev.spool.storage.StatsResult;
+import dev.spool.storage.StoreConfig;
+import dev.spool.storage.StoreException;
+import dev.spool.storage.TakeResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The journal-backed {@link QueueStore}.
@@ -48,64 +56,22 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class JournalQueueStore implements QueueStore {
     private static final Logger LOG = LoggerFactory.getLogger(JournalQueueStore.class);
-    static final String QUEUES_DIR = "queues";
-    private static final String CREATING = ".creating-";
-    private static final String DELETING = ".deleting-";
-    /** Dead letters moved back per round of a redrive. */
-    private static final int REDRIVE_BATCH = 256;
+    static final String QUEUES_DIR = QueueFolders.QUEUES_DIR;
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
     /** How often the free space is measured (pushes between samples are counted against it). */
     private static final long SPACE_SAMPLE_MS = 50;
 
-    /** An open queue, its group commit, and the dead-letter moves handed to the store thread. */
-    private static final class Open {
-        final Queue queue;
-        final GroupCommit commit;
-        /** Completes when every dead-letter move scheduled so far has finished. */
-        volatile CompletableFuture<Void> moves = CompletableFuture.completedFuture(null);
-
-        Open(Queue queue, GroupCommit commit) {
-            this.queue = queue;
-            this.commit = commit;
-        }
-
-        Queue queue() {
-            return queue;
-        }
-
-        GroupCommit commit() {
-            return commit;
-        }
-
-        /**
-         * What a call that consumed from the queue waits for before it answers: its own changes' sync, and
-         * the dead-letter moves it may have started, so a caller who saw a message dead-lettered finds it
-         * in the dead-letter queue. Neither holds a thread.
-         */
-        <T> CompletionStage<T> settled(CompletableFuture<Void> synced, T result) {
-            CompletableFuture<Void> pending = moves;
-            if (synced.isDone() && pending.isDone() && !synced.isCompletedExceptionally()) {
-                return CompletableFuture.completedFuture(result); // the common case under fsync none: no chain
-            }
-            return synced.thenCombine(pending, (a, b) -> result);
-        }
-    }
-
     private final StoreConfig config;
-    private final DeadLetterCodec deadLetterCodec;
+    private final DeadLetters deadLetters;
+    private final QueueFolders folders;
     private final ObjectMapper json = new ObjectMapper();
-    private final Path queuesDir;
-    private final ConcurrentHashMap<String, Open> open = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, OpenQueue> open = new ConcurrentHashMap<>();
     private final List<AvailabilityListener> listeners = new CopyOnWriteArrayList<>();
     private final Object adminLock = new Object();
     private final Object checkpointLock = new Object();
-    private final AtomicLong tempCounter = new AtomicLong();
     private final FsyncPolicy fsync;
-    private final ScheduledExecutorService checkpointer = daemon("spool-checkpoint");
-    private final ScheduledExecutorService storeThread = daemon("spool-store");
+    private final StoreThreads threads = new StoreThreads();
     private final Queue.Events events = new Events();
-    /** Dead-letter moves not finished yet: completed at close, so no answer waits for a move that never runs. */
-    private final Set<CompletableFuture<Void>> pendingMoves = ConcurrentHashMap.newKeySet();
     private final DataDirLock dirLock;
     private final DiskSpace space;
     private volatile boolean closed;
@@ -115,22 +81,10 @@ public final class JournalQueueStore implements QueueStore {
     private JournalQueueStore(StoreConfig config, DeadLetterCodec deadLetterCodec, DataDirLock dirLock) {
         this.dirLock = dirLock;
         this.config = config;
-        this.deadLetterCodec = deadLetterCodec;
-        this.queuesDir = config.directory().resolve(QUEUES_DIR);
-        this.fsync = FsyncPolicy.of(config, () -> open.values().stream().map(Open::commit).iterator());
+        this.deadLetters = new DeadLetters(this, deadLetterCodec);
+        this.folders = new QueueFolders(config.directory(), json);
+        this.fsync = FsyncPolicy.of(config, () -> open.values().stream().map(OpenQueue::commit).iterator());
         this.space = new DiskSpace(config.directory(), config.minFreeBytes());
-    }
-
-    private static ScheduledExecutorService daemon(String name) {
-        ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        });
-        // At close, timers not yet due are dropped: what they would do is redone at the next start.
-        e.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        e.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
-        return e;
     }
 
     /**
@@ -159,16 +113,14 @@ public final class JournalQueueStore implements QueueStore {
             store.close();
             throw e;
         }
-        store.storeThread.scheduleWithFixedDelay(store.space::sample, SPACE_SAMPLE_MS, SPACE_SAMPLE_MS,
-                TimeUnit.MILLISECONDS);
+        store.threads.everyOnStoreThread(store.space::sample, SPACE_SAMPLE_MS);
         long periodMs = config.checkpointPeriod().toMillis();
-        store.checkpointer.scheduleWithFixedDelay(store::periodicCheckpoint, periodMs, periodMs,
-                TimeUnit.MILLISECONDS);
+        store.threads.everyOnCheckpointer(store::periodicCheckpoint, periodMs);
         return store;
     }
 
     private void recover() throws IOException {
-        Files.createDirectories(queuesDir);
+        Files.createDirectories(folders.root());
         space.sample();
         Map<String, Checkpoint.Entry> saved;
         try {
@@ -178,30 +130,10 @@ public final class JournalQueueStore implements QueueStore {
                     config.checkpointFile(), e.getMessage());
             saved = Map.of();
         }
-        Map<String, Checkpoint.Entry> unseen = new HashMap<>(saved);
-        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(queuesDir)) {
-            for (Path dir : dirs) {
-                String dirName = dir.getFileName().toString();
-                if (dirName.startsWith(CREATING) || dirName.startsWith(DELETING)) {
-                    // An unfinished create or delete: neither was acknowledged, so neither happened.
-                    deleteTree(dir);
-                    continue;
-                }
-                if (!Files.isDirectory(dir)) {
-                    continue;
-                }
-                Checkpoint.Entry entry = unseen.remove(dirName);
-                QueueMeta meta = readMeta(dir, dirName, entry);
-                if (meta == null) {
-                    continue;
-                }
-                Queue q = Recovery.open(dir, meta, config, entry == null ? null : entry.cursor(), events, space);
-                open.put(meta.name(), new Open(q, commitOf(q)));
-            }
-        }
-        for (String gone : unseen.keySet()) {
-            LOG.info("queue '{}' is in the checkpoint but its folder is gone: it was deleted after the checkpoint",
-                    gone);
+        for (QueueFolders.Found f : folders.scan(saved)) {
+            Queue q = Recovery.open(f.dir(), f.meta(), config, f.entry() == null ? null : f.entry().cursor(), events,
+                    space);
+            open.put(f.meta().name(), new OpenQueue(q, commitOf(q)));
         }
         LOG.info("store at {} opened: {} queues", config.directory(), open.size());
         recovered = true;
@@ -211,27 +143,6 @@ public final class JournalQueueStore implements QueueStore {
     private GroupCommit commitOf(Queue q) {
         // Under fsync: always, pulls and acks wait for their sync, so a failed one can be undone.
         return new GroupCommit(q, config.syncDelay(), config.observer(), config.fsync() == Fsync.ALWAYS);
-    }
-
-    private QueueMeta readMeta(Path dir, String dirName, Checkpoint.Entry entry) throws IOException {
-        try {
-            QueueMeta meta = QueueMeta.read(json, dir);
-            if (!meta.name().equals(dirName)) {
-                throw new IllegalArgumentException("name '" + meta.name() + "' differs from its folder");
-            }
-            return meta;
-        } catch (IOException | RuntimeException e) {
-            if (entry != null) {
-                LOG.error("queue '{}': metadata file {} is damaged ({}); restoring it from the checkpoint",
-                        dirName, dir.resolve(QueueMeta.FILE), e.toString());
-                entry.meta().write(json, dir);
-                return entry.meta();
-            }
-            LOG.error("queue '{}': metadata file {} is damaged ({}) and the checkpoint has no copy; the queue's "
-                    + "files are left untouched in {} and the queue is not served", dirName,
-                    dir.resolve(QueueMeta.FILE), e.toString(), dir);
-            return null;
-        }
     }
 
     // ---- administration (may wait for disk) -------------------------------------------------------
@@ -249,12 +160,8 @@ public final class JournalQueueStore implements QueueStore {
                 throw space.refusal(name);
             }
             config.syncDelay().beforeSync();
-            Path tmp = queuesDir.resolve(CREATING + name + "-" + tempCounter.incrementAndGet());
-            Path dir = queuesDir.resolve(name);
             try {
-                Queue.createFiles(tmp, meta, json);
-                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-                AtomicFile.syncDirectory(queuesDir);
+                Path dir = folders.create(meta);
                 Queue q = Recovery.open(dir, meta, config, null, events, space);
                 try {
                     // Every file the queue needs (Chronicle's own among them) is durable before the create is
@@ -264,10 +171,9 @@ public final class JournalQueueStore implements QueueStore {
                     q.close();
                     throw e;
                 }
-                open.put(name, new Open(q, commitOf(q)));
+                open.put(name, new OpenQueue(q, commitOf(q)));
             } catch (IOException e) {
-                deleteTree(tmp);
-                throw StoreException.of("creating queue '" + name + "'", e, queuesDir);
+                throw StoreException.of("creating queue '" + name + "'", e, folders.root());
             }
             return CreateResult.CREATED;
         }
@@ -278,7 +184,7 @@ public final class JournalQueueStore implements QueueStore {
         checkName(name);
         synchronized (adminLock) {
             ensureOpen();
-            Open o = open.remove(name);
+            OpenQueue o = open.remove(name);
             if (o == null) {
                 return new NoSuchQueue(name);
             }
@@ -286,14 +192,11 @@ public final class JournalQueueStore implements QueueStore {
             // closed queue ("no such queue").
             o.queue().close();
             o.commit().wakeAll();
-            Path gone = queuesDir.resolve(DELETING + name + "-" + tempCounter.incrementAndGet());
             try {
-                Files.move(o.queue().dir, gone, StandardCopyOption.ATOMIC_MOVE);
-                AtomicFile.syncDirectory(queuesDir);
+                folders.delete(o.queue().dir, name);
             } catch (IOException e) {
-                throw StoreException.of("deleting queue '" + name + "'", e, queuesDir);
+                throw StoreException.of("deleting queue '" + name + "'", e, folders.root());
             }
-            deleteTree(gone);
             return new DeleteResult.Deleted();
         }
     }
@@ -307,14 +210,14 @@ public final class JournalQueueStore implements QueueStore {
 
     @Override
     public OptionsResult options(String name) {
-        Open o = open.get(name);
+        OpenQueue o = open.get(name);
         return o == null ? new NoSuchQueue(name) : o.queue().meta.options();
     }
 
     @Override
     public Map<String, String> failedQueues() {
         Map<String, String> out = new java.util.TreeMap<>();
-        for (Open o : open.values()) {
+        for (OpenQueue o : open.values()) {
             String why = o.queue().failure();
             if (why != null) {
                 out.put(o.queue().name, why);
@@ -325,7 +228,7 @@ public final class JournalQueueStore implements QueueStore {
 
     @Override
     public StatsResult stats(String name) {
-        Open o = open.get(name);
+        OpenQueue o = open.get(name);
         return o == null ? new NoSuchQueue(name) : o.queue().stats();
     }
 
@@ -339,7 +242,7 @@ public final class JournalQueueStore implements QueueStore {
         if (keys != null && keys.size() != payloads.size()) {
             throw new IllegalArgumentException("keys must match payloads one to one");
         }
-        Open o = open.get(name);
+        OpenQueue o = open.get(name);
         if (o == null) {
             return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
@@ -365,7 +268,7 @@ public final class JournalQueueStore implements QueueStore {
 
     @Override
     public CompletionStage<TakeResult> take(String name, int max) {
-        Open o = open.get(name);
+        OpenQueue o = open.get(name);
         if (o == null) {
             return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
@@ -384,7 +287,7 @@ public final class JournalQueueStore implements QueueStore {
 
     @Override
     public CompletionStage<LeaseResult> lease(String name, int max, Duration visibility) {
-        Open o = open.get(name);
+        OpenQueue o = open.get(name);
         if (o == null) {
             return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
@@ -406,7 +309,7 @@ public final class JournalQueueStore implements QueueStore {
 
     @Override
     public CompletionStage<SettleResult> settle(String name, Settlement how, List<String> leases, Duration duration) {
-        Open o = open.get(name);
+        OpenQueue o = open.get(name);
         if (o == null) {
             return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
@@ -426,44 +329,15 @@ public final class JournalQueueStore implements QueueStore {
 
     @Override
     public RedriveResult redrive(String name) {
-        Open target = open.get(name);
+        OpenQueue target = open.get(name);
         if (target == null) {
             return new NoSuchQueue(name);
         }
-        Open dlq = open.get(target.queue().meta.options().deadLetterQueueFor(name));
+        OpenQueue dlq = open.get(target.queue().meta.options().deadLetterQueueFor(name));
         if (dlq == null) {
             return new RedriveResult.Moved(0);
         }
-        long moved = 0;
-        while (true) {
-            List<Leased> batch = dlq.queue().reader().lease(REDRIVE_BATCH, Duration.ofMinutes(1).toMillis());
-            if (batch == null || batch.isEmpty()) {
-                return new RedriveResult.Moved(moved);
-            }
-            List<byte[]> payloads = new ArrayList<>();
-            List<String> tokens = new ArrayList<>();
-            for (Leased l : batch) {
-                payloads.add(l.payload());
-                tokens.add(l.lease());
-            }
-            // Leased, appended, then acknowledged: a crash in between leaves a copy in both queues, never none.
-            if (join(append(name, payloads, null)) instanceof PushResult.Stored) {
-                join(settle(dlq.queue().name, Settlement.ACK, tokens, Duration.ZERO));
-                target.queue().journal().redriven(payloads.size());
-                moved += payloads.size();
-            } else {
-                dlq.queue().reader().settle(Settlement.NACK, tokens, 0);
-                return new RedriveResult.Moved(moved);
-            }
-        }
-    }
-
-    private static <T> T join(CompletionStage<T> stage) {
-        try {
-            return stage.toCompletableFuture().join();
-        } catch (CompletionException e) {
-            throw e.getCause() instanceof RuntimeException re ? re : e;
-        }
+        return deadLetters.redrive(name, target, dlq);
     }
 
     @Override
@@ -490,16 +364,7 @@ public final class JournalQueueStore implements QueueStore {
 
         @Override
         public void deadLetters(Queue q) {
-            Open o = open.get(q.name);
-            CompletableFuture<Void> moved = new CompletableFuture<>();
-            pendingMoves.add(moved);
-            moved.whenComplete((v, t) -> pendingMoves.remove(moved));
-            if (o != null && o.queue() == q) {
-                o.moves = o.moves.thenCombine(moved, (a, b) -> null);
-            }
-            if (!onStoreThread(() -> moveDeadLetters(q, moved), 0)) {
-                moved.complete(null); // closing: the messages stay here and are dead-lettered after the restart
-            }
+            deadLetters.schedule(q);
         }
 
         @Override
@@ -513,68 +378,18 @@ public final class JournalQueueStore implements QueueStore {
         }
     }
 
-    /** Hands a task to the store thread; false if the store is closing and the task will not run. */
-    private boolean onStoreThread(Runnable task, long delayMillis) {
-        if (closed) {
-            return false;
-        }
-        try {
-            storeThread.schedule(() -> {
-                try {
-                    task.run();
-                } catch (RuntimeException e) {
-                    LOG.error("store task failed", e);
-                }
-            }, delayMillis, TimeUnit.MILLISECONDS);
-            return true;
-        } catch (RejectedExecutionException e) {
-            // Closing: the work is redone at the next start (leases and dead letters are recovered).
-            return false;
-        }
+    /** The open queue of that name, or null. */
+    OpenQueue opened(String name) {
+        return open.get(name);
     }
 
-    /**
-     * Appends a queue's pending dead letters to its dead-letter queue (creating it), then marks them done
-     * in the queue once the copy is as durable as the policy promises. A crash in between leaves a message
-     * in both queues (at least once), never in neither. Runs on the store thread.
-     */
-    private void moveDeadLetters(Queue from, CompletableFuture<Void> moved) {
-        List<Queue.DeadLetter> letters = from.reader().takeDeadLetters();
-        if (letters.isEmpty()) {
-            moved.complete(null);
-            return;
-        }
-        String dlqName = from.meta.options().deadLetterQueueFor(from.name);
-        List<byte[]> payloads = new ArrayList<>(letters.size());
-        for (Queue.DeadLetter d : letters) {
-            payloads.add(deadLetterCodec.deadLetter(d.payload(), from.name, d.id(), d.deliveries()));
-        }
-        CompletionStage<PushResult> appended;
-        try {
-            if (!open.containsKey(dlqName) && !closed) {
-                create(dlqName, QueueOptions.ofMaxLength(Long.MAX_VALUE));
-            }
-            appended = append(dlqName, payloads, null);
-        } catch (RuntimeException e) {
-            appended = CompletableFuture.failedFuture(e);
-        }
-        appended.whenComplete((r, t) -> {
-            try {
-                boolean stored = t == null && r instanceof PushResult.Stored;
-                if (stored) {
-                    Faults.at(Faults.Point.DEAD_LETTER_MOVE);
-                }
-                if (!stored) {
-                    LOG.error("queue '{}': moving {} messages to the dead-letter queue '{}' failed ({}); they stay here",
-                            from.name, letters.size(), dlqName, t != null ? t.toString() : r);
-                }
-                for (Queue.DeadLetter d : letters) {
-                    from.reader().deadLettered(d.id(), stored);
-                }
-            } finally {
-                moved.complete(null);
-            }
-        });
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Hands a task to the store thread; false if the store is closing and the task will not run. */
+    boolean onStoreThread(Runnable task, long delayMillis) {
+        return !closed && threads.onStoreThread(task, delayMillis);
     }
 
     // ---- checkpoints -------------------------------------------------------------------------------
@@ -588,31 +403,7 @@ public final class JournalQueueStore implements QueueStore {
     /** @param allSnapshots snapshot every changed state log, not only those that grew enough to pay off */
     private void checkpoint(boolean allSnapshots) {
         synchronized (checkpointLock) {
-            long start = System.nanoTime();
-            config.syncDelay().beforeSync();
-            List<Checkpoint.Entry> entries = new ArrayList<>();
-            for (Open o : open.values()) {
-                entries.add(new Checkpoint.Entry(o.queue().meta, o.queue().cursorPosition()));
-            }
-            entries.sort(Comparator.comparing(e -> e.meta().name()));
-            try {
-                for (Open o : open.values()) {
-                    Queue.Snapshot s = o.queue().beginSnapshot(allSnapshots);
-                    if (s != null) {
-                        try {
-                            o.queue().finishSnapshot(s);
-                        } catch (IOException | RuntimeException | InternalError e) {
-                            // The state log's sync failed: what it holds is unknown, and retrying proves nothing.
-                            o.queue().fail("a sync of its state log's snapshot failed (" + e + ")", false);
-                        }
-                    }
-                }
-                Faults.at(Faults.Point.CHECKPOINT);
-                Checkpoint.write(json, config.checkpointFile(), entries, config.clock().instant());
-                config.observer().checkpointed(System.nanoTime() - start);
-            } catch (IOException | RuntimeException | InternalError e) {
-                throw StoreException.of("writing checkpoint " + config.checkpointFile(), e, config.directory());
-            }
+            Checkpoint.take(json, config, open.values(), allSnapshots);
         }
     }
 
@@ -626,13 +417,7 @@ public final class JournalQueueStore implements QueueStore {
 
     /** Waits until the store thread has done what was handed to it so far (for tests: dead letters). */
     void awaitStoreThread() {
-        try {
-            storeThread.submit(() -> { }).get(10, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        threads.awaitStoreThread();
     }
 
     /** Syncs run for the named queue (for tests: group commit shares them). */
@@ -652,16 +437,7 @@ public final class JournalQueueStore implements QueueStore {
                 return;
             }
             closed = true;
-            for (ScheduledExecutorService s : List.of(checkpointer, storeThread)) {
-                s.shutdown();
-                try {
-                    if (!s.awaitTermination(10, TimeUnit.SECONDS)) {
-                        LOG.warn("background work did not finish within 10 s of close");
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            threads.shutdown();
             if (recovered) {
                 try {
                     checkpoint(true);
@@ -671,8 +447,8 @@ public final class JournalQueueStore implements QueueStore {
                 }
             }
             fsync.close();
-            pendingMoves.forEach(f -> f.complete(null));
-            for (Open o : open.values()) {
+            deadLetters.abandon();
+            for (OpenQueue o : open.values()) {
                 o.queue().close();
                 o.commit().wakeAll();
             }
@@ -691,15 +467,6 @@ public final class JournalQueueStore implements QueueStore {
         if (!QueueStore.isValidName(name)) {
             throw new IllegalArgumentException("queue name must match " + QueueStore.NAME_PATTERN + ", was '"
                     + name + "'");
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        try {
-            FileTrees.delete(root);
-        } catch (IOException e) {
-            LOG.warn("could not remove {} completely: {} (it is ignored and retried at the next start)", root,
-                    e.toString());
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.Leased;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;

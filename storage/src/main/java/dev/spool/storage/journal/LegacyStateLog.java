@@ -1,8 +1,9 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.spool.storage.AtomicFile;
+import dev.spool.storage.StoreConfig;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.wire.DocumentContext;
@@ -79,7 +80,7 @@ final class LegacyStateLog {
 
     private static boolean isFirstFormat(ChronicleFolder folder) {
         try (ExcerptTailer t = folder.tailer(); DocumentContext dc = t.readingDocument()) {
-            return dc.isPresent() && !StateLog.hasMagic(dc.wire().bytes());
+            return dc.isPresent() && !StateCodec.hasMagic(dc.wire().bytes());
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.function.LongSupplier;

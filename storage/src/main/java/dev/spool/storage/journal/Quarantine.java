@@ -1,6 +1,6 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.AtomicFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,9 +1,10 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.storage.AtomicFile;
+import dev.spool.storage.QueueOptions;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,6 +1,7 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.StoreConfig;
+import dev.spool.storage.journal.StateCodec.Kind;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
@@ -9,7 +10,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,7 +18,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.zip.CRC32C;
 
 /**
  * A queue's lease and acknowledgement state, in a Chronicle Queue beside the journal ({@code state/}),
@@ -28,26 +27,7 @@ import java.util.zip.CRC32C;
  * Recovery is the latest intact snapshot plus every event after it; a log that cannot be replayed (its
  * history was deleted behind a damaged snapshot) refuses to open rather than pretend.
  *
- * <p>Entry layout (version 2), little-endian, one Chronicle document each:
- * {@code [magic "SPSL": 4][version: 1][kind: 1][fields][crc32c of all bytes before it: 4]}, where the
- * fields of each kind are:
- * <ul>
- *   <li>{@code CREATED}: none (the first entry of a log: its history is complete from here)</li>
- *   <li>{@code DONE}: id 8 (an acknowledgement above the cursor, durable when written)</li>
- *   <li>{@code LEASE}: id 8, delivery 4 (a delivery count)</li>
- *   <li>{@code KEY}: id 8, time 8, length 2, UTF-8 key (written before the message it names is appended)</li>
- *   <li>{@code SNAP_BEGIN}: floor 8, gap count 4, (first id 8, last id 8) each (the state as of this point;
- *       events after it apply on top)</li>
- *   <li>{@code SNAP_DONE}: count 4, ids 8 each</li>
- *   <li>{@code SNAP_LEASES}: count 4, (id 8, delivery 4) each</li>
- *   <li>{@code SNAP_KEYS}: count 4, (id 8, time 8, length 2, key) each</li>
- *   <li>{@code SNAP_END}: index of its SNAP_BEGIN 8, chunks written 4</li>
- *   <li>{@code GAP}: first id 8, last id 8 (ids no message has: skipped after an unclean stop, handed out,
- *       perhaps, before it, or voided with a batch that failed part-way; never used again, and an entry with
- *       such an id is never delivered)</li>
- *   <li>{@code UNDONE}: id 8 (a {@code DONE} whose sync failed before its call was answered: the message is
- *       delivered again)</li>
- * </ul>
+ * <p>Entries are laid out by {@link StateCodec}.
  * A damaged entry (bad magic, version or checksum, or too short) is reported with the file and index.
  *
  * <p>Thread-safe for appends (pushes log keys, pulls log acks and leases); recovery runs before use.
@@ -55,18 +35,8 @@ import java.util.zip.CRC32C;
 final class StateLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StateLog.class);
     static final String DIR = "state";
-    private static final int MAGIC = 0x4c535053; // "SPSL" little-endian
-    private static final byte VERSION = 2;
-    private static final int FRAME = 4 + 1 + 1 + 4;
     /** Snapshot chunks stay well under Chronicle's document size limit. */
     private static final int CHUNK_BYTES = 64 * 1024;
-
-    enum Kind {
-        // Ordinals are written to disk: add kinds at the end only.
-        CREATED, DONE, LEASE, KEY, SNAP_BEGIN, SNAP_DONE, SNAP_LEASES, SNAP_KEYS, SNAP_END, GAP, UNDONE;
-
-        private static final Kind[] ALL = values();
-    }
 
     /** Ids {@code from..to} that no message has (skipped after an unclean stop). */
     record Gap(long from, long to) {
@@ -95,7 +65,7 @@ final class StateLog implements AutoCloseable {
     private final String name;
     private final ChronicleFolder folder;
     private final ExcerptAppender appender;
-    private final CRC32C crc = new CRC32C();
+    private final StateCodec codec = new StateCodec();
     private final Object forceLock = new Object();
     /** The newest cycle forced so far (guarded by forceLock). */
     private int syncedCycle = Integer.MIN_VALUE;
@@ -171,35 +141,17 @@ final class StateLog implements AutoCloseable {
     }
 
     void key(String key, long id, long time) {
-        byte[] k = key.getBytes(StandardCharsets.UTF_8);
-        append(Kind.KEY, b -> writeKey(b, k, id, time));
+        append(Kind.KEY, b -> StateCodec.writeKey(b, key, id, time));
     }
 
-    private static void writeKey(Bytes<?> b, byte[] key, long id, long time) {
-        b.writeLong(id);
-        b.writeLong(time);
-        b.writeShort((short) key.length);
-        b.write(key);
-    }
-
-    private interface Fields {
-        void write(Bytes<?> b);
-    }
-
-    private synchronized long append(Kind kind, Fields fields) {
+    private synchronized long append(Kind kind, StateCodec.Fields fields) {
         Faults.at(Faults.Point.STATE_ENTRY);
         entries++;
         if (kind != Kind.LEASE) {
             mustSync++;
         }
         try (DocumentContext dc = appender.writingDocument()) {
-            Bytes<?> b = dc.wire().bytes();
-            long start = b.writePosition();
-            b.writeInt(MAGIC);
-            b.writeByte(VERSION);
-            b.writeByte((byte) kind.ordinal());
-            fields.write(b);
-            b.writeInt(checksum(b, start, b.writePosition(), crc));
+            codec.write(dc.wire().bytes(), kind, fields);
         }
         return appender.lastIndexAppended();
     }
@@ -263,7 +215,7 @@ final class StateLog implements AutoCloseable {
             append(Kind.SNAP_KEYS, b -> {
                 b.writeInt(to - from);
                 for (int j = from; j < to; j++) {
-                    writeKey(b, keys.get(j).getKey().getBytes(StandardCharsets.UTF_8), keys.get(j).getValue().id(),
+                    StateCodec.writeKey(b, keys.get(j).getKey(), keys.get(j).getValue().id(),
                             keys.get(j).getValue().time());
                 }
             });
@@ -380,7 +332,7 @@ final class StateLog implements AutoCloseable {
                         if (firstIndex < 0) {
                             firstIndex = index;
                         }
-                        Kind kind = check(dc.wire().bytes());
+                        Kind kind = StateCodec.check(dc.wire().bytes());
                         if (kind == null) {
                             damaged++;
                             if (firstDamaged < 0) {
@@ -436,7 +388,7 @@ final class StateLog implements AutoCloseable {
                         if (!dc.isPresent()) {
                             break;
                         }
-                        Kind kind = check(dc.wire().bytes());
+                        Kind kind = StateCodec.check(dc.wire().bytes());
                         if (kind == null) {
                             continue;
                         }
@@ -499,48 +451,11 @@ final class StateLog implements AutoCloseable {
         }
 
         private void readKey(Bytes<?> b, State s) {
-            long id = b.readLong();
-            long time = b.readLong();
-            byte[] key = new byte[b.readUnsignedShort()];
-            b.read(key);
+            StateCodec.Key k = StateCodec.readKey(b);
             // The latest use wins: a key reused after its window names the newer message.
-            String k = new String(key, StandardCharsets.UTF_8);
-            s.keys().remove(k);
-            s.keys().put(k, new IdempotencyWindow.Seen(id, time));
+            s.keys().remove(k.key());
+            s.keys().put(k.key(), new IdempotencyWindow.Seen(k.id(), k.time()));
         }
-    }
-
-    /** Whether the bytes at the read position begin with this format's magic number. */
-    static boolean hasMagic(Bytes<?> b) {
-        return b.readRemaining() >= 4 && b.readInt(b.readPosition()) == MAGIC;
-    }
-
-    /** The CRC32C of the bytes {@code [from, to)}: what an entry's last four bytes hold. */
-    private static int checksum(Bytes<?> b, long from, long to, CRC32C crc) {
-        crc.reset();
-        for (long p = from; p < to; p++) {
-            crc.update(b.readByte(p));
-        }
-        return (int) crc.getValue();
-    }
-
-    /** The kind of an intact entry (its read position then at its fields), or null if it is damaged. */
-    private Kind check(Bytes<?> b) {
-        long start = b.readPosition();
-        long end = b.readLimit();
-        if (end - start < FRAME || b.readInt(start) != MAGIC || b.readByte(start + 4) != VERSION) {
-            return null;
-        }
-        int kind = b.readByte(start + 5);
-        if (kind < 0 || kind >= Kind.ALL.length) {
-            return null;
-        }
-        if (checksum(b, start, end - 4, new CRC32C()) != b.readInt(end - 4)) {
-            return null;
-        }
-        b.readPosition(start + 6);
-        b.readLimit(end - 4);
-        return Kind.ALL[kind];
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.AtomicFile;
+import dev.spool.storage.StoreConfig;
+import dev.spool.storage.StoreException;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;

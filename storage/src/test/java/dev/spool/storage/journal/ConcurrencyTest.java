@@ -1,6 +1,11 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.Blocking;
+import dev.spool.storage.Message;
+import dev.spool.storage.NoSuchQueue;
+import dev.spool.storage.PullResult;
+import dev.spool.storage.PushResult;
+import dev.spool.storage.QueueOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

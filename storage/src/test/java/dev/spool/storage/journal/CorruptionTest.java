@@ -1,6 +1,9 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.Blocking;
+import dev.spool.storage.LogCapture;
+import dev.spool.storage.PullResult;
+import dev.spool.storage.QueueOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,6 +1,10 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.Blocking;
+import dev.spool.storage.ChildJvm;
+import dev.spool.storage.Message;
+import dev.spool.storage.PullResult;
+import dev.spool.storage.StoreConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,6 +1,11 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.Blocking;
+import dev.spool.storage.Message;
+import dev.spool.storage.PullResult;
+import dev.spool.storage.PushResult;
+import dev.spool.storage.QueueOptions;
+import dev.spool.storage.StoreConfig;
 import java.io.FileOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -1,6 +1,9 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.Blocking;
+import dev.spool.storage.ChildJvm;
+import dev.spool.storage.QueueOptions;
+import dev.spool.storage.StoreException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,6 +1,14 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.Blocking;
+import dev.spool.storage.Message;
+import dev.spool.storage.PushResult;
+import dev.spool.storage.QueueOptions;
+import dev.spool.storage.SmallFileSystem;
+import dev.spool.storage.StoreConfig;
+import dev.spool.storage.StoreException;
+import dev.spool.storage.StoreTestSupport;
+import dev.spool.storage.TakeResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

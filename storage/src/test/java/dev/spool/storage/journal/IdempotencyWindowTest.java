@@ -1,6 +1,5 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -1,6 +1,8 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.QueueStore;
+import dev.spool.storage.QueueStoreContractTest;
+import dev.spool.storage.StoreTestSupport;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;

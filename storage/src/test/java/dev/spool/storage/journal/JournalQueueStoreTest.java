@@ -1,6 +1,17 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.Blocking;
+import dev.spool.storage.CreateResult;
+import dev.spool.storage.Durability;
+import dev.spool.storage.Fsync;
+import dev.spool.storage.Message;
+import dev.spool.storage.NoSuchQueue;
+import dev.spool.storage.PullResult;
+import dev.spool.storage.PushResult;
+import dev.spool.storage.QueueOptions;
+import dev.spool.storage.QueueStats;
+import dev.spool.storage.StoreConfig;
+import dev.spool.storage.StoreException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,6 +1,19 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.Blocking;
+import dev.spool.storage.JournalRollCycle;
+import dev.spool.storage.LeaseResult;
+import dev.spool.storage.Leased;
+import dev.spool.storage.Message;
+import dev.spool.storage.MutableClock;
+import dev.spool.storage.NoSuchQueue;
+import dev.spool.storage.PullResult;
+import dev.spool.storage.PushResult;
+import dev.spool.storage.QueueOptions;
+import dev.spool.storage.SettleResult;
+import dev.spool.storage.StoreConfig;
+import dev.spool.storage.StoreTestSupport;
+import dev.spool.storage.TakeResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

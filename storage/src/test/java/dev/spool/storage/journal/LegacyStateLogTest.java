@@ -1,6 +1,12 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.Blocking;
+import dev.spool.storage.LeaseResult;
+import dev.spool.storage.Leased;
+import dev.spool.storage.PushResult;
+import dev.spool.storage.QueueOptions;
+import dev.spool.storage.StoreConfig;
+import dev.spool.storage.StoreTestSupport;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.wire.DocumentContext;

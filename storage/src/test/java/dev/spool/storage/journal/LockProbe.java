@@ -1,6 +1,6 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.StoreException;
 import java.nio.file.Path;
 
 /** Child JVM for {@link DataDirLockTest}: tries to lock the folder once and prints the outcome. */

@@ -1,7 +1,9 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.spool.storage.QueueOptions;
+import dev.spool.storage.StoreConfig;
+import dev.spool.storage.StoreTestSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

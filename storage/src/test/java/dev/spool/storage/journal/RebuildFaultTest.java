@@ -1,6 +1,12 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.Blocking;
+import dev.spool.storage.LogCapture;
+import dev.spool.storage.Message;
+import dev.spool.storage.PullResult;
+import dev.spool.storage.QueueOptions;
+import dev.spool.storage.StoreException;
+import dev.spool.storage.StoreTestSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

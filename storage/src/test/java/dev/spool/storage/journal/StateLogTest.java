@@ -1,6 +1,8 @@
 package dev.spool.storage.journal;
 
-import dev.spool.storage.*;
+import dev.spool.storage.LogCapture;
+import dev.spool.storage.StoreConfig;
+import dev.spool.storage.StoreTestSupport;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.wire.DocumentContext;
