@@ -101,6 +101,11 @@ final class Faults {
         RULES.put(p, new Rule(false, new AtomicLong(nth)));
     }
 
+    /** Whether the point is armed and has not fired yet. */
+    static boolean armed(Point p) {
+        return RULES.containsKey(p);
+    }
+
     /** Disarms every point and stops recording syncs. */
     static void clear() {
         RULES.clear();

@@ -229,12 +229,14 @@ final class Journal {
                 index = entries.append(id, payloads.get(i));
                 id++;
             }
+            if (id > first) {
+                marks.head(index, id - 1);
+            }
         } catch (RuntimeException | InternalError e) {
             voidBatch(first, id, keysLogged, e);
             throw e;
         }
         if (id > first) {
-            marks.head(index, id - 1);
             lastIndex = index;
             lastId = id - 1;
             changes.incrementAndGet();

@@ -92,11 +92,15 @@ final class Reader {
     List<Message> take(int max) {
         List<Message> out = new ArrayList<>(Math.min(max, 1024));
         lock.lock();
+        Cursor.Position before = null;
+        int undoMark = 0;
         try {
             if (closed) {
                 return null;
             }
             fence.check();
+            before = cursor.position();
+            undoMark = undoable.size();
             long now = clock.millis();
             while (out.size() < max) {
                 Message m = leases.simple() ? takeAtFloor() : takeAvailable(now);
@@ -110,6 +114,7 @@ final class Reader {
                 taken.add(out.size());
             }
         } catch (RuntimeException | InternalError e) {
+            abandon("pull", e, before, undoMark);
             throw StoreException.of("pull from queue '" + name + "'", e, dir);
         } finally {
             afterPull();
@@ -213,11 +218,15 @@ final class Reader {
     List<Leased> lease(int max, long visibilityMillis) {
         List<Leased> out = new ArrayList<>();
         lock.lock();
+        Cursor.Position before = null;
+        int undoMark = 0;
         try {
             if (closed) {
                 return null;
             }
             fence.check();
+            before = cursor.position();
+            undoMark = undoable.size();
             long now = clock.millis();
             while (out.size() < max) {
                 Message m = nextAvailable(now);
@@ -233,6 +242,7 @@ final class Reader {
                 delivered.add(out.size());
             }
         } catch (RuntimeException | InternalError e) {
+            abandon("lease", e, before, undoMark);
             throw StoreException.of("lease from queue '" + name + "'", e, dir);
         } finally {
             afterPull();
@@ -246,11 +256,15 @@ final class Reader {
         int available = 0;
         List<SettleResult.Rejected> rejected = new ArrayList<>();
         lock.lock();
+        Cursor.Position before = null;
+        int undoMark = 0;
         try {
             if (closed) {
                 return null;
             }
             fence.check();
+            before = cursor.position();
+            undoMark = undoable.size();
             long now = clock.millis();
             available += leases.expire(now);
             for (String token : tokens) {
@@ -277,6 +291,7 @@ final class Reader {
                 changes.incrementAndGet();
             }
         } catch (RuntimeException | InternalError e) {
+            abandon("settle", e, before, undoMark);
             throw StoreException.of("settling leases of queue '" + name + "'", e, dir);
         } finally {
             afterPull();
@@ -302,6 +317,33 @@ final class Reader {
         }
         if (available > 0) {
             events.available(owner, available);
+        }
+    }
+
+    /**
+     * A write of a pull, lease or ack failed part-way (the cursor's mapping, the state log): what the files hold is
+     * unknown, so the queue stops taking changes, and what the failed call did is undone as far as the files take
+     * it (the cursor back to where the call found it, its acks logged as undone), so its messages, never answered,
+     * are delivered again after the restart. Under the lock.
+     */
+    private void abandon(String what, Throwable cause, Cursor.Position before, int undoMark) {
+        if (before == null) {
+            return; // refused before it began (closed, or the fence was already shut)
+        }
+        if (fence.close("a write of a " + what + " failed (" + cause + ")")) {
+            LOG.error("queue '{}' takes no more changes: {}; restart the broker to re-check its files", name,
+                    fence.why());
+        }
+        try {
+            if (!before.equals(cursor.position())) {
+                cursor.reset(before);
+            }
+            List<Undo> all = new ArrayList<>(undoable);
+            for (int i = undoMark; i < all.size(); i++) {
+                log.undone(all.get(i).id());
+            }
+        } catch (RuntimeException | InternalError e) {
+            LOG.error("queue '{}': undoing the failed {} failed too: {}", name, what, e.toString());
         }
     }
 

@@ -1,0 +1,113 @@
+package dev.spool.storage.journal;
+
+import dev.spool.storage.StoreException;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What a client of the store was told, kept as the client would keep it, and the contract checked against what the
+ * store delivers after a restart: nothing acknowledged is lost, nothing consumed is delivered again, no id names
+ * two messages, and nothing a push was told was not stored (nor any torn entry) is ever delivered.
+ */
+final class FaultLedger {
+    /** Ids answered as stored, with their payloads. */
+    final Map<Long, String> stored = new HashMap<>();
+    /** Ids whose pull or ack was answered. */
+    final Set<Long> consumed = new HashSet<>();
+    /** Payloads of pushes answered "not stored". */
+    final Set<String> notStored = new HashSet<>();
+    /** Payloads of pushes whose outcome was answered as unknown. */
+    final Set<String> unknown = new HashSet<>();
+    /** Every id seen delivered, with its payload. */
+    final Map<Long, String> seen = new HashMap<>();
+    /** What each kind of call was told: "ok" or a code. */
+    final Map<String, Set<String>> told = new HashMap<>();
+    private final Map<String, Long> keys = new HashMap<>();
+
+    void stored(long id, String payload, String key) {
+        String before = stored.putIfAbsent(id, payload);
+        if (before != null && !before.equals(payload)) {
+            // A keyed duplicate answers the original id: it must name the original message.
+            assertTrue(key != null && keys.get(key) == id, "id " + id + " names both '" + before + "' and '"
+                    + payload + "'");
+        }
+        if (key != null) {
+            keys.putIfAbsent(key, id);
+        }
+    }
+
+    void notStored(List<String> payloads) {
+        notStored.addAll(payloads);
+    }
+
+    void unknown(List<String> payloads) {
+        unknown.addAll(payloads);
+    }
+
+    void seen(long id, String payload) {
+        String before = seen.putIfAbsent(id, payload);
+        assertTrue(before == null || before.equals(payload), "id " + id + " delivered as '" + before + "' and '"
+                + payload + "'");
+        assertFalse(notStored.contains(payload) && !stored.containsValue(payload),
+                "'" + payload + "' was answered as not stored, yet delivered");
+    }
+
+    void consumed(long id, String payload) {
+        seen(id, payload);
+        consumed.add(id);
+    }
+
+    void told(String call, StoreException.Code code) {
+        told.computeIfAbsent(call, c -> new TreeSet<>()).add(code == null ? "ok" : code.name());
+    }
+
+    /**
+     * Checks what the restarted store delivered: {@code after} (id to payload, from the queue) and the payloads of
+     * its dead-letter queue.
+     */
+    void check(Map<Long, String> after, Set<String> deadLetters, long nextId) {
+        for (Map.Entry<Long, String> e : after.entrySet()) {
+            assertFalse(consumed.contains(e.getKey()), "id " + e.getKey() + " was consumed before the restart and "
+                    + "delivered again");
+            seen(e.getKey(), e.getValue());
+            assertTrue(stored.containsValue(e.getValue()) || unknown.contains(e.getValue()),
+                    "delivered '" + e.getValue() + "' (id " + e.getKey() + ") was never answered as stored or unknown");
+            String expected = stored.get(e.getKey());
+            assertTrue(expected == null || expected.equals(e.getValue()), "id " + e.getKey() + " was '" + expected
+                    + "', delivered as '" + e.getValue() + "'");
+        }
+        for (String d : deadLetters) {
+            assertTrue(stored.containsValue(d) || unknown.contains(d), "dead letter '" + d + "' was never stored");
+        }
+        for (Map.Entry<Long, String> e : stored.entrySet()) {
+            boolean kept = consumed.contains(e.getKey()) || after.containsKey(e.getKey())
+                    || deadLetters.contains(e.getValue());
+            assertTrue(kept, "acknowledged push id " + e.getKey() + " ('" + e.getValue() + "') was lost");
+        }
+        long maxId = new TreeSet<>(stored.keySet()).stream().mapToLong(Long::longValue).max().orElse(0);
+        long maxSeen = seen.keySet().stream().mapToLong(Long::longValue).max().orElse(0);
+        assertTrue(nextId > Math.max(maxId, maxSeen), "the next id " + nextId + " reuses one (max so far "
+                + Math.max(maxId, maxSeen) + ")");
+    }
+
+    /** One line for the fault table: what each call was told. */
+    String toldLine() {
+        StringBuilder sb = new StringBuilder();
+        told.forEach((call, codes) -> {
+            Set<String> notOk = new TreeSet<>(codes);
+            notOk.remove("ok");
+            if (!notOk.isEmpty()) {
+                sb.append(sb.length() == 0 ? "" : "; ").append(call).append(": ").append(String.join(", ", notOk));
+            }
+        });
+        return sb.length() == 0 ? "nothing (the failure was absorbed)" : sb.toString();
+    }
+}
