@@ -160,21 +160,31 @@ public final class JournalQueueStore implements QueueStore {
                 throw space.refusal(name);
             }
             config.syncDelay().beforeSync();
+            Path dir;
             try {
-                Path dir = folders.create(meta);
-                Queue q = Recovery.open(dir, meta, config, null, events, space);
-                try {
-                    // Every file the queue needs (Chronicle's own among them) is durable before the create is
-                    // answered: a power loss must not leave an empty metadata.cq4t for the next start to set aside.
-                    FileTrees.sync(dir);
-                } catch (IOException | RuntimeException e) {
-                    q.close();
-                    throw e;
-                }
-                open.put(name, new OpenQueue(q, commitOf(q)));
+                dir = folders.create(meta);
             } catch (IOException e) {
                 throw StoreException.of("creating queue '" + name + "'", e, folders.root());
             }
+            Queue q = null;
+            try {
+                q = Recovery.open(dir, meta, config, null, events, space);
+                // Every file the queue needs (Chronicle's own among them) is durable before the create is
+                // answered: a power loss must not leave an empty metadata.cq4t for the next start to set aside.
+                FileTrees.sync(dir);
+            } catch (IOException | RuntimeException | InternalError e) {
+                // Not answered, so not done: the folder goes, and a later create of the name starts afresh.
+                if (q != null) {
+                    q.close();
+                }
+                try {
+                    folders.delete(dir, name);
+                } catch (IOException | RuntimeException gone) {
+                    e.addSuppressed(gone);
+                }
+                throw StoreException.of("creating queue '" + name + "'", e, folders.root());
+            }
+            open.put(name, new OpenQueue(q, commitOf(q)));
             return CreateResult.CREATED;
         }
     }

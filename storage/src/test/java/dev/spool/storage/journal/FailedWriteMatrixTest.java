@@ -1,6 +1,7 @@
 package dev.spool.storage.journal;
 
 import dev.spool.storage.Blocking;
+import dev.spool.storage.CreateResult;
 import dev.spool.storage.Fsync;
 import dev.spool.storage.JournalRollCycle;
 import dev.spool.storage.MutableClock;
@@ -8,9 +9,11 @@ import dev.spool.storage.PullResult;
 import dev.spool.storage.PushResult;
 import dev.spool.storage.QueueOptions;
 import dev.spool.storage.StoreConfig;
+import dev.spool.storage.StoreException;
 import dev.spool.storage.StoreTestSupport;
 import dev.spool.storage.TakeResult;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Timeout;
@@ -27,7 +30,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -65,6 +71,17 @@ class FailedWriteMatrixTest {
                 new Case(Faults.Point.CURSOR_SYNC, Fsync.ALWAYS, 2),
                 new Case(Faults.Point.STATE_SYNC, Fsync.ALWAYS, 2),
                 new Case(Faults.Point.JOURNAL_SYNC, Fsync.INTERVAL, 3));
+    }
+
+    @Test
+    void aCreateThatFailsAfterItsFolderIsInPlaceShouldLeaveNothingBehind() {
+        try (JournalQueueStore s = JournalQueueStore.open(StoreTestSupport.config(dir))) {
+            Faults.fail(Faults.Point.ID_RESERVATION, 1); // passed while the new queue is opened
+            assertThrows(StoreException.class, () -> s.create("q", QueueOptions.ofMaxLength(10)));
+            assertFalse(s.list().contains("q"));
+            assertEquals(CreateResult.CREATED, s.create("q", QueueOptions.ofMaxLength(10)), "the name is free again");
+            assertInstanceOf(PushResult.Stored.class, Blocking.push(s, "q", "m".getBytes(StandardCharsets.UTF_8)));
+        }
     }
 
     @AfterEach

@@ -23,8 +23,27 @@ import java.util.function.Consumer;
  */
 final class FaultWorkload {
     static final String QUEUE = "q";
+
+    /** Where the answers go: a {@link FaultLedger}, or a file a crashing child JVM writes them to. */
+    interface Answers {
+        void stored(long id, String payload, String key);
+
+        void notStored(List<String> payloads);
+
+        void unknown(List<String> payloads);
+
+        void seen(long id, String payload);
+
+        void consumed(long id, String payload);
+
+        void told(String call, StoreException.Code code);
+
+        /** A call that may consume up to {@code maxConsumed} messages starts (its answer comes with {@link #told}). */
+        void attempt(String call, int maxConsumed);
+    }
+
     private final QueueStore store;
-    private final FaultLedger ledger;
+    private final Answers ledger;
     private final Runnable checkpoint;
     private final Consumer<Duration> passTime;
     private List<Leased> lastLeases = List.of();
@@ -35,7 +54,7 @@ final class FaultWorkload {
      * @param checkpoint takes a checkpoint (with its snapshots)
      * @param passTime   moves the store's clock on (lets leases expire)
      */
-    FaultWorkload(QueueStore store, FaultLedger ledger, Runnable checkpoint, Consumer<Duration> passTime) {
+    FaultWorkload(QueueStore store, Answers ledger, Runnable checkpoint, Consumer<Duration> passTime) {
         this.store = store;
         this.ledger = ledger;
         this.checkpoint = checkpoint;
@@ -65,6 +84,7 @@ final class FaultWorkload {
 
     private void push(List<String> payloads, List<String> keys) {
         List<byte[]> bytes = payloads.stream().map(p -> p.getBytes(StandardCharsets.UTF_8)).toList();
+        ledger.unknown(payloads); // until answered: a crash now leaves its outcome unknown
         try {
             PushResult r = Blocking.join(store.append(QUEUE, bytes, keys));
             if (r instanceof PushResult.Stored s) {
@@ -87,6 +107,7 @@ final class FaultWorkload {
     }
 
     private void pull(int max) {
+        ledger.attempt("pull", max);
         try {
             TakeResult r = Blocking.join(store.take(QUEUE, max));
             if (r instanceof TakeResult.Taken t) {
@@ -125,6 +146,7 @@ final class FaultWorkload {
                 continue;
             }
             boolean nack = round % 3 == 2;
+            ledger.attempt(nack ? "nack" : "ack", nack ? 0 : 1);
             try {
                 var r = Blocking.join(store.settle(QUEUE, nack ? Settlement.NACK : Settlement.ACK, List.of(l.lease()),
                         Duration.ZERO));

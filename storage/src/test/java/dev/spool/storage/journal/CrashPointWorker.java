@@ -1,0 +1,131 @@
+package dev.spool.storage.journal;
+
+import dev.spool.storage.Blocking;
+import dev.spool.storage.Fsync;
+import dev.spool.storage.JournalRollCycle;
+import dev.spool.storage.MutableClock;
+import dev.spool.storage.PushResult;
+import dev.spool.storage.QueueOptions;
+import dev.spool.storage.StoreConfig;
+import dev.spool.storage.StoreException;
+
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Child JVM of {@link CrashPointTest}: runs the fault workload with a second thread pushing alongside, writing every
+ * answer to {@code answers.log} as it gets it, until the fault point given by {@code -Dspool.faults.halt} halts the
+ * JVM. With the argument {@code open} it only opens the store (a crash point of recovery, such as a tail rebuild).
+ */
+public final class CrashPointWorker {
+    private CrashPointWorker() {
+    }
+
+    static StoreConfig config(Path dir, Fsync fsync, MutableClock clock) {
+        return StoreConfig.defaults(dir.resolve("queues.json")).withRollCycle(JournalRollCycle.HOURLY, clock)
+                .withFsync(fsync, Duration.ofMillis(2)).withIdempotencyWindow(Duration.ofHours(1));
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args[0]);
+        MutableClock clock = new MutableClock(Instant.parse("2026-12-01T00:00:00Z"));
+        if (args[1].equals("open")) {
+            JournalQueueStore.open(config(dir, Fsync.NONE, clock)).close();
+            System.exit(0);
+        }
+        Fsync fsync = Fsync.valueOf(args[1]);
+        try (LedgerFile answers = new LedgerFile(dir.resolve("answers.log"))) {
+            JournalQueueStore s = JournalQueueStore.open(config(dir, fsync, clock));
+            s.create(FaultWorkload.QUEUE, new QueueOptions(10_000_000, null, 2, null));
+            Thread pusher = new Thread(() -> {
+                for (int n = 0; ; n++) {
+                    String p = "x-" + n;
+                    answers.unknown(List.of(p)); // until answered
+                    try {
+                        PushResult r = Blocking.push(s, FaultWorkload.QUEUE, p.getBytes(StandardCharsets.UTF_8));
+                        if (r instanceof PushResult.Stored st) {
+                            answers.stored(st.firstId(), p, null);
+                        }
+                    } catch (StoreException e) {
+                        answers.notStored(List.of(p));
+                        if (e.code() == StoreException.Code.QUEUE_FAILED) {
+                            return;
+                        }
+                    }
+                }
+            }, "pusher");
+            pusher.setDaemon(true);
+            pusher.start();
+            FaultWorkload w = new FaultWorkload(s, answers, s::checkpoint, clock::advance);
+            for (int i = 0; i < 20_000; i++) {
+                w.step(i);
+                s.awaitStoreThread();
+            }
+            s.close();
+        }
+        System.exit(0); // not halted: the point was never reached
+    }
+
+    /** The answers, one line each, written unbuffered so a halt loses none that was given. */
+    static final class LedgerFile implements FaultWorkload.Answers, AutoCloseable {
+        private final FileOutputStream out;
+
+        LedgerFile(Path file) throws IOException {
+            out = new FileOutputStream(file.toFile(), true);
+        }
+
+        private synchronized void line(String... fields) {
+            try {
+                out.write((String.join("\t", fields) + "\n").getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void stored(long id, String payload, String key) {
+            line("S", Long.toString(id), payload, key == null ? "" : key);
+        }
+
+        @Override
+        public void notStored(List<String> payloads) {
+            payloads.forEach(p -> line("N", p));
+        }
+
+        @Override
+        public void unknown(List<String> payloads) {
+            payloads.forEach(p -> line("U", p));
+        }
+
+        @Override
+        public void seen(long id, String payload) {
+            line("V", Long.toString(id), payload);
+        }
+
+        @Override
+        public void consumed(long id, String payload) {
+            line("C", Long.toString(id), payload);
+        }
+
+        @Override
+        public void told(String call, StoreException.Code code) {
+            line("T", call, code == null ? "ok" : code.name());
+        }
+
+        @Override
+        public void attempt(String call, int maxConsumed) {
+            line("A", call, Integer.toString(maxConsumed));
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.close();
+        }
+    }
+}
