@@ -45,6 +45,11 @@ public final class SmallFileSystem implements AutoCloseable {
         return new SmallFileSystem(fs);
     }
 
+    /** Remounts the file system with {@code options} (for example {@code ro} or {@code rw}); null, or what failed. */
+    public String remount(String options) throws IOException, InterruptedException {
+        return run("mount", "-o", "remount," + options, mountPoint.toString());
+    }
+
     public Path path() {
         return mountPoint;
     }

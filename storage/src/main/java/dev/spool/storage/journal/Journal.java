@@ -169,7 +169,7 @@ final class Journal {
                 duplicates.add(n - fresh);
             }
             return new Stored(first, n, ids, n - fresh);
-        } catch (RuntimeException | InternalError e) {
+        } catch (RuntimeException | InternalError | AssertionError e) {
             throw StoreException.of("push to queue '" + name + "'", e, dir);
         } finally {
             lock.unlock();
@@ -232,7 +232,8 @@ final class Journal {
             if (id > first) {
                 marks.head(index, id - 1);
             }
-        } catch (RuntimeException | InternalError e) {
+        } catch (RuntimeException | InternalError | AssertionError e) {
+            // AssertionError: Chronicle's own checks (with -ea) on a journal whose file changed under its mapping.
             voidBatch(first, id, keysLogged, e);
             throw e;
         }
@@ -255,18 +256,22 @@ final class Journal {
         now.add(gap);
         gaps = List.copyOf(now);
         gapIds += gap.size();
-        lastId = failed;
-        try {
-            lastIndex = Math.max(lastIndex, entries.folder().lastIndex());
-        } catch (RuntimeException e) {
-            LOG.debug("queue '{}': last index unknown after a failed append: {}", name, e.toString());
-        }
+        lastId = failed; // the journal itself is not read here: after a fault of its mapping it may not be readable
         if (keysLogged != null) {
             for (String k : keysLogged) {
                 keys.forget(k, first);
             }
         }
         changes.incrementAndGet();
+        if (cause instanceof InternalError || cause instanceof AssertionError) {
+            // A fault of the journal's mapping (SIGBUS: its file shrank or the disk could not back a page): the
+            // journal cannot be trusted, and Chronicle's write lock may still be held by the broken append, which
+            // would hold every later push for its lock timeout. Stop here; a restart re-checks and rebuilds.
+            if (fence.close("a write into its journal's mapping faulted (" + cause + ")")) {
+                LOG.error("queue '{}' takes no more changes: {}; restart the broker to re-check its files", name,
+                        fence.why());
+            }
+        }
         try {
             log.gap(gap);
             log.force();

@@ -113,7 +113,7 @@ final class Reader {
                 changes.incrementAndGet();
                 taken.add(out.size());
             }
-        } catch (RuntimeException | InternalError e) {
+        } catch (RuntimeException | InternalError | AssertionError e) {
             abandon("pull", e, before, undoMark);
             throw StoreException.of("pull from queue '" + name + "'", e, dir);
         } finally {
@@ -241,7 +241,7 @@ final class Reader {
                 changes.incrementAndGet();
                 delivered.add(out.size());
             }
-        } catch (RuntimeException | InternalError e) {
+        } catch (RuntimeException | InternalError | AssertionError e) {
             abandon("lease", e, before, undoMark);
             throw StoreException.of("lease from queue '" + name + "'", e, dir);
         } finally {
@@ -290,7 +290,7 @@ final class Reader {
             if (how == Settlement.ACK && accepted > 0) {
                 changes.incrementAndGet();
             }
-        } catch (RuntimeException | InternalError e) {
+        } catch (RuntimeException | InternalError | AssertionError e) {
             abandon("settle", e, before, undoMark);
             throw StoreException.of("settling leases of queue '" + name + "'", e, dir);
         } finally {

@@ -21,7 +21,8 @@ import java.util.List;
 /**
  * Child JVM of {@link CrashPointTest}: runs the fault workload with a second thread pushing alongside, writing every
  * answer to {@code answers.log} as it gets it, until the fault point given by {@code -Dspool.faults.halt} halts the
- * JVM. With the argument {@code open} it only opens the store (a crash point of recovery, such as a tail rebuild).
+ * JVM. With the argument {@code open} it only opens the store (a crash point of recovery, such as a tail rebuild);
+ * with {@code fill} it stores one message and stops; with {@code sigbus} see {@link #sigbus}.
  */
 public final class CrashPointWorker {
     private CrashPointWorker() {
@@ -38,6 +39,16 @@ public final class CrashPointWorker {
         if (args[1].equals("open")) {
             JournalQueueStore.open(config(dir, Fsync.NONE, clock)).close();
             System.exit(0);
+        }
+        if (args[1].equals("fill")) {
+            try (JournalQueueStore s = JournalQueueStore.open(config(dir, Fsync.NONE, clock).withMinFreeBytes(0))) {
+                s.create("q", new QueueOptions(1000, null));
+                Blocking.push(s, "q", "kept".getBytes(StandardCharsets.UTF_8));
+            }
+            System.exit(0);
+        }
+        if (args[1].equals("sigbus")) {
+            sigbus(dir, clock);
         }
         Fsync fsync = Fsync.valueOf(args[1]);
         try (LedgerFile answers = new LedgerFile(dir.resolve("answers.log"))) {
@@ -70,6 +81,40 @@ public final class CrashPointWorker {
             s.close();
         }
         System.exit(0); // not halted: the point was never reached
+    }
+
+    /**
+     * Truncates the journal's cycle file under the store's mapping, pushes into it, and reports on standard output
+     * what each push was told; then halts, as a broker process killed after the fault would stop.
+     */
+    private static void sigbus(Path dir, MutableClock clock) throws Exception {
+        JournalQueueStore s = JournalQueueStore.open(config(dir, Fsync.NONE, clock));
+        s.create("q", new QueueOptions(1000, null));
+        s.create("other", new QueueOptions(1000, null));
+        Blocking.push(s, "q", "before".getBytes(StandardCharsets.UTF_8));
+        Blocking.push(s, "other", "kept".getBytes(StandardCharsets.UTF_8));
+        Path cycle;
+        try (var files = java.nio.file.Files.list(dir.resolve("queues/q/journal"))) {
+            cycle = files.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
+        }
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(cycle.toFile(), "rw")) {
+            f.setLength(0);
+        }
+        for (String p : List.of("after-1", "after-2")) {
+            long t0 = System.nanoTime();
+            String told;
+            try {
+                told = String.valueOf(Blocking.push(s, "q", p.getBytes(StandardCharsets.UTF_8)));
+            } catch (StoreException e) {
+                told = e.code().name();
+            }
+            System.out.println(p + " " + told + " " + (System.nanoTime() - t0) / 1_000_000);
+        }
+        System.out.println("other " + Blocking.push(s, "other", "still".getBytes(StandardCharsets.UTF_8)).getClass()
+                .getSimpleName());
+        System.out.println("failed " + s.failedQueues().keySet());
+        System.out.flush();
+        Runtime.getRuntime().halt(Faults.HALT_STATUS);
     }
 
     /** The answers, one line each, written unbuffered so a halt loses none that was given. */
