@@ -35,6 +35,8 @@ public final class Waiters {
     }
 
     private final Map<String, ConcurrentLinkedDeque<Waiter>> byQueue = new ConcurrentHashMap<>();
+    /** Runs between a signal choosing a waiter and waking it: for tests, which hold a race open there. */
+    volatile Runnable afterChoosing;
 
     /** Wakes up to {@code n} waiters of the queue. Cheap when nobody waits. */
     public void signal(String queue, int n) {
@@ -46,6 +48,10 @@ public final class Waiters {
             Waiter w = d.poll();
             if (w == null) {
                 return;
+            }
+            Runnable hook = afterChoosing;
+            if (hook != null) {
+                hook.run();
             }
             w.wake();
         }

@@ -77,7 +77,7 @@ final class Cursor implements AutoCloseable {
             }
         }
 
-        /** The value found when opened (or last written), or null if no slot was valid. */
+        /** The value found when opened, or null if no slot was valid (writes do not update it: no allocation). */
         Position value() {
             return value;
         }
@@ -93,7 +93,6 @@ final class Cursor implements AutoCloseable {
             map.putLong(off + 8, id);
             map.putLong(off + 24, seq);
             map.putLong(off + 16, check(index, id, seq));
-            value = new Position(index, id);
         }
     }
 

@@ -64,6 +64,8 @@ final class Queue implements AutoCloseable {
     /** Counts every change to the files; a sync that read it covers every change up to it. */
     private final AtomicLong changes = new AtomicLong();
     private final int entriesReadAtOpen;
+    /** The max-length check of every push: the backlog of the slowest reader (today the one) plus the new ones. */
+    private final Journal.Admission fits;
     private volatile boolean closed;
 
     Queue(QueueMeta meta, Path dir, Clock clock, Events events, DiskSpace space, Recovery.Recovered r) {
@@ -79,6 +81,11 @@ final class Queue implements AutoCloseable {
                 changes, () -> events.reserveIds(this), r.gaps(), r.lastId(), r.lastIndex(),
                 r.lastId() + Journal.ID_BLOCK);
         this.reader = new Reader(this, events, journal, r.cursorFile(), r.log(), r.leases(), clock, fence, changes);
+        long max = meta.options().maxLength();
+        this.fits = fresh -> {
+            long depth = reader.depth();
+            return depth + fresh > max ? new PushResult.Full(depth, max) : null;
+        };
     }
 
     /** Creates the files of a new, empty queue in {@code dir} (which must not exist). */
@@ -105,11 +112,7 @@ final class Queue implements AutoCloseable {
 
     /** Appends all or none, as far as the max length allows; see {@link Journal#append}. */
     Journal.Appended append(List<byte[]> payloads, List<String> keys) {
-        long max = meta.options().maxLength();
-        return journal.append(payloads, keys, fresh -> {
-            long depth = reader.depth();
-            return depth + fresh > max ? new PushResult.Full(depth, max) : null;
-        });
+        return journal.append(payloads, keys, fits);
     }
 
     /** Changes made so far (a sync that read this covers them). */

@@ -11,7 +11,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,10 +26,6 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class Reader {
     private static final Logger LOG = LoggerFactory.getLogger(Reader.class);
-
-    /** An ack recorded above the floor, with the change count seen when it was made (for undoing it). */
-    private record Undo(long change, long id) {
-    }
 
     private final String name;
     private final Path dir;
@@ -58,10 +53,8 @@ final class Reader {
     private volatile boolean closed;
     /** The deadline the store was last asked to call back at (guarded by the lock). */
     private long scheduledDeadline = Long.MAX_VALUE;
-    /** Acks recorded above the floor since the last good sync (guarded by the lock). */
-    private final ArrayDeque<Undo> undoable = new ArrayDeque<>();
-    /** The cursor as the last good sync left it on disk (guarded by the lock). */
-    private Cursor.Position durableCursor;
+    /** What may still be undone (guarded by the lock). */
+    private final Unsynced unsynced;
 
     Reader(Queue owner, Queue.Events events, Journal journal, Cursor cursor, StateLog log, LeaseTable leases,
            Clock clock, Fence fence, AtomicLong changes) {
@@ -77,7 +70,7 @@ final class Reader {
         this.clock = clock;
         this.fence = fence;
         this.changes = changes;
-        this.durableCursor = cursor.position();
+        this.unsynced = new Unsynced(cursor.position());
         publishLeaseCounts();
     }
 
@@ -92,15 +85,12 @@ final class Reader {
     List<Message> take(int max) {
         List<Message> out = new ArrayList<>(Math.min(max, 1024));
         lock.lock();
-        Cursor.Position before = null;
-        int undoMark = 0;
+        Unsynced.Mark mark = null;
         try {
             if (closed) {
                 return null;
             }
-            fence.check();
-            before = cursor.position();
-            undoMark = undoable.size();
+            mark = begin();
             long now = clock.millis();
             while (out.size() < max) {
                 Message m = leases.simple() ? takeAtFloor() : takeAvailable(now);
@@ -114,7 +104,7 @@ final class Reader {
                 taken.add(out.size());
             }
         } catch (RuntimeException | InternalError | AssertionError e) {
-            abandon("pull", e, before, undoMark);
+            abandon("pull", e, mark);
             throw StoreException.of("pull from queue '" + name + "'", e, dir);
         } finally {
             afterPull();
@@ -210,7 +200,7 @@ final class Reader {
             followFloor();
         } else {
             log.done(id);
-            undoable.add(new Undo(changes.get(), id));
+            unsynced.acked(changes.get(), id);
         }
     }
 
@@ -218,15 +208,12 @@ final class Reader {
     List<Leased> lease(int max, long visibilityMillis) {
         List<Leased> out = new ArrayList<>();
         lock.lock();
-        Cursor.Position before = null;
-        int undoMark = 0;
+        Unsynced.Mark mark = null;
         try {
             if (closed) {
                 return null;
             }
-            fence.check();
-            before = cursor.position();
-            undoMark = undoable.size();
+            mark = begin();
             long now = clock.millis();
             while (out.size() < max) {
                 Message m = nextAvailable(now);
@@ -242,7 +229,7 @@ final class Reader {
                 delivered.add(out.size());
             }
         } catch (RuntimeException | InternalError | AssertionError e) {
-            abandon("lease", e, before, undoMark);
+            abandon("lease", e, mark);
             throw StoreException.of("lease from queue '" + name + "'", e, dir);
         } finally {
             afterPull();
@@ -256,15 +243,12 @@ final class Reader {
         int available = 0;
         List<SettleResult.Rejected> rejected = new ArrayList<>();
         lock.lock();
-        Cursor.Position before = null;
-        int undoMark = 0;
+        Unsynced.Mark mark = null;
         try {
             if (closed) {
                 return null;
             }
-            fence.check();
-            before = cursor.position();
-            undoMark = undoable.size();
+            mark = begin();
             long now = clock.millis();
             available += leases.expire(now);
             for (String token : tokens) {
@@ -291,7 +275,7 @@ final class Reader {
                 changes.incrementAndGet();
             }
         } catch (RuntimeException | InternalError | AssertionError e) {
-            abandon("settle", e, before, undoMark);
+            abandon("settle", e, mark);
             throw StoreException.of("settling leases of queue '" + name + "'", e, dir);
         } finally {
             afterPull();
@@ -320,27 +304,21 @@ final class Reader {
         }
     }
 
-    /**
-     * A write of a pull, lease or ack failed part-way (the cursor's mapping, the state log): what the files hold is
-     * unknown, so the queue stops taking changes, and what the failed call did is undone as far as the files take
-     * it (the cursor back to where the call found it, its acks logged as undone), so its messages, never answered,
-     * are delivered again after the restart. Under the lock.
-     */
-    private void abandon(String what, Throwable cause, Cursor.Position before, int undoMark) {
-        if (before == null) {
-            return; // refused before it began (closed, or the fence was already shut)
-        }
-        if (fence.close("a write of a " + what + " failed (" + cause + ")")) {
+    /** Starts a consuming call (under the lock): refused if the queue takes no changes; else what undoes it. */
+    private Unsynced.Mark begin() {
+        fence.check();
+        return unsynced.mark(cursor.position());
+    }
+
+    /** A write of a consuming call failed part-way: the queue stops, and the call is undone (see {@link Unsynced}). */
+    private void abandon(String what, Throwable cause, Unsynced.Mark mark) {
+        if (mark != null && fence.close("a write of a " + what + " failed (" + cause + ")")) {
             LOG.error("queue '{}' takes no more changes: {}; restart the broker to re-check its files", name,
                     fence.why());
         }
         try {
-            if (!before.equals(cursor.position())) {
-                cursor.reset(before);
-            }
-            List<Undo> all = new ArrayList<>(undoable);
-            for (int i = undoMark; i < all.size(); i++) {
-                log.undone(all.get(i).id());
+            if (mark != null) { // else refused before it began (closed, or the fence was shut already)
+                unsynced.undo(mark, cursor, log);
             }
         } catch (RuntimeException | InternalError e) {
             LOG.error("queue '{}': undoing the failed {} failed too: {}", name, what, e.toString());
@@ -448,10 +426,7 @@ final class Reader {
     void synced(Queue.SyncPoint p) {
         lock.lock();
         try {
-            durableCursor = p.cursor();
-            while (!undoable.isEmpty() && undoable.peek().change() < p.change()) {
-                undoable.poll();
-            }
+            unsynced.synced(p.change(), p.cursor());
         } finally {
             lock.unlock();
         }
@@ -463,13 +438,7 @@ final class Reader {
      * again after the restart.
      */
     void undoUnsynced() {
-        if (!durableCursor.equals(cursor.position())) {
-            cursor.reset(durableCursor);
-        }
-        for (Undo u : undoable) {
-            log.undone(u.id());
-        }
-        undoable.clear();
+        unsynced.undoAll(cursor, log);
     }
 
     /** Forces the cursor file to the disk (the syncing thread). */

@@ -5,9 +5,7 @@ import dev.spool.storage.ChildJvm;
 import dev.spool.storage.Fsync;
 import dev.spool.storage.MutableClock;
 import dev.spool.storage.PullResult;
-import dev.spool.storage.PushResult;
 import dev.spool.storage.QueueOptions;
-import dev.spool.storage.TakeResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,12 +19,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -88,37 +82,20 @@ class CrashPointTest {
         String what = c + " at pass " + pass + " (seed " + seed + ")";
         awaitHalt(start(c.point().name(), pass, c.fsync().name()), what);
         FaultLedger ledger = FaultLedger.replay(Files.readAllLines(dir.resolve("answers.log")));
-        Map<Long, String> after = new HashMap<>();
-        Set<String> deadLetters = new HashSet<>();
-        long nextId;
         MutableClock clock = new MutableClock(Instant.parse("2026-12-01T00:00:00Z"));
+        FaultLedger.Restart r;
         try (JournalQueueStore s = JournalQueueStore.open(CrashPointWorker.config(dir, Fsync.NONE, clock))) {
             if (!s.list().contains(FaultWorkload.QUEUE)) {
                 // Halted before the create was answered: nothing was stored.
                 assertTrue(ledger.stored.isEmpty(), what + ": pushes answered to a queue that is gone");
                 return;
             }
-            while (Blocking.join(s.take(FaultWorkload.QUEUE, 100)) instanceof TakeResult.Taken t
-                    && !t.messages().isEmpty()) {
-                t.messages().forEach(m -> after.put(m.id(), new String(m.payload(), StandardCharsets.UTF_8)));
-            }
-            String dlq = FaultWorkload.QUEUE + ".dlq";
-            if (s.list().contains(dlq)) {
-                while (Blocking.pull(s, dlq) instanceof PullResult.Message m) {
-                    deadLetters.add(new String(m.payload(), StandardCharsets.UTF_8));
-                }
-            }
-            nextId = ((PushResult.Stored) Blocking.push(s, FaultWorkload.QUEUE,
-                    "after".getBytes(StandardCharsets.UTF_8))).firstId();
-        }
-        try {
-            ledger.check(after, deadLetters, nextId);
+            r = ledger.checkRestart(s);
         } catch (AssertionError e) {
             throw new AssertionError(what + ": " + e.getMessage(), e);
         }
         System.out.println("CRASH-TABLE | " + what + " | " + ledger.stored.size() + " acknowledged pushes, "
-                + ledger.consumed.size() + " consumed; after the restart " + after.size() + " delivered, "
-                + deadLetters.size() + " dead letters; contract held");
+                + ledger.consumed.size() + " consumed; " + r.summary() + "; contract held");
     }
 
     @Test

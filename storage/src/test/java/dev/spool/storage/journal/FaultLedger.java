@@ -1,8 +1,13 @@
 package dev.spool.storage.journal;
 
+import dev.spool.storage.Blocking;
+import dev.spool.storage.PullResult;
+import dev.spool.storage.PushResult;
 import dev.spool.storage.StoreException;
+import dev.spool.storage.TakeResult;
 
 import java.util.ArrayList;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -149,5 +154,36 @@ final class FaultLedger implements FaultWorkload.Answers {
             }
         }
         return l;
+    }
+
+    /** What the restarted store delivered, drained: see {@link #checkRestart}. */
+    record Restart(Map<Long, String> after, Set<String> deadLetters, long nextId) {
+        String summary() {
+            return "after the restart " + after.size() + " delivered, " + deadLetters.size() + " dead letters";
+        }
+    }
+
+    /**
+     * Drains the restarted store's queue and its dead-letter queue, pushes one more message, and checks the contract
+     * against what the client was told.
+     */
+    Restart checkRestart(JournalQueueStore s) {
+        assertTrue(s.failedQueues().isEmpty(), "a restart re-checks every queue");
+        Map<Long, String> after = new HashMap<>();
+        Set<String> deadLetters = new HashSet<>();
+        while (Blocking.join(s.take(FaultWorkload.QUEUE, 100)) instanceof TakeResult.Taken t
+                && !t.messages().isEmpty()) {
+            t.messages().forEach(m -> after.put(m.id(), new String(m.payload(), StandardCharsets.UTF_8)));
+        }
+        String dlq = FaultWorkload.QUEUE + ".dlq";
+        if (s.list().contains(dlq)) {
+            while (Blocking.pull(s, dlq) instanceof PullResult.Message m) {
+                deadLetters.add(new String(m.payload(), StandardCharsets.UTF_8));
+            }
+        }
+        long nextId = ((PushResult.Stored) Blocking.push(s, FaultWorkload.QUEUE,
+                "after".getBytes(StandardCharsets.UTF_8))).firstId();
+        check(after, deadLetters, nextId);
+        return new Restart(after, deadLetters, nextId);
     }
 }
