@@ -190,6 +190,11 @@ final class Cursor implements AutoCloseable {
         return new Position(index, id);
     }
 
+    /** The journal index of the last consumed message ({@link #NO_INDEX} before the first). */
+    long index() {
+        return index;
+    }
+
     /** The id of the last consumed message (0 before the first). */
     long id() {
         return id;

@@ -53,8 +53,9 @@ final class Reader {
     private volatile boolean closed;
     /** The deadline the store was last asked to call back at (guarded by the lock). */
     private long scheduledDeadline = Long.MAX_VALUE;
-    /** What may still be undone (guarded by the lock). */
+    /** What may still be undone, and where the call in progress began (guarded by the lock). */
     private final Unsynced unsynced;
+    private final Unsynced.Mark mark = new Unsynced.Mark();
 
     Reader(Queue owner, Queue.Events events, Journal journal, Cursor cursor, StateLog log, LeaseTable leases,
            Clock clock, Fence fence, AtomicLong changes) {
@@ -85,12 +86,12 @@ final class Reader {
     List<Message> take(int max) {
         List<Message> out = new ArrayList<>(Math.min(max, 1024));
         lock.lock();
-        Unsynced.Mark mark = null;
+        mark.clear();
         try {
             if (closed) {
                 return null;
             }
-            mark = begin();
+            begin();
             long now = clock.millis();
             while (out.size() < max) {
                 Message m = leases.simple() ? takeAtFloor() : takeAvailable(now);
@@ -104,7 +105,7 @@ final class Reader {
                 taken.add(out.size());
             }
         } catch (RuntimeException | InternalError | AssertionError e) {
-            abandon("pull", e, mark);
+            abandon("pull", e);
             throw StoreException.of("pull from queue '" + name + "'", e, dir);
         } finally {
             afterPull();
@@ -208,12 +209,12 @@ final class Reader {
     List<Leased> lease(int max, long visibilityMillis) {
         List<Leased> out = new ArrayList<>();
         lock.lock();
-        Unsynced.Mark mark = null;
+        mark.clear();
         try {
             if (closed) {
                 return null;
             }
-            mark = begin();
+            begin();
             long now = clock.millis();
             while (out.size() < max) {
                 Message m = nextAvailable(now);
@@ -229,7 +230,7 @@ final class Reader {
                 delivered.add(out.size());
             }
         } catch (RuntimeException | InternalError | AssertionError e) {
-            abandon("lease", e, mark);
+            abandon("lease", e);
             throw StoreException.of("lease from queue '" + name + "'", e, dir);
         } finally {
             afterPull();
@@ -243,12 +244,12 @@ final class Reader {
         int available = 0;
         List<SettleResult.Rejected> rejected = new ArrayList<>();
         lock.lock();
-        Unsynced.Mark mark = null;
+        mark.clear();
         try {
             if (closed) {
                 return null;
             }
-            mark = begin();
+            begin();
             long now = clock.millis();
             available += leases.expire(now);
             for (String token : tokens) {
@@ -275,7 +276,7 @@ final class Reader {
                 changes.incrementAndGet();
             }
         } catch (RuntimeException | InternalError | AssertionError e) {
-            abandon("settle", e, mark);
+            abandon("settle", e);
             throw StoreException.of("settling leases of queue '" + name + "'", e, dir);
         } finally {
             afterPull();
@@ -304,20 +305,20 @@ final class Reader {
         }
     }
 
-    /** Starts a consuming call (under the lock): refused if the queue takes no changes; else what undoes it. */
-    private Unsynced.Mark begin() {
+    /** Starts a consuming call (under the lock): refused if the queue takes no changes; else marks what undoes it. */
+    private void begin() {
         fence.check();
-        return unsynced.mark(cursor.position());
+        unsynced.mark(mark, cursor);
     }
 
     /** A write of a consuming call failed part-way: the queue stops, and the call is undone (see {@link Unsynced}). */
-    private void abandon(String what, Throwable cause, Unsynced.Mark mark) {
-        if (mark != null && fence.close("a write of a " + what + " failed (" + cause + ")")) {
+    private void abandon(String what, Throwable cause) {
+        if (mark.isSet() && fence.close("a write of a " + what + " failed (" + cause + ")")) {
             LOG.error("queue '{}' takes no more changes: {}; restart the broker to re-check its files", name,
                     fence.why());
         }
         try {
-            if (mark != null) { // else refused before it began (closed, or the fence was shut already)
+            if (mark.isSet()) { // else refused before it began (closed, or the fence was shut already)
                 unsynced.undo(mark, cursor, log);
             }
         } catch (RuntimeException | InternalError e) {

@@ -16,8 +16,24 @@ final class Unsynced {
     private record Ack(long change, long id) {
     }
 
-    /** Where a consuming call found the cursor and the acks: what undoes it if its writes fail. */
-    record Mark(Cursor.Position cursor, int acks) {
+    /**
+     * Where a consuming call found the cursor and the acks: what undoes it if its writes fail. One per reader,
+     * reused by each call under the reader's lock, so a call allocates nothing for it.
+     */
+    static final class Mark {
+        private long index;
+        private long id;
+        private int acks;
+        private boolean set;
+
+        /** Forgets the last call's mark (a call refused before it began has none). */
+        void clear() {
+            set = false;
+        }
+
+        boolean isSet() {
+            return set;
+        }
     }
 
     private final ArrayDeque<Ack> acks = new ArrayDeque<>();
@@ -32,8 +48,12 @@ final class Unsynced {
         acks.add(new Ack(change, id));
     }
 
-    Mark mark(Cursor.Position now) {
-        return new Mark(now, acks.size());
+    /** Marks where a call begins. */
+    void mark(Mark m, Cursor cursor) {
+        m.index = cursor.index();
+        m.id = cursor.id();
+        m.acks = acks.size();
+        m.set = true;
     }
 
     /** A sync that read the change count {@code change} and the cursor {@code cursor} succeeded. */
@@ -46,17 +66,20 @@ final class Unsynced {
 
     /** Undoes everything since the last good sync. */
     void undoAll(Cursor cursor, StateLog log) {
-        undo(new Mark(durableCursor, 0), cursor, log);
+        Mark all = new Mark();
+        all.index = durableCursor.index();
+        all.id = durableCursor.id();
+        undo(all, cursor, log);
         acks.clear();
     }
 
     /** Undoes what was done since {@code mark}. */
     void undo(Mark mark, Cursor cursor, StateLog log) {
-        if (!mark.cursor().equals(cursor.position())) {
-            cursor.reset(mark.cursor());
+        if (mark.id != cursor.id() || mark.index != cursor.index()) {
+            cursor.reset(new Cursor.Position(mark.index, mark.id));
         }
         List<Ack> all = new ArrayList<>(acks);
-        for (int i = mark.acks(); i < all.size(); i++) {
+        for (int i = mark.acks; i < all.size(); i++) {
             log.undone(all.get(i).id());
         }
     }

@@ -22,7 +22,8 @@ import java.util.List;
  * Child JVM of {@link CrashPointTest}: runs the fault workload with a second thread pushing alongside, writing every
  * answer to {@code answers.log} as it gets it, until the fault point given by {@code -Dspool.faults.halt} halts the
  * JVM. With the argument {@code open} it only opens the store (a crash point of recovery, such as a tail rebuild);
- * with {@code fill} it stores one message and stops; with {@code sigbus} see {@link #sigbus}.
+ * with {@code fill} it stores one message and stops; with {@code sigbus} and {@code rofs} see {@link #sigbus} and
+ * {@link #readOnlyMidRun}.
  */
 public final class CrashPointWorker {
     private CrashPointWorker() {
@@ -46,6 +47,9 @@ public final class CrashPointWorker {
                 Blocking.push(s, "q", "kept".getBytes(StandardCharsets.UTF_8));
             }
             System.exit(0);
+        }
+        if (args[1].equals("rofs")) {
+            readOnlyMidRun(dir, Path.of(args[2]));
         }
         if (args[1].equals("sigbus")) {
             sigbus(dir, clock);
@@ -112,6 +116,37 @@ public final class CrashPointWorker {
         }
         System.out.println("other " + Blocking.push(s, "other", "still".getBytes(StandardCharsets.UTF_8)).getClass()
                 .getSimpleName());
+        System.out.println("failed " + s.failedQueues().keySet());
+        System.out.flush();
+        Runtime.getRuntime().halt(Faults.HALT_STATUS);
+    }
+
+    /**
+     * Under {@code fsync: always}: pushes three messages and pulls one, then makes the file system go read-only
+     * (by writing to {@code trigger}, ext4's {@code trigger_fs_error}, on a file system mounted with
+     * {@code errors=remount-ro}), pulls and pushes again, reporting on standard output what each call was told;
+     * then halts.
+     */
+    private static void readOnlyMidRun(Path dir, Path trigger) throws Exception {
+        JournalQueueStore s = JournalQueueStore.open(StoreConfig.defaults(dir.resolve("queues.json"))
+                .withFsync(Fsync.ALWAYS, Duration.ofMillis(2)).withMinFreeBytes(0));
+        s.create("q", new QueueOptions(1000, null));
+        for (String p : List.of("a", "b", "c")) {
+            Blocking.push(s, "q", p.getBytes(StandardCharsets.UTF_8));
+        }
+        System.out.println("pull " + new String(((dev.spool.storage.PullResult.Message) Blocking.pull(s, "q"))
+                .payload(), StandardCharsets.UTF_8));
+        java.nio.file.Files.writeString(trigger, "test\n");
+        for (String call : List.of("pull", "push")) {
+            String told;
+            try {
+                told = call.equals("pull") ? String.valueOf(Blocking.pull(s, "q"))
+                        : String.valueOf(Blocking.push(s, "q", "d".getBytes(StandardCharsets.UTF_8)));
+            } catch (StoreException e) {
+                told = e.code().name();
+            }
+            System.out.println(call + " " + told);
+        }
         System.out.println("failed " + s.failedQueues().keySet());
         System.out.flush();
         Runtime.getRuntime().halt(Faults.HALT_STATUS);

@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Torn writes: the last write of a file damaged at every byte offset (the new bytes landed up to there and the
  * old ones after, or that one byte garbled), then reopened. Cursor slots have {@link CursorTornWriteTest}, snapshots
- * {@link StateLogTest}; here the state log's last entry and the checkpoint.
+ * {@link StateLogTest} (any byte of the newest snapshot); here the state log's last entry, a snapshot's last write and the
+ * checkpoint.
  */
 @Timeout(120)
 class TornWriteTest {
@@ -140,6 +141,50 @@ class TornWriteTest {
             images++;
         }
         assertTrue(images > 20, "every byte of the last entry was tried: " + images);
+    }
+
+    @Test
+    void aTornEndOfTheNewestSnapshotShouldFallBackWithoutLosingAnAck() throws IOException {
+        List<Long> acked = new ArrayList<>();
+        try (StateLog log = openLog()) {
+            for (long id = 2; id < 40; id += 2) {
+                log.done(id);
+                acked.add(id);
+            }
+            snapshot(log, acked);
+            for (long id = 41; id < 60; id += 2) {
+                log.done(id);
+                acked.add(id);
+            }
+        }
+        Path file = onlyCycleFile(dir.resolve(StateLog.DIR));
+        byte[] before = Files.readAllBytes(file);
+        try (StateLog log = openLog()) {
+            snapshot(log, acked); // its last write is its SNAP_END entry
+        }
+        byte[] after = Files.readAllBytes(file);
+        int entry = lastIndexOf(after, new byte[]{'S', 'P', 'S', 'L', 2});
+        int from = entry - 4;
+        int to = entry + 4 + 1 + 1 + 8 + 4 + 4;
+        Patch pristine = new Patch(from, Arrays.copyOfRange(after, from, to));
+        List<Patch> patches = tornWrites(Arrays.copyOfRange(before, from, to), Arrays.copyOfRange(after, from, to),
+                from);
+        for (Patch torn : patches) {
+            pristine.applyTo(file);
+            torn.applyTo(file);
+            try (StateLog log = openLog()) {
+                List<Long> done = log.recover().done();
+                assertTrue(done.containsAll(acked), "an ack was lost: " + done);
+            }
+        }
+        assertTrue(patches.size() > 20, "every byte of the snapshot's end was tried: " + patches.size());
+    }
+
+    private static void snapshot(StateLog log, List<Long> done) throws IOException {
+        long begin = log.beginSnapshot(0, List.of());
+        log.finishSnapshot(begin, new StateLog.State(0, new ArrayList<>(done), new java.util.HashMap<>(),
+                new java.util.LinkedHashMap<>(), List.of()));
+        log.snapshotDurable(begin);
     }
 
     @Test
