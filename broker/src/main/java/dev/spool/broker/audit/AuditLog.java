@@ -327,7 +327,9 @@ public final class AuditLog implements AutoCloseable {
         l.raw(",\"headers\":{");
         List<String> h = e.headers();
         for (int i = 0; i + 1 < h.size(); i += 2) {
-            l.raw(i == 0 ? "" : ",").string(h.get(i)).raw((byte) ':').string(h.get(i + 1));
+            String value = h.get(i + 1);
+            l.raw(i == 0 ? "" : ",").string(h.get(i)).raw((byte) ':')
+                    .string(Tokens.carriesToken(value) ? Tokens.REDACTED : value);
         }
         l.raw("},\"metadata\":");
         if (e.metadata() == null) {

@@ -40,6 +40,9 @@ final class JsonLine {
     }
 
     JsonLine json(byte[] b, int from, int to) {
+        if (to - from >= 3 && b[from] == (byte) 0xEF && b[from + 1] == (byte) 0xBB && b[from + 2] == (byte) 0xBF) {
+            from += 3; // a UTF-8 byte-order mark: the parser skipped it, but inside a line it is not JSON
+        }
         int n = to - from;
         ensure(n);
         System.arraycopy(b, from, buf, len, n);

@@ -20,6 +20,12 @@ public final class Exchanges {
     public static final AttachmentKey<byte[]> AUDIT_RAW_BODY = AttachmentKey.create(byte[].class);
     /** A request body not (or not yet) validated as one JSON value: the audit log writes it as an escaped string. */
     public static final AttachmentKey<byte[]> AUDIT_TEXT_BODY = AttachmentKey.create(byte[].class);
+    /**
+     * What the audit log shows for a typed queue's body until it is valid: a rejected one may carry what the model
+     * forbids ({@code customer.password}), so it is redacted like a credential.
+     */
+    static final byte[] UNVALIDATED_TYPED_BODY = "[REDACTED: a typed queue's body is logged once it is valid]"
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     /** The pushed message's metadata for the audit log: a JsonNode, or its raw JSON (AuditEvent.RawJson). */
     public static final AttachmentKey<Object> AUDIT_METADATA = AttachmentKey.create(Object.class);
     /** The signed-in user's name when there is no principal yet (login). */

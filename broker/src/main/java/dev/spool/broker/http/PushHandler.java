@@ -33,8 +33,9 @@ final class PushHandler implements HttpHandler {
             throw new ApiException(ErrorCode.INVALID_REQUEST, "Idempotency-Key must be 1 to 256 characters");
         }
         Exchanges.readBody(ex, api.maxMessageBytes(), (e, body) -> {
-            e.putAttachment(Exchanges.AUDIT_TEXT_BODY, body);
-            MessageCodec.Encoded encoded = MessageCodec.encodeOne(body, typeOf(name));
+            String type = typeOf(name);
+            e.putAttachment(Exchanges.AUDIT_TEXT_BODY, type == null ? body : Exchanges.UNVALIDATED_TYPED_BODY);
+            MessageCodec.Encoded encoded = MessageCodec.encodeOne(body, type);
             // Valid JSON now: the audit line may hold it as JSON (until here, only as an escaped string).
             e.removeAttachment(Exchanges.AUDIT_TEXT_BODY);
             e.putAttachment(Exchanges.AUDIT_RAW_BODY, body);
