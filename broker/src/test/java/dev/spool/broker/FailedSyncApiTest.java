@@ -42,6 +42,8 @@ class FailedSyncApiTest {
             assertEquals("OUTCOME_UNKNOWN", problem.path("code").asText());
             assertTrue(problem.path("detail").asText().contains("Idempotency-Key"), push.body());
             assertFalse(problem.path("detail").asText().contains("nothing was stored"), push.body());
+            assertFalse(push.body().contains("Exception") || push.body().contains("Input/output"),
+                    "the operating system's and the JVM's words go to the log, not to the client: " + push.body());
 
             HttpResponse<String> again = b.as(Role.AGENT, "POST", "/queues/q/messages", "{\"body\":{\"n\":2}}");
             assertEquals(503, again.statusCode(), again.body());
@@ -56,6 +58,8 @@ class FailedSyncApiTest {
             JsonNode queues = TestBroker.json(ready).path("checks").path("queues");
             assertFalse(queues.path("ok").asBoolean(true), ready.body());
             assertTrue(queues.path("failed").has("q"), ready.body());
+            assertFalse(ready.body().contains("Exception") || stats.toString().contains("Exception"),
+                    "no internal error text where anyone can read it: " + ready.body() + " " + stats);
         }
     }
 }

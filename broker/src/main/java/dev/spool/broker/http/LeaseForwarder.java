@@ -130,9 +130,10 @@ final class LeaseForwarder {
     }
 
     private static StoreException unknownOutcome(String ownerUrl, String why) {
-        return new StoreException(StoreException.Code.UNAVAILABLE, "the node at " + ownerUrl + " holding some of"
-                + " these leases did not confirm them (" + why + "); they may or may not be settled: send them again",
-                null);
+        // The peer's address and its words go to the log, never to the client (issue 20).
+        LOG.warn("the node at {} did not confirm a forwarded settle: {}", ownerUrl, why);
+        return new StoreException(StoreException.Code.UNAVAILABLE, "the node holding some of these leases did not "
+                + "confirm them; they may or may not be settled: send them again", null);
     }
 
     private static SettleResult.Settled all(List<String> leases, SettleResult.Reason reason) {

@@ -105,7 +105,8 @@ final class Problems {
                 case BUSY -> new ApiException(ErrorCode.UNAVAILABLE, "the queue is briefly busy; nothing was stored; retry");
                 // Only opening a store can raise it, so a request never should; answered as unavailable.
                 case LOCKED -> new ApiException(ErrorCode.UNAVAILABLE, "the data folder is in use by another process");
-                case UNAVAILABLE -> new ApiException(ErrorCode.UNAVAILABLE, s.getMessage());
+                case UNAVAILABLE -> s.getCause() == null ? new ApiException(ErrorCode.UNAVAILABLE, s.getMessage())
+                        : engineUnavailable(s);
                 // The store's words say what the client may assume (outcome unknown; nothing changed).
                 case SYNC_FAILED -> new ApiException(ErrorCode.OUTCOME_UNKNOWN, s.getMessage());
                 case QUEUE_FAILED -> new ApiException(ErrorCode.UNAVAILABLE, s.getMessage());
@@ -113,6 +114,16 @@ final class Problems {
             };
         }
         return internal(t);
+    }
+
+    /**
+     * The engine under a distributed store failed to answer: its own words (Kafka's error text, addresses) go to
+     * the log, and the client is told what it may assume.
+     */
+    private static ApiException engineUnavailable(StoreException s) {
+        LOG.warn("storage engine unavailable: {}", s.getMessage());
+        return new ApiException(ErrorCode.UNAVAILABLE, "the storage engine did not answer; the request's outcome is "
+                + "unknown (a push may have been stored): retry, pushes with their Idempotency-Key");
     }
 
     private static ApiException internal(Throwable t) {

@@ -143,7 +143,7 @@ final class Checkpoint {
                     try {
                         o.queue().finishSnapshot(s);
                     } catch (IOException | RuntimeException | InternalError e) {
-                        o.queue().fail("a sync of its state log's snapshot failed (" + e + ")", false);
+                        o.queue().fail("a sync of its state log's snapshot failed", e, false);
                     }
                 }
             }

@@ -17,7 +17,11 @@ final class Fence {
         this.queue = queue;
     }
 
-    /** Closes the fence for good, with its reason; false if it was closed already. */
+    /**
+     * Closes the fence for good, with its reason; false if it was closed already. The reason is shown to clients
+     * (stats, {@code /health/ready}, errors): it names what failed, never the operating system's words, which the
+     * caller logs.
+     */
     synchronized boolean close(String reason) {
         if (why != null) {
             return false;

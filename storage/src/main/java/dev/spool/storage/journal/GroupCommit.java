@@ -125,11 +125,11 @@ final class GroupCommit {
             reader.synced(p);
         } else {
             failed = new StoreException(StoreException.Code.SYNC_FAILED, "queue '" + queue.name + "': a sync of its "
-                    + "files failed (" + cause + "), so this request's outcome is unknown: a push may have been "
+                    + "files failed, so this request's outcome is unknown: a push may have been "
                     + "stored (retry it with the same Idempotency-Key once the broker has restarted; it is then "
                     + "stored once), a pull or ack was undone; the queue takes no changes until the broker restarts",
                     cause);
-            queue.fail("a sync of its files failed (" + cause + ")", consumersWait);
+            queue.fail("a sync of its files failed", cause, consumersWait);
         }
         lock.lock();
         try {

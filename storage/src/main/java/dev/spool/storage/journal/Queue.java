@@ -131,16 +131,16 @@ final class Queue implements AutoCloseable {
      * undoConsumption} (pulls and acks were waiting for the sync, so none was answered) what no good sync covered
      * is undone: no message whose pull failed is lost; it is delivered again after the restart.
      */
-    void fail(String why, boolean undoConsumption) {
+    void fail(String why, Throwable cause, boolean undoConsumption) {
         journal.lock().lock();
         reader.lock().lock();
         try {
             if (closed || !fence.close(why)) {
                 return;
             }
-            LOG.error("queue '{}' accepts no more changes: {}. What its files hold is unknown (a retried sync proves "
-                    + "nothing); restart the broker to re-check them. Pushes being answered now were told their "
-                    + "outcome is unknown; {}", name, why, undoConsumption
+            LOG.error("queue '{}' accepts no more changes: {} ({}). What its files hold is unknown (a retried sync "
+                    + "proves nothing); restart the broker to re-check them. Pushes being answered now were told their "
+                    + "outcome is unknown; {}", name, why, String.valueOf(cause), undoConsumption
                     ? "the pulls and acks not yet answered are undone and delivered again after the restart"
                     : "pulls answered before stay consumed");
             if (undoConsumption) {
