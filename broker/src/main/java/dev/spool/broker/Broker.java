@@ -128,7 +128,7 @@ public final class Broker implements AutoCloseable {
             TokenService tokens = sharedTokens.isPresent() ? TokenService.shared(sharedTokens.get(), ttl, clock)
                     : new TokenService(config.tokensFile(), ttl, clock);
             audit = new AuditLog(config.auditFile(), config.auditMaxFileBytes(), config.auditMaxFiles(),
-                    config.auditCompress());
+                    config.auditCompress(), config.auditMaxBufferBytes());
             Waiters waiters = new Waiters();
             store.subscribe(waiters::signal);
             Api api = new Api(store, tokens, users, new LoginGuard(clock), config, waiters, clock);

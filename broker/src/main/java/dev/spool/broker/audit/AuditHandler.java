@@ -16,11 +16,17 @@ public final class AuditHandler implements HttpHandler {
 
     private final AuditLog log;
     private final BrokerConfig.AuditBody bodyPolicy;
+    /** A body above this is recorded truncated whatever the policy: one event may not take the buffer's room. */
+    private final long maxBodyBytes;
+    /** A header value above this is recorded truncated (a sender of huge headers cannot fill the buffer). */
+    private static final int MAX_HEADER_CHARS = 4096;
     private final int maxChars;
     private final Clock clock;
     private final HttpHandler next;
 
-    public AuditHandler(AuditLog log, BrokerConfig.AuditBody bodyPolicy, int maxChars, Clock clock, HttpHandler next) {
+    public AuditHandler(AuditLog log, BrokerConfig.AuditBody bodyPolicy, int maxChars, long maxBodyBytes, Clock clock,
+                        HttpHandler next) {
+        this.maxBodyBytes = maxBodyBytes;
         this.log = log;
         this.bodyPolicy = bodyPolicy;
         this.maxChars = maxChars;
@@ -49,7 +55,9 @@ public final class AuditHandler implements HttpHandler {
         for (HeaderValues h : ex.getRequestHeaders()) {
             io.undertow.util.HttpString name = h.getHeaderName();
             headers.add(name.toString());
-            headers.add(isSecret(name) ? REDACTED : h.size() == 1 ? h.getFirst() : String.join(", ", h));
+            String value = isSecret(name) ? REDACTED : h.size() == 1 ? h.getFirst() : String.join(", ", h);
+            headers.add(value.length() <= MAX_HEADER_CHARS ? value
+                    : value.substring(0, MAX_HEADER_CHARS) + "...(truncated)");
         }
         Principal p = ex.getAttachment(Exchanges.PRINCIPAL);
         String user = p != null ? p.username() : ex.getAttachment(Exchanges.AUDIT_USER);
@@ -105,7 +113,13 @@ public final class AuditHandler implements HttpHandler {
             return null;
         }
         if (raw == null && body == null) {
-            return capped(new String(text, java.nio.charset.StandardCharsets.UTF_8));
+            // Only the first characters are decoded: a rejected body may be megabytes.
+            int n = (int) Math.min(text.length, 4L * maxChars);
+            return capped(new String(text, 0, n, java.nio.charset.StandardCharsets.UTF_8));
+        }
+        if (raw != null && raw.length > maxBodyBytes && bodyPolicy == BrokerConfig.AuditBody.FULL) {
+            // Too large to hold whole while it waits: kept as the truncate policy keeps it, from its first bytes only.
+            return capped(oneLine(java.util.Arrays.copyOf(raw, (int) Math.min(raw.length, 4L * maxChars))));
         }
         return switch (bodyPolicy) {
             case FULL -> raw == null ? body : new AuditEvent.RawJson(raw);

@@ -56,6 +56,12 @@ public final class AuditLog implements AutoCloseable {
     private String lastTime;
     private final Thread writer;
     private final AtomicLong dropped = new AtomicLong();
+    /** Estimated bytes of the events queued and not yet written. */
+    private final AtomicLong buffered = new AtomicLong();
+    private final long maxBufferBytes;
+    private volatile long lastDropNanos;
+    /** How long a drop keeps the log reported as dropping. */
+    static final int DROP_MEMORY_SECONDS = 10;
     private final AtomicLong written = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
     private volatile boolean closing;
@@ -64,15 +70,18 @@ public final class AuditLog implements AutoCloseable {
 
     /** A log without rotation (tests of the line format). */
     public AuditLog(Path file) throws IOException {
-        this(file, Long.MAX_VALUE, Integer.MAX_VALUE, true);
+        this(file, Long.MAX_VALUE, Integer.MAX_VALUE, true, 64L << 20);
     }
 
     /**
-     * @param maxFileBytes rotate before the file would pass this size
-     * @param maxFiles     rotated files to keep (the oldest beyond are deleted)
-     * @param compress     gzip rotated files
+     * @param maxFileBytes   rotate before the file would pass this size
+     * @param maxFiles       rotated files to keep (the oldest beyond are deleted)
+     * @param compress       gzip rotated files
+     * @param maxBufferBytes events waiting to be written take at most this much memory; beyond it they are dropped
      */
-    public AuditLog(Path file, long maxFileBytes, int maxFiles, boolean compress) throws IOException {
+    public AuditLog(Path file, long maxFileBytes, int maxFiles, boolean compress, long maxBufferBytes)
+            throws IOException {
+        this.maxBufferBytes = maxBufferBytes;
         this.file = file.toAbsolutePath();
         this.maxFileBytes = maxFileBytes;
         this.maxFiles = maxFiles;
@@ -108,11 +117,51 @@ public final class AuditLog implements AutoCloseable {
         writer.start();
     }
 
-    /** Queues an event for writing. */
+    /**
+     * Queues an event for writing; drops it (counted) when the log is closing, or when it would take the events
+     * waiting past {@code max_buffer_bytes} or their count past the buffer's.
+     */
     public void record(AuditEvent e) {
-        if (closing || !queue.offer(e)) {
-            dropped.incrementAndGet();
+        long size = e.sizeEstimate();
+        if (closing || buffered.addAndGet(size) > maxBufferBytes) {
+            buffered.addAndGet(-size);
+            drop();
+            return;
         }
+        if (!queue.offer(e)) {
+            buffered.addAndGet(-size);
+            drop();
+        }
+    }
+
+    private void drop() {
+        dropped.incrementAndGet();
+        lastDropNanos = System.nanoTime();
+    }
+
+    /** The most bytes one event may take: a 64th of the buffer (a larger body is recorded truncated). */
+    public long maxEventBytes() {
+        return maxBufferBytes / 64;
+    }
+
+    /** Bytes of the events waiting to be written (estimated as they were recorded). */
+    public long bufferedBytes() {
+        return buffered.get();
+    }
+
+    /**
+     * What is wrong with the log for {@code /health/ready}, or null: the writer stopped, or events were dropped in
+     * the last {@value #DROP_MEMORY_SECONDS} seconds (the disk is slower than the requests, or stalled).
+     */
+    public String problem() {
+        if (!alive()) {
+            return "writer stopped";
+        }
+        long last = lastDropNanos;
+        if (dropped.get() > 0 && System.nanoTime() - last < DROP_MEMORY_SECONDS * 1_000_000_000L) {
+            return "dropping events: the writer is behind (" + dropped.get() + " dropped so far)";
+        }
+        return null;
     }
 
     /** Events written to the file so far. */
@@ -163,6 +212,11 @@ public final class AuditLog implements AutoCloseable {
                         write(e);
                     }
                 } finally {
+                    long freed = 0;
+                    for (AuditEvent e : batch) {
+                        freed += e.sizeEstimate();
+                    }
+                    buffered.addAndGet(-freed);
                     // What a failed write or an abandoned close left of the batch is lost: counted as dropped,
                     // like events a full buffer turns away.
                     dropped.addAndGet(batch.size() - (written.get() - before));
@@ -181,6 +235,7 @@ public final class AuditLog implements AutoCloseable {
         // Whatever is left (abandoned, or offered just as the log closed) is counted, never silently lost.
         batch.clear();
         dropped.addAndGet(queue.drainTo(batch));
+        batch.forEach(e -> buffered.addAndGet(-e.sizeEstimate()));
         // The writer owns the file: it closes it last, so nothing writes to a closed stream after close().
         try {
             out.close();

@@ -42,6 +42,9 @@ import java.util.Map;
  * @param auditMaxFileBytes {@code audit.max_file_bytes}: the audit file is rotated before it passes this size
  * @param auditMaxFiles     {@code audit.max_files}: rotated (compressed) audit files kept; older ones are deleted
  * @param auditCompress     {@code audit.compress}: gzip rotated audit files (off the request path)
+ * @param auditMaxBufferBytes {@code audit.max_buffer_bytes}: events waiting to be written take at most this much
+ *                          memory (beyond it they are dropped and counted); one event at most a 64th of it (a larger
+ *                          body is recorded truncated)
  * @param metricsEnabled    {@code metrics.enabled}: {@code GET /metrics} and request counting (false only to
  *                          measure their cost)
  * @param metricsBearerToken {@code metrics.bearer_token}: when set, scrapes must send it as a bearer token;
@@ -56,7 +59,8 @@ public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long save
                            int maxBatchMessages, int maxBatchBytes, long maxWaitSeconds, int maxDeliveries, long visibilitySeconds,
                            long idempotencyWindowSeconds, Fsync fsync, long fsyncIntervalMs, long minFreeBytes,
                            long requestHeadTimeoutMs, long idleTimeoutMs, int maxConnections, int maxConnectionsPerAddress,
-                           long auditMaxFileBytes, int auditMaxFiles, boolean auditCompress, boolean metricsEnabled, String metricsBearerToken,
+                           long auditMaxFileBytes, int auditMaxFiles, boolean auditCompress, long auditMaxBufferBytes,
+                           boolean metricsEnabled, String metricsBearerToken,
                            Tls tls, Kafka kafka, Path source) {
 
     /**
@@ -122,6 +126,7 @@ public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long save
                 "metrics.bearer_token must be at least 16 characters when set");
         require(auditMaxFileBytes >= 1024, "audit.max_file_bytes must be >= 1024, was " + auditMaxFileBytes);
         require(auditMaxFiles >= 1, "audit.max_files must be >= 1, was " + auditMaxFiles);
+        require(auditMaxBufferBytes >= 65_536, "audit.max_buffer_bytes must be >= 65536, was " + auditMaxBufferBytes);
         require(maxConnections > 0, "server.max_connections must be > 0, was " + maxConnections);
         require(maxConnectionsPerAddress > 0, "server.max_connections_per_address must be > 0, was "
                 + maxConnectionsPerAddress);

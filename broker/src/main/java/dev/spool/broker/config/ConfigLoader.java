@@ -63,6 +63,11 @@ public final class ConfigLoader {
     public static final long DEFAULT_AUDIT_MAX_FILE_BYTES = 100L << 20;
     /** 10 rotated files kept: with the current one, the audit log never takes more than 1.1 GiB. */
     public static final int DEFAULT_AUDIT_MAX_FILES = 10;
+    /**
+     * 64 MiB of events waiting for the audit writer: seconds of full-body pushes at full rate, and a bound the heap
+     * keeps whatever the disk or the senders do; one event takes at most 1 MiB of it (a larger body is truncated).
+     */
+    public static final long DEFAULT_AUDIT_MAX_BUFFER_BYTES = 64L << 20;
 
     private static final Map<String, Set<String>> KEYS = Map.of(
             "QueueManager", Set.of("path", "max_length", "save_period_time"),
@@ -71,7 +76,8 @@ public final class ConfigLoader {
                     "max_connections", "max_connections_per_address", "tls"),
             "queues", Set.of("max_deliveries", "visibility_seconds", "idempotency_window_seconds"),
             "auth", Set.of("users_file", "tokens_file", "token_ttl_seconds"),
-            "audit", Set.of("enabled", "file", "body", "body_max_chars", "max_file_bytes", "max_files", "compress"),
+            "audit", Set.of("enabled", "file", "body", "body_max_chars", "max_file_bytes", "max_files", "compress",
+                    "max_buffer_bytes"),
             "storage", Set.of("backend", "fsync", "fsync_interval_ms", "min_free_bytes"),
             "kafka", Set.of("bootstrap_servers", "client", "replication_factor", "min_insync_replicas", "lock_duration_ms",
                     "max_poll_records", "prefetch_hold_ms", "consumer_idle_ms", "max_delivery_limit"),
@@ -172,6 +178,7 @@ public final class ConfigLoader {
                 audit.integer("max_file_bytes", DEFAULT_AUDIT_MAX_FILE_BYTES),
                 (int) audit.integer("max_files", DEFAULT_AUDIT_MAX_FILES),
                 audit.bool("compress", true),
+                audit.integer("max_buffer_bytes", DEFAULT_AUDIT_MAX_BUFFER_BYTES),
                 metrics.bool("enabled", true),
                 metricsToken.isEmpty() ? null : metricsToken,
                 tls,

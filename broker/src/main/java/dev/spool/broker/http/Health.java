@@ -81,9 +81,10 @@ public final class Health {
                 : "queues take no changes since a sync of their files failed; restart the broker to re-check them");
         ObjectNode byName = queues.putObject("failed");
         failed.forEach(byName::put);
-        boolean auditOk = audit == null || audit.alive();
+        String auditProblem = audit == null ? null : audit.problem();
+        boolean auditOk = auditProblem == null;
         checks.putObject("audit").put("ok", auditOk).put("detail", audit == null ? "off (audit.enabled: false)"
-                : auditOk ? "writer running" : "writer stopped");
+                : auditOk ? "writer running" : auditProblem);
         boolean ok = store && disk && auditOk && failed.isEmpty();
         ObjectNode out = Json.MAPPER.createObjectNode().put("status", ok ? "ready" : "not_ready");
         out.set("checks", checks);

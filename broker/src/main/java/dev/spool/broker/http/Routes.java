@@ -87,7 +87,8 @@ public final class Routes {
                 });
         HttpHandler root = new ErrorBoundary(Connections.tracking(r));
         HttpHandler audited = config.auditEnabled()
-                ? new AuditHandler(audit, config.auditBody(), config.auditBodyMaxChars(), clock, root) : root;
+                ? new AuditHandler(audit, config.auditBody(), config.auditBodyMaxChars(), audit.maxEventBytes(), clock,
+                root) : root;
         return metrics == null ? audited : metrics.http().measure(audited);
     }
 
