@@ -38,7 +38,12 @@ public final class AuditLog implements AutoCloseable {
 
     private final BlockingQueue<AuditEvent> queue = new ArrayBlockingQueue<>(BUFFER);
     private final ObjectMapper json = new ObjectMapper();
+    /** The open file, or null while it cannot be opened (the writer retries; events meanwhile are dropped). */
     private OutputStream out;
+    /** Why the file is not open, for /health/ready; null while it is. */
+    private volatile String openProblem;
+    private long nextOpenAttemptNanos;
+    private static final long REOPEN_EVERY_NANOS = 1_000_000_000L;
     private final Path file;
     private final long maxFileBytes;
     private final int maxFiles;
@@ -157,6 +162,10 @@ public final class AuditLog implements AutoCloseable {
         if (!alive()) {
             return "writer stopped";
         }
+        String open = openProblem;
+        if (open != null) {
+            return open;
+        }
         long last = lastDropNanos;
         if (dropped.get() > 0 && System.nanoTime() - last < DROP_MEMORY_SECONDS * 1_000_000_000L) {
             return "dropping events: the writer is behind (" + dropped.get() + " dropped so far)";
@@ -192,11 +201,16 @@ public final class AuditLog implements AutoCloseable {
             try {
                 // Polling with a short park instead of blocking on the queue: producers never have to wake
                 // the writer (no futex call per request); events wait at most about a millisecond.
+                if (out == null) {
+                    reopen();
+                }
                 if (abandoned || queue.drainTo(batch, 4096) == 0) {
                     if (closing) {
                         break;
                     }
-                    out.flush();
+                    if (out != null) {
+                        out.flush();
+                    }
                     LockSupport.parkNanos(park);
                     // Back off while idle (an idle broker costs no CPU), back to 1 ms once busy.
                     park = Math.min(MAX_PARK_NANOS, park * 2);
@@ -227,7 +241,18 @@ public final class AuditLog implements AutoCloseable {
                     LOG.warn("audit log buffer full: {} events dropped so far", d);
                     reportedDrops = d;
                 }
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException e) {
+                if (out != null) {
+                    // The file failed under the writer: it is closed and opened again, as after a failed open.
+                    try {
+                        out.close();
+                    } catch (IOException ignored) {
+                        // it failed already
+                    }
+                    openFailed(e);
+                }
+                batch.clear();
+            } catch (RuntimeException e) {
                 LOG.error("audit log write failed (requests are unaffected): {}", e.toString());
                 batch.clear();
             }
@@ -238,10 +263,40 @@ public final class AuditLog implements AutoCloseable {
         batch.forEach(e -> buffered.addAndGet(-e.sizeEstimate()));
         // The writer owns the file: it closes it last, so nothing writes to a closed stream after close().
         try {
-            out.close();
+            if (out != null) {
+                out.close();
+            }
         } catch (IOException e) {
             LOG.error("audit log close failed: {}", e.toString());
         }
+    }
+
+    /**
+     * Opens the file again after it could not be (on the writer thread), at most once a second; meanwhile events are
+     * dropped and counted, and /health/ready says why.
+     */
+    private void reopen() {
+        long now = System.nanoTime();
+        if (now - nextOpenAttemptNanos < 0) {
+            return;
+        }
+        nextOpenAttemptNanos = now + REOPEN_EVERY_NANOS;
+        try {
+            out = open();
+            openProblem = null;
+            LOG.warn("audit log {} is open again", file);
+        } catch (IOException e) {
+            LOG.debug("audit log {} still cannot be opened: {}", file, e.toString());
+        }
+    }
+
+    /** Records that the file cannot be opened: the writer retries every second. */
+    private void openFailed(IOException e) {
+        out = null;
+        openProblem = "cannot write its file (see the broker's log); retrying every second";
+        nextOpenAttemptNanos = System.nanoTime() + REOPEN_EVERY_NANOS;
+        LOG.error("audit log: cannot write {} ({}); events are dropped and counted until it opens again (retried "
+                + "every second)", file, e.toString());
     }
 
     private OutputStream open() throws IOException {
@@ -259,11 +314,20 @@ public final class AuditLog implements AutoCloseable {
             Files.move(file, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             LOG.error("rotating the audit log failed (writing on in {}): {}", file, e.toString());
-            out = open();
             size = 0; // try again after another max_file_bytes rather than at every line
+            try {
+                out = open();
+            } catch (IOException notOpened) {
+                openFailed(notOpened);
+            }
             return;
         }
-        out = open();
+        try {
+            out = open();
+        } catch (IOException notOpened) {
+            openFailed(notOpened);
+            return;
+        }
         compressor.execute(() -> {
             if (compress) {
                 compress(aside);
@@ -363,6 +427,9 @@ public final class AuditLog implements AutoCloseable {
     }
 
     private void write(AuditEvent e) throws IOException {
+        if (out == null) {
+            throw new IOException("the audit file is not open");
+        }
         JsonLine l = line;
         l.reset();
         if (e.timeMillis() != lastMillis) {
@@ -407,6 +474,9 @@ public final class AuditLog implements AutoCloseable {
         l.raw("}\n");
         if (size > 0 && size + l.length() > maxFileBytes) {
             rotate();
+            if (out == null) {
+                throw new IOException("the audit file could not be opened after rotation");
+            }
         }
         int n = l.writeTo(out);
         size += n;
