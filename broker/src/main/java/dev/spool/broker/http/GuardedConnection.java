@@ -28,7 +28,12 @@ import java.util.function.Consumer;
  *   trailers, a body that stalls past the idle timeout). Closing while a request's body is unread and its
  *   response unstarted first writes a 400 {@code MALFORMED_REQUEST} problem.</li>
  * </ul>
- * Reads and writes go straight to the socket's conduits; only the close and the one empty 400 are looked at.
+ * <ul>
+ *   <li>Undertow's {@code HostHeaderHandler}, which it installs whatever the options say, answers a missing,
+ *   repeated or malformed Host header with an empty 400; that write is replaced by a 400 {@code MALFORMED_REQUEST}
+ *   problem too (the connection closes after it, as Undertow's answer said).</li>
+ * </ul>
+ * Reads and writes go straight to the socket's conduits; only the close and the empty 400s are looked at.
  */
 class GuardedConnection extends StreamConnection {
     /** What Undertow 2.x writes for a request head it cannot parse ({@code HttpReadListener.BAD_REQUEST}). */
@@ -37,6 +42,16 @@ class GuardedConnection extends StreamConnection {
     private static final byte[] MALFORMED_HEAD = Problems.wire(new ApiException(ErrorCode.MALFORMED_REQUEST,
             "the request is not valid HTTP/1.1: a bad request line, a control character in a header, bad percent-"
                     + "encoding in the URL, more than 1000 parameters, or a head over the size limit"));
+    /**
+     * The status lines of the empty 400s Undertow's {@code HostHeaderHandler} answers (it is installed whatever the
+     * options say): a missing, repeated or malformed Host header.
+     */
+    private static final byte[][] UNDERTOW_HOST_400 = {
+            "HTTP/1.1 400 No Host Header\r\n".getBytes(StandardCharsets.US_ASCII),
+            "HTTP/1.1 400 Only One Host Header Allowed\r\n".getBytes(StandardCharsets.US_ASCII),
+            "HTTP/1.1 400 Host Header Malformed".getBytes(StandardCharsets.US_ASCII)};
+    private static final byte[] MALFORMED_HOST = Problems.wire(new ApiException(ErrorCode.MALFORMED_REQUEST,
+            "the Host header is missing, repeated or malformed: an HTTP/1.1 request carries exactly one"));
     private static final byte[] MALFORMED_BODY = Problems.wire(new ApiException(ErrorCode.MALFORMED_REQUEST,
             "the request body could not be read: bad chunked framing (chunk size or trailers), or it stalled "
                     + "past server.idle_timeout_ms; nothing was stored"));
@@ -222,13 +237,15 @@ class GuardedConnection extends StreamConnection {
         @Override
         public int write(ByteBuffer src) throws IOException {
             if (substitute == null) {
-                if (src.remaining() != UNDERTOW_BAD_REQUEST.length || !isUndertowBadRequest(src)) {
+                boolean head = src.remaining() == UNDERTOW_BAD_REQUEST.length && isUndertowBadRequest(src);
+                boolean host = !head && isUndertowHost400(src);
+                if (!head && !host) {
                     return next.write(src);
                 }
-                if (!flushPipelined()) {
+                if (head && !flushPipelined()) {
                     return 0; // called again when the socket can take more
                 }
-                substitute = ByteBuffer.wrap(MALFORMED_HEAD);
+                substitute = ByteBuffer.wrap(head ? MALFORMED_HEAD : MALFORMED_HOST);
                 answered = true;
             }
             next.write(substitute);
@@ -251,6 +268,24 @@ class GuardedConnection extends StreamConnection {
                 return h.getPipelineBuffer().flushPipelinedData();
             }
             return true;
+        }
+
+        /** Whether the write is one of Undertow's empty Host 400s: its status line, and no body. */
+        private static boolean isUndertowHost400(ByteBuffer src) {
+            int p = src.position();
+            for (byte[] line : UNDERTOW_HOST_400) {
+                if (src.remaining() < line.length || src.remaining() > 512) {
+                    continue;
+                }
+                boolean match = true;
+                for (int i = 0; i < line.length && match; i++) {
+                    match = src.get(p + i) == line[i];
+                }
+                if (match) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         private static boolean isUndertowBadRequest(ByteBuffer src) {
