@@ -237,7 +237,7 @@ class GuardedConnection extends StreamConnection {
         @Override
         public int write(ByteBuffer src) throws IOException {
             if (substitute == null) {
-                boolean head = src.remaining() == UNDERTOW_BAD_REQUEST.length && isUndertowBadRequest(src);
+                boolean head = src.remaining() == UNDERTOW_BAD_REQUEST.length && startsWith(src, UNDERTOW_BAD_REQUEST);
                 boolean host = !head && isUndertowHost400(src);
                 if (!head && !host) {
                     return next.write(src);
@@ -272,26 +272,25 @@ class GuardedConnection extends StreamConnection {
 
         /** Whether the write is one of Undertow's empty Host 400s: its status line, and no body. */
         private static boolean isUndertowHost400(ByteBuffer src) {
-            int p = src.position();
+            if (src.remaining() > 512) {
+                return false;
+            }
             for (byte[] line : UNDERTOW_HOST_400) {
-                if (src.remaining() < line.length || src.remaining() > 512) {
-                    continue;
-                }
-                boolean match = true;
-                for (int i = 0; i < line.length && match; i++) {
-                    match = src.get(p + i) == line[i];
-                }
-                if (match) {
+                if (startsWith(src, line)) {
                     return true;
                 }
             }
             return false;
         }
 
-        private static boolean isUndertowBadRequest(ByteBuffer src) {
+        /** Whether the bytes from the buffer's position begin with {@code prefix}. */
+        private static boolean startsWith(ByteBuffer src, byte[] prefix) {
+            if (src.remaining() < prefix.length) {
+                return false;
+            }
             int p = src.position();
-            for (int i = 0; i < UNDERTOW_BAD_REQUEST.length; i++) {
-                if (src.get(p + i) != UNDERTOW_BAD_REQUEST[i]) {
+            for (int i = 0; i < prefix.length; i++) {
+                if (src.get(p + i) != prefix[i]) {
                     return false;
                 }
             }

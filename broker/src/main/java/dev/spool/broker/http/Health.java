@@ -42,20 +42,19 @@ public final class Health {
 
     /** Free bytes on the data disk, or -1 if they cannot be read or the file system reports no size at all. */
     public long freeBytes() {
-        try {
-            FileStore fs = Files.getFileStore(dataDir);
-            return fs.getTotalSpace() == 0 ? -1 : fs.getUsableSpace();
-        } catch (IOException e) {
-            return -1;
-        }
+        return Math.max(-1, measure());
     }
 
-    /** Whether the data disk's file system reports a size (some FUSE and network file systems report zeros). */
-    private boolean sizeKnown() {
+    /** What {@link #measure} answers for a file system that reports no size (some FUSE and network ones). */
+    private static final long NO_SIZE = -2;
+
+    /** Free bytes on the data disk; -1 if they cannot be read, {@link #NO_SIZE} if the file system has no size. */
+    private long measure() {
         try {
-            return Files.getFileStore(dataDir).getTotalSpace() != 0;
+            FileStore fs = Files.getFileStore(dataDir);
+            return fs.getTotalSpace() == 0 ? NO_SIZE : fs.getUsableSpace();
         } catch (IOException e) {
-            return true;
+            return -1;
         }
     }
 
@@ -67,8 +66,9 @@ public final class Health {
         ObjectNode checks = Json.MAPPER.createObjectNode();
         boolean store = !stopping;
         checks.putObject("store").put("ok", store).put("detail", store ? "open" : "shutting down");
-        long free = freeBytes();
-        boolean unknownSize = free < 0 && !sizeKnown();
+        long measured = measure();
+        long free = Math.max(-1, measured);
+        boolean unknownSize = measured == NO_SIZE;
         boolean disk = minFreeBytes == 0 || unknownSize || free >= minFreeBytes;
         checks.putObject("disk").put("ok", disk).put("free_bytes", free).put("floor_bytes", minFreeBytes)
                 .put("detail", minFreeBytes == 0 ? "no free-space floor (storage.min_free_bytes: 0)"

@@ -197,9 +197,7 @@ final class ChronicleFolder implements AutoCloseable {
             // A new cycle file: its directory entry, and Chronicle's metadata that lists it, must be durable too.
             Path meta = folder.resolve(METADATA_FILE);
             if (Files.exists(meta)) {
-                try (FileChannel ch = FileChannel.open(meta, StandardOpenOption.READ)) {
-                    ch.force(true);
-                }
+                FileTrees.force(meta);
             }
             AtomicFile.syncDirectory(folder);
         }

@@ -73,6 +73,7 @@ final class DiskSpace {
             LOG.warn("cannot measure the free space of {}: {}", where, e.toString());
             return;
         }
+        appendedSinceSample.addAndGet(-counted);
         if (usable == Gauge.UNKNOWN) {
             if (!unknownLogged) {
                 unknownLogged = true;
@@ -82,10 +83,8 @@ final class DiskSpace {
             }
             low = false;
             usableAtSample = Long.MAX_VALUE;
-            appendedSinceSample.addAndGet(-counted);
             return;
         }
-        appendedSinceSample.addAndGet(-counted);
         usableAtSample = usable;
         boolean nowLow = usable < floor;
         if (nowLow != low) {

@@ -1,6 +1,8 @@
 package dev.spool.storage.journal;
 
 import dev.spool.storage.StoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Whether a queue takes changes. Once a sync of its files fails, what they hold is unknown (after a failed fsync
@@ -10,6 +12,7 @@ import dev.spool.storage.StoreException;
  * <p>Thread-safe; {@link #check} is one volatile read.
  */
 final class Fence {
+    private static final Logger LOG = LoggerFactory.getLogger(Fence.class);
     private final String queue;
     private volatile String why;
 
@@ -27,6 +30,19 @@ final class Fence {
             return false;
         }
         why = reason;
+        return true;
+    }
+
+    /**
+     * Closes the fence for a failure of the files, logging it once with the failure's own words (which the reason,
+     * shown to clients, leaves out); false if it was closed already.
+     */
+    boolean close(String reason, Throwable cause) {
+        if (!close(reason)) {
+            return false;
+        }
+        LOG.error("queue '{}' takes no more changes: {} ({}); restart the broker to re-check its files", queue, reason,
+                String.valueOf(cause));
         return true;
     }
 

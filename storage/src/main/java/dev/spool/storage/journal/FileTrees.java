@@ -27,6 +27,14 @@ final class FileTrees {
         }
     }
 
+    /** Forces one file, its contents and metadata, to the disk. */
+    static void force(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+        Faults.synced(file);
+    }
+
     /**
      * Forces every file and folder under {@code root} (and {@code root} itself) to the disk, files first and the
      * deepest folders before their parents: after it returns, a power loss leaves the tree as it is now.
@@ -38,10 +46,7 @@ final class FileTrees {
         }
         for (Path p : all) {
             if (Files.isRegularFile(p)) {
-                try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-                    ch.force(true);
-                }
-                Faults.synced(p);
+                force(p);
             }
         }
         for (Path p : all) {

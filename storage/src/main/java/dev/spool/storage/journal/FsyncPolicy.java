@@ -23,6 +23,11 @@ abstract class FsyncPolicy implements AutoCloseable {
     /** Completes when a pull's, lease's or ack's changes are as durable as the policy promises. */
     abstract CompletableFuture<Void> afterConsume(GroupCommit commit, long change);
 
+    /** Whether pulls, leases' acks and the like wait for their sync (so a failed sync can undo them). */
+    boolean consumersWait() {
+        return false;
+    }
+
     /** What a completed push survives. */
     abstract Durability durability();
 
@@ -100,6 +105,11 @@ abstract class FsyncPolicy implements AutoCloseable {
                     // syncNow fails its waiters itself; keep serving the other queues.
                 }
             }
+        }
+
+        @Override
+        boolean consumersWait() {
+            return true;
         }
 
         @Override

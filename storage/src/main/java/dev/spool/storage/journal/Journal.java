@@ -267,10 +267,7 @@ final class Journal {
             // A fault of the journal's mapping (SIGBUS: its file shrank or the disk could not back a page): the
             // journal cannot be trusted, and Chronicle's write lock may still be held by the broken append, which
             // would hold every later push for its lock timeout. Stop here; a restart re-checks and rebuilds.
-            if (fence.close("a write into its journal's mapping faulted")) {
-                LOG.error("queue '{}' takes no more changes: {} ({}); restart the broker to re-check its files", name,
-                        fence.why(), cause.toString());
-            }
+            fence.close("a write into its journal's mapping faulted", cause);
         }
         try {
             log.gap(gap);
@@ -279,9 +276,7 @@ final class Journal {
                     + "entries in the journal is never delivered, and the push was answered as not stored", name,
                     failed - first + 1, cause.toString(), first, failed);
         } catch (IOException | RuntimeException | InternalError e) {
-            fence.close("recording the void ids of a failed push failed");
-            LOG.error("queue '{}' takes no more changes: recording the void ids {} to {} of a failed push failed ({})",
-                    name, first, failed, e.toString());
+            fence.close("recording the void ids " + first + " to " + failed + " of a failed push failed", e);
         }
     }
 
@@ -304,9 +299,7 @@ final class Journal {
             marks.reserve(target);
             marks.sync();
         } catch (RuntimeException | InternalError e) {
-            if (fence.close("syncing the id reservation failed")) {
-                LOG.error("queue '{}' takes no more changes: {} ({})", name, fence.why(), e.toString());
-            }
+            fence.close("syncing the id reservation failed", e);
             return;
         }
         lock.lock();

@@ -5,7 +5,6 @@ import dev.spool.storage.AvailabilityListener;
 import dev.spool.storage.CreateResult;
 import dev.spool.storage.DeadLetterCodec;
 import dev.spool.storage.DeleteResult;
-import dev.spool.storage.Fsync;
 import dev.spool.storage.LeaseResult;
 import dev.spool.storage.Leased;
 import dev.spool.storage.Message;
@@ -141,8 +140,8 @@ public final class JournalQueueStore implements QueueStore {
     }
 
     private GroupCommit commitOf(Queue q) {
-        // Under fsync: always, pulls and acks wait for their sync, so a failed one can be undone.
-        return new GroupCommit(q, config.syncDelay(), config.observer(), config.fsync() == Fsync.ALWAYS);
+        // Where pulls and acks wait for their sync (fsync: always), a failed one can be undone.
+        return new GroupCommit(q, config.syncDelay(), config.observer(), fsync.consumersWait());
     }
 
     // ---- administration (may wait for disk) -------------------------------------------------------

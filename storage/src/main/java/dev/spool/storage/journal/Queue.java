@@ -217,10 +217,6 @@ final class Queue implements AutoCloseable {
         }
     }
 
-    boolean isClosed() {
-        return closed;
-    }
-
     @Override
     public void close() {
         journal.lock().lock();

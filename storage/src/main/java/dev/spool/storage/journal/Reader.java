@@ -313,9 +313,8 @@ final class Reader {
 
     /** A write of a consuming call failed part-way: the queue stops, and the call is undone (see {@link Unsynced}). */
     private void abandon(String what, Throwable cause) {
-        if (mark.isSet() && fence.close("a write of a " + what + " failed")) {
-            LOG.error("queue '{}' takes no more changes: {} ({}); restart the broker to re-check its files", name,
-                    fence.why(), cause.toString());
+        if (mark.isSet()) {
+            fence.close("a write of a " + what + " failed", cause);
         }
         try {
             if (mark.isSet()) { // else refused before it began (closed, or the fence was shut already)
