@@ -127,6 +127,10 @@ public final class Broker implements AutoCloseable {
             java.util.Optional<SharedMap> sharedTokens = store.shared("sessions");
             TokenService tokens = sharedTokens.isPresent() ? TokenService.shared(sharedTokens.get(), ttl, clock)
                     : new TokenService(config.tokensFile(), ttl, clock);
+            int dropped = tokens.followUsers(users);
+            if (dropped > 0) {
+                LOG.info("{} sessions of users deleted or changed while the broker was stopped were dropped", dropped);
+            }
             audit = new AuditLog(config.auditFile(), config.auditMaxFileBytes(), config.auditMaxFiles(),
                     config.auditCompress(), config.auditMaxBufferBytes());
             Waiters waiters = new Waiters();

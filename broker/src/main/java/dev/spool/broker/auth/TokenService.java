@@ -109,7 +109,7 @@ public final class TokenService {
 
     private static Principal principal(JsonNode t) {
         return new Principal(t.get("username").asText(), Role.parse(t.get("role").asText()),
-                Instant.parse(t.get("expires_at").asText()));
+                Instant.parse(t.get("expires_at").asText()), t.path("generation").asLong(0));
     }
 
     /** Log lines after which the log is folded into the snapshot (keeps start-up and disk use bounded). */
@@ -118,8 +118,12 @@ public final class TokenService {
     /** Live tokens one user may hold; a login beyond that revokes the one that expires first. */
     public static final int MAX_TOKENS_PER_USER = 100;
 
-    /** A new token for the user (revoking the user's oldest if they hold {@link #MAX_TOKENS_PER_USER}). */
-    public String issue(String username, Role role) throws IOException {
+    /**
+     * A new token for the user as {@code account} says it was when its password was checked (revoking the user's
+     * oldest if they hold {@link #MAX_TOKENS_PER_USER}).
+     */
+    public String issue(String username, Account account) throws IOException {
+        Role role = account.role();
         byte[] raw = new byte[32];
         RANDOM.nextBytes(raw);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
@@ -139,7 +143,7 @@ public final class TokenService {
                 persistRevoke(mine.get(i).getKey());
             }
             String h = hash(token);
-            Principal p = new Principal(username, role, now.plus(ttl));
+            Principal p = new Principal(username, role, now.plus(ttl), account.generation());
             byHash.put(h, p);
             persistAdd(h, p);
         }
@@ -167,6 +171,10 @@ public final class TokenService {
             return here;
         }
         shared.sync();
+        UserStore u = users;
+        if (u != null) {
+            u.sync(); // a user added on another node a moment ago, and signed in there
+        }
         return resolveHere(token);
     }
 
@@ -175,15 +183,65 @@ public final class TokenService {
         if (token == null || token.isEmpty() || token.length() > 256) {
             return Optional.empty();
         }
-        Principal p = byHash.get(hash(token));
+        String h = hash(token);
+        Principal p = byHash.get(h);
         if (p == null) {
             return Optional.empty();
         }
         if (!clock.instant().isBefore(p.expiresAt())) {
-            byHash.remove(hash(token));
+            byHash.remove(h);
+            return Optional.empty();
+        }
+        if (!stillValid(p)) {
+            // The user was deleted or changed since (by the API, the command line, another node): the session is
+            // over now, whoever changed the user and whether or not its revocation has been written yet. (Kept in
+            // the map: in a cluster this node may not have read the user's newest change yet; see resolve.)
             return Optional.empty();
         }
         return Optional.of(p);
+    }
+
+    /** Whether the session's user still exists with the session's role and generation. */
+    private boolean stillValid(Principal p) {
+        UserStore u = users;
+        if (u == null) {
+            return true;
+        }
+        try {
+            return u.current(p.username()).map(p::matches).orElse(false);
+        } catch (IOException unreadable) {
+            LOG.error("users file cannot be read; refusing sessions until it can: {}", unreadable.toString());
+            return false;
+        }
+    }
+
+    /** The users sessions are checked against; null until {@link #followUsers}. */
+    private volatile UserStore users;
+
+    /**
+     * From now on a session is valid only while its user exists with the role and generation it signed in with;
+     * the sessions of users already gone or changed (while the broker was stopped) are dropped now.
+     *
+     * @return how many sessions were dropped
+     */
+    public int followUsers(UserStore users) throws IOException {
+        this.users = users;
+        if (shared != null) {
+            return 0; // this node may not have read every user yet; the sessions are checked when used
+        }
+        List<String> stale = new java.util.ArrayList<>();
+        byHash.forEach((h, p) -> {
+            if (!stillValid(p)) {
+                stale.add(h);
+            }
+        });
+        synchronized (this) {
+            for (String h : stale) {
+                byHash.remove(h);
+                persistRevoke(h);
+            }
+        }
+        return stale.size();
     }
 
     /** Whether a token unknown here may still be valid: it may have been issued on another node of a cluster. */
@@ -241,6 +299,7 @@ public final class TokenService {
         t.put("username", p.username());
         t.put("role", p.role().name());
         t.put("expires_at", p.expiresAt().toString());
+        t.put("generation", p.generation());
         return t.toString();
     }
 
@@ -282,6 +341,7 @@ public final class TokenService {
             t.put("username", p.username());
             t.put("role", p.role().name());
             t.put("expires_at", p.expiresAt().toString());
+            t.put("generation", p.generation());
         });
         try {
             Files.createDirectories(file.getParent());

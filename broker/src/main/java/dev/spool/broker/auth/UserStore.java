@@ -21,11 +21,15 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The users file: YAML {@code users: {name: {role: AGENT, password: "pbkdf2-sha256$..."}}}, holding
- * salted slow hashes only. In a cluster ({@link #shared}) the users live in a {@link SharedMap} instead, the
+ * salted slow hashes only, and a {@code generation} that every change to the user moves (a session carries the
+ * generation it was signed in at, and ends when it no longer matches). In a cluster ({@link #shared}) the users live in a {@link SharedMap} instead, the
  * same on every node, and the file only seeds a cluster that has no users yet. Thread-safe.
  */
 public final class UserStore {
-    private record User(Role role, String hash) {
+    private record User(Role role, String hash, long generation) {
+        Account account() {
+            return new Account(role, generation);
+        }
     }
 
     /** Passwords shorter than this are refused, by the API and the command line alike. */
@@ -43,7 +47,7 @@ public final class UserStore {
     private final Path file;
     private final Map<String, User> users = new ConcurrentHashMap<>();
     /** What the file looked like when last read or written, to notice another process's change. */
-    private String seen = "";
+    private volatile Stamp seen = Stamp.ABSENT;
     /** Users another process removed or changed, noticed by {@link #refresh} and not yet reported. */
     private final java.util.Set<String> changedOutside = new java.util.concurrent.ConcurrentSkipListSet<>();
 
@@ -87,14 +91,15 @@ public final class UserStore {
     }
 
     private static byte[] encode(User u) {
-        return ("{\"role\":\"" + u.role().name() + "\",\"password\":\"" + u.hash() + "\"}")
-                .getBytes(StandardCharsets.UTF_8);
+        return ("{\"role\":\"" + u.role().name() + "\",\"password\":\"" + u.hash() + "\",\"generation\":"
+                + u.generation() + "}").getBytes(StandardCharsets.UTF_8);
     }
 
     private static User decode(byte[] v) {
         try {
             com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(v);
-            return new User(Role.parse(n.get("role").asText()), n.get("password").asText());
+            return new User(Role.parse(n.get("role").asText()), n.get("password").asText(),
+                    n.path("generation").asLong(0));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -121,20 +126,33 @@ public final class UserStore {
             if (!(e.getValue() instanceof Map<?, ?> u) || u.get("role") == null || u.get("password") == null) {
                 throw new IOException("users file " + file + ": user '" + e.getKey() + "' needs role and password");
             }
-            out.put(String.valueOf(e.getKey()),
-                    new User(Role.parse(String.valueOf(u.get("role"))), String.valueOf(u.get("password"))));
+            long generation;
+            try {
+                generation = u.get("generation") == null ? 0 : Long.parseLong(String.valueOf(u.get("generation")));
+            } catch (NumberFormatException bad) {
+                throw new IOException("users file " + file + ": user '" + e.getKey() + "' has a generation that is "
+                        + "not a number");
+            }
+            out.put(String.valueOf(e.getKey()), new User(Role.parse(String.valueOf(u.get("role"))),
+                    String.valueOf(u.get("password")), generation));
         }
         return out;
     }
 
-    /** The file's modification time, size and identity, or "" if it is absent. */
-    private String fingerprint() throws IOException {
-        if (!Files.exists(file)) {
-            return "";
+    /** A file's modification time, size and identity (every write replaces the file, so the identity moves). */
+    private record Stamp(java.nio.file.attribute.FileTime modified, long size, Object key) {
+        static final Stamp ABSENT = new Stamp(null, -1, null);
+    }
+
+    /** What the file looks like now: one {@code stat}. */
+    private Stamp fingerprint() throws IOException {
+        try {
+            java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(file,
+                    java.nio.file.attribute.BasicFileAttributes.class);
+            return new Stamp(a.lastModifiedTime(), a.size(), a.fileKey());
+        } catch (java.nio.file.NoSuchFileException gone) {
+            return Stamp.ABSENT;
         }
-        java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(file,
-                java.nio.file.attribute.BasicFileAttributes.class);
-        return a.lastModifiedTime().toMillis() + "/" + a.size() + "/" + a.fileKey();
     }
 
     /**
@@ -160,7 +178,7 @@ public final class UserStore {
         if (shared != null) {
             return; // the map's listener keeps the users current
         }
-        String now = fingerprint();
+        Stamp now = fingerprint();
         if (now.equals(seen)) {
             return;
         }
@@ -179,6 +197,30 @@ public final class UserStore {
     public java.util.List<Entry> list() {
         return users.entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .map(e -> new Entry(e.getKey(), e.getValue().role())).toList();
+    }
+
+    /**
+     * The user as it is now: the file is looked at (one {@code stat}) and read again if another process, such as
+     * {@code user delete} on the command line, changed it since. A session is checked against this on every request,
+     * so a change made anywhere ends the user's sessions at once. In a cluster, the users as this node has read them.
+     *
+     * @throws IOException if the changed file cannot be read (the caller must not trust what it knew)
+     */
+    public Optional<Account> current(String username) throws IOException {
+        if (shared == null && !fingerprint().equals(seen)) {
+            synchronized (this) {
+                refresh();
+            }
+        }
+        User u = users.get(username);
+        return u == null ? Optional.empty() : Optional.of(u.account());
+    }
+
+    /** In a cluster, returns once this node has read every change to the users made before the call. */
+    public void sync() {
+        if (shared != null) {
+            shared.sync();
+        }
     }
 
     /** The user's role, if the user exists. */
@@ -205,11 +247,10 @@ public final class UserStore {
         String hash = hash(password);
         return locked(() -> {
             refresh();
-            User u = users.get(username);
-            if (u == null) {
+            if (!users.containsKey(username)) {
                 return false;
             }
-            write(username, u.role(), hash);
+            write(username, users.get(username).role(), hash);
             return true;
         });
     }
@@ -275,22 +316,42 @@ public final class UserStore {
         return PasswordHasher.hash(password);
     }
 
-    /** Sets a user's role and password hash and saves it; the caller holds both locks. */
+    /** Sets a user's role and password hash, moving its generation, and saves it; the caller holds both locks. */
     private void write(String username, Role role, String hash) throws IOException {
         refresh();
-        users.put(username, new User(role, hash));
+        User old = users.get(username);
+        users.put(username, new User(role, hash, nextGeneration(old == null ? 0 : old.generation())));
         save(username);
     }
 
-    /** The user's role if the password is right. Slow by design (PBKDF2). */
-    public Optional<Role> authenticate(String username, char[] password) {
-        User u = username == null ? null : users.get(username);
+    /**
+     * A generation after {@code previous}, and for a user added again after a delete (previous 0) one its deleted
+     * namesake almost surely never had: microseconds of the clock with a random tail, so a session of the deleted
+     * user does not come back to life when the name is reused.
+     */
+    static long nextGeneration(long previous) {
+        long fresh = System.currentTimeMillis() * 1000 + RANDOM.nextInt(1000);
+        return Math.max(previous + 1, fresh);
+    }
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /**
+     * The user's role and generation if the password is right. Slow by design (PBKDF2): the user may change while
+     * it runs, so the session issued for it carries the generation the password was checked against, and is dead
+     * if that generation is gone by the time it is used.
+     */
+    public Optional<Account> authenticate(String username, char[] password) throws IOException {
+        User u = null;
+        if (username != null && current(username).isPresent()) {
+            u = users.get(username);
+        }
         if (u == null) {
             // Same cost as a real check, so timing does not reveal which usernames exist.
             PasswordHasher.verify(password, DUMMY_HASH);
             return Optional.empty();
         }
-        return PasswordHasher.verify(password, u.hash()) ? Optional.of(u.role()) : Optional.empty();
+        return PasswordHasher.verify(password, u.hash()) ? Optional.of(u.account()) : Optional.empty();
     }
 
     /** Creates the first administrator with a random password, returned to be shown once. */
@@ -346,6 +407,7 @@ public final class UserStore {
             Map<String, Object> u = new LinkedHashMap<>();
             u.put("role", e.getValue().role().name());
             u.put("password", e.getValue().hash());
+            u.put("generation", e.getValue().generation());
             us.put(e.getKey(), u);
         });
         out.put("users", us);

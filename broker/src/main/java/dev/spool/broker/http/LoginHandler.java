@@ -2,6 +2,7 @@ package dev.spool.broker.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.broker.auth.Account;
 import dev.spool.broker.auth.Role;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -39,15 +40,21 @@ final class LoginHandler implements HttpHandler {
             // Refused before the password is checked: a guesser learns nothing while locked.
             throw new ApiException(ErrorCode.TOO_MANY_ATTEMPTS, "too many failed logins; retry in " + wait + " s", wait);
         }
-        java.util.Optional<Role> authenticated = api.users().authenticate(username,
+        java.util.Optional<Account> authenticated = api.users().authenticate(username,
                 req.get("password").asText().toCharArray());
         if (authenticated.isEmpty()) {
             api.logins().failed(username, address);
             throw new ApiException(ErrorCode.BAD_CREDENTIALS, "wrong username or password");
         }
+        Account account = authenticated.get();
+        if (!api.users().current(username).equals(authenticated)) {
+            // Deleted or changed while its password was checked: the password checked is no longer the user's.
+            api.logins().failed(username, address);
+            throw new ApiException(ErrorCode.BAD_CREDENTIALS, "wrong username or password");
+        }
         api.logins().succeeded(username, address);
-        Role role = authenticated.get();
-        String token = api.tokens().issue(username, role);
+        Role role = account.role();
+        String token = api.tokens().issue(username, account);
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("token", token);
         out.put("role", role.code());

@@ -70,15 +70,15 @@ class LoginGuardTest {
     @Test
     void aUserShouldHoldAtMostTheTokenCapTheOldestGoingFirst(@TempDir Path dir) throws Exception {
         TokenService tokens = new TokenService(dir.resolve("tokens.json"), Duration.ofHours(1), clock);
-        String first = tokens.issue("ann", Role.AGENT);
+        String first = tokens.issue("ann", new Account(Role.AGENT, 0));
         for (int i = 1; i < TokenService.MAX_TOKENS_PER_USER; i++) {
             clock.advance(Duration.ofMillis(1));
-            tokens.issue("ann", Role.AGENT);
+            tokens.issue("ann", new Account(Role.AGENT, 0));
         }
         assertTrue(tokens.resolve(first).isPresent(), "at the cap, all are live");
-        String other = tokens.issue("bob", Role.AGENT);
+        String other = tokens.issue("bob", new Account(Role.AGENT, 0));
         clock.advance(Duration.ofMillis(1));
-        tokens.issue("ann", Role.AGENT);
+        tokens.issue("ann", new Account(Role.AGENT, 0));
         assertTrue(tokens.resolve(first).isEmpty(), "the oldest was revoked to make room");
         assertTrue(tokens.resolve(other).isPresent(), "another user's tokens are untouched");
     }

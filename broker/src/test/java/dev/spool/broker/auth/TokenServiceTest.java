@@ -33,7 +33,7 @@ class TokenServiceTest {
         byte[] snapshot = Files.readAllBytes(file);
         List<String> issued = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
-            issued.add(tokens.issue("user" + i, Role.AGENT));
+            issued.add(tokens.issue("user" + i, new Account(Role.AGENT, 0)));
         }
         tokens.revoke(issued.get(7));
         assertEquals(inode, Files.getAttribute(file, "unix:ino"), "the tokens file was not replaced");
@@ -53,7 +53,7 @@ class TokenServiceTest {
     void aLogLineTornByACrashShouldBeIgnored() throws Exception {
         Path file = dir.resolve("tokens.json");
         TokenService tokens = new TokenService(file, Duration.ofHours(1), clock);
-        String kept = tokens.issue("ann", Role.AGENT);
+        String kept = tokens.issue("ann", new Account(Role.AGENT, 0));
         Files.writeString(dir.resolve("tokens.json.log"), "{\"op\":\"add\",\"sha2", StandardOpenOption.APPEND);
         TokenService restarted = new TokenService(file, Duration.ofHours(1), clock);
         assertTrue(restarted.resolve(kept).isPresent());
