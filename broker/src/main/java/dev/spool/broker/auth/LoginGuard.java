@@ -9,7 +9,10 @@ import java.util.LinkedHashMap;
  * Slows password guessing down. Failed logins are counted per user and client address, and per client
  * address; past a few free attempts, each further failure locks that key for twice as long as the last
  * (up to {@link #MAX_LOCK}), and a login under a locked key is refused before its password is checked.
- * Another address is not locked by someone else's guesses, so the right password from there still works.
+ * Another address is not locked by someone else's guesses, so the right password from there still works. A user
+ * is also counted across every address, softly ({@link #FREE_PER_USER_ANYWHERE} free, locks of at most
+ * {@link #MAX_SOFT_LOCK}): a guesser spread over many addresses is slowed, and the user is never locked out for long.
+ * Addresses are as the caller groups them (an IPv6 client by its /64).
  * A success clears its user-and-address key. Driven by a {@link Clock}; bounded in memory.
  *
  * <p>Thread-safe (logins run on worker threads).
@@ -19,6 +22,10 @@ public final class LoginGuard {
     static final int FREE_PER_USER = 5;
     /** Failures one address may make across all users before delays start. */
     static final int FREE_PER_ADDRESS = 20;
+    /** Failures against one user from all addresses together before (soft) delays start. */
+    static final int FREE_PER_USER_ANYWHERE = 50;
+    /** The longest lock of the per-user count across addresses. */
+    static final Duration MAX_SOFT_LOCK = Duration.ofMinutes(1);
     /** The longest lock: a guesser gets at most about four tries an hour per key once here. */
     static final Duration MAX_LOCK = Duration.ofMinutes(15);
     /** Keys remembered at most (the least recently failed go first). */
@@ -40,15 +47,17 @@ public final class LoginGuard {
     /** Seconds until a login by {@code user} from {@code address} may be tried, or 0 if it may now. */
     public synchronized long retryAfterSeconds(String user, String address) {
         long now = clock.millis();
-        long until = Math.max(lockedUntil(userKey(user, address)), lockedUntil(addressKey(address)));
+        long until = Math.max(Math.max(lockedUntil(userKey(user, address)), lockedUntil(addressKey(address))),
+                lockedUntil(anywhereKey(user)));
         return until <= now ? 0 : Math.max(1, (until - now + 999) / 1000);
     }
 
     /** Records a failed login. */
     public synchronized void failed(String user, String address) {
         long now = clock.millis();
-        bump(userKey(user, address), FREE_PER_USER, now);
-        bump(addressKey(address), FREE_PER_ADDRESS, now);
+        bump(userKey(user, address), FREE_PER_USER, MAX_LOCK, now);
+        bump(addressKey(address), FREE_PER_ADDRESS, MAX_LOCK, now);
+        bump(anywhereKey(user), FREE_PER_USER_ANYWHERE, MAX_SOFT_LOCK, now);
         evict(now);
     }
 
@@ -57,7 +66,7 @@ public final class LoginGuard {
         failures.remove(userKey(user, address));
     }
 
-    private void bump(String key, int free, long now) {
+    private void bump(String key, int free, Duration maxLock, long now) {
         Failures f = failures.computeIfAbsent(key, k -> new Failures());
         if (f.last < now - MAX_LOCK.toMillis() * 2) {
             f.count = 0; // quiet for long enough: start again
@@ -65,7 +74,7 @@ public final class LoginGuard {
         f.count++;
         f.last = now;
         if (f.count > free) {
-            long lock = Math.min(MAX_LOCK.toMillis(), 1000L << Math.min(20, f.count - free - 1));
+            long lock = Math.min(maxLock.toMillis(), 1000L << Math.min(20, f.count - free - 1));
             f.lockedUntil = now + lock;
         }
     }
@@ -90,6 +99,10 @@ public final class LoginGuard {
 
     private static String userKey(String user, String address) {
         return "u\u0000" + user + "\u0000" + address;
+    }
+
+    private static String anywhereKey(String user) {
+        return "s\u0000" + user;
     }
 
     private static String addressKey(String address) {

@@ -39,6 +39,11 @@ import java.util.Map;
  * @param maxConnections    {@code server.max_connections}: most open connections (lowered at start to what the
  *                          file-descriptor limit leaves)
  * @param maxConnectionsPerAddress {@code server.max_connections_per_address}: most from one client address
+ * @param bodyTimeoutMs     {@code server.body_timeout_ms}: a request body not wholly received this long after its
+ *                          head is answered 408 and its connection closed
+ * @param maxHeaderBytes    {@code server.max_header_bytes}: a larger request head is answered 431
+ * @param trustedProxies    {@code server.trusted_proxies}: CIDRs of load balancers whose {@code Forwarded} and
+ *                          {@code X-Forwarded-For} headers name the client
  * @param auditMaxFileBytes {@code audit.max_file_bytes}: the audit file is rotated before it passes this size
  * @param auditMaxFiles     {@code audit.max_files}: rotated (compressed) audit files kept; older ones are deleted
  * @param auditCompress     {@code audit.compress}: gzip rotated audit files (off the request path)
@@ -59,6 +64,7 @@ public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long save
                            int maxBatchMessages, int maxBatchBytes, long maxWaitSeconds, int maxDeliveries, long visibilitySeconds,
                            long idempotencyWindowSeconds, Fsync fsync, long fsyncIntervalMs, long minFreeBytes,
                            long requestHeadTimeoutMs, long idleTimeoutMs, int maxConnections, int maxConnectionsPerAddress,
+                           long bodyTimeoutMs, int maxHeaderBytes, java.util.List<Cidr> trustedProxies,
                            long auditMaxFileBytes, int auditMaxFiles, boolean auditCompress, long auditMaxBufferBytes,
                            boolean metricsEnabled, String metricsBearerToken,
                            Tls tls, Kafka kafka, Path source) {
@@ -128,6 +134,9 @@ public record BrokerConfig(Path checkpointFile, long defaultMaxLength, long save
         require(auditMaxFiles >= 1, "audit.max_files must be >= 1, was " + auditMaxFiles);
         require(auditMaxBufferBytes >= 65_536, "audit.max_buffer_bytes must be >= 65536, was " + auditMaxBufferBytes);
         require(maxConnections > 0, "server.max_connections must be > 0, was " + maxConnections);
+        require(bodyTimeoutMs > 0, "server.body_timeout_ms must be > 0, was " + bodyTimeoutMs);
+        require(maxHeaderBytes >= 1024, "server.max_header_bytes must be >= 1024, was " + maxHeaderBytes);
+        trustedProxies = java.util.List.copyOf(trustedProxies);
         require(maxConnectionsPerAddress > 0, "server.max_connections_per_address must be > 0, was "
                 + maxConnectionsPerAddress);
     }

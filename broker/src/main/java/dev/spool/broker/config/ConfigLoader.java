@@ -69,11 +69,37 @@ public final class ConfigLoader {
      */
     public static final long DEFAULT_AUDIT_MAX_BUFFER_BYTES = 64L << 20;
 
+    /** 30 s for a whole request body after its head: a 16 MiB batch needs only 0.6 MB/s. */
+    public static final long DEFAULT_BODY_TIMEOUT_MS = 30_000;
+    /** 16 KiB of request line and headers, as common gateways allow. */
+    public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+
+    /** {@code server.trusted_proxies}: a list of CIDRs (or single addresses); absent: none. */
+    private static java.util.List<Cidr> trustedProxies(Object value) {
+        if (value == null) {
+            return java.util.List.of();
+        }
+        if (!(value instanceof java.util.List<?> list)) {
+            throw new ConfigException("server.trusted_proxies must be a list of CIDRs such as [10.0.0.0/8, "
+                    + "\"fd00::/8\"], was " + value);
+        }
+        java.util.List<Cidr> out = new java.util.ArrayList<>();
+        for (Object o : list) {
+            try {
+                out.add(Cidr.parse(String.valueOf(o)));
+            } catch (IllegalArgumentException bad) {
+                throw new ConfigException("server.trusted_proxies: " + bad.getMessage());
+            }
+        }
+        return out;
+    }
+
     private static final Map<String, Set<String>> KEYS = Map.of(
             "QueueManager", Set.of("path", "max_length", "save_period_time"),
             "server", Set.of("host", "port", "io_threads", "worker_threads", "max_message_bytes", "max_batch_messages", "max_batch_bytes",
                     "max_wait_seconds", "request_head_timeout_ms", "idle_timeout_ms",
-                    "max_connections", "max_connections_per_address", "tls"),
+                    "max_connections", "max_connections_per_address", "body_timeout_ms", "max_header_bytes",
+                    "trusted_proxies", "tls"),
             "queues", Set.of("max_deliveries", "visibility_seconds", "idempotency_window_seconds"),
             "auth", Set.of("users_file", "tokens_file", "token_ttl_seconds"),
             "audit", Set.of("enabled", "file", "body", "body_max_chars", "max_file_bytes", "max_files", "compress",
@@ -175,6 +201,9 @@ public final class ConfigLoader {
                 server.integer("idle_timeout_ms", DEFAULT_IDLE_TIMEOUT_MS),
                 (int) server.integer("max_connections", DEFAULT_MAX_CONNECTIONS),
                 (int) server.integer("max_connections_per_address", DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
+                server.integer("body_timeout_ms", DEFAULT_BODY_TIMEOUT_MS),
+                (int) server.integer("max_header_bytes", DEFAULT_MAX_HEADER_BYTES),
+                trustedProxies(asMap(root.get("server"), "server").get("trusted_proxies")),
                 audit.integer("max_file_bytes", DEFAULT_AUDIT_MAX_FILE_BYTES),
                 (int) audit.integer("max_files", DEFAULT_AUDIT_MAX_FILES),
                 audit.bool("compress", true),

@@ -1,5 +1,6 @@
 package dev.spool.broker.http;
 
+import dev.spool.broker.config.Cidr;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import org.slf4j.Logger;
@@ -17,7 +18,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * Admits accepted connections under two caps, so that slow or hostile clients cannot use up the broker's file
@@ -25,16 +25,19 @@ import java.util.function.Consumer;
  * <ul>
  *   <li>{@code server.max_connections_per_address}: a connection over its address's cap is kept just long
  *   enough to answer its first request with 429 {@code TOO_MANY_CONNECTIONS}, then closed;</li>
- *   <li>{@code server.max_connections} in all: at the cap, a new connection makes room by closing the oldest
- *   connection that is not in a request, preferring those that never sent a whole request head (rejected ones
- *   count as such). Only when every connection is in a request is the new one refused with a 503 and closed.</li>
+ *   <li>{@code server.max_connections} in all: at the cap, a new connection makes room by closing a rejected one,
+ *   else the one idle the longest: between requests since its last request ended (or since it was accepted, if it
+ *   never sent a whole head), or trickling a body past {@code server.body_timeout_ms} since that request began.
+ *   Only when every connection is in a request is the new one refused with a 503 and closed.</li>
  * </ul>
  * So while thousands of half-sent heads sit open, a normal client still gets in: its connection displaces
- * the oldest of them. Accepts and closes take one short lock; requests take none.
+ * the longest idle of them. Addresses are counted as {@link Cidr#group} groups them (an IPv6 client by its /64);
+ * behind a trusted proxy ({@link Forwarded}) a connection is counted under the client its latest request names.
+ * Accepts and closes take one short lock; requests take none, except those from trusted proxies.
  */
 public final class Connections implements ChannelListener<AcceptingChannel<StreamConnection>> {
     private static final Logger LOG = LoggerFactory.getLogger(Connections.class);
-    /** Eviction looks at most at this many of the oldest connections, so an accept stays cheap when all are busy. */
+    /** Eviction looks at most at this many connections, so an accept stays cheap when all are busy. */
     private static final int EVICTION_SCAN = 4096;
     private static final byte[] FULL = Problems.wire(new ApiException(ErrorCode.UNAVAILABLE,
             "the broker is at server.max_connections and every connection is in a request; retry", 1));
@@ -42,8 +45,11 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
     private final int max;
     private final int maxPerAddress;
     private final ChannelListener<? super StreamConnection> next;
-    private final Consumer<GuardedConnection> onClose = this::forget;
-    /** Live counted connections, oldest first. Guarded by this. */
+    private final GuardedConnection.Edge edge;
+    /**
+     * Live counted connections, in the order they were last active (accepted, or a request ended): the first is
+     * the one idle the longest. Guarded by this.
+     */
     private final LinkedHashSet<GuardedConnection> live = new LinkedHashSet<>();
     /** Counted connections per client address. Guarded by this. */
     private final Map<InetAddress, Integer> perAddress = new HashMap<>();
@@ -53,15 +59,21 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
     /**
      * @param max           most connections at once
      * @param maxPerAddress most connections from one client address
+     * @param edge          what each connection enforces (body deadline, head size, trusted proxies)
      * @param next          Undertow's open listener, which gets every admitted connection
      */
-    public Connections(int max, int maxPerAddress, ChannelListener<? super StreamConnection> next) {
+    Connections(int max, int maxPerAddress, GuardedConnection.Edge edge, ChannelListener<? super StreamConnection> next) {
         if (max < 1 || maxPerAddress < 1) {
             throw new IllegalArgumentException("caps must be >= 1: " + max + ", " + maxPerAddress);
         }
         this.max = max;
         this.maxPerAddress = maxPerAddress;
         this.next = next;
+        this.edge = edge;
+    }
+
+    GuardedConnection.Edge edge() {
+        return edge;
     }
 
     /** Wraps the routes: marks each request on its connection, and answers a rejected connection's first one. */
@@ -70,6 +82,9 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
             GuardedConnection c = GuardedConnection.of(ex);
             if (c != null) {
                 c.requestStarted(ex);
+                if (c.owner.edge.forwarded().any()) {
+                    c.owner.forwarded(c, ex);
+                }
                 if (c.rejected) {
                     ex.setPersistent(false);
                     throw new ApiException(ErrorCode.TOO_MANY_CONNECTIONS, "too many connections from your address "
@@ -94,8 +109,8 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
         if (socket == null) {
             return;
         }
-        GuardedConnection c = socket instanceof SslConnection tls ? new GuardedSslConnection(tls, onClose)
-                : new GuardedConnection(socket, onClose);
+        GuardedConnection c = socket instanceof SslConnection tls ? new GuardedSslConnection(tls, this)
+                : new GuardedConnection(socket, this);
         GuardedConnection victim = null;
         boolean admitted;
         synchronized (this) {
@@ -110,7 +125,8 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
             admitted = live.size() < max;
             if (admitted) {
                 int n = perAddress.merge(c.address, 1, Integer::sum);
-                c.rejected = n > maxPerAddress;
+                // A trusted proxy carries many clients: it is capped by the clients its requests name instead.
+                c.rejected = n > maxPerAddress && !edge.forwarded().trusts(c.peer);
                 c.counted = true;
                 live.add(c);
             }
@@ -132,23 +148,57 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
         next.handleEvent(c);
     }
 
-    /** The connection to close to make room, or null when every one is in a request. Caller holds the lock. */
+    /**
+     * The connection to close to make room: the first, in order of last activity, that is rejected or idle (between
+     * requests, or trickling a body past its deadline); null when every one looked at is in a request. Caller holds
+     * the lock.
+     */
     private GuardedConnection victim() {
-        GuardedConnection idle = null;
+        long now = System.nanoTime();
         int seen = 0;
         for (Iterator<GuardedConnection> it = live.iterator(); it.hasNext() && seen < EVICTION_SCAN; seen++) {
             GuardedConnection c = it.next();
-            if (c.neverServed()) {
+            if (c.rejected || c.idleSince(now) != Long.MAX_VALUE) {
                 return c;
             }
-            if (idle == null && c.idle()) {
-                idle = c;
-            }
         }
-        return idle;
+        return null;
     }
 
-    private void forget(GuardedConnection c) {
+    /** A request on {@code c} ended: it goes to the end of the eviction order. */
+    void active(GuardedConnection c) {
+        synchronized (this) {
+            if (c.counted) {
+                live.remove(c);
+                live.add(c);
+            }
+        }
+    }
+
+    /**
+     * A request from a trusted proxy: its client, as the proxy names it, becomes the request's source address (for
+     * the login limiter and the audit log), and the connection is counted under that client's address from now on;
+     * over that address's cap, the request is refused as an extra connection would be.
+     */
+    private void forwarded(GuardedConnection c, HttpServerExchange ex) {
+        InetAddress client = edge.forwarded().client(ex, c.peer);
+        if (client == null || client.equals(c.peer)) {
+            return;
+        }
+        ex.setSourceAddress(new java.net.InetSocketAddress(client, 0));
+        InetAddress key = Cidr.group(client);
+        synchronized (this) {
+            if (!c.counted || key.equals(c.address)) {
+                return;
+            }
+            perAddress.computeIfPresent(c.address, (a, n) -> n == 1 ? null : n - 1);
+            c.address = key;
+            int n = perAddress.merge(key, 1, Integer::sum);
+            c.rejected = n > maxPerAddress;
+        }
+    }
+
+    void forget(GuardedConnection c) {
         synchronized (this) {
             if (c.counted) {
                 uncount(c);

@@ -4,6 +4,10 @@ package dev.spool.broker.http;
 enum ErrorCode {
     MALFORMED_JSON,
     MALFORMED_REQUEST,
+    /** The request body did not arrive within server.body_timeout_ms of its head (408). */
+    BODY_TIMEOUT,
+    /** The request line and headers exceed server.max_header_bytes (431). */
+    HEADERS_TOO_LARGE,
     INVALID_MESSAGE,
     INVALID_QUEUE_NAME,
     INVALID_REQUEST,

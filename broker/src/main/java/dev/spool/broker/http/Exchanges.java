@@ -28,6 +28,8 @@ public final class Exchanges {
             .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     /** The pushed message's metadata for the audit log: a JsonNode, or its raw JSON (AuditEvent.RawJson). */
     public static final AttachmentKey<Object> AUDIT_METADATA = AttachmentKey.create(Object.class);
+    /** The whole request body, received on the IO thread before the route was dispatched to a worker. */
+    static final AttachmentKey<byte[]> BODY = AttachmentKey.create(byte[].class);
     /** The signed-in user's name when there is no principal yet (login). */
     public static final AttachmentKey<String> AUDIT_USER = AttachmentKey.create(String.class);
 
@@ -60,11 +62,58 @@ public final class Exchanges {
     }
 
     /**
-     * Reads the whole body and hands it on, on the thread the route runs on (see {@link Routes}): on an
-     * IO thread without blocking, on a worker by a blocking read. Errors, including those the handler
-     * throws, become problem responses.
+     * Reads the whole body and hands it on, on the thread the route runs on (see {@link Routes}): the body a worker
+     * route received on the IO thread before it was dispatched, or on an IO thread without blocking. Only where
+     * neither holds (a route dispatched for another reason) is it read by a blocking read. Errors, including those
+     * the handler throws, become problem responses.
      */
     static void readBody(HttpServerExchange ex, int maxBytes, BodyHandler handler) {
+        byte[] received = ex.getAttachment(BODY);
+        if (received == null) {
+            checkFraming(ex, maxBytes);
+        }
+        if (received == null && ex.isInIoThread()) {
+            receive(ex, maxBytes, handler);
+            return;
+        }
+        byte[] body = received;
+        if (body == null) {
+            try {
+                ex.startBlocking();
+                body = ex.getInputStream().readNBytes(maxBytes + 1);
+            } catch (java.io.IOException io) {
+                throw new ApiException(ErrorCode.INVALID_REQUEST, "could not read the body: " + io.getMessage());
+            }
+        }
+        if (body.length > maxBytes) {
+            throw tooLarge(maxBytes);
+        }
+        requireUtf8(body);
+        try {
+            handler.handle(ex, body);
+        } catch (Throwable t) {
+            Problems.send(ex, t);
+        }
+    }
+
+    /**
+     * For a route that runs on a worker: receives the body (if any) on the IO thread first, so that a client sending
+     * it slowly holds no worker, then runs {@code next} with the body attached as {@link #BODY}.
+     */
+    static void receiveThen(HttpServerExchange ex, int maxBytes, io.undertow.server.HttpHandler next) throws Exception {
+        if (!ex.isInIoThread() || ex.getAttachment(BODY) != null || !hasBody(ex)) {
+            next.handleRequest(ex);
+            return;
+        }
+        checkFraming(ex, maxBytes);
+        receive(ex, maxBytes, (e, body) -> {
+            e.putAttachment(BODY, body);
+            next.handleRequest(e);
+        });
+    }
+
+    /** Refuses a transfer coding other than chunked, and a Content-Length over {@code maxBytes}. */
+    private static void checkFraming(HttpServerExchange ex, int maxBytes) {
         String coding = ex.getRequestHeaders().getFirst(Headers.TRANSFER_ENCODING);
         if (coding != null && !coding.trim().equalsIgnoreCase("chunked")) {
             // RFC 9112 6.1: a transfer coding the server does not understand is refused, not read to the end.
@@ -82,26 +131,20 @@ public final class Exchanges {
                 throw tooLarge(maxBytes);
             }
         }
-        if (!ex.isInIoThread()) {
-            byte[] body;
-            try {
-                ex.startBlocking();
-                body = ex.getInputStream().readNBytes(maxBytes + 1);
-            } catch (java.io.IOException io) {
-                throw new ApiException(ErrorCode.INVALID_REQUEST, "could not read the body: " + io.getMessage());
-            }
-            if (body.length > maxBytes) {
-                throw tooLarge(maxBytes);
-            }
-            requireUtf8(body);
-            try {
-                handler.handle(ex, body);
-            } catch (Throwable t) {
-                Problems.send(ex, t);
-            }
-            return;
-        }
+    }
+
+    /**
+     * Receives the whole body on the IO thread without blocking, then hands it on. A body not already there is
+     * given until {@code server.body_timeout_ms} after the request's head ({@link GuardedConnection#awaitingBody}).
+     */
+    private static void receive(HttpServerExchange ex, int maxBytes, BodyHandler handler) {
+        GuardedConnection guard = GuardedConnection.of(ex);
+        Received received = new Received();
         ex.getRequestReceiver().receiveFullBytes((e, body) -> {
+            received.done = true;
+            if (guard != null) {
+                guard.bodyReceived();
+            }
             try {
                 if (body.length > maxBytes) {
                     throw tooLarge(maxBytes);
@@ -111,9 +154,22 @@ public final class Exchanges {
             } catch (Throwable t) {
                 Problems.send(e, t);
             }
-        }, (e, io) -> Problems.send(e, io.getMessage() != null && io.getMessage().contains("UT000020")
-                ? tooLarge(maxBytes) : new ApiException(ErrorCode.INVALID_REQUEST, "could not read the body: "
-                + io.getMessage())));
+        }, (e, io) -> {
+            received.done = true;
+            if (guard != null) {
+                guard.bodyReceived();
+            }
+            Problems.send(e, io.getMessage() != null && io.getMessage().contains("UT000020") ? tooLarge(maxBytes)
+                    : new ApiException(ErrorCode.INVALID_REQUEST, "could not read the body: " + io.getMessage()));
+        });
+        if (!received.done && guard != null) {
+            guard.awaitingBody(ex);
+        }
+    }
+
+    /** Whether a receive's callback has run. */
+    private static final class Received {
+        boolean done;
     }
 
     /**

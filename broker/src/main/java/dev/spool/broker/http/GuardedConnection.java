@@ -5,7 +5,9 @@ import io.undertow.server.protocol.http.HttpServerConnection;
 import org.xnio.IoUtils;
 import org.xnio.Option;
 import org.xnio.StreamConnection;
+import org.xnio.XnioExecutor;
 import org.xnio.conduits.AbstractStreamSinkConduit;
+import org.xnio.conduits.AbstractStreamSourceConduit;
 import org.xnio.conduits.StreamSinkConduit;
 import org.xnio.conduits.StreamSourceConduit;
 
@@ -15,7 +17,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.function.Consumer;
 
 /**
  * One accepted TCP connection as Undertow sees it: the socket's own conduits, plus what {@link Connections}
@@ -33,6 +34,13 @@ import java.util.function.Consumer;
  *   repeated or malformed Host header with an empty 400; that write is replaced by a 400 {@code MALFORMED_REQUEST}
  *   problem too (the connection closes after it, as Undertow's answer said).</li>
  * </ul>
+ * <ul>
+ *   <li>A request head over {@code server.max_header_bytes} is one Undertow refuses with that same empty 400: the
+ *   bytes read since the head began tell it apart, and it is answered 431 {@code HEADERS_TOO_LARGE}.</li>
+ *   <li>A body not wholly received {@code server.body_timeout_ms} after its head (a client trickling it) is answered
+ *   408 {@code BODY_TIMEOUT} and the connection closed: a timer armed only when a body is not already there.</li>
+ * </ul>
+ * It also keeps when it was last active (accepted, a request begun or ended) for eviction by the longest idle.
  * Reads and writes go straight to the socket's conduits; only the close and the empty 400s are looked at.
  */
 class GuardedConnection extends StreamConnection {
@@ -55,13 +63,18 @@ class GuardedConnection extends StreamConnection {
     private static final byte[] MALFORMED_BODY = Problems.wire(new ApiException(ErrorCode.MALFORMED_REQUEST,
             "the request body could not be read: bad chunked framing (chunk size or trailers), or it stalled "
                     + "past server.idle_timeout_ms; nothing was stored"));
+    private static final byte[] SLOW_BODY = Problems.wire(new ApiException(ErrorCode.BODY_TIMEOUT,
+            "the request body was not received within server.body_timeout_ms of its head; nothing was stored"));
+    private static final byte[] LARGE_HEAD = Problems.wire(new ApiException(ErrorCode.HEADERS_TOO_LARGE,
+            "the request line and headers exceed server.max_header_bytes"));
     /** Most bytes read and dropped before closing after a problem, so the close does not reset the answer away. */
     private static final int DRAIN_LIMIT = 64 * 1024;
 
     private final StreamConnection socket;
     private final StreamSourceConduit rawSource;
     private final StreamSinkConduit rawSink;
-    final InetAddress address;
+    /** The address it is counted under ({@link Connections}): its peer's group, or the client a proxy named. */
+    InetAddress address;
     final long acceptedNanos;
     /** The latest request on this connection (null until the first head is parsed); set on the IO thread. */
     private volatile HttpServerExchange exchange;
@@ -70,18 +83,49 @@ class GuardedConnection extends StreamConnection {
     /** Counted by {@link Connections} until it is forgotten there (guarded by that object). */
     boolean counted;
     private volatile boolean answered;
+    private final Edge edge;
+    /** The address as the peer connected from (a load balancer's, when it is a trusted proxy). */
+    final InetAddress peer;
+    /** When it was accepted, or a request on it began or ended (System.nanoTime). */
+    private volatile long lastActivity;
+    /** When the latest request's head was complete. */
+    private volatile long requestStart;
+    /** Bytes read since the current request head began (IO thread only). */
+    private long headBytes;
+    /** Whether reads now belong to a request head (between requests). IO thread only. */
+    private boolean inHead = true;
+    /** The armed body deadline, or null. IO thread only. */
+    private XnioExecutor.Key bodyTimer;
+    private volatile boolean bodyTimedOut;
 
-    GuardedConnection(StreamConnection socket, Consumer<GuardedConnection> onClose) {
+    /**
+     * What the listener enforces on each connection.
+     *
+     * @param bodyTimeoutNanos {@code server.body_timeout_ms}
+     * @param maxHeaderBytes   {@code server.max_header_bytes}
+     * @param forwarded        who may name the client ({@code server.trusted_proxies})
+     */
+    record Edge(long bodyTimeoutNanos, int maxHeaderBytes, Forwarded forwarded) {
+    }
+
+    /** The caps this connection is counted under. */
+    final Connections owner;
+
+    GuardedConnection(StreamConnection socket, Connections owner) {
         super(socket.getIoThread());
         this.socket = socket;
+        this.owner = owner;
+        this.edge = owner.edge();
         this.rawSource = socket.getSourceChannel().getConduit();
         this.rawSink = socket.getSinkChannel().getConduit();
-        InetSocketAddress peer = socket.getPeerAddress(InetSocketAddress.class);
-        this.address = peer == null ? null : peer.getAddress();
+        InetSocketAddress from = socket.getPeerAddress(InetSocketAddress.class);
+        this.peer = from == null ? null : from.getAddress();
+        this.address = peer == null ? null : dev.spool.broker.config.Cidr.group(peer);
         this.acceptedNanos = System.nanoTime();
-        setSourceConduit(rawSource);
+        this.lastActivity = acceptedNanos;
+        setSourceConduit(new HeadCountingSource(rawSource));
         setSinkConduit(new HeadProblemSink(rawSink));
-        setCloseListener(c -> onClose.accept(this));
+        setCloseListener(c -> owner.forget(this));
         // The socket also closes by itself (both directions shut down, a reset): close this view with it, so
         // Undertow's and Connections' close listeners run.
         socket.setCloseListener(s -> IoUtils.safeClose(this));
@@ -95,14 +139,73 @@ class GuardedConnection extends StreamConnection {
         return null;
     }
 
+    /** A request's head is complete and its handling begins (IO thread). */
     void requestStarted(HttpServerExchange ex) {
+        long now = System.nanoTime();
         exchange = ex;
+        requestStart = now;
+        lastActivity = now;
+        inHead = false;
+        ex.addExchangeCompleteListener((e, next) -> {
+            lastActivity = System.nanoTime();
+            owner.active(this);
+            headBytes = 0;
+            inHead = true;
+            if (bodyTimer != null) {
+                bodyTimer.remove();
+                bodyTimer = null;
+            }
+            next.proceed();
+        });
+    }
+
+    /**
+     * The request's body is being received and is not all there yet (IO thread): unless it is complete by
+     * {@code server.body_timeout_ms} after the head, the request is answered 408 and the connection closed.
+     */
+    void awaitingBody(HttpServerExchange ex) {
+        if (bodyTimer != null || ex != exchange) {
+            return;
+        }
+        long left = Math.max(0, requestStart + edge.bodyTimeoutNanos() - System.nanoTime());
+        bodyTimer = getIoThread().executeAfter(() -> {
+            bodyTimer = null;
+            if (exchange == ex && !ex.isRequestComplete()) {
+                bodyTimedOut = true;
+                IoUtils.safeClose(this);
+            }
+        }, left, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** The body awaited is all there (IO thread). */
+    void bodyReceived() {
+        if (bodyTimer != null) {
+            bodyTimer.remove();
+            bodyTimer = null;
+        }
     }
 
     /** Between requests or still sending its first head: nothing is lost but a connection if it is closed. */
     boolean idle() {
         HttpServerExchange ex = exchange;
         return ex == null || ex.isComplete();
+    }
+
+    /**
+     * Since when this connection has done nothing useful, for eviction by the longest idle: its last request's end
+     * (or its accept) when between requests; its request's start when that request's body is still arriving past
+     * {@code server.body_timeout_ms}; {@link Long#MAX_VALUE} (never evicted) when it is in a request otherwise.
+     */
+    long idleSince(long now) {
+        HttpServerExchange ex = exchange;
+        if (ex == null || ex.isComplete()) {
+            return lastActivity;
+        }
+        long start = requestStart;
+        if (!ex.isRequestComplete() && now - start > edge.bodyTimeoutNanos()) {
+            return start;
+        }
+        return Long.MAX_VALUE;
     }
 
     /**
@@ -116,11 +219,6 @@ class GuardedConnection extends StreamConnection {
             return true;
         }
         return false;
-    }
-
-    /** Has not yet sent a whole request head (or was rejected): the first to go when the broker is full. */
-    boolean neverServed() {
-        return exchange == null || rejected;
     }
 
     /** Writes {@code response} (best effort, without blocking), then closes. For connections Undertow never saw. */
@@ -144,7 +242,7 @@ class GuardedConnection extends StreamConnection {
         if (!answered && ex != null && Thread.currentThread() == getIoThread() && !ex.isComplete()
                 && !ex.isResponseStarted() && !ex.isRequestComplete()) {
             try {
-                rawSink.write(ByteBuffer.wrap(MALFORMED_BODY));
+                rawSink.write(ByteBuffer.wrap(bodyTimedOut ? SLOW_BODY : MALFORMED_BODY));
                 answered = true;
             } catch (IOException e) {
                 // the client is gone
@@ -226,6 +324,31 @@ class GuardedConnection extends StreamConnection {
         return socket.setOption(option, value);
     }
 
+    /** Counts the bytes read while a request head is being read, to tell a head too large from a malformed one. */
+    private final class HeadCountingSource extends AbstractStreamSourceConduit<StreamSourceConduit> {
+        HeadCountingSource(StreamSourceConduit next) {
+            super(next);
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            int n = next.read(dst);
+            if (n > 0 && inHead) {
+                headBytes += n;
+            }
+            return n;
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offs, int len) throws IOException {
+            long n = next.read(dsts, offs, len);
+            if (n > 0 && inHead) {
+                headBytes += n;
+            }
+            return n;
+        }
+    }
+
     /** Swaps Undertow's one fixed empty 400 for a problem; every other write passes straight through. */
     private final class HeadProblemSink extends AbstractStreamSinkConduit<StreamSinkConduit> {
         private ByteBuffer substitute;
@@ -245,7 +368,8 @@ class GuardedConnection extends StreamConnection {
                 if (head && !flushPipelined()) {
                     return 0; // called again when the socket can take more
                 }
-                substitute = ByteBuffer.wrap(head ? MALFORMED_HEAD : MALFORMED_HOST);
+                substitute = ByteBuffer.wrap(!head ? MALFORMED_HOST
+                        : headBytes > edge.maxHeaderBytes() ? LARGE_HEAD : MALFORMED_HEAD);
                 answered = true;
             }
             next.write(substitute);

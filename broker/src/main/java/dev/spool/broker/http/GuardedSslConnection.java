@@ -7,14 +7,13 @@ import org.xnio.ssl.SslConnection;
 
 import javax.net.ssl.SSLSession;
 import java.io.IOException;
-import java.util.function.Consumer;
 
 /** A {@link GuardedConnection} over TLS: Undertow sees an {@link SslChannel} (https scheme, the TLS session). */
 final class GuardedSslConnection extends GuardedConnection implements SslChannel {
     private final SslConnection tls;
 
-    GuardedSslConnection(SslConnection tls, Consumer<GuardedConnection> onClose) {
-        super(tls, onClose);
+    GuardedSslConnection(SslConnection tls, Connections owner) {
+        super(tls, owner);
         this.tls = tls;
     }
 

@@ -85,6 +85,8 @@ public final class HttpServer implements AutoCloseable {
                 .set(UndertowOptions.MAX_ENTITY_SIZE,
                         (long) Math.max(config.maxMessageBytes(), config.maxBatchBytes()) + 65_536)
                 .set(UndertowOptions.RECORD_REQUEST_START_TIME, false)
+                // A larger head is refused with Undertow's empty 400, which GuardedConnection answers as a 431.
+                .set(UndertowOptions.MAX_HEADER_SIZE, config.maxHeaderBytes())
                 // Slow clients: a half-sent head is closed after the head timeout, a silent connection (or a
                 // stalled body) after the idle timeout.
                 .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) config.requestHeadTimeoutMs())
@@ -95,7 +97,10 @@ public final class HttpServer implements AutoCloseable {
         ByteBufferPool buffers = new DefaultByteBufferPool(true, 16 * 1024 - 20, -1, 4);
         HttpOpenListener open = new HttpOpenListener(buffers, undertowOptions);
         open.setRootHandler(root);
-        Connections connections = new Connections(maxConnections(config), config.maxConnectionsPerAddress(), open);
+        GuardedConnection.Edge edge = new GuardedConnection.Edge(
+                java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(config.bodyTimeoutMs()), config.maxHeaderBytes(),
+                new Forwarded(config.trustedProxies()));
+        Connections connections = new Connections(maxConnections(config), config.maxConnectionsPerAddress(), edge, open);
         AcceptingChannel<?> plain = null;
         AcceptingChannel<?> tls = null;
         BrokerConfig.Tls t = config.tls();

@@ -20,7 +20,7 @@ final class LoginHandler implements HttpHandler {
         if (Exchanges.hasBody(ex)) {
             Exchanges.requireJson(ex);
         }
-        Exchanges.readBody(ex, api.maxMessageBytes(), this::login);
+        Exchanges.readBody(ex, Routes.MAX_OPEN_BODY_BYTES, this::login);
     }
 
     private void login(HttpServerExchange ex, byte[] body) throws Exception {
@@ -34,7 +34,9 @@ final class LoginHandler implements HttpHandler {
         audit.put("password", "[REDACTED]");
         ex.putAttachment(Exchanges.AUDIT_BODY, audit);
         ex.putAttachment(Exchanges.AUDIT_USER, username);
-        String address = ex.getSourceAddress() == null ? "" : ex.getSourceAddress().getAddress().getHostAddress();
+        // The client's address (behind a trusted proxy, the one it names), an IPv6 client counted by its /64.
+        String address = ex.getSourceAddress() == null ? ""
+                : dev.spool.broker.config.Cidr.group(ex.getSourceAddress().getAddress()).getHostAddress();
         long wait = api.logins().retryAfterSeconds(username, address);
         if (wait > 0) {
             // Refused before the password is checked: a guesser learns nothing while locked.

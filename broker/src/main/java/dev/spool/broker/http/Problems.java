@@ -29,11 +29,13 @@ final class Problems {
             case FORBIDDEN -> 403;
             case QUEUE_NOT_FOUND, USER_NOT_FOUND, ROUTE_NOT_FOUND -> 404;
             case METHOD_NOT_ALLOWED -> 405;
+            case BODY_TIMEOUT -> 408;
             case QUEUE_EXISTS, USER_EXISTS, LAST_ADMINISTRATOR -> 409;
             case PAYLOAD_TOO_LARGE -> 413;
             case UNSUPPORTED_MEDIA_TYPE -> 415;
             case SCHEMA_VIOLATION -> 422;
             case QUEUE_FULL, TOO_MANY_ATTEMPTS, TOO_MANY_CONNECTIONS -> 429;
+            case HEADERS_TOO_LARGE -> 431;
             case INTERNAL -> 500;
             case UNAVAILABLE, OUTCOME_UNKNOWN -> 503;
             case DISK_FULL -> 507;

@@ -9,6 +9,7 @@ import dev.spool.broker.metrics.Metrics;
 import dev.spool.storage.Settlement;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.RoutingHandler;
+import io.undertow.server.handlers.RequestLimit;
 
 import java.time.Clock;
 import java.util.EnumSet;
@@ -19,13 +20,21 @@ import java.util.Set;
  * The API table: every route with the roles it needs and the thread it runs on. {@link #io} routes run
  * on the connection's IO thread: they parse and call the store's calls that never wait for the disk
  * (their answers wait for group commits without holding a thread). {@link #worker} routes may wait (slow
- * hashing, creating or deleting folders with fsyncs, walking files for stats) and run on a worker thread.
+ * hashing, creating or deleting folders with fsyncs, walking files for stats) and run on a worker thread, once
+ * their token is checked and their whole body received on the IO thread: a client sending slowly holds no worker.
+ * Routes open to anyone ({@link Table#open}) may together hold at most half the workers; more wait, holding no
+ * thread, in a bounded line, and beyond it are refused with 503.
  */
 public final class Routes {
     private static final Set<Role> ANYONE_SIGNED_IN = EnumSet.allOf(Role.class);
     private static final Set<Role> ADMIN = EnumSet.of(Role.ADMINISTRATOR);
     private static final Set<Role> PUSHERS = EnumSet.of(Role.AGENT, Role.SECRETARY, Role.ADMINISTRATOR);
     private static final Set<Role> PULLERS = EnumSet.of(Role.AGENT, Role.ADMINISTRATOR);
+
+    /** Largest body of a request anyone may send (a login): a sign-in is a name and a password. */
+    static final int MAX_OPEN_BODY_BYTES = 16 * 1024;
+    /** Requests to open routes waiting for a worker at most; beyond it they are refused with 503. */
+    static final int OPEN_QUEUE = 256;
 
     private Routes() {
     }
@@ -43,13 +52,13 @@ public final class Routes {
     /** As above, adding {@code "METHOD /template"} of every route to {@code declared} (the OpenAPI test reads it). */
     public static HttpHandler build(Api api, AuditLog audit, Health health, Metrics metrics, BrokerConfig config,
                                     Clock clock, java.util.List<String> declared) {
-        Table t = new Table(metrics, declared);
-        t.add("POST", "/login", worker(new LoginHandler(api)));
-        t.add("POST", "/logout", worker(secured(api, ANYONE_SIGNED_IN, new LogoutHandler(api))));
+        Table t = new Table(metrics, declared, config.workerThreads(), api.maxMessageBytes());
+        t.add("POST", "/login", t.open(new LoginHandler(api)));
+        t.add("POST", "/logout", secured(api, ANYONE_SIGNED_IN, t.worker(new LogoutHandler(api))));
         t.add("GET", "/queues", io(secured(api, ANYONE_SIGNED_IN, new ListQueuesHandler(api))));
-        t.add("GET", "/queues/{name}", worker(secured(api, ANYONE_SIGNED_IN, new QueueStatsHandler(api))));
-        t.add("POST", "/queues/{name}", worker(secured(api, ADMIN, new CreateQueueHandler(api))));
-        t.add("DELETE", "/queues/{name}", worker(secured(api, ADMIN, new DeleteQueueHandler(api))));
+        t.add("GET", "/queues/{name}", secured(api, ANYONE_SIGNED_IN, t.worker(new QueueStatsHandler(api))));
+        t.add("POST", "/queues/{name}", secured(api, ADMIN, t.worker(new CreateQueueHandler(api))));
+        t.add("DELETE", "/queues/{name}", secured(api, ADMIN, t.worker(new DeleteQueueHandler(api))));
         t.add("POST", "/queues/{name}/messages", io(secured(api, PUSHERS, new PushHandler(api))));
         t.add("GET", "/queues/{name}/messages/first", io(secured(api, PULLERS, new PullFirstHandler(api))));
         t.add("POST", "/queues/{name}/messages/batch", io(secured(api, PUSHERS, new BatchPushHandler(api))));
@@ -60,21 +69,21 @@ public final class Routes {
         t.add("POST", "/queues/{name}/nacks", io(secured(api, PULLERS, new SettleHandler(api, Settlement.NACK, forwarder))));
         t.add("POST", "/queues/{name}/renewals", io(secured(api, PULLERS,
                 new SettleHandler(api, Settlement.RENEW, forwarder))));
-        t.add("POST", "/queues/{name}/redrive", worker(secured(api, ADMIN, new RedriveHandler(api))));
+        t.add("POST", "/queues/{name}/redrive", secured(api, ADMIN, t.worker(new RedriveHandler(api))));
         UsersHandler users = new UsersHandler(api);
-        t.add("GET", "/users", worker(secured(api, ADMIN, users::list)));
-        t.add("POST", "/users/{name}", worker(secured(api, ADMIN, users::create)));
-        t.add("DELETE", "/users/{name}", worker(secured(api, ADMIN, users::delete)));
-        t.add("PUT", "/users/{name}/password", worker(secured(api, ADMIN, users::changePassword)));
+        t.add("GET", "/users", secured(api, ADMIN, t.worker(users::list)));
+        t.add("POST", "/users/{name}", secured(api, ADMIN, t.worker(users::create)));
+        t.add("DELETE", "/users/{name}", secured(api, ADMIN, t.worker(users::delete)));
+        t.add("PUT", "/users/{name}/password", secured(api, ADMIN, t.worker(users::changePassword)));
         t.add("GET", "/health", io(ex -> Json.send(ex, 200, Map.of("status", "ok"))));
         t.add("GET", "/health/live", io(health::live));
-        t.add("GET", "/health/ready", worker(health::ready));
+        t.add("GET", "/health/ready", t.open(health::ready));
         if (metrics != null) {
-            t.add("GET", "/metrics", worker(new MetricsHandler(metrics, config.metricsBearerToken())));
+            t.add("GET", "/metrics", t.open(new MetricsHandler(metrics, config.metricsBearerToken())));
         }
         t.add("GET", "/openapi.yaml", io(OpenApi::send));
-        t.add("GET", "/overview", worker(secured(api, ANYONE_SIGNED_IN,
-                new OverviewHandler(api, health, config.auditEnabled() ? audit : null, metrics))));
+        t.add("GET", "/overview", secured(api, ANYONE_SIGNED_IN,
+                t.worker(new OverviewHandler(api, health, config.auditEnabled() ? audit : null, metrics))));
         t.add("GET", "/", io(Ui::page));
         t.add("GET", "/ui/{file}", io(Ui::file));
         RoutingHandler r = t.routing
@@ -97,10 +106,34 @@ public final class Routes {
         final RoutingHandler routing = new RoutingHandler(false);
         private final Metrics metrics;
         private final java.util.List<String> declared;
+        /** The share of the workers requests to open routes may hold together. */
+        private final RequestLimit openShare;
+        private final int maxBody;
 
-        Table(Metrics metrics, java.util.List<String> declared) {
+        Table(Metrics metrics, java.util.List<String> declared, int workers, int maxBody) {
             this.metrics = metrics;
             this.declared = declared;
+            this.maxBody = maxBody;
+            this.openShare = new RequestLimit(Math.max(1, workers / 2), OPEN_QUEUE);
+            openShare.setFailureHandler(ex -> Problems.send(ex, new ApiException(ErrorCode.UNAVAILABLE,
+                    "too many requests without a token are waiting for the broker's workers; retry", 1)));
+        }
+
+        /** Runs on a worker thread, once the body (at most the route's largest) is received on the IO thread. */
+        HttpHandler worker(HttpHandler h) {
+            HttpHandler onWorker = dispatched(h);
+            return ex -> Exchanges.receiveThen(ex, maxBody, onWorker);
+        }
+
+        /**
+         * A route anyone may call without a token (login, readiness, metrics) that runs on a worker: its body is
+         * received first (at most {@link #MAX_OPEN_BODY_BYTES}), then it takes one of the open routes' share of the
+         * workers or waits for one holding no thread.
+         */
+        HttpHandler open(HttpHandler h) {
+            HttpHandler onWorker = dispatched(h);
+            HttpHandler limited = ex -> openShare.handleRequest(ex, onWorker);
+            return ex -> Exchanges.receiveThen(ex, MAX_OPEN_BODY_BYTES, limited);
         }
 
         void add(String method, String template, HttpHandler h) {
@@ -114,8 +147,8 @@ public final class Routes {
         return h;
     }
 
-    /** Runs on a worker thread: the exchange is dispatched before anything else happens. */
-    private static HttpHandler worker(HttpHandler h) {
+    /** Runs on a worker thread: dispatched there from an IO thread, run at once on a worker. */
+    private static HttpHandler dispatched(HttpHandler h) {
         HttpHandler bounded = new ErrorBoundary(h);
         return ex -> {
             if (ex.isInIoThread()) {
