@@ -156,6 +156,21 @@ class HostileClientsTest {
     }
 
     @Test
+    void silentConnectionsShouldBeClosedAtTheIdleTimeout() throws Exception {
+        try (TestBroker b = new TestBroker(dir, "server.max_wait_seconds: 1\nserver.idle_timeout_ms: 1500\n",
+                Clock.systemUTC())) {
+            try (Socket silent = connect(b); Socket afterOne = connect(b)) {
+                write(afterOne, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertTrue(answer(afterOne).head().startsWith("HTTP/1.1 200"));
+                silent.setSoTimeout(10_000);
+                afterOne.setSoTimeout(10_000);
+                assertTrue(closedByServer(silent), "a connection that never sent a byte");
+                assertTrue(closedByServer(afterOne), "a connection idle after its request");
+            }
+        }
+    }
+
+    @Test
     void atTheCapTheConnectionIdleTheLongestShouldGoNotTheOldest() throws Exception {
         try (TestBroker b = new TestBroker(dir, "server.max_connections: 3\n", Clock.systemUTC())) {
             String token = b.tokens.get(Role.BASIC);

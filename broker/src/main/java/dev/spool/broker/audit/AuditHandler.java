@@ -3,11 +3,11 @@ package dev.spool.broker.audit;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.spool.broker.auth.Principal;
 import dev.spool.broker.config.BrokerConfig;
-import dev.spool.broker.http.Exchanges;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
 
+import java.net.InetAddress;
 import java.time.Clock;
 
 /** The one audit wrapper: records every request when its response completes. Never fails a request. */
@@ -34,6 +34,9 @@ public final class AuditHandler implements HttpHandler {
         this.next = next;
     }
 
+    /** The listeners' own addresses as text: a handful, looked up on every request. */
+    private static final java.util.Map<InetAddress, String> LISTENERS = new java.util.concurrent.ConcurrentHashMap<>();
+
     @Override
     public void handleRequest(HttpServerExchange ex) throws Exception {
         long start = System.nanoTime();
@@ -59,10 +62,11 @@ public final class AuditHandler implements HttpHandler {
             headers.add(value.length() <= MAX_HEADER_CHARS ? value
                     : value.substring(0, MAX_HEADER_CHARS) + "...(truncated)");
         }
-        Principal p = ex.getAttachment(Exchanges.PRINCIPAL);
-        String user = p != null ? p.username() : ex.getAttachment(Exchanges.AUDIT_USER);
-        JsonNode body = ex.getAttachment(Exchanges.AUDIT_BODY);
-        Object metadata = ex.getAttachment(Exchanges.AUDIT_METADATA);
+        AuditNotes notes = AuditNotes.peek(ex);
+        Principal p = notes == null ? null : notes.principal;
+        String user = p != null ? p.username() : notes == null ? null : notes.user;
+        JsonNode body = notes == null ? null : notes.body;
+        Object metadata = notes == null ? null : notes.metadata;
         if (metadata == null && body != null && body.isObject()) {
             metadata = body.get("metadata");
         }
@@ -71,10 +75,11 @@ public final class AuditHandler implements HttpHandler {
         // The listener's own address, not the client's Host header (which the client writes).
         java.net.InetSocketAddress local = ex.getDestinationAddress();
         return new AuditEvent(clock.millis(), ex.getSourceAddress(),
-                local == null ? null : local.getAddress().getHostAddress(), local == null ? 0 : local.getPort(),
+                local == null ? null : LISTENERS.computeIfAbsent(local.getAddress(), InetAddress::getHostAddress),
+                local == null ? 0 : local.getPort(),
                 ex.getRequestMethod().toString(), path, ex.getStatusCode(), (System.nanoTime() - start) / 1e6, user,
                 p == null ? null : p.role().code(), headers, metadata,
-                applyPolicy(body, ex.getAttachment(Exchanges.AUDIT_RAW_BODY), ex.getAttachment(Exchanges.AUDIT_TEXT_BODY)));
+                applyPolicy(body, notes == null ? null : notes.rawBody, notes == null ? null : notes.textBody));
     }
 
     /** Query parameters that carry credentials, whatever their case: their values are never logged. */

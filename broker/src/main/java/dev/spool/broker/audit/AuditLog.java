@@ -1,6 +1,5 @@
 package dev.spool.broker.audit;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +36,6 @@ public final class AuditLog implements AutoCloseable {
     private static final long MAX_PARK_NANOS = 64_000_000;
 
     private final BlockingQueue<AuditEvent> queue = new ArrayBlockingQueue<>(BUFFER);
-    private final ObjectMapper json = new ObjectMapper();
     /** The open file, or null while it cannot be opened (the writer retries; events meanwhile are dropped). */
     private OutputStream out;
     /** Why the file is not open, for /health/ready; null while it is. */
@@ -56,9 +54,7 @@ public final class AuditLog implements AutoCloseable {
     });
     /** The next rotated file's sequence number: names sort by it, whatever the clock does. */
     private long nextSequence;
-    private final JsonLine line = new JsonLine();
-    private long lastMillis = Long.MIN_VALUE;
-    private String lastTime;
+    private final AuditLines lines = new AuditLines();
     private final Thread writer;
     private final AtomicLong dropped = new AtomicLong();
     /** Estimated bytes of the events queued and not yet written. */
@@ -430,48 +426,7 @@ public final class AuditLog implements AutoCloseable {
         if (out == null) {
             throw new IOException("the audit file is not open");
         }
-        JsonLine l = line;
-        l.reset();
-        if (e.timeMillis() != lastMillis) {
-            lastMillis = e.timeMillis();
-            lastTime = java.time.Instant.ofEpochMilli(lastMillis).toString();
-        }
-        l.raw("{\"time\":").string(lastTime);
-        java.net.InetSocketAddress src = e.source();
-        l.raw(",\"source\":{\"address\":").string(src == null ? null : src.getAddress().getHostAddress())
-                .raw(",\"port\":").number(src == null ? 0 : src.getPort());
-        l.raw("},\"destination\":{\"host\":").string(e.host()).raw(",\"port\":").number(e.port());
-        l.raw(",\"method\":").string(e.method()).raw(",\"path\":").string(e.path());
-        l.raw("},\"status\":").number(e.status());
-        l.raw(",\"latency_ms\":").number(Math.round(e.latencyMs() * 1000) / 1000.0);
-        l.raw(",\"user\":").string(e.user());
-        l.raw(",\"role\":").raw(e.role() == null ? "null" : e.role().toString());
-        l.raw(",\"headers\":{");
-        List<String> h = e.headers();
-        for (int i = 0; i + 1 < h.size(); i += 2) {
-            String value = h.get(i + 1);
-            l.raw(i == 0 ? "" : ",").string(h.get(i)).raw((byte) ':')
-                    .string(Tokens.carriesToken(value) ? Tokens.REDACTED : value);
-        }
-        l.raw("},\"metadata\":");
-        if (e.metadata() == null) {
-            l.raw("null");
-        } else if (e.metadata() instanceof AuditEvent.RawJson raw) {
-            l.json(raw.json());
-        } else {
-            l.json(json.writeValueAsBytes(e.metadata()));
-        }
-        l.raw(",\"body\":");
-        if (e.body() instanceof com.fasterxml.jackson.databind.JsonNode n) {
-            l.json(json.writeValueAsBytes(n));
-        } else if (e.body() instanceof AuditEvent.RawJson raw) {
-            l.json(raw.json());
-        } else if (e.body() == null) {
-            l.raw("null");
-        } else {
-            l.string(e.body().toString());
-        }
-        l.raw("}\n");
+        JsonLine l = lines.render(e);
         if (size > 0 && size + l.length() > maxFileBytes) {
             rotate();
             if (out == null) {

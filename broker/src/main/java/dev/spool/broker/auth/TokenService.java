@@ -183,7 +183,11 @@ public final class TokenService {
         if (token == null || token.isEmpty() || token.length() > 256) {
             return Optional.empty();
         }
-        String h = hash(token);
+        return resolveHashed(hash(token));
+    }
+
+    /** As {@link #resolveHere}, for a token already hashed with {@link #hash}. */
+    public Optional<Principal> resolveHashed(String h) {
         Principal p = byHash.get(h);
         if (p == null) {
             return Optional.empty();
@@ -387,7 +391,8 @@ public final class TokenService {
         }
     }
 
-    private static String hash(String token) {
+    /** The SHA-256 of a token in hex: the only form in which sessions are kept. */
+    public static String hash(String token) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             return HexFormat.of().formatHex(md.digest(token.getBytes(StandardCharsets.UTF_8)));

@@ -46,6 +46,10 @@ public final class UserStore {
 
     private final Path file;
     private final Map<String, User> users = new ConcurrentHashMap<>();
+    /** When {@link #current} last looked at the file (System.nanoTime). */
+    private volatile long lookedAt = System.nanoTime() - LOOK_EVERY_NANOS - 1;
+    private static final long LOOK_EVERY_NANOS = 1_000_000;
+
     /** What the file looked like when last read or written, to notice another process's change. */
     private volatile Stamp seen = Stamp.ABSENT;
     /** Users another process removed or changed, noticed by {@link #refresh} and not yet reported. */
@@ -200,16 +204,24 @@ public final class UserStore {
     }
 
     /**
-     * The user as it is now: the file is looked at (one {@code stat}) and read again if another process, such as
-     * {@code user delete} on the command line, changed it since. A session is checked against this on every request,
+     * The user as it is now: the file is looked at (one {@code stat}, at most once a millisecond) and read again if
+     * another process, such as {@code user delete} on the command line, changed it since. A session is checked against this on every request,
      * so a change made anywhere ends the user's sessions at once. In a cluster, the users as this node has read them.
      *
      * @throws IOException if the changed file cannot be read (the caller must not trust what it knew)
      */
     public Optional<Account> current(String username) throws IOException {
-        if (shared == null && !fingerprint().equals(seen)) {
-            synchronized (this) {
-                refresh();
+        if (shared == null) {
+            long now = System.nanoTime();
+            // At most one look a millisecond: at tens of thousands of requests a second, one stat each would cost
+            // more than the rest of the check, and a change is still seen within a millisecond of its rename.
+            if (now - lookedAt > LOOK_EVERY_NANOS) {
+                lookedAt = now;
+                if (!fingerprint().equals(seen)) {
+                    synchronized (this) {
+                        refresh();
+                    }
+                }
             }
         }
         User u = users.get(username);

@@ -1,5 +1,6 @@
 package dev.spool.broker.http;
 
+import dev.spool.broker.audit.AuditNotes;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.spool.storage.PushResult;
 import dev.spool.storage.QueueOptions;
@@ -39,15 +40,14 @@ final class BatchPushHandler implements HttpHandler {
                 throw ApiException.queueNotFound(name);
             }
             String queueType = options.type();
-            e.putAttachment(Exchanges.AUDIT_TEXT_BODY, queueType == null ? body : Exchanges.UNVALIDATED_TYPED_BODY);
+            AuditNotes notes = AuditNotes.of(e).unvalidated(body, queueType != null);
             MessageCodec.Batch batch = ndjson ? ndjson(body, queueType) : MessageCodec.encodeBatch(body, queueType,
                     api.config().maxBatchMessages());
             if (!ndjson) {
                 // One valid JSON array: the audit line may hold it as JSON. NDJSON stays an escaped string.
-                e.removeAttachment(Exchanges.AUDIT_TEXT_BODY);
-                e.putAttachment(Exchanges.AUDIT_RAW_BODY, body);
+                notes.validated(body);
             } else {
-                e.putAttachment(Exchanges.AUDIT_TEXT_BODY, body); // valid now, typed or not
+                notes.text(body); // valid now, typed or not
             }
             if (batch.messages().isEmpty()) {
                 throw new ApiException(ErrorCode.INVALID_MESSAGE, "a batch needs at least one message");

@@ -39,6 +39,12 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
     private static final Logger LOG = LoggerFactory.getLogger(Connections.class);
     /** Eviction looks at most at this many connections, so an accept stays cheap when all are busy. */
     private static final int EVICTION_SCAN = 4096;
+    /**
+     * Eviction compares the idle times of the first this many idle connections it meets (in order of accept) and
+     * takes the one idle the longest: exact up to this many connections, a sampled longest idle beyond (as Redis
+     * evicts by sampled LRU), at no cost per request.
+     */
+    static final int EVICTION_SAMPLE = 256;
     private static final byte[] FULL = Problems.wire(new ApiException(ErrorCode.UNAVAILABLE,
             "the broker is at server.max_connections and every connection is in a request; retry", 1));
 
@@ -46,10 +52,7 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
     private final int maxPerAddress;
     private final ChannelListener<? super StreamConnection> next;
     private final GuardedConnection.Edge edge;
-    /**
-     * Live counted connections, in the order they were last active (accepted, or a request ended): the first is
-     * the one idle the longest. Guarded by this.
-     */
+    /** Live counted connections, in the order they were accepted. Guarded by this. */
     private final LinkedHashSet<GuardedConnection> live = new LinkedHashSet<>();
     /** Counted connections per client address. Guarded by this. */
     private final Map<InetAddress, Integer> perAddress = new HashMap<>();
@@ -149,30 +152,32 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
     }
 
     /**
-     * The connection to close to make room: the first, in order of last activity, that is rejected or idle (between
-     * requests, or trickling a body past its deadline); null when every one looked at is in a request. Caller holds
-     * the lock.
+     * The connection to close to make room: a rejected one, else of the first {@link #EVICTION_SAMPLE} idle ones
+     * (between requests, or trickling a body past its deadline) the one idle the longest; null when every one looked
+     * at is in a request. Caller holds the lock.
      */
     private GuardedConnection victim() {
         long now = System.nanoTime();
+        GuardedConnection idle = null;
+        long since = 0;
         int seen = 0;
-        for (Iterator<GuardedConnection> it = live.iterator(); it.hasNext() && seen < EVICTION_SCAN; seen++) {
+        int sampled = 0;
+        for (Iterator<GuardedConnection> it = live.iterator(); it.hasNext() && seen < EVICTION_SCAN
+                && sampled < EVICTION_SAMPLE; seen++) {
             GuardedConnection c = it.next();
-            if (c.rejected || c.idleSince(now) != Long.MAX_VALUE) {
+            if (c.rejected) {
                 return c;
             }
-        }
-        return null;
-    }
-
-    /** A request on {@code c} ended: it goes to the end of the eviction order. */
-    void active(GuardedConnection c) {
-        synchronized (this) {
-            if (c.counted) {
-                live.remove(c);
-                live.add(c);
+            long s = c.idleSince(now);
+            if (s != Long.MAX_VALUE) {
+                sampled++;
+                if (idle == null || s - since < 0) {
+                    idle = c;
+                    since = s;
+                }
             }
         }
+        return idle;
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.spool.broker.http;
 
+import dev.spool.broker.audit.AuditNotes;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.spool.storage.CreateResult;
 import dev.spool.storage.QueueOptions;
@@ -28,7 +29,7 @@ final class CreateQueueHandler implements HttpHandler {
         Exchanges.requireJson(ex);
         Exchanges.readBody(ex, api.maxMessageBytes(), (e, body) -> {
             JsonNode req = Json.parse(body);
-            e.putAttachment(Exchanges.AUDIT_BODY, req);
+            AuditNotes.of(e).body(req);
             create(e, name, req);
         });
     }

@@ -1,7 +1,5 @@
 package dev.spool.broker.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.spool.broker.auth.Principal;
 import dev.spool.storage.QueueStore;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
@@ -12,26 +10,8 @@ import java.util.Locale;
 
 /** What handlers read from and attach to an exchange. */
 public final class Exchanges {
-    /** The signed-in user, set by {@link Secured}; read by the audit log. */
-    public static final AttachmentKey<Principal> PRINCIPAL = AttachmentKey.create(Principal.class);
-    /** The request body as the audit log may show it (passwords already redacted). */
-    public static final AttachmentKey<JsonNode> AUDIT_BODY = AttachmentKey.create(JsonNode.class);
-    /** The raw request body, already validated as one JSON value, for the audit log to copy as it is. */
-    public static final AttachmentKey<byte[]> AUDIT_RAW_BODY = AttachmentKey.create(byte[].class);
-    /** A request body not (or not yet) validated as one JSON value: the audit log writes it as an escaped string. */
-    public static final AttachmentKey<byte[]> AUDIT_TEXT_BODY = AttachmentKey.create(byte[].class);
-    /**
-     * What the audit log shows for a typed queue's body until it is valid: a rejected one may carry what the model
-     * forbids ({@code customer.password}), so it is redacted like a credential.
-     */
-    static final byte[] UNVALIDATED_TYPED_BODY = "[REDACTED: a typed queue's body is logged once it is valid]"
-            .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    /** The pushed message's metadata for the audit log: a JsonNode, or its raw JSON (AuditEvent.RawJson). */
-    public static final AttachmentKey<Object> AUDIT_METADATA = AttachmentKey.create(Object.class);
     /** The whole request body, received on the IO thread before the route was dispatched to a worker. */
     static final AttachmentKey<byte[]> BODY = AttachmentKey.create(byte[].class);
-    /** The signed-in user's name when there is no principal yet (login). */
-    public static final AttachmentKey<String> AUDIT_USER = AttachmentKey.create(String.class);
 
     private Exchanges() {
     }

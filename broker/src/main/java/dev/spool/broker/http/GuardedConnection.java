@@ -26,7 +26,7 @@ import java.nio.charset.StandardCharsets;
  *   path, over 1,000 parameters, a head over the size limit) with a fixed empty 400. That exact write is
  *   replaced by a 400 {@code MALFORMED_REQUEST} problem.</li>
  *   <li>Undertow closes the connection without a word when a request body cannot be read (a bad chunk size, bad
- *   trailers, a body that stalls past the idle timeout). Closing while a request's body is unread and its
+ *   trailers). Closing while a request's body is unread and its
  *   response unstarted first writes a 400 {@code MALFORMED_REQUEST} problem.</li>
  * </ul>
  * <ul>
@@ -61,8 +61,7 @@ class GuardedConnection extends StreamConnection {
     private static final byte[] MALFORMED_HOST = Problems.wire(new ApiException(ErrorCode.MALFORMED_REQUEST,
             "the Host header is missing, repeated or malformed: an HTTP/1.1 request carries exactly one"));
     private static final byte[] MALFORMED_BODY = Problems.wire(new ApiException(ErrorCode.MALFORMED_REQUEST,
-            "the request body could not be read: bad chunked framing (chunk size or trailers), or it stalled "
-                    + "past server.idle_timeout_ms; nothing was stored"));
+            "the request body could not be read: bad chunked framing (chunk size or trailers); nothing was stored"));
     private static final byte[] SLOW_BODY = Problems.wire(new ApiException(ErrorCode.BODY_TIMEOUT,
             "the request body was not received within server.body_timeout_ms of its head; nothing was stored"));
     private static final byte[] LARGE_HEAD = Problems.wire(new ApiException(ErrorCode.HEADERS_TOO_LARGE,
@@ -139,6 +138,19 @@ class GuardedConnection extends StreamConnection {
         return null;
     }
 
+    /** The token the latest request on this connection carried, and its hash. IO thread only. */
+    private String lastToken;
+    private String lastTokenHash;
+
+    /** The hash by which sessions know {@code token}: worked out once per connection and token (IO thread). */
+    String tokenHash(String token) {
+        if (!token.equals(lastToken)) {
+            lastTokenHash = dev.spool.broker.auth.TokenService.hash(token);
+            lastToken = token;
+        }
+        return lastTokenHash;
+    }
+
     /** A request's head is complete and its handling begins (IO thread). */
     void requestStarted(HttpServerExchange ex) {
         long now = System.nanoTime();
@@ -146,18 +158,20 @@ class GuardedConnection extends StreamConnection {
         requestStart = now;
         lastActivity = now;
         inHead = false;
-        ex.addExchangeCompleteListener((e, next) -> {
-            lastActivity = System.nanoTime();
-            owner.active(this);
-            headBytes = 0;
-            inHead = true;
-            if (bodyTimer != null) {
-                bodyTimer.remove();
-                bodyTimer = null;
-            }
-            next.proceed();
-        });
+        ex.addExchangeCompleteListener(requestEnded);
     }
+
+    /** One listener for every request on this connection: the request is over, the next head may begin. */
+    private final io.undertow.server.ExchangeCompletionListener requestEnded = (e, next) -> {
+        lastActivity = System.nanoTime();
+        headBytes = 0;
+        inHead = true;
+        if (bodyTimer != null) {
+            bodyTimer.remove();
+            bodyTimer = null;
+        }
+        next.proceed();
+    };
 
     /**
      * The request's body is being received and is not all there yet (IO thread): unless it is complete by

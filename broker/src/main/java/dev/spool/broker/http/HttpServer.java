@@ -69,9 +69,9 @@ public final class HttpServer implements AutoCloseable {
                 .set(Options.CORK, true)
                 .getMap());
         OptionMap socketOptions = OptionMap.builder()
-                // Reads and writes that stall (a half-sent body, a client that stops reading) end after the idle
-                // timeout: Undertow's IDLE_TIMEOUT alone never arms a timer for a request body.
-                .set(Options.READ_TIMEOUT, (int) config.idleTimeoutMs())
+                // Writes that stall (a client that stops reading) end after the idle timeout. A body that stalls is
+                // ended by its own deadline (server.body_timeout_ms, GuardedConnection), armed only when a body is
+                // not already there: a socket read timeout would re-arm a timer on every request.
                 .set(Options.WRITE_TIMEOUT, (int) config.idleTimeoutMs())
                 .set(Options.WORKER_IO_THREADS, worker.getIoThreadCount())
                 .set(Options.TCP_NODELAY, true)
@@ -87,11 +87,12 @@ public final class HttpServer implements AutoCloseable {
                 .set(UndertowOptions.RECORD_REQUEST_START_TIME, false)
                 // A larger head is refused with Undertow's empty 400, which GuardedConnection answers as a 431.
                 .set(UndertowOptions.MAX_HEADER_SIZE, config.maxHeaderBytes())
-                // Slow clients: a half-sent head is closed after the head timeout, a silent connection (or a
-                // stalled body) after the idle timeout.
+                // Slow clients: a half-sent head is closed after the head timeout, a connection without a request
+                // after the idle timeout.
                 .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) config.requestHeadTimeoutMs())
                 .set(UndertowOptions.NO_REQUEST_TIMEOUT, (int) config.idleTimeoutMs())
-                .set(UndertowOptions.IDLE_TIMEOUT, (int) config.idleTimeoutMs())
+                // No IDLE_TIMEOUT: its conduit stamps the clock on every read and write, and every state it would
+                // end has its own deadline (head, body, no request, a stalled write).
                 .getMap();
         // As Undertow.Builder picks for a heap over 128 MiB: 16 KiB direct buffers, less a little for malloc.
         ByteBufferPool buffers = new DefaultByteBufferPool(true, 16 * 1024 - 20, -1, 4);

@@ -1,5 +1,6 @@
 package dev.spool.broker.http;
 
+import dev.spool.broker.audit.AuditNotes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spool.broker.auth.Account;
@@ -32,8 +33,7 @@ final class LoginHandler implements HttpHandler {
         ObjectNode audit = Json.MAPPER.createObjectNode();
         audit.put("username", username);
         audit.put("password", "[REDACTED]");
-        ex.putAttachment(Exchanges.AUDIT_BODY, audit);
-        ex.putAttachment(Exchanges.AUDIT_USER, username);
+        AuditNotes.of(ex).body(audit).user(username);
         // The client's address (behind a trusted proxy, the one it names), an IPv6 client counted by its /64.
         String address = ex.getSourceAddress() == null ? ""
                 : dev.spool.broker.config.Cidr.group(ex.getSourceAddress().getAddress()).getHostAddress();

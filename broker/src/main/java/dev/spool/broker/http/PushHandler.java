@@ -1,5 +1,6 @@
 package dev.spool.broker.http;
 
+import dev.spool.broker.audit.AuditNotes;
 import dev.spool.storage.PushResult;
 import dev.spool.storage.QueueOptions;
 import io.undertow.server.HttpHandler;
@@ -34,16 +35,15 @@ final class PushHandler implements HttpHandler {
         }
         Exchanges.readBody(ex, api.maxMessageBytes(), (e, body) -> {
             String type = typeOf(name);
-            e.putAttachment(Exchanges.AUDIT_TEXT_BODY, type == null ? body : Exchanges.UNVALIDATED_TYPED_BODY);
+            AuditNotes notes = AuditNotes.of(e).unvalidated(body, type != null);
             MessageCodec.Encoded encoded = MessageCodec.encodeOne(body, type);
             // Valid JSON now: the audit line may hold it as JSON (until here, only as an escaped string).
-            e.removeAttachment(Exchanges.AUDIT_TEXT_BODY);
-            e.putAttachment(Exchanges.AUDIT_RAW_BODY, body);
+            notes.validated(body);
             if (encoded.metadataFrom() >= 0) {
-                e.putAttachment(Exchanges.AUDIT_METADATA, new dev.spool.broker.audit.AuditEvent.RawJson(
+                notes.metadata(new dev.spool.broker.audit.AuditEvent.RawJson(
                         java.util.Arrays.copyOfRange(body, encoded.metadataFrom(), encoded.metadataTo())));
             } else if (encoded.metadata() != null) {
-                e.putAttachment(Exchanges.AUDIT_METADATA, encoded.metadata());
+                notes.metadata(encoded.metadata());
             }
             Exchanges.whenDone(e, api.store().append(name, java.util.List.of(encoded.stored()),
                     key == null ? null : java.util.List.of(key)), (e2, r) -> respond(e2, name, r));

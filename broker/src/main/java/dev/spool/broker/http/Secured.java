@@ -1,5 +1,6 @@
 package dev.spool.broker.http;
 
+import dev.spool.broker.audit.AuditNotes;
 import dev.spool.broker.auth.Principal;
 import dev.spool.broker.auth.Role;
 import dev.spool.broker.auth.TokenService;
@@ -43,7 +44,10 @@ final class Secured implements HttpHandler {
         if (token == null) {
             throw new ApiException(ErrorCode.UNAUTHORIZED, "an Authorization header with a token is required");
         }
-        java.util.Optional<Principal> here = tokens.resolveHere(token);
+        GuardedConnection connection = GuardedConnection.of(ex);
+        // A keep-alive connection sends the same token with every request: its hash is worked out once.
+        String hash = connection != null ? connection.tokenHash(token) : TokenService.hash(token);
+        java.util.Optional<Principal> here = tokens.resolveHashed(hash);
         if (here.isEmpty() && tokens.sharedWithOtherNodes() && ex.isInIoThread()) {
             // Perhaps issued on another node a moment ago: looking it up waits for Kafka, so not on an IO thread.
             ex.dispatch(new ErrorBoundary(this));
@@ -51,7 +55,7 @@ final class Secured implements HttpHandler {
         }
         Principal p = here.or(() -> tokens.resolve(token)).orElseThrow(() ->
                 new ApiException(ErrorCode.UNAUTHORIZED, "the token is unknown, revoked or expired"));
-        ex.putAttachment(Exchanges.PRINCIPAL, p);
+        AuditNotes.of(ex).signedIn(p);
         if (!roles.contains(p.role())) {
             throw new ApiException(ErrorCode.FORBIDDEN, "role " + p.role() + " may not " + ex.getRequestMethod()
                     + " " + ex.getRequestPath());

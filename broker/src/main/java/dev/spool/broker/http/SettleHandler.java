@@ -1,5 +1,6 @@
 package dev.spool.broker.http;
 
+import dev.spool.broker.audit.AuditNotes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -44,7 +45,7 @@ final class SettleHandler implements HttpHandler {
         Exchanges.requireJson(ex);
         Exchanges.readBody(ex, api.config().maxBatchBytes(), (e, body) -> {
             JsonNode req = Json.parse(body);
-            e.putAttachment(Exchanges.AUDIT_BODY, req);
+            AuditNotes.of(e).body(req);
             if (!req.isObject() || !req.path("leases").isArray()) {
                 throw new ApiException(ErrorCode.INVALID_REQUEST, "body must be {\"leases\": [\"...\", ...]}");
             }

@@ -1,5 +1,6 @@
 package dev.spool.broker.http;
 
+import dev.spool.broker.audit.AuditNotes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -42,7 +43,7 @@ final class UsersHandler {
                 throw new ApiException(ErrorCode.INVALID_REQUEST, bad.getMessage());
             }
             ObjectNode audit = Json.MAPPER.createObjectNode().put("role", role.code()).put("password", "[REDACTED]");
-            e.putAttachment(Exchanges.AUDIT_BODY, audit);
+            AuditNotes.of(e).body(audit);
             if (!api.users().create(name, role, password(req))) {
                 throw new ApiException(ErrorCode.USER_EXISTS, "user '" + name + "' exists; change its password with "
                         + "PUT /users/" + name + "/password, or delete it first");
@@ -72,7 +73,7 @@ final class UsersHandler {
             if (!req.path("password").isTextual()) {
                 throw new ApiException(ErrorCode.INVALID_REQUEST, "body must be {\"password\": str}");
             }
-            e.putAttachment(Exchanges.AUDIT_BODY, Json.MAPPER.createObjectNode().put("password", "[REDACTED]"));
+            AuditNotes.of(e).body(Json.MAPPER.createObjectNode().put("password", "[REDACTED]"));
             if (!api.users().changePassword(name, password(req))) {
                 throw new ApiException(ErrorCode.USER_NOT_FOUND, "user '" + name + "' does not exist");
             }
