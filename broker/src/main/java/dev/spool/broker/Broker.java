@@ -5,21 +5,16 @@ import dev.spool.broker.auth.LoginGuard;
 import dev.spool.broker.auth.TokenService;
 import dev.spool.broker.auth.UserStore;
 import dev.spool.broker.config.ConfigLoader;
-import dev.spool.storage.SharedMap;
 import dev.spool.broker.config.BrokerConfig;
 import dev.spool.broker.http.Api;
 import dev.spool.broker.http.Health;
 import dev.spool.broker.metrics.Metrics;
 import dev.spool.broker.http.Connections;
 import dev.spool.broker.http.HttpServer;
-import dev.spool.broker.http.MessageCodec;
 import dev.spool.broker.http.StartupGate;
 import dev.spool.broker.http.Waiters;
 import dev.spool.broker.http.Routes;
-import dev.spool.storage.journal.JournalQueueStore;
 import dev.spool.storage.QueueStore;
-import dev.spool.storage.kafka.KafkaQueueStore;
-import dev.spool.storage.kafka.KafkaSettings;
 import dev.spool.storage.StoreConfig;
 import dev.spool.storage.StoreException;
 import io.undertow.server.handlers.GracefulShutdownHandler;
@@ -105,13 +100,10 @@ public final class Broker implements AutoCloseable {
             if (metrics != null) {
                 storeConfig = storeConfig.withObserver(metrics);
             }
+            Backend backend = Backend.of(config);
             // The store before the users and tokens files: its folder lock keeps a second broker out of them.
-            store = config.kafka() == null ? JournalQueueStore.open(storeConfig, MessageCodec::deadLetter)
-                    : KafkaQueueStore.open(kafkaSettings(config, server), MessageCodec::deadLetter);
-            // In a cluster the users and sessions are the cluster's; the users file only seeds an empty cluster.
-            java.util.Optional<SharedMap> sharedUsers = store.shared("users");
-            UserStore users = sharedUsers.isPresent() ? UserStore.shared(sharedUsers.get(), config.usersFile())
-                    : UserStore.load(config.usersFile());
+            store = backend.openStore(storeConfig, server);
+            UserStore users = backend.users(store);
             if (!users.exists()) {
                 String password = users.createInitialAdmin();
                 console.println((users.isShared() ? "Created the cluster's first user 'admin'"
@@ -124,9 +116,7 @@ public final class Broker implements AutoCloseable {
                 console.flush();
             }
             Duration ttl = Duration.ofSeconds(config.tokenTtlSeconds());
-            java.util.Optional<SharedMap> sharedTokens = store.shared("sessions");
-            TokenService tokens = sharedTokens.isPresent() ? TokenService.shared(sharedTokens.get(), ttl, clock)
-                    : new TokenService(config.tokensFile(), ttl, clock);
+            TokenService tokens = backend.sessions(store, ttl, clock);
             int dropped = tokens.followUsers(users);
             if (dropped > 0) {
                 LOG.info("{} sessions of users deleted or changed while the broker was stopped were dropped", dropped);
@@ -136,9 +126,7 @@ public final class Broker implements AutoCloseable {
             Waiters waiters = new Waiters();
             store.subscribe(waiters::signal);
             Api api = new Api(store, tokens, users, new LoginGuard(clock), config, waiters, clock);
-            // On Kafka the node keeps no queue data: the disk that matters is the one its audit log is written to.
-            Path disk = config.kafka() == null ? storeConfig.directory() : config.auditFile().toAbsolutePath().getParent();
-            Health health = new Health(disk, config.minFreeBytes(), config.auditEnabled() ? audit : null,
+            Health health = new Health(backend.disk(storeConfig), config.minFreeBytes(), config.auditEnabled() ? audit : null,
                     store::failedQueues);
             if (metrics != null) {
                 register(metrics, store, waiters, audit, server, health);
@@ -166,23 +154,6 @@ public final class Broker implements AutoCloseable {
             }
             throw e;
         }
-    }
-
-    private static KafkaSettings kafkaSettings(BrokerConfig config, HttpServer server) {
-        String host = ConfigLoader.reachableHost(config.host());
-        String url = config.kafka().advertisedUrl() != null ? config.kafka().advertisedUrl()
-                : server.servesPlain() ? "http://" + host + ":" + server.port() : "https://" + host + ":" + server.tlsPort();
-        return kafkaSettings(config, url);
-    }
-
-    /** The Kafka backend's settings; {@code advertisedUrl} null for a tool that issues no leases. */
-    static KafkaSettings kafkaSettings(BrokerConfig config, String advertisedUrl) {
-        BrokerConfig.Kafka k = config.kafka();
-        String url = advertisedUrl;
-        return new KafkaSettings(k.bootstrapServers(), k.client(), k.replicationFactor(), k.minInsyncReplicas(),
-                Duration.ofMillis(k.lockDurationMs()), k.maxPollRecords(), Duration.ofMillis(k.prefetchHoldMs()),
-                Duration.ofMillis(Math.max(k.consumerIdleMs(), config.maxWaitSeconds() * 1000 + 1000)),
-                k.maxDeliveryLimit(), k.nodeId(), Duration.ofSeconds(config.idempotencyWindowSeconds()), url);
     }
 
     /** The figures read at each scrape, besides request counts and the store's syncs. */

@@ -1,15 +1,12 @@
 package dev.spool.broker;
 
 import dev.spool.broker.auth.Role;
-import dev.spool.broker.auth.TokenService;
 import dev.spool.broker.auth.UserStore;
 import dev.spool.broker.config.BrokerConfig;
 import dev.spool.broker.config.ConfigException;
 import dev.spool.broker.config.ConfigLoader;
-import dev.spool.broker.http.MessageCodec;
 import dev.spool.storage.journal.ChronicleSettings;
 import dev.spool.storage.StoreException;
-import dev.spool.storage.kafka.KafkaQueueStore;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -205,32 +202,9 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    /** Something done with the users; {@code revoke} ends a changed user's sessions. */
-    interface UsersAction {
-        void apply(UserStore users, Revoker revoke) throws IOException;
-    }
-
-    /** Ends the sessions of a user. */
-    interface Revoker {
-        void sessionsOf(String user) throws IOException;
-    }
-
-    /**
-     * Runs {@code action} on the users the configuration names: its users file (a running broker notices the
-     * change and revokes the user's tokens), or with {@code storage.backend: kafka} the cluster's users, which
-     * every node serves at once, and whose sessions the command revokes itself.
-     */
-    private static void withUsers(ConfigOption config, UsersAction action) throws IOException {
-        BrokerConfig c = config.load(Map.of());
-        if (c.kafka() == null) {
-            action.apply(UserStore.load(c.usersFile()), user -> { });
-            return;
-        }
-        try (KafkaQueueStore store = KafkaQueueStore.open(Broker.kafkaSettings(c, null), MessageCodec::deadLetter)) {
-            TokenService sessions = TokenService.shared(store.shared("sessions").orElseThrow(),
-                    java.time.Duration.ofSeconds(c.tokenTtlSeconds()), java.time.Clock.systemUTC());
-            action.apply(UserStore.shared(store.shared("users").orElseThrow(), c.usersFile()), sessions::revokeUser);
-        }
+    /** Runs {@code action} on the users of the backend the configuration names (see {@link Backend#withUsers}). */
+    private static void withUsers(ConfigOption config, Backend.UsersAction action) throws IOException {
+        Backend.of(config.load(Map.of())).withUsers(action);
     }
 
     @Command(name = "add", mixinStandardHelpOptions = true, versionProvider = Version.class,
