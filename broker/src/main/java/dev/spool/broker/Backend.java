@@ -4,7 +4,7 @@ import dev.spool.broker.auth.TokenService;
 import dev.spool.broker.auth.UserStore;
 import dev.spool.broker.config.BrokerConfig;
 import dev.spool.broker.config.ConfigLoader;
-import dev.spool.broker.http.HttpServer;
+import dev.spool.broker.http.net.HttpServer;
 import dev.spool.broker.http.MessageCodec;
 import dev.spool.storage.QueueStore;
 import dev.spool.storage.StoreConfig;

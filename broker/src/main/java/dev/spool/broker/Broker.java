@@ -7,12 +7,14 @@ import dev.spool.broker.auth.UserStore;
 import dev.spool.broker.config.ConfigLoader;
 import dev.spool.broker.config.BrokerConfig;
 import dev.spool.broker.http.Api;
+import dev.spool.broker.http.cluster.LeaseForwarder;
 import dev.spool.broker.http.Health;
 import dev.spool.broker.metrics.Metrics;
-import dev.spool.broker.http.Connections;
-import dev.spool.broker.http.HttpServer;
+import dev.spool.broker.http.net.Connections;
+import dev.spool.broker.http.net.HttpServer;
 import dev.spool.broker.http.StartupGate;
 import dev.spool.broker.http.Waiters;
+import dev.spool.broker.http.Problems;
 import dev.spool.broker.http.Routes;
 import dev.spool.storage.QueueStore;
 import dev.spool.storage.StoreConfig;
@@ -85,7 +87,7 @@ public final class Broker implements AutoCloseable {
         // before the data folder is locked or the users file created, so a refused start touches nothing.
         // (Checking with a throwaway ServerSocket instead would leave a window in which the port is taken.)
         StartupGate gate = new StartupGate();
-        HttpServer server = HttpServer.start(config, gate);
+        HttpServer server = HttpServer.start(config, gate, Problems.networkAnswers());
         QueueStore store = null;
         AuditLog audit = null;
         try {
@@ -125,7 +127,8 @@ public final class Broker implements AutoCloseable {
                     config.auditCompress(), config.auditMaxBufferBytes());
             Waiters waiters = new Waiters();
             store.subscribe(waiters::signal);
-            Api api = new Api(store, tokens, users, new LoginGuard(clock), config, waiters, clock);
+            Api api = new Api(store, tokens, users, new LoginGuard(clock), config, waiters, clock,
+                    new LeaseForwarder(config.tls()));
             Health health = new Health(backend.disk(storeConfig), config.minFreeBytes(), config.auditEnabled() ? audit : null,
                     store::failedQueues);
             if (metrics != null) {

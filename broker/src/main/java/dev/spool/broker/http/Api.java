@@ -10,7 +10,7 @@ import java.time.Clock;
 
 /** What the handlers share. */
 public record Api(QueueStore store, TokenService tokens, UserStore users, LoginGuard logins, BrokerConfig config,
-                  Waiters waiters, Clock clock) {
+                  Waiters waiters, Clock clock, SettleForwarding forwarding) {
 
     int maxMessageBytes() {
         return config.maxMessageBytes();

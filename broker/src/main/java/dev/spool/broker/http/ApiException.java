@@ -1,17 +1,17 @@
 package dev.spool.broker.http;
 
 /** A request that cannot be served, with a stable {@link ErrorCode} and a detail for the client. */
-final class ApiException extends RuntimeException {
+public final class ApiException extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final ErrorCode code;
     private final long retryAfterSeconds;
 
-    ApiException(ErrorCode code, String detail) {
+    public ApiException(ErrorCode code, String detail) {
         this(code, detail, 0);
     }
 
     /** With a {@code Retry-After} for the client (seconds; 0: none). */
-    ApiException(ErrorCode code, String detail, long retryAfterSeconds) {
+    public ApiException(ErrorCode code, String detail, long retryAfterSeconds) {
         super(detail, null, false, false);
         this.code = code;
         this.retryAfterSeconds = retryAfterSeconds;

@@ -1,7 +1,7 @@
 package dev.spool.broker.http;
 
 /** Stable error codes of the API; {@link Problems} maps each to its HTTP status in one switch. */
-enum ErrorCode {
+public enum ErrorCode {
     MALFORMED_JSON,
     MALFORMED_REQUEST,
     /** The request body did not arrive within server.body_timeout_ms of its head (408). */

@@ -1,5 +1,7 @@
 package dev.spool.broker.http;
 
+import dev.spool.broker.http.net.GuardedConnection;
+import dev.spool.broker.http.net.UndertowWire;
 import dev.spool.storage.QueueStore;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
@@ -139,7 +141,7 @@ public final class Exchanges {
             if (guard != null) {
                 guard.bodyReceived();
             }
-            Problems.send(e, io.getMessage() != null && io.getMessage().contains("UT000020") ? tooLarge(maxBytes)
+            Problems.send(e, UndertowWire.entityTooLarge(io) ? tooLarge(maxBytes)
                     : new ApiException(ErrorCode.INVALID_REQUEST, "could not read the body: " + io.getMessage()));
         });
         if (!received.done && guard != null) {

@@ -1,5 +1,6 @@
 package dev.spool.broker.http;
 
+import dev.spool.broker.http.net.Answers;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spool.storage.StoreException;
 import io.undertow.server.HttpServerExchange;
@@ -15,7 +16,7 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /** The one place where errors become HTTP responses: RFC 9457 problem details with a stable code. */
-final class Problems {
+public final class Problems {
     private static final Logger LOG = LoggerFactory.getLogger(Problems.class);
     private static final HttpString RETRY_AFTER = new HttpString("Retry-After");
 
@@ -82,6 +83,24 @@ final class Problems {
      * A whole HTTP/1.1 response carrying the problem, ending with {@code Connection: close}: for answers written
      * on a connection before (or instead of) an exchange, where no handler runs.
      */
+    /** What the listener says by itself where no handler runs, as problems of this API. */
+    public static Answers networkAnswers() {
+        return new Answers(
+                wire(new ApiException(ErrorCode.MALFORMED_REQUEST, "the request is not valid HTTP/1.1: a bad request "
+                        + "line, a control character in a header, bad percent-encoding in the URL, more than 1000 "
+                        + "parameters, or a head over the size limit")),
+                wire(new ApiException(ErrorCode.MALFORMED_REQUEST, "the Host header is missing, repeated or malformed: "
+                        + "an HTTP/1.1 request carries exactly one")),
+                wire(new ApiException(ErrorCode.MALFORMED_REQUEST, "the request body could not be read: bad chunked "
+                        + "framing (chunk size or trailers); nothing was stored")),
+                wire(new ApiException(ErrorCode.BODY_TIMEOUT, "the request body was not received within "
+                        + "server.body_timeout_ms of its head; nothing was stored")),
+                wire(new ApiException(ErrorCode.HEADERS_TOO_LARGE, "the request line and headers exceed "
+                        + "server.max_header_bytes")),
+                wire(new ApiException(ErrorCode.UNAVAILABLE, "the broker is at server.max_connections and every "
+                        + "connection is in a request; retry", 1)));
+    }
+
     static byte[] wire(ApiException api) {
         byte[] body = body(api);
         int status = status(api.code());

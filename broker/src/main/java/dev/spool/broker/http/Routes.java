@@ -4,6 +4,7 @@ import dev.spool.broker.audit.AuditHandler;
 import dev.spool.broker.audit.AuditLog;
 import dev.spool.broker.auth.Role;
 import dev.spool.broker.config.BrokerConfig;
+import dev.spool.broker.http.net.GuardedConnection;
 import dev.spool.broker.metrics.HttpMetrics;
 import dev.spool.broker.metrics.Metrics;
 import dev.spool.storage.Settlement;
@@ -64,7 +65,7 @@ public final class Routes {
         t.add("POST", "/queues/{name}/messages/batch", io(secured(api, PUSHERS, new BatchPushHandler(api))));
         t.add("GET", "/queues/{name}/messages", io(secured(api, PULLERS, new PullBatchHandler(api))));
         t.add("POST", "/queues/{name}/leases", io(secured(api, PULLERS, new LeaseHandler(api))));
-        LeaseForwarder forwarder = new LeaseForwarder(api.config().tls());
+        SettleForwarding forwarder = api.forwarding();
         t.add("POST", "/queues/{name}/acks", io(secured(api, PULLERS, new SettleHandler(api, Settlement.ACK, forwarder))));
         t.add("POST", "/queues/{name}/nacks", io(secured(api, PULLERS, new SettleHandler(api, Settlement.NACK, forwarder))));
         t.add("POST", "/queues/{name}/renewals", io(secured(api, PULLERS,
@@ -94,7 +95,7 @@ public final class Routes {
                     throw new ApiException(ErrorCode.METHOD_NOT_ALLOWED, ex.getRequestMethod() + " is not allowed on "
                             + ex.getRequestPath());
                 });
-        HttpHandler root = new ErrorBoundary(Connections.tracking(r));
+        HttpHandler root = new ErrorBoundary(tracking(r));
         HttpHandler audited = config.auditEnabled()
                 ? new AuditHandler(audit, config.auditBody(), config.auditBodyMaxChars(), audit.maxEventBytes(), clock,
                 root) : root;
@@ -140,6 +141,19 @@ public final class Routes {
             declared.add(method + " " + template);
             routing.add(method, template, metrics == null ? h : HttpMetrics.tag(metrics.http().route(method, template), h));
         }
+    }
+
+    /** Marks each request on its connection, and answers a connection over its address's cap (then closed). */
+    private static HttpHandler tracking(HttpHandler routes) {
+        return ex -> {
+            GuardedConnection c = GuardedConnection.of(ex);
+            if (c != null && !c.requestStarted(ex)) {
+                ex.setPersistent(false);
+                throw new ApiException(ErrorCode.TOO_MANY_CONNECTIONS, "too many connections from your address "
+                        + "(server.max_connections_per_address); reuse a keep-alive connection", 1);
+            }
+            routes.handleRequest(ex);
+        };
     }
 
     /** Runs on the IO thread that read the request. */

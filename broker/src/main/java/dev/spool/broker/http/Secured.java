@@ -1,5 +1,6 @@
 package dev.spool.broker.http;
 
+import dev.spool.broker.http.net.GuardedConnection;
 import dev.spool.broker.audit.AuditNotes;
 import dev.spool.broker.auth.Principal;
 import dev.spool.broker.auth.Role;

@@ -31,9 +31,9 @@ final class SettleHandler implements HttpHandler {
 
     private final Api api;
     private final Settlement kind;
-    private final LeaseForwarder forwarder;
+    private final SettleForwarding forwarder;
 
-    SettleHandler(Api api, Settlement kind, LeaseForwarder forwarder) {
+    SettleHandler(Api api, Settlement kind, SettleForwarding forwarder) {
         this.api = api;
         this.kind = kind;
         this.forwarder = forwarder;
@@ -101,7 +101,7 @@ final class SettleHandler implements HttpHandler {
                                                        List<String> leases, Duration duration) {
         Map<String, List<String>> elsewhere = new LinkedHashMap<>();
         List<String> here = new ArrayList<>();
-        boolean forwarded = ex.getRequestHeaders().contains(LeaseForwarder.HEADER);
+        boolean forwarded = ex.getRequestHeaders().contains(SettleForwarding.HEADER);
         for (String l : leases) {
             Optional<String> owner = forwarded ? Optional.empty() : api.store().leaseOwner(l);
             if (owner.isPresent()) {
@@ -118,7 +118,7 @@ final class SettleHandler implements HttpHandler {
         rest.remove("leases");
         String auth = ex.getRequestHeaders().getFirst(io.undertow.util.Headers.AUTHORIZATION);
         List<CompletableFuture<SettleResult.Settled>> remote = new ArrayList<>();
-        elsewhere.forEach((url, ls) -> remote.add(forwarder.forward(url, name, LeaseForwarder.path(kind),
+        elsewhere.forEach((url, ls) -> remote.add(forwarder.forward(url, name, kind,
                 FIELDS.get(kind), rest, ls, auth)));
         return local.thenCompose(r -> CompletableFuture.allOf(remote.toArray(CompletableFuture[]::new)).thenApply(v -> {
             if (!(r instanceof SettleResult.Settled s)) {

@@ -1,4 +1,4 @@
-package dev.spool.broker.http;
+package dev.spool.broker.http.net;
 
 import org.xnio.ChannelListener;
 import org.xnio.StreamConnection;

@@ -1,4 +1,4 @@
-package dev.spool.broker.http;
+package dev.spool.broker.http.net;
 
 import dev.spool.broker.config.BrokerConfig;
 
@@ -18,7 +18,7 @@ import java.security.cert.X509Certificate;
 import java.util.Collections;
 
 /** The TLS contexts made from {@code server.tls}: the listener's, and the one nodes forward leases with. */
-final class TlsContexts {
+public final class TlsContexts {
     private TlsContexts() {
     }
 
@@ -42,7 +42,7 @@ final class TlsContexts {
      * (with the CA in each chain), reach each other over HTTPS with no trust store to configure. Host names are
      * still checked against the certificate.
      */
-    static SSLContext forwarding(BrokerConfig.Tls t) {
+    public static SSLContext forwarding(BrokerConfig.Tls t) {
         try {
             KeyStore own = load(t);
             KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());

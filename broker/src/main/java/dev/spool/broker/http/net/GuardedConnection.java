@@ -1,4 +1,4 @@
-package dev.spool.broker.http;
+package dev.spool.broker.http.net;
 
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.protocol.http.HttpServerConnection;
@@ -43,29 +43,7 @@ import java.nio.charset.StandardCharsets;
  * It also keeps when it was last active (accepted, a request begun or ended) for eviction by the longest idle.
  * Reads and writes go straight to the socket's conduits; only the close and the empty 400s are looked at.
  */
-class GuardedConnection extends StreamConnection {
-    /** What Undertow 2.x writes for a request head it cannot parse ({@code HttpReadListener.BAD_REQUEST}). */
-    private static final byte[] UNDERTOW_BAD_REQUEST =
-            "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] MALFORMED_HEAD = Problems.wire(new ApiException(ErrorCode.MALFORMED_REQUEST,
-            "the request is not valid HTTP/1.1: a bad request line, a control character in a header, bad percent-"
-                    + "encoding in the URL, more than 1000 parameters, or a head over the size limit"));
-    /**
-     * The status lines of the empty 400s Undertow's {@code HostHeaderHandler} answers (it is installed whatever the
-     * options say): a missing, repeated or malformed Host header.
-     */
-    private static final byte[][] UNDERTOW_HOST_400 = {
-            "HTTP/1.1 400 No Host Header\r\n".getBytes(StandardCharsets.US_ASCII),
-            "HTTP/1.1 400 Only One Host Header Allowed\r\n".getBytes(StandardCharsets.US_ASCII),
-            "HTTP/1.1 400 Host Header Malformed".getBytes(StandardCharsets.US_ASCII)};
-    private static final byte[] MALFORMED_HOST = Problems.wire(new ApiException(ErrorCode.MALFORMED_REQUEST,
-            "the Host header is missing, repeated or malformed: an HTTP/1.1 request carries exactly one"));
-    private static final byte[] MALFORMED_BODY = Problems.wire(new ApiException(ErrorCode.MALFORMED_REQUEST,
-            "the request body could not be read: bad chunked framing (chunk size or trailers); nothing was stored"));
-    private static final byte[] SLOW_BODY = Problems.wire(new ApiException(ErrorCode.BODY_TIMEOUT,
-            "the request body was not received within server.body_timeout_ms of its head; nothing was stored"));
-    private static final byte[] LARGE_HEAD = Problems.wire(new ApiException(ErrorCode.HEADERS_TOO_LARGE,
-            "the request line and headers exceed server.max_header_bytes"));
+public class GuardedConnection extends StreamConnection {
     /** Most bytes read and dropped before closing after a problem, so the close does not reset the answer away. */
     private static final int DRAIN_LIMIT = 64 * 1024;
 
@@ -103,8 +81,9 @@ class GuardedConnection extends StreamConnection {
      * @param bodyTimeoutNanos {@code server.body_timeout_ms}
      * @param maxHeaderBytes   {@code server.max_header_bytes}
      * @param forwarded        who may name the client ({@code server.trusted_proxies})
+     * @param answers          what is said on the wire where no handler runs
      */
-    record Edge(long bodyTimeoutNanos, int maxHeaderBytes, Forwarded forwarded) {
+    record Edge(long bodyTimeoutNanos, int maxHeaderBytes, Forwarded forwarded, Answers answers) {
     }
 
     /** The caps this connection is counted under. */
@@ -131,7 +110,7 @@ class GuardedConnection extends StreamConnection {
     }
 
     /** The connection an exchange came on, or null when it did not come through {@link Connections}. */
-    static GuardedConnection of(HttpServerExchange ex) {
+    public static GuardedConnection of(HttpServerExchange ex) {
         if (ex.getConnection() instanceof HttpServerConnection h && h.getChannel() instanceof GuardedConnection g) {
             return g;
         }
@@ -143,7 +122,7 @@ class GuardedConnection extends StreamConnection {
     private String lastTokenHash;
 
     /** The hash by which sessions know {@code token}: worked out once per connection and token (IO thread). */
-    String tokenHash(String token) {
+    public String tokenHash(String token) {
         if (!token.equals(lastToken)) {
             lastTokenHash = dev.spool.broker.auth.TokenService.hash(token);
             lastToken = token;
@@ -151,14 +130,23 @@ class GuardedConnection extends StreamConnection {
         return lastTokenHash;
     }
 
-    /** A request's head is complete and its handling begins (IO thread). */
-    void requestStarted(HttpServerExchange ex) {
+    /**
+     * A request's head is complete and its handling begins (IO thread). From a trusted proxy, the client it names
+     * becomes the request's source address and the connection is counted under it.
+     *
+     * @return false if the connection is over its address's cap: answer 429 and close
+     */
+    public boolean requestStarted(HttpServerExchange ex) {
         long now = System.nanoTime();
         exchange = ex;
         requestStart = now;
         lastActivity = now;
         inHead = false;
         ex.addExchangeCompleteListener(requestEnded);
+        if (edge.forwarded().any()) {
+            owner.forwarded(this, ex);
+        }
+        return !rejected;
     }
 
     /** One listener for every request on this connection: the request is over, the next head may begin. */
@@ -177,7 +165,7 @@ class GuardedConnection extends StreamConnection {
      * The request's body is being received and is not all there yet (IO thread): unless it is complete by
      * {@code server.body_timeout_ms} after the head, the request is answered 408 and the connection closed.
      */
-    void awaitingBody(HttpServerExchange ex) {
+    public void awaitingBody(HttpServerExchange ex) {
         if (bodyTimer != null || ex != exchange) {
             return;
         }
@@ -192,7 +180,7 @@ class GuardedConnection extends StreamConnection {
     }
 
     /** The body awaited is all there (IO thread). */
-    void bodyReceived() {
+    public void bodyReceived() {
         if (bodyTimer != null) {
             bodyTimer.remove();
             bodyTimer = null;
@@ -256,7 +244,7 @@ class GuardedConnection extends StreamConnection {
         if (!answered && ex != null && Thread.currentThread() == getIoThread() && !ex.isComplete()
                 && !ex.isResponseStarted() && !ex.isRequestComplete()) {
             try {
-                rawSink.write(ByteBuffer.wrap(bodyTimedOut ? SLOW_BODY : MALFORMED_BODY));
+                rawSink.write(ByteBuffer.wrap(bodyTimedOut ? edge.answers().slowBody() : edge.answers().malformedBody()));
                 answered = true;
             } catch (IOException e) {
                 // the client is gone
@@ -374,7 +362,7 @@ class GuardedConnection extends StreamConnection {
         @Override
         public int write(ByteBuffer src) throws IOException {
             if (substitute == null) {
-                boolean head = src.remaining() == UNDERTOW_BAD_REQUEST.length && startsWith(src, UNDERTOW_BAD_REQUEST);
+                boolean head = src.remaining() == UndertowWire.BAD_REQUEST.length && startsWith(src, UndertowWire.BAD_REQUEST);
                 boolean host = !head && isUndertowHost400(src);
                 if (!head && !host) {
                     return next.write(src);
@@ -382,8 +370,9 @@ class GuardedConnection extends StreamConnection {
                 if (head && !flushPipelined()) {
                     return 0; // called again when the socket can take more
                 }
-                substitute = ByteBuffer.wrap(!head ? MALFORMED_HOST
-                        : headBytes > edge.maxHeaderBytes() ? LARGE_HEAD : MALFORMED_HEAD);
+                Answers a = edge.answers();
+                substitute = ByteBuffer.wrap(!head ? a.malformedHost()
+                        : headBytes > edge.maxHeaderBytes() ? a.largeHead() : a.malformedHead());
                 answered = true;
             }
             next.write(substitute);
@@ -413,7 +402,7 @@ class GuardedConnection extends StreamConnection {
             if (src.remaining() > 512) {
                 return false;
             }
-            for (byte[] line : UNDERTOW_HOST_400) {
+            for (byte[] line : UndertowWire.HOST_400) {
                 if (startsWith(src, line)) {
                     return true;
                 }

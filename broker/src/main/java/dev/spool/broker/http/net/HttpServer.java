@@ -1,4 +1,4 @@
-package dev.spool.broker.http;
+package dev.spool.broker.http.net;
 
 import dev.spool.broker.config.BrokerConfig;
 import io.undertow.UndertowOptions;
@@ -57,7 +57,7 @@ public final class HttpServer implements AutoCloseable {
      * @throws BindException if a port cannot be bound; the message names it, and nothing is left running
      * @throws IllegalArgumentException if the TLS keystore cannot be read
      */
-    public static HttpServer start(BrokerConfig config, HttpHandler root) throws IOException {
+    public static HttpServer start(BrokerConfig config, HttpHandler root, Answers answers) throws IOException {
         Xnio xnio = Xnio.getInstance(HttpServer.class.getClassLoader());
         XnioWorker worker = xnio.createWorker(OptionMap.builder()
                 .set(Options.WORKER_IO_THREADS, config.ioThreads())
@@ -100,7 +100,7 @@ public final class HttpServer implements AutoCloseable {
         open.setRootHandler(root);
         GuardedConnection.Edge edge = new GuardedConnection.Edge(
                 java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(config.bodyTimeoutMs()), config.maxHeaderBytes(),
-                new Forwarded(config.trustedProxies()));
+                new Forwarded(config.trustedProxies()), answers);
         Connections connections = new Connections(maxConnections(config), config.maxConnectionsPerAddress(), edge, open);
         AcceptingChannel<?> plain = null;
         AcceptingChannel<?> tls = null;

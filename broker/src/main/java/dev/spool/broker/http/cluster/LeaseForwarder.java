@@ -1,5 +1,10 @@
-package dev.spool.broker.http;
+package dev.spool.broker.http.cluster;
 
+import dev.spool.broker.http.ApiException;
+import dev.spool.broker.http.ErrorCode;
+import dev.spool.broker.http.Json;
+import dev.spool.broker.http.SettleForwarding;
+import dev.spool.broker.http.net.TlsContexts;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spool.broker.config.BrokerConfig;
@@ -31,9 +36,8 @@ import javax.net.ssl.SSLContext;
  * unknown and fails the whole request with 503, so the client retries; the owner's 401 or 403 is the caller's.
  * A forwarded request carries {@link #HEADER} and is never forwarded again.
  */
-final class LeaseForwarder {
+public final class LeaseForwarder implements SettleForwarding {
     /** Marks a request one node sent another; its value names the sending node's URL. */
-    static final String HEADER = "X-Spool-Forwarded";
     private static final Logger LOG = LoggerFactory.getLogger(LeaseForwarder.class);
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
@@ -46,7 +50,7 @@ final class LeaseForwarder {
      * @param tls this node's {@code server.tls}, or null: with it, other nodes' HTTPS certificates are trusted
      *            when the JDK trusts them or this node's keystore holds them (see {@link TlsContexts#forwarding})
      */
-    LeaseForwarder(BrokerConfig.Tls tls) {
+    public LeaseForwarder(BrokerConfig.Tls tls) {
         this.tls = tls == null ? null : TlsContexts.forwarding(tls); // a keystore it cannot read stops the start
     }
 
@@ -74,7 +78,8 @@ final class LeaseForwarder {
      * @param request       the client's body; its other fields (delay, visibility) go along
      * @param authorization the client's Authorization header
      */
-    CompletableFuture<SettleResult.Settled> forward(String ownerUrl, String queue, String path, String field,
+    @Override
+    public CompletableFuture<SettleResult.Settled> forward(String ownerUrl, String queue, Settlement kind, String field,
                                                            JsonNode request, List<String> leases,
                                                            String authorization) {
         ObjectNode body = request.deepCopy();
@@ -82,7 +87,7 @@ final class LeaseForwarder {
         HttpRequest r;
         try {
             r = HttpRequest.newBuilder(URI.create(ownerUrl + "/queues/" + URLEncoder.encode(queue, StandardCharsets.UTF_8)
-                            .replace("+", "%20") + "/" + path))
+                            .replace("+", "%20") + "/" + path(kind)))
                     .timeout(TIMEOUT)
                     .header("Content-Type", "application/json")
                     .header("Authorization", authorization == null ? "" : authorization)

@@ -1,7 +1,6 @@
-package dev.spool.broker.http;
+package dev.spool.broker.http.net;
 
 import dev.spool.broker.config.Cidr;
-import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,8 +44,6 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
      * evicts by sampled LRU), at no cost per request.
      */
     static final int EVICTION_SAMPLE = 256;
-    private static final byte[] FULL = Problems.wire(new ApiException(ErrorCode.UNAVAILABLE,
-            "the broker is at server.max_connections and every connection is in a request; retry", 1));
 
     private final int max;
     private final int maxPerAddress;
@@ -77,25 +74,6 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
 
     GuardedConnection.Edge edge() {
         return edge;
-    }
-
-    /** Wraps the routes: marks each request on its connection, and answers a rejected connection's first one. */
-    public static HttpHandler tracking(HttpHandler routes) {
-        return ex -> {
-            GuardedConnection c = GuardedConnection.of(ex);
-            if (c != null) {
-                c.requestStarted(ex);
-                if (c.owner.edge.forwarded().any()) {
-                    c.owner.forwarded(c, ex);
-                }
-                if (c.rejected) {
-                    ex.setPersistent(false);
-                    throw new ApiException(ErrorCode.TOO_MANY_CONNECTIONS, "too many connections from your address "
-                            + "(server.max_connections_per_address); reuse a keep-alive connection", 1);
-                }
-            }
-            routes.handleRequest(ex);
-        };
     }
 
     @Override
@@ -145,7 +123,7 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
             });
         }
         if (!admitted) {
-            c.refuse(FULL);
+            c.refuse(edge.answers().full());
             return;
         }
         next.handleEvent(c);
@@ -185,7 +163,7 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
      * the login limiter and the audit log), and the connection is counted under that client's address from now on;
      * over that address's cap, the request is refused as an extra connection would be.
      */
-    private void forwarded(GuardedConnection c, HttpServerExchange ex) {
+    void forwarded(GuardedConnection c, HttpServerExchange ex) {
         InetAddress client = edge.forwarded().client(ex, c.peer);
         if (client == null || client.equals(c.peer)) {
             return;

@@ -1,4 +1,4 @@
-package dev.spool.broker.http;
+package dev.spool.broker.http.net;
 
 import dev.spool.broker.config.Cidr;
 import io.undertow.server.HttpServerExchange;
