@@ -62,12 +62,12 @@ sealed interface Backend permits Backend.Journal, Backend.Cluster {
 
         @Override
         public UserStore users(QueueStore store) throws IOException {
-            return UserStore.load(config.usersFile());
+            return UserStore.load(config.auth().usersFile());
         }
 
         @Override
         public TokenService sessions(QueueStore store, Duration ttl, Clock clock) throws IOException {
-            return new TokenService(config.tokensFile(), ttl, clock);
+            return new TokenService(config.auth().tokensFile(), ttl, clock);
         }
 
         @Override
@@ -78,7 +78,7 @@ sealed interface Backend permits Backend.Journal, Backend.Cluster {
         /** The users file only: a running broker sees the change on its next request and ends the sessions itself. */
         @Override
         public void withUsers(UsersAction action) throws IOException {
-            action.apply(UserStore.load(config.usersFile()), user -> { });
+            action.apply(UserStore.load(config.auth().usersFile()), user -> { });
         }
     }
 
@@ -86,7 +86,7 @@ sealed interface Backend permits Backend.Journal, Backend.Cluster {
     record Cluster(BrokerConfig config) implements Backend {
         @Override
         public QueueStore openStore(StoreConfig storeConfig, HttpServer server) {
-            String host = ConfigLoader.reachableHost(config.host());
+            String host = ConfigLoader.reachableHost(config.server().host());
             String url = config.kafka().advertisedUrl() != null ? config.kafka().advertisedUrl()
                     : server.servesPlain() ? "http://" + host + ":" + server.port()
                     : "https://" + host + ":" + server.tlsPort();
@@ -96,7 +96,7 @@ sealed interface Backend permits Backend.Journal, Backend.Cluster {
         @Override
         public UserStore users(QueueStore store) throws IOException {
             // The users file only seeds a cluster that has no users yet.
-            return UserStore.shared(store.shared("users").orElseThrow(), config.usersFile());
+            return UserStore.shared(store.shared("users").orElseThrow(), config.auth().usersFile());
         }
 
         @Override
@@ -107,14 +107,14 @@ sealed interface Backend permits Backend.Journal, Backend.Cluster {
         /** The node keeps no queue data: the disk that matters is the one its audit log is written to. */
         @Override
         public Path disk(StoreConfig storeConfig) {
-            return config.auditFile().toAbsolutePath().getParent();
+            return config.audit().file().toAbsolutePath().getParent();
         }
 
         /** The cluster's users, which every node serves at once; the command ends a changed user's sessions itself. */
         @Override
         public void withUsers(UsersAction action) throws IOException {
             try (KafkaQueueStore store = KafkaQueueStore.open(settings(null), MessageCodec::deadLetter)) {
-                TokenService sessions = sessions(store, Duration.ofSeconds(config.tokenTtlSeconds()), Clock.systemUTC());
+                TokenService sessions = sessions(store, Duration.ofSeconds(config.auth().tokenTtlSeconds()), Clock.systemUTC());
                 action.apply(users(store), sessions::revokeUser);
             }
         }
@@ -124,8 +124,8 @@ sealed interface Backend permits Backend.Journal, Backend.Cluster {
             BrokerConfig.Kafka k = config.kafka();
             return new KafkaSettings(k.bootstrapServers(), k.client(), k.replicationFactor(), k.minInsyncReplicas(),
                     Duration.ofMillis(k.lockDurationMs()), k.maxPollRecords(), Duration.ofMillis(k.prefetchHoldMs()),
-                    Duration.ofMillis(Math.max(k.consumerIdleMs(), config.maxWaitSeconds() * 1000 + 1000)),
-                    k.maxDeliveryLimit(), k.nodeId(), Duration.ofSeconds(config.idempotencyWindowSeconds()),
+                    Duration.ofMillis(Math.max(k.consumerIdleMs(), config.server().maxWaitSeconds() * 1000 + 1000)),
+                    k.maxDeliveryLimit(), k.nodeId(), Duration.ofSeconds(config.queues().idempotencyWindowSeconds()),
                     advertisedUrl);
         }
     }

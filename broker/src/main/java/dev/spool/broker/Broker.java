@@ -91,14 +91,14 @@ public final class Broker implements AutoCloseable {
         QueueStore store = null;
         AuditLog audit = null;
         try {
-            StoreConfig storeConfig = StoreConfig.defaults(config.checkpointFile())
-                    .withCheckpointPeriod(Duration.ofSeconds(config.savePeriodSeconds()))
-                    .withFsync(config.fsync(), Duration.ofMillis(config.fsyncIntervalMs()))
+            StoreConfig storeConfig = StoreConfig.defaults(config.queueManager().checkpointFile())
+                    .withCheckpointPeriod(Duration.ofSeconds(config.queueManager().savePeriodSeconds()))
+                    .withFsync(config.storage().fsync(), Duration.ofMillis(config.storage().fsyncIntervalMs()))
                     .withRollCycle(StoreConfig.DEFAULT_ROLL_CYCLE, clock)
-                    .withIdempotencyWindow(Duration.ofSeconds(config.idempotencyWindowSeconds()))
+                    .withIdempotencyWindow(Duration.ofSeconds(config.queues().idempotencyWindowSeconds()))
                     .withSyncDelay(syncDelay)
-                    .withMinFreeBytes(config.minFreeBytes());
-            Metrics metrics = config.metricsEnabled() ? new Metrics() : null;
+                    .withMinFreeBytes(config.storage().minFreeBytes());
+            Metrics metrics = config.metrics().enabled() ? new Metrics() : null;
             if (metrics != null) {
                 storeConfig = storeConfig.withObserver(metrics);
             }
@@ -109,7 +109,7 @@ public final class Broker implements AutoCloseable {
             if (!users.exists()) {
                 String password = users.createInitialAdmin();
                 console.println((users.isShared() ? "Created the cluster's first user 'admin'"
-                        : "Created users file " + config.usersFile() + " with user 'admin'") + ", password: " + password);
+                        : "Created users file " + config.auth().usersFile() + " with user 'admin'") + ", password: " + password);
                 String cli = "java -jar " + jarPath() + " user add NAME --role AGENT"
                         + (config.source() == null ? "" : " --config " + config.source());
                 console.println("This password is shown once. Add users with:");
@@ -117,19 +117,19 @@ public final class Broker implements AutoCloseable {
                 console.println("  printf '%s\\n' \"$PASSWORD\" | " + cli + "   (reads it from standard input)");
                 console.flush();
             }
-            Duration ttl = Duration.ofSeconds(config.tokenTtlSeconds());
+            Duration ttl = Duration.ofSeconds(config.auth().tokenTtlSeconds());
             TokenService tokens = backend.sessions(store, ttl, clock);
             int dropped = tokens.followUsers(users);
             if (dropped > 0) {
                 LOG.info("{} sessions of users deleted or changed while the broker was stopped were dropped", dropped);
             }
-            audit = new AuditLog(config.auditFile(), config.auditMaxFileBytes(), config.auditMaxFiles(),
-                    config.auditCompress(), config.auditMaxBufferBytes());
+            audit = new AuditLog(config.audit().file(), config.audit().maxFileBytes(), config.audit().maxFiles(),
+                    config.audit().compress(), config.audit().maxBufferBytes());
             Waiters waiters = new Waiters();
             store.subscribe(waiters::signal);
             Api api = new Api(store, tokens, users, new LoginGuard(clock), config, waiters, clock,
-                    new LeaseForwarder(config.tls()));
-            Health health = new Health(backend.disk(storeConfig), config.minFreeBytes(), config.auditEnabled() ? audit : null,
+                    new LeaseForwarder(config.server().tls()));
+            Health health = new Health(backend.disk(storeConfig), config.storage().minFreeBytes(), config.audit().enabled() ? audit : null,
                     store::failedQueues);
             if (metrics != null) {
                 register(metrics, store, waiters, audit, server, health);
@@ -141,10 +141,10 @@ public final class Broker implements AutoCloseable {
             Broker b = new Broker(store, audit, server, graceful, waiters, health, List.copyOf(routes));
             b.watchUsers(users, tokens);
             if (server.tlsPort() >= 0) {
-                LOG.info("Spool broker listening on https://{}:{}", config.host(), server.tlsPort());
+                LOG.info("Spool broker listening on https://{}:{}", config.server().host(), server.tlsPort());
             }
             if (server.servesPlain()) {
-                LOG.info("Spool broker listening on http://{}:{}", config.host(), b.port());
+                LOG.info("Spool broker listening on http://{}:{}", config.server().host(), b.port());
             }
             return b;
         } catch (RuntimeException | IOException e) {

@@ -31,18 +31,18 @@ class ConfigTest {
     @Test
     void emptyFileShouldGiveTheDocumentedDefaults() throws Exception {
         BrokerConfig c = load("");
-        assertEquals(dir.resolve("data/queues.json"), c.checkpointFile());
-        assertEquals(100, c.defaultMaxLength());
-        assertEquals(30, c.savePeriodSeconds());
-        assertEquals("127.0.0.1", c.host());
-        assertEquals(7500, c.port());
-        assertEquals(dir.resolve("users.yaml"), c.usersFile());
-        assertEquals(86_400, c.tokenTtlSeconds());
-        assertEquals(dir.resolve("message_queue.log"), c.auditFile());
-        assertEquals(BrokerConfig.AuditBody.FULL, c.auditBody());
-        assertEquals(1 << 20, c.maxMessageBytes());
-        assertEquals(Fsync.NONE, c.fsync());
-        assertTrue(c.auditEnabled());
+        assertEquals(dir.resolve("data/queues.json"), c.queueManager().checkpointFile());
+        assertEquals(100, c.queueManager().defaultMaxLength());
+        assertEquals(30, c.queueManager().savePeriodSeconds());
+        assertEquals("127.0.0.1", c.server().host());
+        assertEquals(7500, c.server().port());
+        assertEquals(dir.resolve("users.yaml"), c.auth().usersFile());
+        assertEquals(86_400, c.auth().tokenTtlSeconds());
+        assertEquals(dir.resolve("message_queue.log"), c.audit().file());
+        assertEquals(BrokerConfig.AuditBody.FULL, c.audit().body());
+        assertEquals(1 << 20, c.server().maxMessageBytes());
+        assertEquals(Fsync.NONE, c.storage().fsync());
+        assertTrue(c.audit().enabled());
     }
 
     @Test
@@ -53,9 +53,9 @@ class ConfigTest {
                   max_length: 7
                   save_period_time: 3
                 """);
-        assertEquals(dir.resolve("state/q.json"), c.checkpointFile());
-        assertEquals(7, c.defaultMaxLength());
-        assertEquals(3, c.savePeriodSeconds());
+        assertEquals(dir.resolve("state/q.json"), c.queueManager().checkpointFile());
+        assertEquals(7, c.queueManager().defaultMaxLength());
+        assertEquals(3, c.queueManager().savePeriodSeconds());
     }
 
     @Test
@@ -74,14 +74,14 @@ class ConfigTest {
                   fsync: interval
                   fsync_interval_ms: 2
                 """);
-        assertEquals("0.0.0.0", c.host());
-        assertEquals(8123, c.port());
-        assertEquals(Path.of("/etc/spool/users.yaml"), c.usersFile());
-        assertEquals(60, c.tokenTtlSeconds());
-        assertEquals(dir.resolve("logs/audit.log"), c.auditFile());
-        assertEquals(BrokerConfig.AuditBody.TRUNCATE, c.auditBody());
-        assertEquals(Fsync.INTERVAL, c.fsync());
-        assertEquals(2, c.fsyncIntervalMs());
+        assertEquals("0.0.0.0", c.server().host());
+        assertEquals(8123, c.server().port());
+        assertEquals(Path.of("/etc/spool/users.yaml"), c.auth().usersFile());
+        assertEquals(60, c.auth().tokenTtlSeconds());
+        assertEquals(dir.resolve("logs/audit.log"), c.audit().file());
+        assertEquals(BrokerConfig.AuditBody.TRUNCATE, c.audit().body());
+        assertEquals(Fsync.INTERVAL, c.storage().fsync());
+        assertEquals(2, c.storage().fsyncIntervalMs());
     }
 
     @Test
@@ -106,6 +106,6 @@ class ConfigTest {
     @Test
     void theRepositorysDefaultConfigShouldLoad() {
         BrokerConfig c = ConfigLoader.load(Path.of("..", "config.yaml"));
-        assertEquals(7500, c.port());
+        assertEquals(7500, c.server().port());
     }
 }

@@ -39,10 +39,10 @@ class DeployFilesTest {
         Path copy = dir.resolve("config.yaml");
         Files.writeString(copy, text);
         BrokerConfig c = ConfigLoader.load(copy);
-        assertEquals(Fsync.INTERVAL, c.fsync());
-        assertNotNull(c.tls());
-        assertEquals(7443, c.tls().port());
-        assertTrue(c.auditMaxFileBytes() * (c.auditMaxFiles() + 1) <= 4L << 30, "audit bounded under 4 GiB");
+        assertEquals(Fsync.INTERVAL, c.storage().fsync());
+        assertNotNull(c.server().tls());
+        assertEquals(7443, c.server().tls().port());
+        assertTrue(c.audit().maxFileBytes() * (c.audit().maxFiles() + 1) <= 4L << 30, "audit bounded under 4 GiB");
     }
 
     @Test

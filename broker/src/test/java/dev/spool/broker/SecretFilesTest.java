@@ -41,7 +41,7 @@ class SecretFilesTest {
     void tokensFileShouldBeReadableByItsOwnerOnlyAfterALogin() throws Exception {
         assumeTrue(Files.getFileStore(dir).supportsFileAttributeView("posix"), "POSIX permissions needed");
         try (TestBroker b = new TestBroker(dir)) { // signs in one user per role
-            Path tokens = ConfigLoader.load(b.dir.resolve("config.yaml")).tokensFile();
+            Path tokens = ConfigLoader.load(b.dir.resolve("config.yaml")).auth().tokensFile();
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tokens)));
             assertFalse(Files.exists(tokens.resolveSibling(tokens.getFileName() + ".tmp")));
             assertEquals("rw-------", PosixFilePermissions.toString(

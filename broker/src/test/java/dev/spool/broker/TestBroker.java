@@ -65,11 +65,11 @@ final class TestBroker implements AutoCloseable {
                 + (extraYaml.equals("auth_ttl_placeholder") ? ""
                 : extraYaml.equals("server_wait_placeholder") ? "" : otherKeys(extraYaml)));
         BrokerConfig config = ConfigLoader.load(dir.resolve("config.yaml"));
-        boolean httpsOnly = config.tls() != null && !config.tls().plainHttp();
+        boolean httpsOnly = config.server().tls() != null && !config.server().tls().plainHttp();
         scheme = httpsOnly ? "https" : "http";
-        http = httpsOnly ? TestKeystore.trustingClient(config.tls().keystore(), config.tls().password())
+        http = httpsOnly ? TestKeystore.trustingClient(config.server().tls().keystore(), config.server().tls().password())
                 : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        UserStore users = UserStore.load(config.usersFile());
+        UserStore users = UserStore.load(config.auth().usersFile());
         for (Role r : Role.values()) {
             users.put(r.name().toLowerCase(), r, PASSWORD.toCharArray());
         }

@@ -13,6 +13,6 @@ public record Api(QueueStore store, TokenService tokens, UserStore users, LoginG
                   Waiters waiters, Clock clock, SettleForwarding forwarding) {
 
     int maxMessageBytes() {
-        return config.maxMessageBytes();
+        return config.server().maxMessageBytes();
     }
 }

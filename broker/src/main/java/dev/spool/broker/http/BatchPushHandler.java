@@ -35,14 +35,14 @@ final class BatchPushHandler implements HttpHandler {
         if (!ndjson) {
             Exchanges.requireJson(ex);
         }
-        Exchanges.readBody(ex, api.config().maxBatchBytes(), (e, body) -> {
+        Exchanges.readBody(ex, api.config().server().maxBatchBytes(), (e, body) -> {
             if (!(api.store().options(name) instanceof QueueOptions options)) {
                 throw ApiException.queueNotFound(name);
             }
             String queueType = options.type();
             AuditNotes notes = AuditNotes.of(e).unvalidated(body, queueType != null);
             MessageCodec.Batch batch = ndjson ? ndjson(body, queueType) : MessageCodec.encodeBatch(body, queueType,
-                    api.config().maxBatchMessages());
+                    api.config().server().maxBatchMessages());
             if (!ndjson) {
                 // One valid JSON array: the audit line may hold it as JSON. NDJSON stays an escaped string.
                 notes.validated(body);
@@ -59,9 +59,9 @@ final class BatchPushHandler implements HttpHandler {
 
     private MessageCodec.Batch ndjson(byte[] body, String queueType) {
         List<JsonNode> messages = lines(body);
-        if (messages.size() > api.config().maxBatchMessages()) {
+        if (messages.size() > api.config().server().maxBatchMessages()) {
             throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "a batch holds at most "
-                    + api.config().maxBatchMessages() + " messages (server.max_batch_messages), got " + messages.size());
+                    + api.config().server().maxBatchMessages() + " messages (server.max_batch_messages), got " + messages.size());
         }
         List<byte[]> stored = new ArrayList<>(messages.size());
         List<String> keys = null;

@@ -36,8 +36,8 @@ final class CreateQueueHandler implements HttpHandler {
 
     private void create(HttpServerExchange ex, String name, JsonNode req) {
         String type = null;
-        long maxLength = api.config().defaultMaxLength();
-        int maxDeliveries = api.config().maxDeliveries();
+        long maxLength = api.config().queueManager().defaultMaxLength();
+        int maxDeliveries = api.config().queues().maxDeliveries();
         String dlq = null;
         if (req != null && !req.isNull()) {
             if (!req.isObject()) {

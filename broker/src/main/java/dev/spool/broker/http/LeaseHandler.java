@@ -25,11 +25,11 @@ final class LeaseHandler implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange ex) throws Exception {
         String name = Exchanges.queueName(ex);
-        int max = (int) Params.number(ex, "max", 1, 1, api.config().maxBatchMessages());
+        int max = (int) Params.number(ex, "max", 1, 1, api.config().server().maxBatchMessages());
         StoreContract c = api.store().contract();
         long longest = c.maxVisibility().toSeconds();
         // The configured default is capped by what the backend can hold; an explicit longer request is refused.
-        long visibility = Params.number(ex, "visibility", Math.min(api.config().visibilitySeconds(), longest), 1, 43_200);
+        long visibility = Params.number(ex, "visibility", Math.min(api.config().queues().visibilitySeconds(), longest), 1, 43_200);
         if (visibility > longest) {
             throw new ApiException(ErrorCode.INVALID_REQUEST, "visibility must be at most " + longest + " s on the "
                     + c.backend() + " backend, was " + visibility);

@@ -29,7 +29,7 @@ final class Params {
 
     /** {@code wait=} in seconds, capped at the configured maximum; returned in milliseconds. */
     static long waitMillis(HttpServerExchange ex, Api api) {
-        long max = api.config().maxWaitSeconds();
+        long max = api.config().server().maxWaitSeconds();
         Deque<String> v = ex.getQueryParameters().get("wait");
         if (v == null || v.isEmpty()) {
             return 0;

@@ -19,7 +19,7 @@ final class PullBatchHandler implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange ex) throws Exception {
         String name = Exchanges.queueName(ex);
-        int max = (int) Params.number(ex, "max", 1, 1, api.config().maxBatchMessages());
+        int max = (int) Params.number(ex, "max", 1, 1, api.config().server().maxBatchMessages());
         long wait = Params.waitMillis(ex, api);
         api.waiters().serve(ex, name, wait, api.store().contract(), w -> api.store().take(name, max, w)
                 .thenApply(r -> render(name, r)), Json.EMPTY_ARRAY);

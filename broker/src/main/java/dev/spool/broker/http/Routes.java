@@ -53,7 +53,7 @@ public final class Routes {
     /** As above, adding {@code "METHOD /template"} of every route to {@code declared} (the OpenAPI test reads it). */
     public static HttpHandler build(Api api, AuditLog audit, Health health, Metrics metrics, BrokerConfig config,
                                     Clock clock, java.util.List<String> declared) {
-        Table t = new Table(metrics, declared, config.workerThreads(), api.maxMessageBytes());
+        Table t = new Table(metrics, declared, config.server().workerThreads(), api.maxMessageBytes());
         t.add("POST", "/login", t.open(new LoginHandler(api)));
         t.add("POST", "/logout", secured(api, ANYONE_SIGNED_IN, t.worker(new LogoutHandler(api))));
         t.add("GET", "/queues", io(secured(api, ANYONE_SIGNED_IN, new ListQueuesHandler(api))));
@@ -80,11 +80,11 @@ public final class Routes {
         t.add("GET", "/health/live", io(health::live));
         t.add("GET", "/health/ready", t.open(health::ready));
         if (metrics != null) {
-            t.add("GET", "/metrics", t.open(new MetricsHandler(metrics, config.metricsBearerToken())));
+            t.add("GET", "/metrics", t.open(new MetricsHandler(metrics, config.metrics().bearerToken())));
         }
         t.add("GET", "/openapi.yaml", io(OpenApi::send));
         t.add("GET", "/overview", secured(api, ANYONE_SIGNED_IN,
-                t.worker(new OverviewHandler(api, health, config.auditEnabled() ? audit : null, metrics))));
+                t.worker(new OverviewHandler(api, health, config.audit().enabled() ? audit : null, metrics))));
         t.add("GET", "/", io(Ui::page));
         t.add("GET", "/ui/{file}", io(Ui::file));
         RoutingHandler r = t.routing
@@ -96,8 +96,8 @@ public final class Routes {
                             + ex.getRequestPath());
                 });
         HttpHandler root = new ErrorBoundary(tracking(r));
-        HttpHandler audited = config.auditEnabled()
-                ? new AuditHandler(audit, config.auditBody(), config.auditBodyMaxChars(), audit.maxEventBytes(), clock,
+        HttpHandler audited = config.audit().enabled()
+                ? new AuditHandler(audit, config.audit().body(), config.audit().bodyMaxChars(), audit.maxEventBytes(), clock,
                 root) : root;
         return metrics == null ? audited : metrics.http().measure(audited);
     }

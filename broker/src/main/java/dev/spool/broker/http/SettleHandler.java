@@ -43,7 +43,7 @@ final class SettleHandler implements HttpHandler {
     public void handleRequest(HttpServerExchange ex) {
         String name = Exchanges.queueName(ex);
         Exchanges.requireJson(ex);
-        Exchanges.readBody(ex, api.config().maxBatchBytes(), (e, body) -> {
+        Exchanges.readBody(ex, api.config().server().maxBatchBytes(), (e, body) -> {
             JsonNode req = Json.parse(body);
             AuditNotes.of(e).body(req);
             if (!req.isObject() || !req.path("leases").isArray()) {
@@ -56,8 +56,8 @@ final class SettleHandler implements HttpHandler {
                 }
                 leases.add(l.asText());
             }
-            if (leases.size() > api.config().maxBatchMessages()) {
-                throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "at most " + api.config().maxBatchMessages()
+            if (leases.size() > api.config().server().maxBatchMessages()) {
+                throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "at most " + api.config().server().maxBatchMessages()
                         + " leases per request");
             }
             settle(e, name, req, leases);
@@ -68,7 +68,7 @@ final class SettleHandler implements HttpHandler {
         Duration duration = switch (kind) {
             case ACK -> Duration.ZERO;
             case NACK -> Duration.ofSeconds(seconds(req, "delay_seconds", 0, 0));
-            case RENEW -> Duration.ofSeconds(seconds(req, "visibility_seconds", api.config().visibilitySeconds(), 1));
+            case RENEW -> Duration.ofSeconds(seconds(req, "visibility_seconds", api.config().queues().visibilitySeconds(), 1));
         };
         StoreContract c = api.store().contract();
         if (kind == Settlement.RENEW && !c.renew()) {

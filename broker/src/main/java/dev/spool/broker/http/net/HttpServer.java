@@ -60,11 +60,11 @@ public final class HttpServer implements AutoCloseable {
     public static HttpServer start(BrokerConfig config, HttpHandler root, Answers answers) throws IOException {
         Xnio xnio = Xnio.getInstance(HttpServer.class.getClassLoader());
         XnioWorker worker = xnio.createWorker(OptionMap.builder()
-                .set(Options.WORKER_IO_THREADS, config.ioThreads())
+                .set(Options.WORKER_IO_THREADS, config.server().ioThreads())
                 .set(Options.CONNECTION_HIGH_WATER, 1_000_000)
                 .set(Options.CONNECTION_LOW_WATER, 1_000_000)
-                .set(Options.WORKER_TASK_CORE_THREADS, config.workerThreads())
-                .set(Options.WORKER_TASK_MAX_THREADS, config.workerThreads())
+                .set(Options.WORKER_TASK_CORE_THREADS, config.server().workerThreads())
+                .set(Options.WORKER_TASK_MAX_THREADS, config.server().workerThreads())
                 .set(Options.TCP_NODELAY, true)
                 .set(Options.CORK, true)
                 .getMap());
@@ -72,7 +72,7 @@ public final class HttpServer implements AutoCloseable {
                 // Writes that stall (a client that stops reading) end after the idle timeout. A body that stalls is
                 // ended by its own deadline (server.body_timeout_ms, GuardedConnection), armed only when a body is
                 // not already there: a socket read timeout would re-arm a timer on every request.
-                .set(Options.WRITE_TIMEOUT, (int) config.idleTimeoutMs())
+                .set(Options.WRITE_TIMEOUT, (int) config.server().idleTimeoutMs())
                 .set(Options.WORKER_IO_THREADS, worker.getIoThreadCount())
                 .set(Options.TCP_NODELAY, true)
                 .set(Options.REUSE_ADDRESSES, true)
@@ -83,14 +83,14 @@ public final class HttpServer implements AutoCloseable {
         OptionMap undertowOptions = OptionMap.builder()
                 .set(UndertowOptions.BUFFER_PIPELINED_DATA, true)
                 .set(UndertowOptions.MAX_ENTITY_SIZE,
-                        (long) Math.max(config.maxMessageBytes(), config.maxBatchBytes()) + 65_536)
+                        (long) Math.max(config.server().maxMessageBytes(), config.server().maxBatchBytes()) + 65_536)
                 .set(UndertowOptions.RECORD_REQUEST_START_TIME, false)
                 // A larger head is refused with Undertow's empty 400, which GuardedConnection answers as a 431.
-                .set(UndertowOptions.MAX_HEADER_SIZE, config.maxHeaderBytes())
+                .set(UndertowOptions.MAX_HEADER_SIZE, config.server().maxHeaderBytes())
                 // Slow clients: a half-sent head is closed after the head timeout, a connection without a request
                 // after the idle timeout.
-                .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) config.requestHeadTimeoutMs())
-                .set(UndertowOptions.NO_REQUEST_TIMEOUT, (int) config.idleTimeoutMs())
+                .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) config.server().requestHeadTimeoutMs())
+                .set(UndertowOptions.NO_REQUEST_TIMEOUT, (int) config.server().idleTimeoutMs())
                 // No IDLE_TIMEOUT: its conduit stamps the clock on every read and write, and every state it would
                 // end has its own deadline (head, body, no request, a stalled write).
                 .getMap();
@@ -99,17 +99,17 @@ public final class HttpServer implements AutoCloseable {
         HttpOpenListener open = new HttpOpenListener(buffers, undertowOptions);
         open.setRootHandler(root);
         GuardedConnection.Edge edge = new GuardedConnection.Edge(
-                java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(config.bodyTimeoutMs()), config.maxHeaderBytes(),
-                new Forwarded(config.trustedProxies()), answers);
-        Connections connections = new Connections(maxConnections(config), config.maxConnectionsPerAddress(), edge, open);
+                java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(config.server().bodyTimeoutMs()), config.server().maxHeaderBytes(),
+                new Forwarded(config.server().trustedProxies()), answers);
+        Connections connections = new Connections(maxConnections(config), config.server().maxConnectionsPerAddress(), edge, open);
         AcceptingChannel<?> plain = null;
         AcceptingChannel<?> tls = null;
-        BrokerConfig.Tls t = config.tls();
-        int port = config.port();
+        BrokerConfig.Tls t = config.server().tls();
+        int port = config.server().port();
         try {
             if (t == null || t.plainHttp()) {
                 plain = worker.createStreamConnectionServer(
-                        new InetSocketAddress(InetAddress.getByName(config.host()), port), connections, socketOptions);
+                        new InetSocketAddress(InetAddress.getByName(config.server().host()), port), connections, socketOptions);
             }
             if (t != null) {
                 port = t.port();
@@ -117,7 +117,7 @@ public final class HttpServer implements AutoCloseable {
                         TlsContexts.server(t));
                 @SuppressWarnings({"unchecked", "rawtypes"}) // accepted TLS connections are StreamConnections too
                 AcceptingChannel<?> accepting = ssl.createSslConnectionServer(worker,
-                        new InetSocketAddress(InetAddress.getByName(config.host()), port), (ChannelListener) connections,
+                        new InetSocketAddress(InetAddress.getByName(config.server().host()), port), (ChannelListener) connections,
                         socketOptions);
                 tls = accepting;
             }
@@ -134,7 +134,7 @@ public final class HttpServer implements AutoCloseable {
             worker.shutdownNow();
             buffers.close();
             if (e instanceof BindException b) {
-                BindException named = new BindException("cannot listen on " + config.host() + ":" + port
+                BindException named = new BindException("cannot listen on " + config.server().host() + ":" + port
                         + ": " + b.getMessage());
                 named.initCause(b);
                 throw named;
@@ -149,7 +149,7 @@ public final class HttpServer implements AutoCloseable {
      */
     static int maxConnections(BrokerConfig config) {
         long limit = descriptorLimit();
-        int configured = config.maxConnections();
+        int configured = config.server().maxConnections();
         if (limit > 0 && configured > limit - RESERVED_DESCRIPTORS) {
             int lowered = (int) Math.max(64, limit - RESERVED_DESCRIPTORS);
             LOG.warn("server.max_connections {} is above what the file-descriptor limit {} leaves; using {} "
