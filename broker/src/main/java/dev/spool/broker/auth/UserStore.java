@@ -26,7 +26,21 @@ public final class UserStore {
     /** What a user name may be. */
     public static final String NAME_PATTERN = "[A-Za-z0-9._@-]{1,64}";
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final String DUMMY_HASH = PasswordHasher.hash("not-a-password".toCharArray());
+
+    /**
+     * A hash to check unknown users' passwords against. Made off the start-up path (a PBKDF2 hash takes a cold JVM
+     * a sixth of a second, while the listener answers 503): a thread started with the first store makes it.
+     */
+    private static final class Dummy {
+        static final String HASH = PasswordHasher.hash("not-a-password".toCharArray());
+    }
+
+    static {
+        // Class initialisation runs once; a login that needs it first waits for it.
+        Thread warm = new Thread(() -> Dummy.HASH.length(), "spool-dummy-hash");
+        warm.setDaemon(true);
+        warm.start();
+    }
 
     /** A user as the API shows it: never the hash. */
     public record Entry(String username, Role role) {
@@ -228,7 +242,7 @@ public final class UserStore {
         }
         if (u == null) {
             // Same cost as a real check, so timing does not reveal which usernames exist.
-            PasswordHasher.verify(password, DUMMY_HASH);
+            PasswordHasher.verify(password, Dummy.HASH);
             return Optional.empty();
         }
         return PasswordHasher.verify(password, u.hash()) ? Optional.of(u.account()) : Optional.empty();
