@@ -115,7 +115,7 @@ public final class Problems {
         return all;
     }
 
-    private static ApiException classify(Throwable t) {
+    static ApiException classify(Throwable t) {
         if (t instanceof ApiException a) {
             return a;
         }
