@@ -21,6 +21,22 @@ final class ChildBrokers {
     private ChildBrokers() {
     }
 
+    /** A broker child process and the port it listens on. */
+    record Child(Process process, int port) {
+    }
+
+    /**
+     * Starts {@code Main --config config} as a child process, adds it to {@code started} (for the test to kill
+     * whatever happens), and waits until it listens; its log goes to {@code output}.
+     */
+    static Child start(java.nio.file.Path config, java.util.List<Process> started, StringBuffer output)
+            throws Exception {
+        Process p = new ProcessBuilder(dev.spool.storage.ChildJvm.command(Main.class.getName(), "--config",
+                config.toString())).redirectErrorStream(true).start();
+        started.add(p);
+        return new Child(p, awaitListening(p.getInputStream(), output));
+    }
+
     /** Reads a child's log until it names its port, appending every line to {@code seen}; keeps draining it. */
     static int awaitListening(InputStream log, StringBuffer seen) throws Exception {
         CompletableFuture<Integer> port = new CompletableFuture<>();

@@ -10,9 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,6 +25,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.spool.broker.RawClient.closedByServer;
 
 /**
  * Issue 9, point 7: connections are capped in total ({@code server.max_connections}) and per client address
@@ -39,13 +38,8 @@ class ConnectionLimitsTest {
     @TempDir
     Path dir;
 
-    /** A socket from {@code 127.0.0.<last>} to the broker. */
     private static Socket from(int last, TestBroker b) throws IOException {
-        Socket s = new Socket();
-        s.bind(new InetSocketAddress("127.0.0." + last, 0));
-        s.connect(new InetSocketAddress("127.0.0.1", b.broker.port()), 5_000);
-        s.setSoTimeout(10_000);
-        return s;
+        return RawClient.connect(b, last);
     }
 
     private static void send(Socket s, String request) throws IOException {
@@ -71,20 +65,6 @@ class ConnectionLimitsTest {
         assertTrue(r[0].toLowerCase().contains("content-type: application/problem+json"), r[0]);
         JsonNode body = TestBroker.JSON.readTree(r[1]);
         assertEquals(code, body.path("code").asText(), r[1]);
-    }
-
-    /** True if the server closes {@code s} (end of stream or reset) within the socket's read timeout. */
-    private static boolean closedByServer(Socket s) throws IOException {
-        try {
-            while (s.getInputStream().read() >= 0) {
-                // an answer first is fine; we wait for the close
-            }
-            return true;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true;
-        }
     }
 
     @Test

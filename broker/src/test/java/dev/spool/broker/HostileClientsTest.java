@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
@@ -22,6 +21,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.spool.broker.RawClient.answer;
+import static dev.spool.broker.RawClient.assertProblem;
+import static dev.spool.broker.RawClient.closedByServer;
+import static dev.spool.broker.RawClient.write;
 
 /**
  * Issue 20, slow and hostile clients: bodies trickled one byte at a time hold no worker and end at
@@ -37,46 +40,10 @@ class HostileClientsTest {
         return connect(b, 1);
     }
 
-    /** A socket from {@code 127.0.0.<last>} to the broker. */
     private static Socket connect(TestBroker b, int last) throws IOException {
-        Socket s = new Socket();
-        s.bind(new InetSocketAddress("127.0.0." + last, 0));
-        s.connect(new InetSocketAddress("127.0.0.1", b.broker.port()), 5_000);
+        Socket s = RawClient.connect(b, last);
         s.setSoTimeout(20_000);
         return s;
-    }
-
-    private static void write(Socket s, String text) throws IOException {
-        s.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
-        s.getOutputStream().flush();
-    }
-
-    private static RawAnswer answer(Socket s) throws IOException {
-        RawAnswer r = RawAnswer.read(s.getInputStream());
-        if (r == null) {
-            throw new IOException("closed before an answer");
-        }
-        return r;
-    }
-
-    private static void assertProblem(RawAnswer r, int status, String code) throws IOException {
-        assertTrue(r.head().startsWith("HTTP/1.1 " + status + " "), r.head() + r.body());
-        assertTrue(r.head().toLowerCase().contains("content-type: application/problem+json"), r.head());
-        assertEquals(code, TestBroker.JSON.readTree(r.body()).path("code").asText(), r.body());
-    }
-
-    /** True if the server closes {@code s} within its read timeout (end of stream or a reset). */
-    private static boolean closedByServer(Socket s) {
-        try {
-            while (s.getInputStream().read() >= 0) {
-                // an answer first is fine
-            }
-            return true;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true;
-        }
     }
 
     @Test

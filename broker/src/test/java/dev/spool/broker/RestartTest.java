@@ -38,22 +38,15 @@ class RestartTest {
         started.forEach(Process::destroyForcibly);
     }
 
-    /** A broker child process and the port it listens on. */
-    record Child(Process process, int port) {
+    private ChildBrokers.Child startBroker() throws Exception {
+        return ChildBrokers.start(dir.resolve("config.yaml"), started, output);
     }
 
-    private Child startBroker() throws Exception {
-        Process p = new ProcessBuilder(dev.spool.storage.ChildJvm.command(Main.class.getName(), "--config",
-                dir.resolve("config.yaml").toString())).redirectErrorStream(true).start();
-        started.add(p);
-        return new Child(p, ChildBrokers.awaitListening(p.getInputStream(), output));
-    }
-
-    private HttpResponse<String> call(Child c, String method, String path, String token, String body) throws Exception {
+    private HttpResponse<String> call(ChildBrokers.Child c, String method, String path, String token, String body) throws Exception {
         return ChildBrokers.call(http, c.port(), method, path, token, body);
     }
 
-    private HttpResponse<String> pushKeyed(Child c, String token, String queue, String body, String key) throws Exception {
+    private HttpResponse<String> pushKeyed(ChildBrokers.Child c, String token, String queue, String body, String key) throws Exception {
         HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + c.port() + "/queues/" + queue + "/messages"))
                 .timeout(Duration.ofSeconds(30)).header("Authorization", token).header("Content-Type", "application/json")
                 .header("Idempotency-Key", key).POST(HttpRequest.BodyPublishers.ofString(body)).build();
@@ -76,7 +69,7 @@ class RestartTest {
     @Timeout(180)
     void killMinusNineShouldKeepAcksForgetLeasesAndRememberIdempotencyKeys() throws Exception {
         setUp();
-        Child first = startBroker();
+        ChildBrokers.Child first = startBroker();
         String admin = login(first, "admin");
         String worker = login(first, "worker");
         assertEquals(201, call(first, "POST", "/queues/work", admin, null).statusCode());
@@ -93,7 +86,7 @@ class RestartTest {
         first.process().destroyForcibly(); // kill -9 with leases 1 and 3 open
         assertTrue(first.process().waitFor(30, TimeUnit.SECONDS));
 
-        Child second = startBroker();
+        ChildBrokers.Child second = startBroker();
         HttpResponse<String> retry = pushKeyed(second, worker, "work", "{\"body\":{\"n\":3}}", "k3");
         JsonNode dup = TestBroker.JSON.readTree(retry.body());
         assertEquals(3, dup.path("id").asInt(), "the key outlived the kill: " + retry.body());
@@ -113,14 +106,14 @@ class RestartTest {
         second.process().destroyForcibly();
         assertTrue(second.process().waitFor(30, TimeUnit.SECONDS));
 
-        Child third = startBroker();
+        ChildBrokers.Child third = startBroker();
         assertEquals("[]", call(third, "POST", "/queues/work/leases?max=10", worker, null).body());
         assertEquals(0, TestBroker.JSON.readTree(call(third, "GET", "/queues/work", worker, null).body()).path("depth").asInt());
         third.process().destroy();
         assertTrue(third.process().waitFor(30, TimeUnit.SECONDS));
     }
 
-    private String login(Child c, String user) throws Exception {
+    private String login(ChildBrokers.Child c, String user) throws Exception {
         HttpResponse<String> r = call(c, "POST", "/login", null,
                 "{\"username\":\"" + user + "\",\"password\":\"" + TestBroker.PASSWORD + "\"}");
         assertEquals(200, r.statusCode(), r.body());
@@ -132,7 +125,7 @@ class RestartTest {
     void messagesQueuesAndTokensShouldSurviveRestartAndKill() throws Exception {
         setUp();
 
-        Child first = startBroker();
+        ChildBrokers.Child first = startBroker();
         String admin = login(first, "admin");
         String worker = login(first, "worker");
         assertEquals(201, call(first, "POST", "/queues/jobs", admin, "{\"type\":\"result\",\"max_length\":50}").statusCode());
@@ -144,7 +137,7 @@ class RestartTest {
         first.process().destroy(); // SIGTERM: clean shutdown with a final checkpoint
         assertTrue(first.process().waitFor(30, TimeUnit.SECONDS), "SIGTERM should stop the broker promptly");
 
-        Child second = startBroker();
+        ChildBrokers.Child second = startBroker();
         HttpResponse<String> list = call(second, "GET", "/queues", worker, null);
         assertEquals(200, list.statusCode(), "the token survives a restart: " + list.body());
         assertTrue(list.body().contains("jobs"));
@@ -157,7 +150,7 @@ class RestartTest {
         second.process().destroyForcibly(); // SIGKILL: no shutdown hook, no final checkpoint
         assertTrue(second.process().waitFor(30, TimeUnit.SECONDS));
 
-        Child third = startBroker();
+        ChildBrokers.Child third = startBroker();
         JsonNode m2 = TestBroker.JSON.readTree(call(third, "GET", "/queues/jobs/messages/first", worker, null).body());
         assertEquals("r2", m2.path("body").path("result_id").asText(), "r1 was pulled before the kill");
         assertEquals(1, TestBroker.JSON.readTree(call(third, "GET", "/queues/jobs", worker, null).body())

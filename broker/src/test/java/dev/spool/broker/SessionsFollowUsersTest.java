@@ -63,11 +63,9 @@ class SessionsFollowUsersTest {
     }
 
     private Process startBroker() throws Exception {
-        Process p = new ProcessBuilder(ChildJvm.command(Main.class.getName(), "--config",
-                dir.resolve("config.yaml").toString())).redirectErrorStream(true).start();
-        started.add(p);
-        port = ChildBrokers.awaitListening(p.getInputStream(), output);
-        return p;
+        ChildBrokers.Child c = ChildBrokers.start(dir.resolve("config.yaml"), started, output);
+        port = c.port();
+        return c.process();
     }
 
     private int port;

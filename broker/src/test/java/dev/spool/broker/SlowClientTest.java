@@ -7,7 +7,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -16,6 +15,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.spool.broker.RawClient.closedByServer;
 
 /**
  * Issue 9, point 7 (in part): half-sent request heads are closed after {@code server.request_head_timeout_ms},
@@ -27,22 +27,6 @@ class SlowClientTest {
 
     @TempDir
     Path dir;
-
-    /** Reads until the server closes the connection; false if it stays open for the whole read timeout. */
-    private static boolean closedByServer(Socket s) throws IOException {
-        try {
-            while (true) {
-                int c = s.getInputStream().read();
-                if (c < 0) {
-                    return true;
-                }
-            }
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true; // reset by the server
-        }
-    }
 
     @Test
     void halfSentHeadsShouldBeClosedWhileANormalClientIsServed() throws Exception {
