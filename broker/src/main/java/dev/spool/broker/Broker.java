@@ -83,7 +83,8 @@ public final class Broker implements AutoCloseable {
     /** As {@link #start(BrokerConfig, PrintStream, Clock)} with every store sync slowed down (tests of slow disks). */
     static Broker start(BrokerConfig config, PrintStream console, Clock clock, StoreConfig.SyncDelay syncDelay)
             throws IOException {
-        // The listener comes first, answering 503 until the rest is ready: a port in use is then found
+        // The ports are bound first, and accept only once the rest is ready (a client connecting meanwhile waits in
+        // the listen backlog; the gate answers 503 should a request arrive early): a port in use is then found
         // before the data folder is locked or the users file created, so a refused start touches nothing.
         // (Checking with a throwaway ServerSocket instead would leave a window in which the port is taken.)
         StartupGate gate = new StartupGate();
@@ -138,6 +139,7 @@ public final class Broker implements AutoCloseable {
             GracefulShutdownHandler graceful = new GracefulShutdownHandler(
                     Routes.build(api, audit, health, metrics, config, clock, routes));
             gate.open(graceful);
+            server.open();
             Broker b = new Broker(store, audit, server, graceful, waiters, health, List.copyOf(routes));
             b.watchUsers(users, tokens);
             if (server.tlsPort() >= 0) {

@@ -50,7 +50,7 @@ public final class HttpServer implements AutoCloseable {
     }
 
     /**
-     * Listens on {@code server.host}:{@code server.port} (plain HTTP, unless {@code server.tls} is set without
+     * Binds {@code server.host}:{@code server.port} (plain HTTP, unless {@code server.tls} is set without
      * {@code plain_http}) and on {@code server.tls.port} (HTTPS, when {@code server.tls} is set), and hands every
      * request to {@code root}. Both listeners share the connection caps.
      *
@@ -121,12 +121,7 @@ public final class HttpServer implements AutoCloseable {
                         socketOptions);
                 tls = accepting;
             }
-            if (plain != null) {
-                plain.resumeAccepts();
-            }
-            if (tls != null) {
-                tls.resumeAccepts();
-            }
+            // Bound, not yet accepting: a client connecting now waits in the listen backlog until open().
             return new HttpServer(worker, plain, tls, buffers, connections);
         } catch (IOException | RuntimeException e) {
             IoUtils.safeClose(plain);
@@ -165,6 +160,20 @@ public final class HttpServer implements AutoCloseable {
             return u.getMaxFileDescriptorCount();
         }
         return -1;
+    }
+
+    /**
+     * Starts accepting connections. Until then the ports are bound (so a port in use is found before anything
+     * else is opened) and clients that connect wait in the listen backlog, answered once the broker is ready
+     * instead of being told it is starting.
+     */
+    public void open() {
+        if (plain != null) {
+            plain.resumeAccepts();
+        }
+        if (tls != null) {
+            tls.resumeAccepts();
+        }
     }
 
     /** The plain HTTP port (useful with {@code server.port: 0}), or the HTTPS port when there is no plain listener. */
