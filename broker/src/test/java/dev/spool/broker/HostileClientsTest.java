@@ -99,6 +99,31 @@ class HostileClientsTest {
     }
 
     @Test
+    void loginsBeyondTheOpenRoutesShareShouldWaitTheirTurnAndAllBeServed() throws Exception {
+        // Two workers: logins (slow hashing) may hold one at a time; the others wait without a thread.
+        try (TestBroker b = new TestBroker(dir, "server.worker_threads: 2\n", Clock.systemUTC())) {
+            List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> logins = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                logins.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return b.send("POST", "/login", null,
+                                "{\"username\":\"agent\",\"password\":\"" + TestBroker.PASSWORD + "\"}");
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }));
+            }
+            // Meanwhile a signed-in worker route still has the other worker.
+            assertEquals(404, b.as(Role.BASIC, "GET", "/queues/none-such-yet", null).statusCode(),
+                    "a stats request (a worker route) is answered while logins queue");
+            for (java.util.concurrent.CompletableFuture<HttpResponse<String>> f : logins) {
+                HttpResponse<String> r = f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                assertEquals(200, r.statusCode(), r.body());
+            }
+        }
+    }
+
+    @Test
     void aTrickledPushShouldBeAnswered408AndStoreNothing() throws Exception {
         try (TestBroker b = new TestBroker(dir, "server.body_timeout_ms: 1500\n", Clock.systemUTC())) {
             assertEquals(201, b.admin("POST", "/queues/q", null).statusCode());
