@@ -34,15 +34,9 @@ class EdgeRequestsTest {
     }
 
     private static RawAnswer send(TestBroker b, String raw) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", b.broker.port())) {
-            s.setSoTimeout(20_000);
-            s.getOutputStream().write(raw.getBytes(StandardCharsets.ISO_8859_1));
-            s.getOutputStream().flush();
-            RawAnswer r = RawAnswer.read(s.getInputStream());
-            if (r == null) {
-                throw new IOException("closed without an answer");
-            }
-            return r;
+        try (Socket s = RawClient.connect(b, 1)) {
+            RawClient.write(s, raw);
+            return RawClient.answer(s);
         }
     }
 

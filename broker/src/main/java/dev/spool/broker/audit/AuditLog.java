@@ -382,8 +382,13 @@ public final class AuditLog implements AutoCloseable {
     }
 
     /** Whether {@code nice -n 19 gzip -1} could be run and wrote {@code to}; false if there is no such program. */
-    /** Whether util-linux's chrt can put a command under SCHED_IDLE here (tried once, when the class loads). */
-    private static final boolean CHRT = chrtWorks();
+    /**
+     * Whether util-linux's chrt can put a command under SCHED_IDLE here: tried once, by the first compression (on
+     * the compressor's thread, not while the broker starts).
+     */
+    private static final class Chrt {
+        static final boolean WORKS = chrtWorks();
+    }
 
     private static boolean chrtWorks() {
         try {
@@ -403,7 +408,7 @@ public final class AuditLog implements AutoCloseable {
         try {
             // SCHED_IDLE (chrt --idle) where chrt is there: the compressor then only takes a core nothing else wants,
             // and a woken request thread preempts it at once; nice alone still let it delay wake-ups.
-            List<String> command = CHRT ? List.of("chrt", "--idle", "0", "nice", "-n", "19", "gzip", "-1", "-c",
+            List<String> command = Chrt.WORKS ? List.of("chrt", "--idle", "0", "nice", "-n", "19", "gzip", "-1", "-c",
                     from.toString()) : List.of("nice", "-n", "19", "gzip", "-1", "-c", from.toString());
             p = new ProcessBuilder(command).redirectOutput(to.toFile())
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();

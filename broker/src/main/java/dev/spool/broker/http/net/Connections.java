@@ -105,9 +105,8 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
             }
             admitted = live.size() < max;
             if (admitted) {
-                int n = perAddress.merge(c.address, 1, Integer::sum);
                 // A trusted proxy carries many clients: it is capped by the clients its requests name instead.
-                c.rejected = n > maxPerAddress && !edge.forwarded().trusts(c.peer);
+                c.rejected = claim(c.address) > maxPerAddress && !edge.forwarded().trusts(c.peer);
                 c.counted = true;
                 live.add(c);
             }
@@ -174,10 +173,9 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
             if (!c.counted || key.equals(c.address)) {
                 return;
             }
-            perAddress.computeIfPresent(c.address, (a, n) -> n == 1 ? null : n - 1);
+            release(c.address);
             c.address = key;
-            int n = perAddress.merge(key, 1, Integer::sum);
-            c.rejected = n > maxPerAddress;
+            c.rejected = claim(key) > maxPerAddress;
         }
     }
 
@@ -193,7 +191,17 @@ public final class Connections implements ChannelListener<AcceptingChannel<Strea
     private void uncount(GuardedConnection c) {
         c.counted = false;
         live.remove(c);
-        perAddress.computeIfPresent(c.address, (a, n) -> n == 1 ? null : n - 1);
+        release(c.address);
+    }
+
+    /** Counts one more connection under {@code address}; returns how many it has now. Caller holds the lock. */
+    private int claim(InetAddress address) {
+        return perAddress.merge(address, 1, Integer::sum);
+    }
+
+    /** Counts one connection less under {@code address}. Caller holds the lock. */
+    private void release(InetAddress address) {
+        perAddress.computeIfPresent(address, (a, n) -> n == 1 ? null : n - 1);
     }
 
     /** The cap on all connections. */

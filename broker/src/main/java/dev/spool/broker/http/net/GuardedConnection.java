@@ -16,7 +16,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 
 /**
  * One accepted TCP connection as Undertow sees it: the socket's own conduits, plus what {@link Connections}
@@ -52,7 +51,6 @@ public class GuardedConnection extends StreamConnection {
     private final StreamSinkConduit rawSink;
     /** The address it is counted under ({@link Connections}): its peer's group, or the client a proxy named. */
     InetAddress address;
-    final long acceptedNanos;
     /** The latest request on this connection (null until the first head is parsed); set on the IO thread. */
     private volatile HttpServerExchange exchange;
     /** Over its address's cap: its first request is answered 429 and the connection closed. */
@@ -99,8 +97,7 @@ public class GuardedConnection extends StreamConnection {
         InetSocketAddress from = socket.getPeerAddress(InetSocketAddress.class);
         this.peer = from == null ? null : from.getAddress();
         this.address = peer == null ? null : dev.spool.broker.config.Cidr.group(peer);
-        this.acceptedNanos = System.nanoTime();
-        this.lastActivity = acceptedNanos;
+        this.lastActivity = System.nanoTime();
         setSourceConduit(new HeadCountingSource(rawSource));
         setSinkConduit(new HeadProblemSink(rawSink));
         setCloseListener(c -> owner.forget(this));
@@ -154,10 +151,7 @@ public class GuardedConnection extends StreamConnection {
         lastActivity = System.nanoTime();
         headBytes = 0;
         inHead = true;
-        if (bodyTimer != null) {
-            bodyTimer.remove();
-            bodyTimer = null;
-        }
+        bodyReceived();
         next.proceed();
     };
 
@@ -179,7 +173,7 @@ public class GuardedConnection extends StreamConnection {
         }, left, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
-    /** The body awaited is all there (IO thread). */
+    /** The body awaited is all there, or the request is over (IO thread): the deadline is disarmed. */
     public void bodyReceived() {
         if (bodyTimer != null) {
             bodyTimer.remove();
