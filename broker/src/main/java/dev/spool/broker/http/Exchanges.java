@@ -67,11 +67,16 @@ public final class Exchanges {
                 throw new ApiException(ErrorCode.INVALID_REQUEST, "could not read the body: " + io.getMessage());
             }
         }
-        if (body.length > maxBytes) {
-            throw tooLarge(maxBytes);
-        }
-        requireUtf8(body);
+        deliver(ex, body, maxBytes, handler);
+    }
+
+    /** Hands a whole body on once it is within {@code maxBytes} and UTF-8; any failure becomes a problem answer. */
+    private static void deliver(HttpServerExchange ex, byte[] body, int maxBytes, BodyHandler handler) {
         try {
+            if (body.length > maxBytes) {
+                throw tooLarge(maxBytes);
+            }
+            requireUtf8(body);
             handler.handle(ex, body);
         } catch (Throwable t) {
             Problems.send(ex, t);
@@ -127,15 +132,7 @@ public final class Exchanges {
             if (guard != null) {
                 guard.bodyReceived();
             }
-            try {
-                if (body.length > maxBytes) {
-                    throw tooLarge(maxBytes);
-                }
-                requireUtf8(body);
-                handler.handle(e, body);
-            } catch (Throwable t) {
-                Problems.send(e, t);
-            }
+            deliver(e, body, maxBytes, handler);
         }, (e, io) -> {
             received.done = true;
             if (guard != null) {
