@@ -10,7 +10,8 @@ import java.util.List;
 
 /**
  * {@code java -jar spool-bench.jar load ...} runs the load generator, {@code drill ...} the
- * crash-restart drill, {@code kafka ...} a local Kafka cluster; anything else goes to JMH ({@code -h} for its
+ * crash-restart drill, {@code kafka ...} a local Kafka cluster, {@code floor ...} a bare Undertow answering the peer
+ * harness's Spool calls ({@link UndertowFloor}); anything else goes to JMH ({@code -h} for its
  * options).
  */
 public final class Bench {
@@ -25,6 +26,7 @@ public final class Bench {
             case "load" -> System.exit(LoadTool.run(rest, System.out, System.err));
             case "drill" -> System.exit(Drill.run(rest, System.out, System.err));
             case "kafka" -> System.exit(LocalKafka.run(rest, System.out, System.err));
+            case "floor" -> System.exit(UndertowFloor.run(rest, System.out));
             case "jmh" -> org.openjdk.jmh.Main.main(withChronicleFlags(rest));
             default -> org.openjdk.jmh.Main.main(withChronicleFlags(Arrays.asList(args)));
         }
