@@ -61,7 +61,7 @@ class AuditBoundTest {
             Path fifo = dir.resolve("audit.log");
             Future<Long> reader = stalledReader(pool, fifo, go);
             long bound = 1 << 20;
-            AuditLog log = new AuditLog(fifo, Long.MAX_VALUE, 10, false, bound);
+            AuditLog log = new AuditLog(fifo, Long.MAX_VALUE, 10, dev.spool.broker.config.BrokerConfig.AuditCompress.NONE, bound);
             String body = "x".repeat(10_000);
             for (int i = 0; i < 2_000; i++) { // about 40 MB of bodies, against a 1 MiB bound
                 log.record(new AuditEvent(System.currentTimeMillis(), new InetSocketAddress("127.0.0.1", 1), "h", 1,

@@ -4,6 +4,8 @@ import dev.spool.broker.auth.Role;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -65,24 +67,61 @@ class AuditRotationTest {
         }
     }
 
+    /** A file's text: .gz read in this JVM, .zst by the system's zstd (which wrote it). */
     private static String text(Path p) throws IOException {
+        if (p.toString().endsWith(".zst")) {
+            Process z = new ProcessBuilder("zstd", "-d", "-c", "-q", p.toString())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String t = new String(z.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            try {
+                assertEquals(0, z.waitFor(), "zstd -d " + p);
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            }
+            return t;
+        }
         try (InputStream in = p.toString().endsWith(".gz") ? new GZIPInputStream(Files.newInputStream(p))
                 : Files.newInputStream(p)) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 
-    @Test
-    void everyRequestShouldAppearExactlyOnceAcrossRotatedAndCurrentFiles() throws Exception {
+    /** Whether the zstd program runs on this machine. */
+    static boolean zstdRuns() {
+        try {
+            Process p = new ProcessBuilder("zstd", "--version").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return p.waitFor() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * audit.compress true (the default) compresses with zstd where it is installed, else gzip; zstd where it is not
+     * installed falls back to gzip; gzip is gzip. Whichever, every request is in exactly one file.
+     */
+    @ParameterizedTest(name = "audit.compress: {0}")
+    @ValueSource(strings = {"true", "zstd", "gzip"})
+    void everyRequestShouldAppearExactlyOnceAcrossRotatedAndCurrentFiles(String compress) throws Exception {
         List<String> markers;
-        try (TestBroker b = new TestBroker(dir, "audit.max_file_bytes: 4096\naudit.max_files: 100000\n", Clock.systemUTC())) {
+        try (TestBroker b = new TestBroker(dir, "audit.max_file_bytes: 4096\naudit.max_files: 100000\naudit.compress: "
+                + compress + "\n", Clock.systemUTC())) {
             markers = pushConcurrently(b);
         } // closing waits for the writer and the compressor
         List<Path> files = auditFiles();
         long rotated = files.stream().filter(p -> !p.getFileName().toString().equals("message_queue.log")).count();
         assertTrue(rotated >= 20, "rotated many times at 4 KiB: " + files.size() + " files");
+        String ext = !compress.equals("gzip") && zstdRuns() ? ".zst" : ".gz";
+        if (!zstdRuns() && !compress.equals("gzip")) {
+            System.out.println("AuditRotationTest: no zstd program here, so audit.compress: " + compress
+                    + " is checked falling back to gzip");
+        }
         assertTrue(files.stream().filter(p -> !p.getFileName().toString().equals("message_queue.log"))
-                .allMatch(p -> p.toString().endsWith(".gz")), "every rotated file compressed: " + files);
+                .allMatch(p -> p.toString().endsWith(ext)), "every rotated file compressed to " + ext + ": " + files);
         Map<String, Integer> seen = new HashMap<>();
         for (Path p : files) {
             String t = text(p);
@@ -109,7 +148,8 @@ class AuditRotationTest {
         }
         List<Path> files = auditFiles();
         assertEquals(3, files.size(), "the current file and 2 rotated ones: " + files);
-        assertTrue(files.stream().noneMatch(p -> p.toString().endsWith(".gz")), files.toString());
+        assertTrue(files.stream().noneMatch(p -> p.toString().endsWith(".gz") || p.toString().endsWith(".zst")),
+                files.toString());
         for (Path p : files) {
             assertTrue(Files.size(p) <= 4096, p + ": " + Files.size(p));
         }

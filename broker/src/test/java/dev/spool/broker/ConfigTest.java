@@ -43,6 +43,17 @@ class ConfigTest {
         assertEquals(1 << 20, c.server().maxMessageBytes());
         assertEquals(Fsync.NONE, c.storage().fsync());
         assertTrue(c.audit().enabled());
+        assertEquals(BrokerConfig.AuditCompress.AUTO, c.audit().compress());
+    }
+
+    @Test
+    void auditCompressShouldTakeTrueFalseZstdOrGzip() throws Exception {
+        assertEquals(BrokerConfig.AuditCompress.AUTO, load("audit:\n  compress: true\n").audit().compress());
+        assertEquals(BrokerConfig.AuditCompress.NONE, load("audit:\n  compress: false\n").audit().compress());
+        assertEquals(BrokerConfig.AuditCompress.ZSTD, load("audit:\n  compress: zstd\n").audit().compress());
+        assertEquals(BrokerConfig.AuditCompress.GZIP, load("audit:\n  compress: GZIP\n").audit().compress());
+        String m = failure("audit:\n  compress: lz4\n");
+        assertTrue(m.contains("audit.compress") && m.contains("lz4") && m.contains("zstd or gzip"), m);
     }
 
     @Test

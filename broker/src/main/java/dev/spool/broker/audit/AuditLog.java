@@ -1,5 +1,6 @@
 package dev.spool.broker.audit;
 
+import dev.spool.broker.config.BrokerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The file is rotated by size: before a line would take it past {@code maxFileBytes}, the writer renames it
  * to {@code <file>.<sequence>-<UTC time>} and starts a new one, between two lines, so no line is split, lost or written
- * twice. A second thread compresses each rotated file to {@code .gz} and deletes the oldest beyond
+ * twice. A second thread compresses each rotated file ({@link RotatedFileCompressor}) and deletes the oldest beyond
  * {@code maxFiles}. On disk there are then at most the current file and {@code maxFiles} rotated ones, each at
  * most {@code maxFileBytes} (a single line longer than that makes a file of its own).
  */
@@ -45,10 +46,10 @@ public final class AuditLog implements AutoCloseable {
     private final Path file;
     private final long maxFileBytes;
     private final int maxFiles;
-    private final boolean compress;
+    private final RotatedFileCompressor compression;
     private long size;
     private final ExecutorService compressor = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "spool-audit-gzip");
+        Thread t = new Thread(r, "spool-audit-compress");
         t.setDaemon(true);
         return t;
     });
@@ -71,29 +72,29 @@ public final class AuditLog implements AutoCloseable {
 
     /** A log without rotation (tests of the line format). */
     public AuditLog(Path file) throws IOException {
-        this(file, Long.MAX_VALUE, Integer.MAX_VALUE, true, 64L << 20);
+        this(file, Long.MAX_VALUE, Integer.MAX_VALUE, BrokerConfig.AuditCompress.AUTO, 64L << 20);
     }
 
     /**
      * @param maxFileBytes   rotate before the file would pass this size
      * @param maxFiles       rotated files to keep (the oldest beyond are deleted)
-     * @param compress       gzip rotated files
+     * @param compress       how rotated files are compressed ({@link RotatedFileCompressor})
      * @param maxBufferBytes events waiting to be written take at most this much memory; beyond it they are dropped
      */
-    public AuditLog(Path file, long maxFileBytes, int maxFiles, boolean compress, long maxBufferBytes)
+    public AuditLog(Path file, long maxFileBytes, int maxFiles, BrokerConfig.AuditCompress compress, long maxBufferBytes)
             throws IOException {
         this.maxBufferBytes = maxBufferBytes;
         this.file = file.toAbsolutePath();
         this.maxFileBytes = maxFileBytes;
         this.maxFiles = maxFiles;
-        this.compress = compress;
+        this.compression = new RotatedFileCompressor(compress);
         Files.createDirectories(this.file.getParent());
         out = open();
         // Half-written compressions a crash left are dropped (their plain files are still there).
         try (java.util.stream.Stream<Path> st = Files.list(this.file.getParent())) {
             for (Path p : st.filter(p -> p.getFileName().toString().startsWith(this.file.getFileName() + ".")
-                    && p.getFileName().toString().endsWith(".gz.tmp")).toList()) {
-                deleteQuietly(p);
+                    && p.getFileName().toString().endsWith(".tmp")).toList()) {
+                RotatedFileCompressor.deleteQuietly(p);
             }
         }
         for (Path p : rotated()) {
@@ -107,8 +108,8 @@ public final class AuditLog implements AutoCloseable {
         }
         // Rotated files a crash left uncompressed, and any excess, are dealt with first.
         for (Path p : rotated()) {
-            if (compress && !p.toString().endsWith(".gz")) {
-                compressor.execute(() -> compress(p));
+            if (compression.enabled() && !RotatedFileCompressor.isCompressed(p)) {
+                compressor.execute(() -> compression.compress(p));
             }
         }
         compressor.execute(this::prune);
@@ -325,14 +326,14 @@ public final class AuditLog implements AutoCloseable {
             return;
         }
         compressor.execute(() -> {
-            if (compress) {
-                compress(aside);
+            if (compression.enabled()) {
+                compression.compress(aside);
             }
             prune();
         });
     }
 
-    /** {@code <file>.<stamp>} and {@code <file>.<stamp>.gz}, oldest first. */
+    /** {@code <file>.<stamp>} and {@code <file>.<stamp>.zst} or {@code .gz}, oldest first. */
     private List<Path> rotated() throws IOException {
         String prefix = file.getFileName() + ".";
         try (java.util.stream.Stream<Path> s = Files.list(file.getParent())) {
@@ -341,98 +342,6 @@ public final class AuditLog implements AutoCloseable {
                 return n.startsWith(prefix) && n.length() > prefix.length() && Character.isDigit(n.charAt(prefix.length()))
                         && !n.endsWith(".tmp");
             }).sorted().toList();
-        }
-    }
-
-    /**
-     * Compresses a rotated file to {@code .gz}. Preferably with the system's gzip under {@code nice -n 19}, so that
-     * compressing never takes CPU from requests (on a busy two-core machine it otherwise costs a quarter of the
-     * batch-push rate with full bodies); else, where there is no gzip, in this thread.
-     */
-    private void compress(Path plain) {
-        Path gz = plain.resolveSibling(plain.getFileName() + ".gz");
-        Path tmp = plain.resolveSibling(plain.getFileName() + ".gz.tmp");
-        if (!Files.exists(plain)) {
-            return; // already deleted as one too many while it waited to be compressed
-        }
-        try {
-            if (!niceGzip(plain, tmp)) {
-                try (java.io.InputStream in = Files.newInputStream(plain);
-                     java.util.zip.GZIPOutputStream z = new FastGzip(Files.newOutputStream(tmp))) {
-                    in.transferTo(z);
-                }
-            }
-            Files.move(tmp, gz, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            Files.delete(plain);
-        } catch (IOException | RuntimeException e) {
-            LOG.error("compressing rotated audit file {} failed (kept uncompressed): {}", plain, e.toString());
-            deleteQuietly(tmp);
-        } catch (InterruptedException e) {
-            deleteQuietly(tmp);
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void deleteQuietly(Path p) {
-        try {
-            Files.deleteIfExists(p);
-        } catch (IOException e) {
-            LOG.warn("could not delete {}: {}", p, e.toString());
-        }
-    }
-
-    /** Whether {@code nice -n 19 gzip -1} could be run and wrote {@code to}; false if there is no such program. */
-    /**
-     * Whether util-linux's chrt can put a command under SCHED_IDLE here: tried once, by the first compression (on
-     * the compressor's thread, not while the broker starts).
-     */
-    private static final class Chrt {
-        static final boolean WORKS = chrtWorks();
-    }
-
-    private static boolean chrtWorks() {
-        try {
-            Process p = new ProcessBuilder("chrt", "--idle", "0", "true").redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            return p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    private static boolean niceGzip(Path from, Path to) throws IOException, InterruptedException {
-        Process p;
-        try {
-            // SCHED_IDLE (chrt --idle) where chrt is there: the compressor then only takes a core nothing else wants,
-            // and a woken request thread preempts it at once; nice alone still let it delay wake-ups.
-            List<String> command = Chrt.WORKS ? List.of("chrt", "--idle", "0", "nice", "-n", "19", "gzip", "-1", "-c",
-                    from.toString()) : List.of("nice", "-n", "19", "gzip", "-1", "-c", from.toString());
-            p = new ProcessBuilder(command).redirectOutput(to.toFile())
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        } catch (IOException noProgram) {
-            return false;
-        }
-        int status = p.waitFor();
-        if (status == 126 || status == 127) {
-            return false; // nice is there but gzip is not: compress in this thread instead
-        }
-        if (status != 0) {
-            throw new IOException("gzip exited with status " + status);
-        }
-        return true;
-    }
-
-    /**
-     * gzip at its fastest level: JSON lines still shrink about 8 to 1, at several times the speed of the default
-     * level, which matters when a busy broker rotates a 100 MiB file every few seconds on two cores.
-     */
-    private static final class FastGzip extends java.util.zip.GZIPOutputStream {
-        FastGzip(OutputStream out) throws IOException {
-            super(out, 1 << 16);
-            def.setLevel(java.util.zip.Deflater.BEST_SPEED);
         }
     }
 

@@ -109,12 +109,12 @@ public record BrokerConfig(QueueManager queueManager, Server server, Auth auth, 
      * @param bodyMaxChars   {@code body_max_chars}: the cut for {@code truncate}
      * @param maxFileBytes   {@code max_file_bytes}: the file is rotated before it passes this size
      * @param maxFiles       {@code max_files}: rotated (compressed) files kept; older ones are deleted
-     * @param compress       {@code compress}: gzip rotated files (off the request path)
+     * @param compress       {@code compress}: how rotated files are compressed (off the request path)
      * @param maxBufferBytes {@code max_buffer_bytes}: events waiting to be written take at most this much memory
      *                       (beyond it they are dropped and counted); one event at most a 64th of it
      */
     public record Audit(boolean enabled, Path file, AuditBody body, int bodyMaxChars, long maxFileBytes,
-                        int maxFiles, boolean compress, long maxBufferBytes) {
+                        int maxFiles, AuditCompress compress, long maxBufferBytes) {
         public Audit {
             require(bodyMaxChars > 0, "audit.body_max_chars must be > 0, was " + bodyMaxChars);
             require(maxFileBytes >= 1024, "audit.max_file_bytes must be >= 1024, was " + maxFileBytes);
@@ -205,6 +205,12 @@ public record BrokerConfig(QueueManager queueManager, Server server, Auth auth, 
             return "Tls[keystore=" + keystore + ", port=" + port + ", plainHttp=" + plainHttp + "]"; // no password
         }
     }
+
+    /**
+     * How rotated audit files are compressed: {@code true} ({@code AUTO}, the default) with zstd where its program is
+     * installed and gzip otherwise, or always {@code zstd} or {@code gzip}, or not at all ({@code false}).
+     */
+    public enum AuditCompress { AUTO, ZSTD, GZIP, NONE }
 
     /** How much of a request body the audit log keeps. */
     public enum AuditBody { FULL, TRUNCATE, OMIT }

@@ -201,7 +201,7 @@ public final class ConfigLoader {
                         (int) audit.integer("body_max_chars", DEFAULT_AUDIT_BODY_MAX_CHARS),
                         audit.integer("max_file_bytes", DEFAULT_AUDIT_MAX_FILE_BYTES),
                         (int) audit.integer("max_files", DEFAULT_AUDIT_MAX_FILES),
-                        audit.bool("compress", true),
+                        audit.compression("compress"),
                         audit.integer("max_buffer_bytes", DEFAULT_AUDIT_MAX_BUFFER_BYTES)),
                 new BrokerConfig.Queues((int) queues.integer("max_deliveries", DEFAULT_MAX_DELIVERIES),
                         queues.integer("visibility_seconds", DEFAULT_VISIBILITY_SECONDS),
@@ -360,6 +360,22 @@ public final class ConfigLoader {
                 return b;
             }
             throw bad(key, v, "true or false");
+        }
+
+        /** {@code audit.compress}: true (zstd where installed, else gzip), false, zstd or gzip. */
+        BrokerConfig.AuditCompress compression(String key) {
+            Object v = values.get(key);
+            if (v == null || Boolean.TRUE.equals(v)) {
+                return BrokerConfig.AuditCompress.AUTO;
+            }
+            if (Boolean.FALSE.equals(v)) {
+                return BrokerConfig.AuditCompress.NONE;
+            }
+            return switch (String.valueOf(v).toLowerCase(Locale.ROOT)) {
+                case "zstd" -> BrokerConfig.AuditCompress.ZSTD;
+                case "gzip" -> BrokerConfig.AuditCompress.GZIP;
+                default -> throw bad(key, v, "true, false, zstd or gzip");
+            };
         }
 
         <E extends Enum<E>> E choice(String key, Class<E> type, E dflt) {
