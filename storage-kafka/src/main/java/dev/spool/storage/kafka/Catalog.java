@@ -8,7 +8,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
- * The queues of the cluster, read by every node from the compacted one-partition topic {@code spool.__queues}.
+ * The queues of the cluster, read by every node from the one-partition topic {@code spool.__queues}, kept whole and
+ * forever (not compacted: see {@code KafkaQueueStore.ensureCatalogTopic}).
  *
  * <p>Names are decided by the log's order, so no node coordinates with another: a node that wants a name
  * appends a CLAIM and reads the log up to it; the first CLAIM of a name since its last DELETE wins. The
@@ -39,7 +40,9 @@ final class Catalog implements AutoCloseable {
                 }
             }
             case READY -> {
-                if (live != null && live.uuid().equals(e.uuid())) {
+                // A READY with no live entry is a queue whose CLAIM a compacted catalog (before Spool 2.0) removed:
+                // it carries the whole entry, so it stands on its own.
+                if (live == null || live.uuid().equals(e.uuid())) {
                     byName.put(name, e);
                     byTopic.put(e.topic(), e);
                 }

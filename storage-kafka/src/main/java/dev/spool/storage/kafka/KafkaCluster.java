@@ -126,6 +126,8 @@ public final class KafkaCluster implements AutoCloseable {
         p.put("group.share.min.heartbeat.interval.ms", "500");
         p.put("errors.deadletterqueue.auto.create.topics.enable", "false");
         p.put("replica.lag.time.max.ms", "10000");
+        // The log cleaner looks for work every half second rather than every 15 (compaction tests take seconds).
+        p.put("log.cleaner.backoff.ms", "500");
         StringBuilder sb = new StringBuilder();
         p.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
         return sb.toString();

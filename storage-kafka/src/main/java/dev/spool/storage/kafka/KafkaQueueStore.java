@@ -63,7 +63,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The storage port over an Apache Kafka 4.4 cluster. Each queue is a one-partition topic read by a share
  * group (KIP-932); dead letters use the share-group DLQ (KIP-1191); the queues themselves are listed in the
- * compacted catalog topic {@code spool.__queues}, read by every node. No queue data lives on the node, so
+ * catalog topic {@code spool.__queues}, read by every node. No queue data lives on the node, so
  * several nodes serve the same queues. What this backend guarantees differently from the journal store is
  * {@link #contract()}, stated in the README's cluster contract table.
  */
@@ -156,7 +156,7 @@ public final class KafkaQueueStore implements QueueStore {
         c.put("value.deserializer", ByteArrayDeserializer.class.getName());
         this.consumerBase = c;
         this.clientBase = base;
-        ensureCompactedTopic(Catalog.TOPIC, Map.of());
+        ensureCatalogTopic();
         this.catalog = new Catalog(base, producer, () -> endOffset(new TopicPartition(Catalog.TOPIC, 0)));
         catalog.sync();
         this.nodes = sharedMap("nodes", Map.of());
@@ -815,9 +815,53 @@ public final class KafkaQueueStore implements QueueStore {
     private void ensureCompactedTopic(String topic, Map<String, String> config) {
         Map<String, String> cfg = new HashMap<>(Map.of(
                 "cleanup.policy", "compact",
-                "min.compaction.lag.ms", Long.toString(TimeUnit.DAYS.toMillis(1)),
-                "min.insync.replicas", Integer.toString(minInsync)));
+                "min.compaction.lag.ms", Long.toString(TimeUnit.DAYS.toMillis(1))));
         cfg.putAll(config);
+        ensureTopic(topic, cfg);
+    }
+
+    /**
+     * The catalog is kept whole, forever ({@code cleanup.policy: delete} with no time or size limit: a few records per
+     * queue created or deleted). Compacted, as it was before, it kept only a name's last record, so a queue's CLAIM
+     * went once its READY superseded it (and a READY alone used to be ignored), and a racing loser's CLAIM written
+     * after a READY would take the queue's place: a node started after a compaction lost those queues. A catalog
+     * created compacted by an earlier Spool is switched at start; its queues whose CLAIM was compacted away are found
+     * by their READY, which carries everything ({@link Catalog}).
+     */
+    private void ensureCatalogTopic() {
+        Map<String, String> keep = Map.of("cleanup.policy", "delete", "retention.ms", "-1", "retention.bytes", "-1");
+        ensureTopic(Catalog.TOPIC, keep);
+        ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, Catalog.TOPIC);
+        try {
+            org.apache.kafka.clients.admin.Config current = admin.describeConfigs(List.of(r)).all()
+                    .get(60, TimeUnit.SECONDS).get(r);
+            List<AlterConfigOp> ops = new ArrayList<>();
+            keep.forEach((k, v) -> {
+                ConfigEntry e = current.get(k);
+                if (e == null || !v.equals(e.value())) {
+                    ops.add(new AlterConfigOp(new ConfigEntry(k, v), AlterConfigOp.OpType.SET));
+                }
+            });
+            if (!ops.isEmpty()) {
+                admin.incrementalAlterConfigs(Map.of(r, ops)).all().get(60, TimeUnit.SECONDS);
+                LOG.warn("the queue catalog {} was {}; it is now kept whole, forever (cleanup.policy delete, no "
+                        + "retention limit), so that no queue is lost to compaction", Catalog.TOPIC,
+                        current.get("cleanup.policy") == null ? "not configured" : "cleanup.policy "
+                                + current.get("cleanup.policy").value());
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot check the settings of " + Catalog.TOPIC
+                    + ": " + (e.getCause() == null ? e : e.getCause()), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", e);
+        }
+    }
+
+    /** Creates a one-partition topic with these settings (and the configured min in-sync), unless it exists. */
+    private void ensureTopic(String topic, Map<String, String> config) {
+        Map<String, String> cfg = new HashMap<>(config);
+        cfg.putIfAbsent("min.insync.replicas", Integer.toString(minInsync));
         NewTopic t = new NewTopic(topic, 1, replicationFactor).configs(cfg);
         try {
             admin.createTopics(List.of(t)).all().get(60, TimeUnit.SECONDS);
