@@ -10,6 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -112,6 +113,18 @@ class ConfigTest {
         assertTrue(failure("audit:\n  enabled: maybe\n").contains("audit.enabled"));
         assertTrue(failure("auth: [1, 2]\n").contains("auth"));
         assertTrue(failure("server: {port: 1\n").contains("YAML"));
+    }
+
+    @Test
+    void keysKafkaCannotHonourShouldBeRefusedNotIgnored() {
+        String kafka = "storage:\n  backend: kafka\n%skafka:\n  bootstrap_servers: \"localhost:9092\"\n";
+        String fsync = failure(kafka.formatted("  fsync: always\n"));
+        assertTrue(fsync.contains("storage.fsync") && fsync.contains("kafka"), fsync);
+        assertTrue(failure(kafka.formatted("  fsync_interval_ms: 5\n")).contains("storage.fsync_interval_ms"));
+        String never = failure(kafka.formatted("") + "queues:\n  max_deliveries: 0\n");
+        assertTrue(never.contains("queues.max_deliveries") && never.contains("2 to 25"), never);
+        assertEquals(3, assertDoesNotThrow(() -> load(kafka.formatted("") + "queues:\n  max_deliveries: 3\n"))
+                .queues().maxDeliveries());
     }
 
     @Test

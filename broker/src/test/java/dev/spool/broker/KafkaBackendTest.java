@@ -158,6 +158,11 @@ class KafkaBackendTest {
         HttpResponse<String> one = b.admin("POST", "/queues/" + q, "{\"max_deliveries\":1}");
         assertEquals(400, one.statusCode());
         assertTrue(one.body().contains("2..25"), one.body());
+        // 0 means "never dead-letter", which Kafka's share groups cannot do: refused, not turned into 25 (issue 21).
+        HttpResponse<String> never = b.admin("POST", "/queues/" + q, "{\"max_deliveries\":0}");
+        assertEquals(400, never.statusCode(), never.body());
+        assertTrue(never.body().contains("never dead-letter") && never.body().contains("2..25"), never.body());
+        assertEquals(404, b.admin("GET", "/queues/" + q, null).statusCode(), "a refused create leaves nothing");
         ok(b.admin("POST", "/queues/" + q, "{\"max_deliveries\":3}"), 201);
         HttpResponse<String> vis = b.as(Role.AGENT, "POST", "/queues/" + q + "/leases?visibility=60", null);
         assertEquals(400, vis.statusCode());

@@ -18,7 +18,8 @@ import java.util.List;
  *                           the engine made for a node that nobody claimed)
  * @param minMaxDeliveries   the smallest {@code max_deliveries} other than 0 a queue may be created with
  * @param maxMaxDeliveries   the largest {@code max_deliveries} a queue may be created with
- * @param neverDeadLetter    {@code max_deliveries: 0} means "never" (else: it means {@code maxMaxDeliveries})
+ * @param neverDeadLetter    {@code max_deliveries: 0} means "never" (else: 0 is refused, as a request the backend
+ *                           cannot honour)
  * @param maxVisibility      the longest lease visibility, and the longest renewal
  * @param delayedNack        a nack may carry a delay
  * @param renew              leases can be renewed
@@ -46,8 +47,14 @@ public record StoreContract(String backend, boolean exactMaxLength, boolean exac
 
     /** Why {@code maxDeliveries} cannot be honoured, or null if it can. */
     public String refuseMaxDeliveries(int maxDeliveries) {
-        if (maxDeliveries == 0 || (maxDeliveries >= minMaxDeliveries && maxDeliveries <= maxMaxDeliveries)) {
+        if ((maxDeliveries == 0 && neverDeadLetter)
+                || (maxDeliveries >= minMaxDeliveries && maxDeliveries <= maxMaxDeliveries)) {
             return null;
+        }
+        if (!neverDeadLetter) {
+            return "max_deliveries must be within " + minMaxDeliveries + ".." + maxMaxDeliveries + " on the " + backend
+                    + " backend (0, never dead-letter, cannot be honoured there: a message is handed out at most "
+                    + maxMaxDeliveries + " times), was " + maxDeliveries;
         }
         return "max_deliveries must be 0 or within " + minMaxDeliveries + ".." + maxMaxDeliveries + " on the "
                 + backend + " backend, was " + maxDeliveries;

@@ -79,7 +79,7 @@ public abstract class QueueStoreContractTest {
         }
     }
 
-    private List<Leased> leaseWithin(String queue, int max, Duration visibility) {
+    protected List<Leased> leaseWithin(String queue, int max, Duration visibility) {
         long deadline = System.nanoTime() + settle().toNanos();
         while (true) {
             LeaseResult r = Blocking.join(store.lease(queue, max, visibility, Duration.ofMillis(500)));

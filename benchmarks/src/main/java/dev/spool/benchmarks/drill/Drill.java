@@ -121,11 +121,13 @@ public final class Drill {
                 server:
                   port: %d
                 storage:
-                  fsync: "%s"
                   backend: "%s"
                 audit:
                   body: "omit"
-                """.formatted(port, o.fsync(), kafka == null ? "chronicle" : "kafka") + (kafka == null ? "" : """
+                """.formatted(port, kafka == null ? "chronicle" : "kafka") + (kafka == null ? """
+                storage:
+                  fsync: "%s"
+                """.formatted(o.fsync()) : """
                 kafka:
                   bootstrap_servers: "%s"
                   lock_duration_ms: %d

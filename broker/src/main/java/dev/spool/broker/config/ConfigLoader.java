@@ -11,6 +11,7 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -229,6 +230,20 @@ public final class ConfigLoader {
         if (!backend.equals("kafka")) {
             throw new ConfigException("storage.backend must be chronicle or kafka, was '" + backend + "'");
         }
+        // Keys that mean nothing on Kafka are refused rather than accepted and ignored.
+        for (String key : List.of("fsync", "fsync_interval_ms")) {
+            if (storage.has(key)) {
+                throw new ConfigException("storage." + key + " does not apply to storage.backend: kafka (a push is "
+                        + "answered once min.insync.replicas brokers hold it, acks=all; the brokers' own flush settings "
+                        + "decide when it reaches their disks): remove it");
+            }
+        }
+        Section queues = new Section(root, "queues");
+        if (queues.has("max_deliveries") && queues.integer("max_deliveries", 0) == 0) {
+            throw new ConfigException("queues.max_deliveries: 0 (never dead-letter) cannot be honoured with "
+                    + "storage.backend: kafka, whose share groups hand a message out at most kafka.max_delivery_limit "
+                    + "times: set 2 to 25");
+        }
         String bootstrap = k.string("bootstrap_servers", null);
         if (bootstrap == null) {
             throw new ConfigException("storage.backend: kafka needs kafka.bootstrap_servers (host:port,host:port,...)");
@@ -322,6 +337,10 @@ public final class ConfigLoader {
         Section(String name, Map<?, ?> values) {
             this.name = name;
             this.values = values;
+        }
+
+        boolean has(String key) {
+            return values.get(key) != null;
         }
 
         String string(String key, String dflt) {

@@ -21,6 +21,8 @@ final class Catalog implements AutoCloseable {
     /** The live entry per name (CLAIM or READY). */
     private final Map<String, QueueEntry> byName = new ConcurrentHashMap<>();
     private final Map<String, QueueEntry> byTopic = new ConcurrentHashMap<>();
+    /** Creations deleted, by uuid: their share groups and topics are removed once no node uses them. */
+    private final Map<String, QueueEntry> deleted = new ConcurrentHashMap<>();
     private final TopicTail tail;
 
     Catalog(Map<String, Object> clientProps, KafkaProducer<byte[], byte[]> producer, LongSupplier endOffset) {
@@ -52,6 +54,7 @@ final class Catalog implements AutoCloseable {
                     byName.remove(name);
                     byTopic.remove(live.topic());
                 }
+                deleted.put(e.uuid(), e);
             }
         }
     }
@@ -84,6 +87,11 @@ final class Catalog implements AutoCloseable {
 
     Collection<QueueEntry> entries() {
         return byName.values();
+    }
+
+    /** Every creation deleted since the catalog began (its DELETE records), by any node. */
+    Collection<QueueEntry> deleted() {
+        return deleted.values();
     }
 
     @Override

@@ -83,6 +83,8 @@ public final class KafkaQueueStore implements QueueStore {
     private final int minInsync;
     private final StoreContract contract;
     private final Map<String, Pump> pumps = new ConcurrentHashMap<>();
+    /** This node's counts per queue creation (uuid), for the stats. */
+    private final Map<String, Tally> tallies = new ConcurrentHashMap<>();
     private final Map<String, Depth> depths = new ConcurrentHashMap<>();
     private final Map<String, KafkaSharedMap> shared = new ConcurrentHashMap<>();
     private final KeyLocks keyLocks = new KeyLocks();
@@ -164,6 +166,7 @@ public final class KafkaQueueStore implements QueueStore {
                 "retention.ms", Long.toString(settings.idempotencyWindow().toMillis())));
         housekeeping.scheduleWithFixedDelay(this::forgetOldKeys, 1, 1, TimeUnit.MINUTES);
         housekeeping.scheduleWithFixedDelay(this::closeDeletedPumps, 10, 10, TimeUnit.SECONDS);
+        housekeeping.scheduleWithFixedDelay(this::removeLeftovers, 1, LEFTOVERS_EVERY_S, TimeUnit.SECONDS);
         if (settings.advertisedUrl() != null) {
             nodes.put(settings.nodeId(), settings.advertisedUrl().getBytes(StandardCharsets.UTF_8));
         }
@@ -189,7 +192,9 @@ public final class KafkaQueueStore implements QueueStore {
     @Override
     public CreateResult create(String name, QueueOptions options) {
         checkName(name);
-        String refused = contract.refuseMaxDeliveries(options.maxDeliveries());
+        // 0 from a caller of the port (QueueOptions.ofMaxLength) gets Kafka's limit; a user who asks for 0, never
+        // dead-letter, is refused by the API before it gets here (contract.refuseMaxDeliveries).
+        String refused = options.maxDeliveries() == 0 ? null : contract.refuseMaxDeliveries(options.maxDeliveries());
         if (refused != null) {
             throw new IllegalArgumentException(refused);
         }
@@ -317,6 +322,11 @@ public final class KafkaQueueStore implements QueueStore {
         return new DeleteResult.Deleted();
     }
 
+    /** A queue's catalog entry while it is ready, or null (for tests that look at its topic and group). */
+    QueueEntry catalogEntry(String name) {
+        return catalog.ready(name);
+    }
+
     @Override
     public List<String> list() {
         return catalog.entries().stream().filter(e -> e.op() == QueueEntry.Op.READY).map(QueueEntry::name)
@@ -340,25 +350,55 @@ public final class KafkaQueueStore implements QueueStore {
         long end = o.end();
         long depth = o.lag();
         depths.computeIfAbsent(name, k -> new Depth()).reset(depth);
-        long bytes = 0;
-        try {
-            var dirs = admin.describeLogDirs(admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).stream()
-                    .map(org.apache.kafka.common.Node::id).toList()).allDescriptions().get(30, TimeUnit.SECONDS);
-            for (var perBroker : dirs.values()) {
-                for (var dir : perBroker.values()) {
-                    var info = dir.replicaInfos().get(tp);
-                    if (info != null) {
-                        bytes += info.size();
+        long bytes = logSizes().getOrDefault(tp, 0L);
+        Tally t = tally(e);
+        return new QueueStats(name, depth, e.options().maxLength(), e.options().type(), e.createdAt(), end,
+                Math.max(0, end - depth), bytes, t.inFlight, 0, t.counts());
+    }
+
+    /** How long one reading of every partition's size on disk serves the stats of every queue. */
+    private static final long LOG_SIZES_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private final Object logSizesLock = new Object();
+    private volatile long logSizesAt = System.nanoTime() - 2 * LOG_SIZES_NANOS;
+    private volatile Map<TopicPartition, Long> logSizes = Map.of();
+    /** Log-directory requests sent, for the test that stats of many queues share one. */
+    final AtomicLong logSizeRequests = new AtomicLong();
+
+    /**
+     * Every partition's bytes on disk summed over its replicas, from one {@code describeLogDirs} of all brokers,
+     * read again at most once a second: a dashboard refresh or a metrics scrape asks for the stats of every queue,
+     * and used to ask every broker once per queue.
+     */
+    private Map<TopicPartition, Long> logSizes() {
+        if (System.nanoTime() - logSizesAt < LOG_SIZES_NANOS) {
+            return logSizes;
+        }
+        synchronized (logSizesLock) {
+            if (System.nanoTime() - logSizesAt < LOG_SIZES_NANOS) {
+                return logSizes;
+            }
+            Map<TopicPartition, Long> sizes = new HashMap<>();
+            try {
+                logSizeRequests.incrementAndGet();
+                var dirs = admin.describeLogDirs(admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).stream()
+                        .map(org.apache.kafka.common.Node::id).toList()).allDescriptions().get(30, TimeUnit.SECONDS);
+                for (var perBroker : dirs.values()) {
+                    for (var dir : perBroker.values()) {
+                        dir.replicaInfos().forEach((tp, info) -> sizes.merge(tp, info.size(), Long::sum));
                     }
                 }
+            } catch (ExecutionException | TimeoutException ex) {
+                LOG.debug("log dirs: {}", ex.toString());
+                logSizesAt = System.nanoTime(); // the last reading (or none) for a second, not a wait per queue
+                return logSizes;
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return logSizes;
             }
-        } catch (ExecutionException | TimeoutException ex) {
-            LOG.debug("log dirs of '{}': {}", name, ex.toString());
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
+            logSizes = Map.copyOf(sizes);
+            logSizesAt = System.nanoTime();
+            return logSizes;
         }
-        return new QueueStats(name, depth, e.options().maxLength(), e.options().type(), e.createdAt(), end,
-                Math.max(0, end - depth), bytes, 0, 0, new QueueCounts(0, 0, 0, 0, 0, 0, 0, 0));
     }
 
     /** A queue's log end offset and its lag: the records not yet acknowledged or archived. */
@@ -505,6 +545,7 @@ public final class KafkaQueueStore implements QueueStore {
                     consecutive &= ids[fresh.get(j)] == ids[fresh.get(j - 1)] + 1;
                 }
                 int dup = payloads.size() - fresh.size();
+                tally(e).duplicates.add(dup);
                 return (PushResult) (consecutive && dup == 0
                         ? new PushResult.Stored(ids.length == 0 ? 0 : ids[0], ids.length, Durability.REPLICATED)
                         : new PushResult.Stored(ids.length == 0 ? 0 : ids[0], ids.length, Durability.REPLICATED, ids, dup));
@@ -550,11 +591,74 @@ public final class KafkaQueueStore implements QueueStore {
 
     /** Stops the pumps of queues deleted since, on any node (their consumers would otherwise linger). */
     private void closeDeletedPumps() {
+        // A tally is made only for a queue this node's catalog had as ready, and the catalog drops a queue only when
+        // it is deleted: so a tally of a creation no longer in the catalog is of a deleted queue.
+        java.util.Set<String> gone = new java.util.HashSet<>(tallies.keySet());
+        for (QueueEntry e : catalog.entries()) {
+            gone.remove(e.uuid());
+        }
+        tallies.keySet().removeAll(gone);
         for (Map.Entry<String, Pump> en : pumps.entrySet()) {
             QueueEntry e = catalog.ready(en.getKey());
             if ((e == null || !e.uuid().equals(en.getValue().uuid())) && pumps.remove(en.getKey(), en.getValue())) {
                 en.getValue().close();
             }
+        }
+    }
+
+    /** How often a node looks for share groups and topics of deleted queues that are still there. */
+    static final long LEFTOVERS_EVERY_S = 5;
+    /** Deleted creations whose group and topics this node has seen gone (so it stops looking for them). */
+    private final java.util.Set<String> goneForGood = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Deletes the share groups and topics of deleted queues that are still there. A delete removes them at once,
+     * but Kafka refuses to delete a share group another node's consumers still belong to (they leave within
+     * {@code closeDeletedPumps}' 10 s), and a node may die between the catalog's DELETE and the removals; without
+     * this the group (and its state in Kafka's share-group state topic) stayed forever. Only creations the catalog
+     * records as deleted are touched, never a group of a live queue.
+     */
+    private void removeLeftovers() {
+        try {
+            List<QueueEntry> pending = catalog.deleted().stream().filter(e -> !goneForGood.contains(e.uuid())).toList();
+            if (pending.isEmpty()) {
+                return;
+            }
+            java.util.Set<String> groups = new java.util.HashSet<>();
+            admin.listGroups(org.apache.kafka.clients.admin.ListGroupsOptions.forShareGroups()).all()
+                    .get(30, TimeUnit.SECONDS).forEach(g -> groups.add(g.groupId()));
+            java.util.Set<String> topics = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            for (QueueEntry e : pending) {
+                boolean left = false;
+                if (groups.contains(e.group())) {
+                    left = !quietly(admin.deleteShareGroups(List.of(e.group())).all(), "share group " + e.group());
+                    if (!left) {
+                        LOG.info("share group {} of a deleted queue '{}' removed", e.group(), e.name());
+                    }
+                }
+                if (topics.contains(e.topic())) {
+                    left |= !quietly(admin.deleteTopics(List.of(e.topic())).all(), "topic " + e.topic());
+                }
+                if (!left) {
+                    goneForGood.add(e.uuid());
+                }
+            }
+        } catch (ExecutionException | TimeoutException | RuntimeException ex) {
+            LOG.debug("looking for leftovers of deleted queues: {}", ex.toString());
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits for an admin call; false (logged at debug) if it failed, as a group still in use does. */
+    private static boolean quietly(org.apache.kafka.common.KafkaFuture<Void> f, String what)
+            throws InterruptedException {
+        try {
+            f.get(30, TimeUnit.SECONDS);
+            return true;
+        } catch (ExecutionException | TimeoutException ex) {
+            LOG.debug("{} of a deleted queue not removed yet: {}", what, ex.toString());
+            return false;
         }
     }
 
@@ -704,6 +808,7 @@ public final class KafkaQueueStore implements QueueStore {
             }
             join(settle(dlqName, Settlement.ACK, tokens, Duration.ZERO));
             moved += payloads.size();
+            tally(e).redriven.add(payloads.size());
         }
     }
 
@@ -775,12 +880,17 @@ public final class KafkaQueueStore implements QueueStore {
                 return old;
             }
             replaced[0] = old; // of an earlier queue of that name, deleted on some node
-            return new Pump(e, settings, consumerBase, r -> payload(e, r));
+            return new Pump(e, settings, consumerBase, r -> payload(e, r), tally(e));
         });
         if (replaced[0] != null) {
             replaced[0].close();
         }
         return p;
+    }
+
+    /** This node's counts of a queue's creation (a re-created queue starts from zero). */
+    private Tally tally(QueueEntry e) {
+        return tallies.computeIfAbsent(e.uuid(), k -> new Tally());
     }
 
     /** A dead letter's payload is rewritten by the codec from the broker's DLQ headers. */

@@ -70,6 +70,7 @@ final class Pump implements AutoCloseable {
     private final Map<String, Object> consumerProps;
     private final Function<ConsumerRecord<byte[], byte[]>, byte[]> payload;
     private final String nodeTag;
+    private final Tally tally;
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean closed;
@@ -82,8 +83,9 @@ final class Pump implements AutoCloseable {
     private long lastDemandMs = System.currentTimeMillis();
 
     Pump(QueueEntry entry, KafkaSettings settings, Map<String, Object> consumerProps,
-         Function<ConsumerRecord<byte[], byte[]>, byte[]> payload) {
+         Function<ConsumerRecord<byte[], byte[]>, byte[]> payload, Tally tally) {
         this.entry = entry;
+        this.tally = tally;
         this.settings = settings;
         this.consumerProps = consumerProps;
         this.payload = payload;
@@ -239,8 +241,10 @@ final class Pump implements AutoCloseable {
             if (h.expiresAt <= now) {
                 it.remove();
                 release(h);
+                tally.expired.increment();
             }
         }
+        tally.inFlight = leases.size();
         long hold = settings.prefetchHold().toMillis();
         for (Slot s : slots) {
             for (Held h : s.batch) {
@@ -317,7 +321,10 @@ final class Pump implements AutoCloseable {
                 CompletableFuture<TakeResult> f = (CompletableFuture<TakeResult>) d.future;
                 TakeResult.Taken taken = new TakeResult.Taken(List.copyOf(ms));
                 // Answered once the ACCEPTs are committed: a taken message is never handed out again.
-                pending.add(new Pending(slotsOf(got), () -> f.complete(taken), f));
+                pending.add(new Pending(slotsOf(got), () -> {
+                    tally.taken.add(taken.messages().size());
+                    f.complete(taken);
+                }, f));
             } else {
                 List<Leased> ls = new ArrayList<>(got.size());
                 for (Held h : got) {
@@ -330,6 +337,8 @@ final class Pump implements AutoCloseable {
                 }
                 @SuppressWarnings("unchecked")
                 CompletableFuture<LeaseResult> f = (CompletableFuture<LeaseResult>) d.future;
+                tally.delivered.add(ls.size());
+                tally.inFlight = leases.size();
                 f.complete(new LeaseResult.Granted(List.copyOf(ls)));
             }
         }
@@ -367,6 +376,7 @@ final class Pump implements AutoCloseable {
             if (h.expiresAt <= now) {
                 leases.remove(t);
                 release(h);
+                tally.expired.increment();
                 rejected.add(new SettleResult.Rejected(t, SettleResult.Reason.EXPIRED));
                 continue;
             }
@@ -378,13 +388,17 @@ final class Pump implements AutoCloseable {
             }
             decided.add(h);
         }
+        tally.inFlight = leases.size();
         SettleResult.Settled result = new SettleResult.Settled(decided.size(), List.copyOf(rejected));
         if (decided.isEmpty()) {
             f.complete(result);
             return;
         }
         // Answered once the commits of the slots holding these records have succeeded.
-        Runnable done = () -> f.complete(result);
+        Runnable done = () -> {
+            (how == Settlement.ACK ? tally.acked : tally.nacked).add(decided.size());
+            f.complete(result);
+        };
         pending.add(new Pending(slotsOf(decided), done, f));
     }
 

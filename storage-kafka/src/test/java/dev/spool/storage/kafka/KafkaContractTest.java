@@ -1,13 +1,18 @@
 package dev.spool.storage.kafka;
 
+import dev.spool.storage.Blocking;
+import dev.spool.storage.Leased;
 import dev.spool.storage.QueueOptions;
+import dev.spool.storage.QueueStats;
 import dev.spool.storage.QueueStore;
 import dev.spool.storage.QueueStoreContractTest;
 import dev.spool.storage.Settlement;
 import dev.spool.storage.StoreContract;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -48,6 +53,8 @@ class KafkaContractTest extends QueueStoreContractTest {
                 () -> store.create(q, new QueueOptions(10, null, 1, null)));
         assertTrue(one.getMessage().contains("2..25"), one.getMessage());
         assertThrows(IllegalArgumentException.class, () -> store.create(q, new QueueOptions(10, null, 26, null)));
+        String never = store.contract().refuseMaxDeliveries(0);
+        assertTrue(never != null && never.contains("never dead-letter"), "the API refuses 0: " + never);
         assertFalse(store.list().contains(q), "a refused create leaves nothing behind");
         store.create(q, QueueOptions.ofMaxLength(10));
         assertThrows(IllegalArgumentException.class, () -> store.lease(q, 1, Duration.ofSeconds(6)));
@@ -55,5 +62,57 @@ class KafkaContractTest extends QueueStoreContractTest {
                 () -> store.settle(q, Settlement.RENEW, List.of("x"), Duration.ofSeconds(1)));
         assertThrows(IllegalArgumentException.class,
                 () -> store.settle(q, Settlement.NACK, List.of("x"), Duration.ofSeconds(1)));
+    }
+
+    /** Issue 21: a node's stats count its leases in flight and what it did, where they used to be always 0. */
+    @Test
+    void statsShouldCountThisNodesLeasesSettlementsAndDuplicates() {
+        String q = q("tally");
+        store.create(q, QueueOptions.ofMaxLength(100));
+        for (int i = 0; i < 4; i++) {
+            Blocking.push(store, q, ("m" + i).getBytes(StandardCharsets.UTF_8));
+        }
+        Blocking.pushBatch(store, q, List.of("k".getBytes(StandardCharsets.UTF_8)), List.of("key-1"));
+        Blocking.pushBatch(store, q, List.of("k".getBytes(StandardCharsets.UTF_8)), List.of("key-1"));
+        List<Leased> held = new ArrayList<>();
+        for (int tries = 0; held.size() < 3 && tries < 10; tries++) {
+            held.addAll(leaseWithin(q, 3 - held.size(), Duration.ofSeconds(5)));
+        }
+        assertEquals(3, held.size(), "three leased");
+        QueueStats s = (QueueStats) store.stats(q);
+        assertEquals(3, s.inFlight(), "in flight: " + s);
+        assertEquals(3, s.counts().delivered());
+        assertEquals(1, s.counts().duplicates(), "the keyed retry: " + s.counts());
+        Blocking.join(store.settle(q, Settlement.ACK, List.of(held.get(0).lease()), Duration.ZERO));
+        Blocking.join(store.settle(q, Settlement.NACK, List.of(held.get(1).lease()), Duration.ZERO));
+        s = (QueueStats) store.stats(q);
+        assertEquals(1, s.inFlight(), "one lease left: " + s);
+        assertEquals(1, s.counts().acked());
+        assertEquals(1, s.counts().nacked());
+        assertTrue(takeWithin(q) instanceof dev.spool.storage.PullResult.Message, "a message is taken");
+        assertEquals(1, ((QueueStats) store.stats(q)).counts().taken());
+    }
+
+    /** Issue 21: the stats of many queues share one reading of the brokers' log sizes, not one per queue. */
+    @Test
+    void statsOfManyQueuesShouldAskTheBrokersForLogSizesOnce() {
+        List<String> qs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            qs.add(q("sizes" + i));
+            store.create(qs.get(i), QueueOptions.ofMaxLength(100));
+            Blocking.push(store, qs.get(i), "x".repeat(1000).getBytes(StandardCharsets.UTF_8));
+        }
+        KafkaQueueStore k = (KafkaQueueStore) store;
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (((QueueStats) store.stats(qs.get(0))).bytesOnDisk() == 0) {
+            assertTrue(System.nanoTime() < deadline, "the queue's log size is reported");
+            Thread.onSpinWait();
+        }
+        long before = k.logSizeRequests.get();
+        for (String q : qs) {
+            store.stats(q);
+        }
+        assertTrue(k.logSizeRequests.get() - before <= 1, "stats of 4 queues asked for log sizes "
+                + (k.logSizeRequests.get() - before) + " times");
     }
 }
