@@ -53,7 +53,8 @@ start_node() {
   password="$(sed -n 's/.*password: //p' "$dir/broker.log" | head -1)"
 }
 start_node chronicle ""; chronicle_url="$url"; chronicle_password="$password"
-start_node kafka "$(printf 'storage:\n  backend: kafka\nkafka:\n  bootstrap_servers: "%s"\nnode:\n  id: "bench"\n' "$bootstrap")"
+rf=$(( knodes < 3 ? knodes : 3 )); isr=$(( rf > 1 ? rf - 1 : 1 ))   # queues need replication_factor live brokers
+start_node kafka "$(printf 'storage:\n  backend: kafka\nkafka:\n  bootstrap_servers: "%s"\n  replication_factor: %s\n  min_insync_replicas: %s\nnode:\n  id: "bench"\n' "$bootstrap" "$rf" "$isr")"
 kafka_url="$url"; kafka_password="$password"
 
 rate() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d[sys.argv[1].replace("-", "_")]["messages_per_second"]))' "$1"; }

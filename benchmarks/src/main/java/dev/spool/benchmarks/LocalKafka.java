@@ -58,6 +58,10 @@ public final class LocalKafka {
         out.println("    backend: kafka");
         out.println("  kafka:");
         out.println("    bootstrap_servers: \"" + cluster.allAddresses() + "\"");
+        if (nodes < 3) { // queues need kafka.replication_factor brokers (3 by default)
+            out.println("    replication_factor: " + nodes);
+            out.println("    min_insync_replicas: " + Math.max(1, nodes - 1));
+        }
         out.println("Logs: " + dir.resolve("node1").resolve("broker.log") + " (and node2, ...). Ctrl-C stops the cluster.");
         out.flush();
         try {

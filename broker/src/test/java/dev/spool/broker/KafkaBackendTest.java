@@ -36,6 +36,8 @@ class KafkaBackendTest {
                 kafka:
                   bootstrap_servers: "%s"
                   lock_duration_ms: 6000
+                  replication_factor: 1
+                  min_insync_replicas: 1
                 node:
                   id: "test-a"
                 """.formatted(KafkaCluster.shared().bootstrap()), Clock.systemUTC());
@@ -76,6 +78,10 @@ class KafkaBackendTest {
         assertFalse(stats.path("guarantees").path("exact_max_length").asBoolean());
         assertEquals(5, stats.path("guarantees").path("max_visibility_seconds").asInt());
         assertEquals(3, stats.path("total_pushed").asInt());
+        // Issue 21: the replication Kafka has, as configured (1 and 1 on this one-broker cluster).
+        assertEquals(1, stats.path("replication").path("factor").asInt(), stats.toString());
+        assertEquals(1, stats.path("replication").path("min_insync_replicas").asInt(), stats.toString());
+        assertEquals(1, stats.path("replication").path("in_sync").asInt(), stats.toString());
         assertTrue(ok(b.as(Role.BASIC, "GET", "/queues", null), 200).toString().contains(q));
     }
 

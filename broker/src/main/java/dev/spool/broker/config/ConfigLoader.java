@@ -263,8 +263,8 @@ public final class ConfigLoader {
             throw new IllegalArgumentException("node.advertised_url must be http://host:port or https://host:port"
                     + " (how other nodes reach this one), was '" + advertised + "'");
         }
-        return new BrokerConfig.Kafka(bootstrap, Map.copyOf(client), (int) k.integer("replication_factor", 0),
-                (int) k.integer("min_insync_replicas", 0), k.integer("lock_duration_ms", 30_000),
+        return new BrokerConfig.Kafka(bootstrap, Map.copyOf(client), (int) k.integer("replication_factor", 3),
+                (int) k.integer("min_insync_replicas", 2), k.integer("lock_duration_ms", 30_000),
                 (int) k.integer("max_poll_records", 32), k.integer("prefetch_hold_ms", 2_000),
                 k.integer("consumer_idle_ms", 60_000), (int) k.integer("max_delivery_limit", 25), id,
                 advertised);

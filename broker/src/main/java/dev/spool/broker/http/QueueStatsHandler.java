@@ -34,6 +34,12 @@ final class QueueStatsHandler implements HttpHandler {
         out.put("writable", s.failure() == null);
         out.put("failure", s.failure());
         out.put("waiting_requests", api.waiters().waiting(name));
+        if (s.replication() != null) {
+            ObjectNode r = out.putObject("replication");
+            r.put("factor", s.replication().factor());
+            r.put("min_insync_replicas", s.replication().minInsync());
+            r.put("in_sync", s.replication().inSync());
+        }
         StoreContract c = api.store().contract();
         out.put("backend", c.backend());
         ObjectNode g = out.putObject("guarantees");

@@ -137,10 +137,10 @@ public final class KafkaQueueStore implements QueueStore {
             admin.close(Duration.ofSeconds(1));
             throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", e);
         }
-        this.replicationFactor = (short) (settings.replicationFactor() > 0 ? settings.replicationFactor()
-                : Math.min(3, brokers));
-        this.minInsync = settings.minInsyncReplicas() > 0 ? settings.minInsyncReplicas()
-                : Math.max(1, replicationFactor - 1);
+        // As configured (default 3 and 2), never lowered to the brokers alive now: a queue made while two of three
+        // were down would have kept one replica and still answered "replicated".
+        this.replicationFactor = (short) settings.replicationFactor();
+        this.minInsync = settings.minInsyncReplicas();
         Map<String, Object> p = new HashMap<>(base);
         p.put("acks", "all");
         p.put("enable.idempotence", true);
@@ -198,7 +198,25 @@ public final class KafkaQueueStore implements QueueStore {
         if (refused != null) {
             throw new IllegalArgumentException(refused);
         }
+        int live = liveBrokers();
+        if (live < replicationFactor) {
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "the queue was not created: it needs "
+                    + replicationFactor + " replicas (kafka.replication_factor) and " + live + " Kafka broker(s) are "
+                    + "alive; start the others, or set kafka.replication_factor lower for a smaller cluster", null);
+        }
         return create(name, options, false);
+    }
+
+    /** The Kafka brokers alive now, or 0 if the cluster does not answer. */
+    private int liveBrokers() {
+        try {
+            return admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size();
+        } catch (ExecutionException | TimeoutException e) {
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
     }
 
     private CreateResult create(String name, QueueOptions options, boolean deadLetter) {
@@ -350,34 +368,42 @@ public final class KafkaQueueStore implements QueueStore {
         long end = o.end();
         long depth = o.lag();
         depths.computeIfAbsent(name, k -> new Depth()).reset(depth);
-        long bytes = logSizes().getOrDefault(tp, 0L);
+        View v = view();
         Tally t = tally(e);
         return new QueueStats(name, depth, e.options().maxLength(), e.options().type(), e.createdAt(), end,
-                Math.max(0, end - depth), bytes, t.inFlight, 0, t.counts());
+                Math.max(0, end - depth), v.sizes().getOrDefault(tp, 0L), t.inFlight, 0, t.counts(), null,
+                v.replication().get(e.topic()));
     }
 
-    /** How long one reading of every partition's size on disk serves the stats of every queue. */
-    private static final long LOG_SIZES_NANOS = TimeUnit.SECONDS.toNanos(1);
-    private final Object logSizesLock = new Object();
-    private volatile long logSizesAt = System.nanoTime() - 2 * LOG_SIZES_NANOS;
-    private volatile Map<TopicPartition, Long> logSizes = Map.of();
+    /** How long one reading of the brokers' log sizes and the topics' replicas serves the stats of every queue. */
+    private static final long VIEW_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private final Object viewLock = new Object();
+    private volatile long viewAt = System.nanoTime() - 2 * VIEW_NANOS;
+    private volatile View view = new View(Map.of(), Map.of());
     /** Log-directory requests sent, for the test that stats of many queues share one. */
     final AtomicLong logSizeRequests = new AtomicLong();
 
     /**
-     * Every partition's bytes on disk summed over its replicas, from one {@code describeLogDirs} of all brokers,
-     * read again at most once a second: a dashboard refresh or a metrics scrape asks for the stats of every queue,
-     * and used to ask every broker once per queue.
+     * What the stats read from the brokers: each partition's bytes on disk summed over its replicas, and each queue
+     * topic's replication as Kafka has it (replicas, min.insync.replicas, replicas in sync).
      */
-    private Map<TopicPartition, Long> logSizes() {
-        if (System.nanoTime() - logSizesAt < LOG_SIZES_NANOS) {
-            return logSizes;
+    private record View(Map<TopicPartition, Long> sizes, Map<String, QueueStats.Replication> replication) {
+    }
+
+    /**
+     * The {@link View}, read again at most once a second with one request of each kind for all queues: a dashboard
+     * refresh or a metrics scrape asks for the stats of every queue, and used to ask every broker once per queue.
+     */
+    private View view() {
+        if (System.nanoTime() - viewAt < VIEW_NANOS) {
+            return view;
         }
-        synchronized (logSizesLock) {
-            if (System.nanoTime() - logSizesAt < LOG_SIZES_NANOS) {
-                return logSizes;
+        synchronized (viewLock) {
+            if (System.nanoTime() - viewAt < VIEW_NANOS) {
+                return view;
             }
             Map<TopicPartition, Long> sizes = new HashMap<>();
+            Map<String, QueueStats.Replication> replication = new HashMap<>();
             try {
                 logSizeRequests.incrementAndGet();
                 var dirs = admin.describeLogDirs(admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).stream()
@@ -387,17 +413,32 @@ public final class KafkaQueueStore implements QueueStore {
                         dir.replicaInfos().forEach((tp, info) -> sizes.merge(tp, info.size(), Long::sum));
                     }
                 }
-            } catch (ExecutionException | TimeoutException ex) {
-                LOG.debug("log dirs: {}", ex.toString());
-                logSizesAt = System.nanoTime(); // the last reading (or none) for a second, not a wait per queue
-                return logSizes;
+                List<String> topics = catalog.entries().stream().filter(e -> e.op() == QueueEntry.Op.READY)
+                        .map(QueueEntry::topic).toList();
+                if (!topics.isEmpty()) {
+                    var described = admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS);
+                    List<ConfigResource> rs = topics.stream()
+                            .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList();
+                    var configs = admin.describeConfigs(rs).all().get(30, TimeUnit.SECONDS);
+                    described.forEach((t, d) -> {
+                        var p = d.partitions().get(0);
+                        ConfigEntry isr = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, t))
+                                .get("min.insync.replicas");
+                        replication.put(t, new QueueStats.Replication(p.replicas().size(),
+                                isr == null ? 1 : Integer.parseInt(isr.value()), p.isr().size()));
+                    });
+                }
+            } catch (ExecutionException | TimeoutException | RuntimeException ex) {
+                LOG.debug("log dirs and topics: {}", ex.toString());
+                viewAt = System.nanoTime(); // the last reading (or none) for a second, not a wait per queue
+                return view;
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
-                return logSizes;
+                return view;
             }
-            logSizes = Map.copyOf(sizes);
-            logSizesAt = System.nanoTime();
-            return logSizes;
+            view = new View(Map.copyOf(sizes), Map.copyOf(replication));
+            viewAt = System.nanoTime();
+            return view;
         }
     }
 

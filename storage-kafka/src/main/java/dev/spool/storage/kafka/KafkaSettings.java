@@ -8,9 +8,8 @@ import java.util.Map;
  *
  * @param bootstrapServers  comma-separated {@code host:port} list
  * @param client            passed to every Kafka client as is (security.protocol, sasl.*, ssl.* ...)
- * @param replicationFactor replicas per queue topic; 0: as many as the cluster has brokers, at most 3
- * @param minInsyncReplicas replicas that must hold a push before it is answered; 0: replication factor - 1,
- *                          at least 1
+ * @param replicationFactor replicas per queue topic (default 3); a queue is not created with fewer brokers alive
+ * @param minInsyncReplicas replicas that must hold a push before it is answered (default 2)
  * @param lockDuration      the share group's record lock: the longest lease visibility on this backend
  * @param maxPollRecords    records one share consumer acquires at a time
  * @param prefetchHold      how long records a node acquired without a waiting request are held for the next
@@ -32,14 +31,17 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> client,
     public static final Duration DEFAULT_PREFETCH_HOLD = Duration.ofSeconds(2);
     public static final Duration DEFAULT_CONSUMER_IDLE = Duration.ofSeconds(60);
     public static final int DEFAULT_MAX_DELIVERY_LIMIT = 25;
+    public static final int DEFAULT_REPLICATION_FACTOR = 3;
+    public static final int DEFAULT_MIN_INSYNC_REPLICAS = 2;
 
     public KafkaSettings {
         if (bootstrapServers == null || bootstrapServers.isBlank()) {
             throw new IllegalArgumentException("kafka.bootstrap_servers is required with storage.backend: kafka");
         }
         client = Map.copyOf(client);
-        if (replicationFactor < 0 || minInsyncReplicas < 0) {
-            throw new IllegalArgumentException("kafka.replication_factor and kafka.min_insync_replicas must be >= 0");
+        if (replicationFactor < 1 || minInsyncReplicas < 1 || minInsyncReplicas > replicationFactor) {
+            throw new IllegalArgumentException("kafka.replication_factor must be >= 1 and kafka.min_insync_replicas "
+                    + "within 1..replication_factor, were " + replicationFactor + " and " + minInsyncReplicas);
         }
         if (lockDuration.toMillis() < 1000) {
             throw new IllegalArgumentException("kafka.lock_duration_ms must be >= 1000");
@@ -57,12 +59,19 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> client,
 
     /** Settings with every default, for a cluster at {@code bootstrapServers}. */
     public static KafkaSettings of(String bootstrapServers, String nodeId) {
-        return new KafkaSettings(bootstrapServers, Map.of(), 0, 0, DEFAULT_LOCK_DURATION, DEFAULT_MAX_POLL_RECORDS,
+        return new KafkaSettings(bootstrapServers, Map.of(), DEFAULT_REPLICATION_FACTOR, DEFAULT_MIN_INSYNC_REPLICAS,
+                DEFAULT_LOCK_DURATION, DEFAULT_MAX_POLL_RECORDS,
                 DEFAULT_PREFETCH_HOLD, DEFAULT_CONSUMER_IDLE, DEFAULT_MAX_DELIVERY_LIMIT, nodeId, Duration.ofHours(24), null);
     }
 
     public KafkaSettings withLockDuration(Duration d) {
         return new KafkaSettings(bootstrapServers, client, replicationFactor, minInsyncReplicas, d, maxPollRecords,
+                prefetchHold, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow, advertisedUrl);
+    }
+
+    /** These replication settings (a cluster of fewer than three brokers needs a lower factor). */
+    public KafkaSettings withReplication(int factor, int minInsync) {
+        return new KafkaSettings(bootstrapServers, client, factor, minInsync, lockDuration, maxPollRecords,
                 prefetchHold, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow, advertisedUrl);
     }
 

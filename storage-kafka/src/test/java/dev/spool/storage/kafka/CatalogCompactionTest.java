@@ -48,7 +48,7 @@ class CatalogCompactionTest {
     void queuesShouldOutliveACompactedCatalogAndANodeRestart() throws Exception {
         try (KafkaCluster kafka = KafkaCluster.start(dir, 1);
              Admin admin = Admin.create(Map.<String, Object>of("bootstrap.servers", kafka.bootstrap()))) {
-            KafkaSettings settings = KafkaSettings.of(kafka.bootstrap(), "node-a");
+            KafkaSettings settings = KafkaSettings.of(kafka.bootstrap(), "node-a").withReplication(1, 1);
             ConfigResource catalog = new ConfigResource(ConfigResource.Type.TOPIC, Catalog.TOPIC);
             try (KafkaQueueStore a = KafkaQueueStore.open(settings, CODEC)) {
                 assertEquals(CreateResult.CREATED, a.create("kept", QueueOptions.ofMaxLength(100)));

@@ -33,9 +33,9 @@ class DeletedQueueLeftoversTest {
         String bootstrap = KafkaCluster.shared().bootstrap();
         String q = "leftover-" + System.nanoTime();
         try (KafkaQueueStore a = KafkaQueueStore.open(KafkaSettings.of(bootstrap, "leftover-a")
-                .withLockDuration(Duration.ofSeconds(6)), CODEC);
+                .withLockDuration(Duration.ofSeconds(6)).withReplication(1, 1), CODEC);
              KafkaQueueStore b = KafkaQueueStore.open(KafkaSettings.of(bootstrap, "leftover-b")
-                     .withLockDuration(Duration.ofSeconds(6)), CODEC);
+                     .withLockDuration(Duration.ofSeconds(6)).withReplication(1, 1), CODEC);
              Admin admin = Admin.create(Map.<String, Object>of("bootstrap.servers", bootstrap))) {
             a.create(q, QueueOptions.ofMaxLength(10));
             Blocking.push(a, q, "m".getBytes(StandardCharsets.UTF_8));

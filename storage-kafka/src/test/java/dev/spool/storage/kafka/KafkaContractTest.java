@@ -26,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class KafkaContractTest extends QueueStoreContractTest {
     static KafkaSettings settings() throws Exception {
-        return KafkaSettings.of(KafkaCluster.shared().bootstrap(), "test-node").withLockDuration(Duration.ofSeconds(6));
+        return KafkaSettings.of(KafkaCluster.shared().bootstrap(), "test-node").withLockDuration(Duration.ofSeconds(6))
+                .withReplication(1, 1);
     }
 
     @Override
@@ -114,5 +115,26 @@ class KafkaContractTest extends QueueStoreContractTest {
         }
         assertTrue(k.logSizeRequests.get() - before <= 1, "stats of 4 queues asked for log sizes "
                 + (k.logSizeRequests.get() - before) + " times");
+    }
+
+    /**
+     * Issue 21, defect 6: replication is as configured, never lowered to the brokers alive. A node that asks for more
+     * replicas than the cluster has alive refuses to create a queue (it used to take one replica and answer
+     * "replicated"), and the stats report the replication Kafka has.
+     */
+    @Test
+    void aQueueShouldNotBeCreatedWithFewerReplicasThanConfiguredAndStatsShouldSayWhatKafkaHas() throws Exception {
+        String q = q("replicas");
+        try (KafkaQueueStore two = KafkaQueueStore.open(settings().withReplication(2, 1), MARK)) {
+            dev.spool.storage.StoreException e = assertThrows(dev.spool.storage.StoreException.class,
+                    () -> two.create(q, QueueOptions.ofMaxLength(10)));
+            assertEquals(dev.spool.storage.StoreException.Code.UNAVAILABLE, e.code());
+            assertTrue(e.getMessage().contains("kafka.replication_factor") && e.getMessage().contains("1 Kafka broker"),
+                    e.getMessage());
+            assertFalse(two.list().contains(q), "nothing was created");
+        }
+        store.create(q, QueueOptions.ofMaxLength(10));
+        QueueStats.Replication r = ((QueueStats) store.stats(q)).replication();
+        assertEquals(new QueueStats.Replication(1, 1, 1), r);
     }
 }
