@@ -131,7 +131,7 @@ public final class Broker implements AutoCloseable {
             Api api = new Api(store, tokens, users, new LoginGuard(clock), config, waiters, clock,
                     new LeaseForwarder(config.server().tls()));
             Health health = new Health(backend.disk(storeConfig), config.storage().minFreeBytes(), config.audit().enabled() ? audit : null,
-                    store::failedQueues);
+                    store::failedQueues, backend instanceof Backend.Cluster ? store::engineProblem : null);
             if (metrics != null) {
                 register(metrics, store, waiters, audit, server, health);
             }

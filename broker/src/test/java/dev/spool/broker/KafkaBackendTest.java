@@ -151,6 +151,8 @@ class KafkaBackendTest {
             HttpResponse<String> r = b.send("GET", path.replace("{file}", "app.js"), b.tokens.get(Role.ADMINISTRATOR), null);
             assertEquals(200, r.statusCode(), path + ": " + r.body());
         }
+        JsonNode ready = ok(b.send("GET", "/health/ready", null, null), 200);
+        assertTrue(ready.path("checks").path("kafka").path("ok").asBoolean(), "the Kafka check: " + ready);
         route.accept("DELETE", "/queues/{name}");
         ok(b.admin("DELETE", "/queues/" + q, null), 200);
         assertEquals(404, b.as(Role.BASIC, "GET", "/queues/" + q, null).statusCode());

@@ -153,6 +153,14 @@ public interface QueueStore extends AutoCloseable {
         return Map.of();
     }
 
+    /**
+     * Why the engine under a store that is not this process's own (a Kafka cluster) cannot serve now, in one line
+     * for {@code /health/ready}; null while it can, and always null for a store that keeps its own files.
+     */
+    default String engineProblem() {
+        return null;
+    }
+
     /** Adds a listener told when messages become available; see {@link AvailabilityListener}. */
     void subscribe(AvailabilityListener listener);
 

@@ -22,6 +22,7 @@ public final class Health {
     private final long minFreeBytes;
     private final AuditLog audit;
     private final Supplier<Map<String, String>> failedQueues;
+    private final Supplier<String> kafka;
     private volatile boolean stopping;
 
     /**
@@ -29,6 +30,13 @@ public final class Health {
      * @param failedQueues the queues that take no changes since a sync of their files failed, with the reason
      */
     public Health(Path dataDir, long minFreeBytes, AuditLog audit, Supplier<Map<String, String>> failedQueues) {
+        this(dataDir, minFreeBytes, audit, failedQueues, null);
+    }
+
+    /** @param kafka why the Kafka cluster cannot serve now (null while it can), or null on the journal backend */
+    public Health(Path dataDir, long minFreeBytes, AuditLog audit, Supplier<Map<String, String>> failedQueues,
+                  Supplier<String> kafka) {
+        this.kafka = kafka;
         this.dataDir = dataDir;
         this.minFreeBytes = minFreeBytes;
         this.audit = audit;
@@ -85,7 +93,13 @@ public final class Health {
         boolean auditOk = auditProblem == null;
         checks.putObject("audit").put("ok", auditOk).put("detail", audit == null ? "off (audit.enabled: false)"
                 : auditOk ? "writer running" : auditProblem);
-        boolean ok = store && disk && auditOk && failed.isEmpty();
+        boolean kafkaOk = true;
+        if (kafka != null) {
+            String problem = kafka.get();
+            kafkaOk = problem == null;
+            checks.putObject("kafka").put("ok", kafkaOk).put("detail", kafkaOk ? "the cluster answers" : problem);
+        }
+        boolean ok = store && disk && auditOk && failed.isEmpty() && kafkaOk;
         ObjectNode out = Json.MAPPER.createObjectNode().put("status", ok ? "ready" : "not_ready");
         out.set("checks", checks);
         Json.send(ex, ok ? 200 : 503, out);

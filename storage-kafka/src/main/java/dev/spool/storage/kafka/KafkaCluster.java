@@ -30,6 +30,8 @@ public final class KafkaCluster implements AutoCloseable {
     private final int[] brokerPorts;
     private final int[] controllerPorts;
     private final Process[] nodes;
+    /** Broker properties that replace or add to the defaults (a test of a badly set-up cluster). */
+    private Map<String, String> overrides = Map.of();
 
     private KafkaCluster(Path dir, int n) {
         this.dir = dir;
@@ -60,7 +62,13 @@ public final class KafkaCluster implements AutoCloseable {
      * Returns when the cluster answers.
      */
     public static KafkaCluster start(Path dir, int n, int basePort) throws Exception {
+        return start(dir, n, basePort, Map.of());
+    }
+
+    /** As {@link #start(Path, int, int)}, with these broker properties in place of the defaults. */
+    public static KafkaCluster start(Path dir, int n, int basePort, Map<String, String> overrides) throws Exception {
         KafkaCluster c = new KafkaCluster(dir, n);
+        c.overrides = Map.copyOf(overrides);
         StringJoiner voters = new StringJoiner(",");
         for (int i = 0; i < n; i++) {
             c.brokerPorts[i] = basePort == 0 ? freePort() : basePort + i;
@@ -128,6 +136,7 @@ public final class KafkaCluster implements AutoCloseable {
         p.put("replica.lag.time.max.ms", "10000");
         // The log cleaner looks for work every half second rather than every 15 (compaction tests take seconds).
         p.put("log.cleaner.backoff.ms", "500");
+        p.putAll(overrides);
         StringBuilder sb = new StringBuilder();
         p.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
         return sb.toString();

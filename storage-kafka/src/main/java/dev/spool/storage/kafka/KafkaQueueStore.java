@@ -137,6 +137,7 @@ public final class KafkaQueueStore implements QueueStore {
             admin.close(Duration.ofSeconds(1));
             throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", e);
         }
+        preflight(admin, settings);
         // As configured (default 3 and 2), never lowered to the brokers alive now: a queue made while two of three
         // were down would have kept one replica and still answered "replicated".
         this.replicationFactor = (short) settings.replicationFactor();
@@ -205,6 +206,89 @@ public final class KafkaQueueStore implements QueueStore {
                     + "alive; start the others, or set kafka.replication_factor lower for a smaller cluster", null);
         }
         return create(name, options, false);
+    }
+
+    /**
+     * Checks the brokers' settings Spool relies on and stops the start with one line naming every one to change:
+     * the delivery-count range holding {@code kafka.max_delivery_limit} and 2, the record-lock range holding
+     * {@code kafka.lock_duration_ms}, a heartbeat floor at or under the 500 ms Spool's groups use, the share-group
+     * DLQ prefix its dead-letter topics carry ({@code dlq.}), and no automatic topic creation (a push to a deleted
+     * queue would make it again). Read from one broker: a cluster's brokers are set up alike.
+     */
+    private static void preflight(Admin admin, KafkaSettings settings) {
+        Map<String, String> c = new HashMap<>();
+        try {
+            String id = Integer.toString(admin.describeCluster().nodes().get(60, TimeUnit.SECONDS).iterator().next().id());
+            ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, id);
+            admin.describeConfigs(List.of(broker)).all().get(60, TimeUnit.SECONDS).get(broker).entries()
+                    .forEach(e -> c.put(e.name(), e.value()));
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            admin.close(Duration.ofSeconds(1));
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot read the Kafka brokers' settings: "
+                    + (e.getCause() == null ? e : e.getCause()), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            admin.close(Duration.ofSeconds(1));
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", e);
+        }
+        List<String> fix = new ArrayList<>();
+        long lock = settings.lockDuration().toMillis();
+        need(fix, c, "group.share.max.delivery.count.limit", v -> v >= settings.maxDeliveryLimit(),
+                Integer.toString(settings.maxDeliveryLimit()), "kafka.max_delivery_limit is " + settings.maxDeliveryLimit());
+        need(fix, c, "group.share.min.delivery.count.limit", v -> v <= 2, "2", "queues may take max_deliveries 2");
+        need(fix, c, "group.share.min.record.lock.duration.ms", v -> v <= lock, Long.toString(lock),
+                "kafka.lock_duration_ms is " + lock);
+        need(fix, c, "group.share.max.record.lock.duration.ms", v -> v >= lock, Long.toString(lock),
+                "kafka.lock_duration_ms is " + lock);
+        need(fix, c, "group.share.min.heartbeat.interval.ms", v -> v <= 500, "500", "Spool's groups beat every 500 ms");
+        String prefix = c.get("errors.deadletterqueue.topic.name.prefix");
+        if (prefix != null && !"dlq.spool.q.".startsWith(prefix)) {
+            fix.add("errors.deadletterqueue.topic.name.prefix=dlq. (is " + prefix + "; dead-letter topics are dlq.spool.q.*)");
+        }
+        if ("true".equals(c.get("auto.create.topics.enable"))) {
+            fix.add("auto.create.topics.enable=false (is true; a push to a deleted queue would create its topic again)");
+        }
+        if (!fix.isEmpty()) {
+            admin.close(Duration.ofSeconds(1));
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "the Kafka brokers at "
+                    + settings.bootstrapServers() + " are not set up for Spool; on every broker set "
+                    + String.join(", ", fix), null);
+        }
+    }
+
+    private static void need(List<String> fix, Map<String, String> c, String key,
+                             java.util.function.LongPredicate ok, String set, String why) {
+        String v = c.get(key);
+        if (v != null && !ok.test(Long.parseLong(v))) {
+            fix.add(key + "=" + set + " (is " + v + "; " + why + ")");
+        }
+    }
+
+    /** How long one look at the cluster serves {@link #engineProblem()}. */
+    private static final long PROBE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private volatile long probedAt = System.nanoTime() - 2 * PROBE_NANOS;
+    private volatile String problem;
+
+    /** Whether the Kafka cluster answers and has the brokers pushes need, looked at most once a second. */
+    @Override
+    public String engineProblem() {
+        if (System.nanoTime() - probedAt < PROBE_NANOS) {
+            return problem;
+        }
+        String p;
+        try {
+            int live = admin.describeCluster().nodes().get(2, TimeUnit.SECONDS).size();
+            p = live >= minInsync ? null : "only " + live + " Kafka broker(s) alive; pushes need "
+                    + minInsync + " (kafka.min_insync_replicas)";
+        } catch (ExecutionException | TimeoutException e) {
+            p = "the Kafka cluster does not answer"; // no addresses: /health/ready is open to anyone
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            p = "interrupted";
+        }
+        problem = p;
+        probedAt = System.nanoTime();
+        return p;
     }
 
     /** The Kafka brokers alive now, or 0 if the cluster does not answer. */
