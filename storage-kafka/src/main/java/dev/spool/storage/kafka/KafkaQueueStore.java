@@ -168,6 +168,7 @@ public final class KafkaQueueStore implements QueueStore {
         housekeeping.scheduleWithFixedDelay(this::forgetOldKeys, 1, 1, TimeUnit.MINUTES);
         housekeeping.scheduleWithFixedDelay(this::closeDeletedPumps, 10, 10, TimeUnit.SECONDS);
         housekeeping.scheduleWithFixedDelay(this::removeLeftovers, 1, LEFTOVERS_EVERY_S, TimeUnit.SECONDS);
+        housekeeping.scheduleWithFixedDelay(this::trimConsumed, TRIM_EVERY_S, TRIM_EVERY_S, TimeUnit.SECONDS);
         if (settings.advertisedUrl() != null) {
             nodes.put(settings.nodeId(), settings.advertisedUrl().getBytes(StandardCharsets.UTF_8));
         }
@@ -353,6 +354,7 @@ public final class KafkaQueueStore implements QueueStore {
         cfg.put("min.insync.replicas", Integer.toString(minInsync));
         cfg.put("retention.ms", "-1");
         cfg.put("retention.bytes", "-1");
+        cfg.put("segment.bytes", SEGMENT_BYTES);
         if (e.deadLetter()) {
             cfg.put("errors.deadletterqueue.group.enable", "true");
         }
@@ -728,6 +730,69 @@ public final class KafkaQueueStore implements QueueStore {
             if ((e == null || !e.uuid().equals(en.getValue().uuid())) && pumps.remove(en.getKey(), en.getValue())) {
                 en.getValue().close();
             }
+        }
+    }
+
+    /** How often a node deletes the records every queue's share group is past. */
+    static final long TRIM_EVERY_S = 10;
+    /** A queue topic's segment size: consumed records go from the disk a segment at a time. */
+    static final String SEGMENT_BYTES = Long.toString(64L << 20);
+
+    /**
+     * Deletes, for every queue and dead-letter topic, the records below its share group's start offset (every one of
+     * them acknowledged, taken or archived): Kafka keeps a topic's records forever otherwise ({@code retention.ms}
+     * -1, so that nothing unconsumed is lost), and the disk grew with every message ever pushed. Whole segments
+     * below the new log start go from the disk at the brokers' next retention check. One request of each kind for
+     * all queues; idempotent, so that several nodes doing it at once is harmless.
+     */
+    void trimConsumed() {
+        try {
+            Map<String, QueueEntry> byGroup = new HashMap<>();
+            for (QueueEntry e : catalog.entries()) {
+                if (e.op() == QueueEntry.Op.READY) {
+                    byGroup.put(e.group(), e);
+                }
+            }
+            if (byGroup.isEmpty()) {
+                return;
+            }
+            Map<String, ListShareGroupOffsetsSpec> specs = new HashMap<>();
+            byGroup.forEach((g, e) -> specs.put(g, new ListShareGroupOffsetsSpec()
+                    .topicPartitions(List.of(new TopicPartition(e.topic(), 0)))));
+            var result = admin.listShareGroupOffsets(specs);
+            Map<TopicPartition, Long> start = new HashMap<>();
+            for (Map.Entry<String, QueueEntry> g : byGroup.entrySet()) {
+                TopicPartition tp = new TopicPartition(g.getValue().topic(), 0);
+                try {
+                    SharePartitionOffsetInfo info = result.partitionsToOffsetInfo(g.getKey()).get(30, TimeUnit.SECONDS)
+                            .get(tp);
+                    if (info != null && info.startOffset() > 0) {
+                        start.put(tp, info.startOffset());
+                    }
+                } catch (ExecutionException ex) {
+                    LOG.debug("share group {} offsets: {}", g.getKey(), ex.toString()); // no group yet
+                }
+            }
+            if (start.isEmpty()) {
+                return;
+            }
+            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+            start.keySet().forEach(tp -> earliest.put(tp, OffsetSpec.earliest()));
+            var logStart = admin.listOffsets(earliest).all().get(30, TimeUnit.SECONDS);
+            Map<TopicPartition, org.apache.kafka.clients.admin.RecordsToDelete> delete = new HashMap<>();
+            start.forEach((tp, s) -> {
+                var ls = logStart.get(tp);
+                if (ls != null && ls.offset() < s) {
+                    delete.put(tp, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(s));
+                }
+            });
+            if (!delete.isEmpty()) {
+                admin.deleteRecords(delete).all().get(30, TimeUnit.SECONDS);
+            }
+        } catch (ExecutionException | TimeoutException | RuntimeException ex) {
+            LOG.debug("trimming consumed records: {}", ex.toString());
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -2,6 +2,7 @@ package dev.spool.storage.kafka;
 
 import dev.spool.storage.Blocking;
 import dev.spool.storage.Leased;
+import dev.spool.storage.PullResult;
 import dev.spool.storage.QueueOptions;
 import dev.spool.storage.QueueStats;
 import dev.spool.storage.QueueStore;
@@ -136,5 +137,44 @@ class KafkaContractTest extends QueueStoreContractTest {
         store.create(q, QueueOptions.ofMaxLength(10));
         QueueStats.Replication r = ((QueueStats) store.stats(q)).replication();
         assertEquals(new QueueStats.Replication(1, 1, 1), r);
+    }
+
+    /**
+     * Issue 21, defect 5: the records a queue's share group is past are deleted from its topic (the disk used to
+     * grow with every message ever pushed); what is not consumed stays.
+     */
+    @Test
+    void recordsTheShareGroupIsPastShouldBeDeletedAndTheRestKept() throws Exception {
+        String q = q("trim");
+        store.create(q, QueueOptions.ofMaxLength(1000));
+        for (int i = 0; i < 30; i++) {
+            Blocking.push(store, q, ("m" + i).getBytes(StandardCharsets.UTF_8));
+        }
+        int taken = 0;
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (taken < 30) {
+            assertTrue(System.nanoTime() < deadline, "took the 30 messages, got " + taken);
+            if (Blocking.join(store.take(q, 100, Duration.ofMillis(500))) instanceof dev.spool.storage.TakeResult.Taken t) {
+                taken += t.messages().size();
+            }
+        }
+        Blocking.push(store, q, "kept".getBytes(StandardCharsets.UTF_8));
+        KafkaQueueStore k = (KafkaQueueStore) store;
+        org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(
+                k.catalogEntry(q).topic(), 0);
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                java.util.Map.<String, Object>of("bootstrap.servers", KafkaCluster.shared().bootstrap()))) {
+            deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            long logStart;
+            while ((logStart = admin.listOffsets(java.util.Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.earliest()))
+                    .partitionResult(tp).get().offset()) < 30) {
+                assertTrue(System.nanoTime() < deadline, "the consumed records were deleted: log start " + logStart);
+                k.trimConsumed(); // what the node's housekeeping does every 10 s
+                Thread.sleep(200); // the share group's start offset moves when Kafka has persisted the acks
+            }
+            assertEquals(30, logStart, "nothing unconsumed deleted");
+        }
+        PullResult after = takeWithin(q);
+        assertEquals("kept", new String(((PullResult.Message) after).payload(), StandardCharsets.UTF_8));
     }
 }
