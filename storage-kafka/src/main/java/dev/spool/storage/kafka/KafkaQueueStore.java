@@ -629,6 +629,9 @@ public final class KafkaQueueStore implements QueueStore {
             }
             d.pushed.addAndGet(fresh.size());
             List<CompletableFuture<Long>> sends = new ArrayList<>(fresh.size());
+            // Each key is written as soon as its own message is stored, not after the whole batch: a batch failing
+            // part-way used to leave its first messages stored without their keys, and a retry stored them twice.
+            List<CompletableFuture<Void>> keyWrites = new ArrayList<>();
             synchronized (d) { // one queue's pushes from this node go out in order
                 for (int i : fresh) {
                     CompletableFuture<Long> f = new CompletableFuture<>();
@@ -641,10 +644,23 @@ public final class KafkaQueueStore implements QueueStore {
                         }
                     });
                     sends.add(f);
+                    if (keyList != null && keyList.get(i) != null) {
+                        String key = keyName(e, keyList.get(i));
+                        // Off the producer's network thread, which completes f.
+                        keyWrites.add(f.thenComposeAsync(id -> idempotency.putAsync(key,
+                                (id + ":" + System.currentTimeMillis()).getBytes(StandardCharsets.US_ASCII)), sender));
+                    }
                 }
             }
-            CompletableFuture<Void> sent = CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new))
-                    .thenRun(() -> {
+            // The answer waits for every send and every key of a stored message, whatever failed: a retry after a
+            // failure answered part-way finds the keys of what was stored, on any node.
+            List<CompletableFuture<?>> all = new ArrayList<>(sends);
+            all.addAll(keyWrites);
+            CompletableFuture<Void> done = CompletableFuture.allOf(all.stream().map(f -> f.handle((v, x) -> null))
+                    .toArray(CompletableFuture[]::new)).thenRun(() -> {
+                        for (CompletableFuture<?> f : all) {
+                            f.join(); // the first failure, if any, fails the push
+                        }
                         for (int j = 0; j < fresh.size(); j++) {
                             ids[fresh.get(j)] = sends.get(j).join();
                         }
@@ -654,18 +670,6 @@ public final class KafkaQueueStore implements QueueStore {
                             }
                         }
                     });
-            // The keys are written before the answer, so a retry on any node after this one dies finds them.
-            CompletableFuture<Void> done = keyList == null ? sent : sent.thenComposeAsync(v -> {
-                long now = System.currentTimeMillis();
-                List<CompletableFuture<Void>> written = new ArrayList<>();
-                for (int i : fresh) {
-                    if (keyList.get(i) != null) {
-                        written.add(idempotency.putAsync(keyName(e, keyList.get(i)),
-                                (ids[i] + ":" + now).getBytes(StandardCharsets.US_ASCII)));
-                    }
-                }
-                return CompletableFuture.allOf(written.toArray(CompletableFuture[]::new));
-            }, sender);
             return done.thenApply(v -> {
                 boolean consecutive = fresh.size() == payloads.size();
                 for (int j = 1; j < fresh.size(); j++) {

@@ -177,4 +177,29 @@ class KafkaContractTest extends QueueStoreContractTest {
         PullResult after = takeWithin(q);
         assertEquals("kept", new String(((PullResult.Message) after).payload(), StandardCharsets.UTF_8));
     }
+
+    /**
+     * Issue 21, defect 8: a batch failing part-way keeps the keys of the messages it stored, so a retry does not
+     * store them twice (the keys used to be written only when every send had succeeded). The middle message is over
+     * the producer's request size, so Kafka refuses it alone.
+     */
+    @Test
+    void aBatchFailingPartWayShouldKeepTheKeysOfWhatItStored() {
+        String q = q("partway");
+        store.create(q, QueueOptions.ofMaxLength(100));
+        List<byte[]> batch = List.of("a".getBytes(StandardCharsets.UTF_8), new byte[2 << 20],
+                "c".getBytes(StandardCharsets.UTF_8));
+        assertThrows(dev.spool.storage.StoreException.class,
+                () -> Blocking.pushBatch(store, q, batch, List.of("pw-a", "pw-b", "pw-c")));
+        dev.spool.storage.PushResult retry = Blocking.pushBatch(store, q,
+                List.of("a".getBytes(StandardCharsets.UTF_8), "c".getBytes(StandardCharsets.UTF_8)),
+                List.of("pw-a", "pw-c"));
+        assertEquals(2, ((dev.spool.storage.PushResult.Stored) retry).duplicates(), "both were stored before: " + retry);
+        List<String> got = new ArrayList<>();
+        PullResult m;
+        while ((m = takeWithin(q)) instanceof PullResult.Message msg) {
+            got.add(new String(msg.payload(), StandardCharsets.UTF_8));
+        }
+        assertEquals(List.of("a", "c"), got, "each stored once");
+    }
 }
