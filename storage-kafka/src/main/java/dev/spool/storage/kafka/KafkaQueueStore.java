@@ -895,7 +895,7 @@ public final class KafkaQueueStore implements QueueStore {
         if (p == null) {
             return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
-        return p.take(max, wait).thenApply(r -> {
+        return cancellable(p.take(max, wait), r -> {
             if (r instanceof TakeResult.Taken t) {
                 depths.computeIfAbsent(name, k -> new Depth()).consumed.addAndGet(t.messages().size());
             }
@@ -918,7 +918,22 @@ public final class KafkaQueueStore implements QueueStore {
         if (p == null) {
             return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
-        return p.lease(max, visibility, wait);
+        return cancellable(p.lease(max, visibility, wait), r -> r);
+    }
+
+    /**
+     * {@code source} mapped, whose cancellation reaches {@code source}: a waiting request cancelled by its caller
+     * (its client hung up) is dropped by the pump instead of taking or leasing a message for nobody.
+     */
+    private static <A, B> CompletableFuture<B> cancellable(CompletableFuture<A> source,
+                                                          java.util.function.Function<A, B> fn) {
+        CompletableFuture<B> out = source.thenApply(fn);
+        out.whenComplete((v, x) -> {
+            if (out.isCancelled()) {
+                source.cancel(false);
+            }
+        });
+        return out;
     }
 
     @Override
@@ -1134,18 +1149,30 @@ public final class KafkaQueueStore implements QueueStore {
      */
     private void ensureCatalogTopic() {
         Map<String, String> keep = Map.of("cleanup.policy", "delete", "retention.ms", "-1", "retention.bytes", "-1");
-        ensureTopic(Catalog.TOPIC, keep);
+        if (ensureTopic(Catalog.TOPIC, keep)) {
+            return; // made now, with these settings (and perhaps not yet known to every broker)
+        }
         ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, Catalog.TOPIC);
         try {
-            org.apache.kafka.clients.admin.Config current = admin.describeConfigs(List.of(r)).all()
-                    .get(60, TimeUnit.SECONDS).get(r);
-            List<AlterConfigOp> ops = new ArrayList<>();
-            keep.forEach((k, v) -> {
-                ConfigEntry e = current.get(k);
-                if (e == null || !v.equals(e.value())) {
-                    ops.add(new AlterConfigOp(new ConfigEntry(k, v), AlterConfigOp.OpType.SET));
+            org.apache.kafka.clients.admin.Config current = null;
+            for (int attempt = 0; current == null; attempt++) {
+                try {
+                    current = admin.describeConfigs(List.of(r)).all().get(60, TimeUnit.SECONDS).get(r);
+                } catch (ExecutionException e) {
+                    // Made a moment ago by another node: the broker asked may not know it yet.
+                    if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || attempt >= 50) {
+                        throw e;
+                    }
+                    Thread.sleep(100);
                 }
-            });
+            }
+            List<AlterConfigOp> ops = new ArrayList<>();
+            for (Map.Entry<String, String> kv : keep.entrySet()) {
+                ConfigEntry e = current.get(kv.getKey());
+                if (e == null || !kv.getValue().equals(e.value())) {
+                    ops.add(new AlterConfigOp(new ConfigEntry(kv.getKey(), kv.getValue()), AlterConfigOp.OpType.SET));
+                }
+            }
             if (!ops.isEmpty()) {
                 admin.incrementalAlterConfigs(Map.of(r, ops)).all().get(60, TimeUnit.SECONDS);
                 LOG.warn("the queue catalog {} was {}; it is now kept whole, forever (cleanup.policy delete, no "
@@ -1163,12 +1190,14 @@ public final class KafkaQueueStore implements QueueStore {
     }
 
     /** Creates a one-partition topic with these settings (and the configured min in-sync), unless it exists. */
-    private void ensureTopic(String topic, Map<String, String> config) {
+    /** @return whether this call created it (with these settings), false if it existed */
+    private boolean ensureTopic(String topic, Map<String, String> config) {
         Map<String, String> cfg = new HashMap<>(config);
         cfg.putIfAbsent("min.insync.replicas", Integer.toString(minInsync));
         NewTopic t = new NewTopic(topic, 1, replicationFactor).configs(cfg);
         try {
             admin.createTopics(List.of(t)).all().get(60, TimeUnit.SECONDS);
+            return true;
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot create " + topic + ": "
@@ -1180,6 +1209,7 @@ public final class KafkaQueueStore implements QueueStore {
             Thread.currentThread().interrupt();
             throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", e);
         }
+        return false;
     }
 
     private static void checkName(String name) {
