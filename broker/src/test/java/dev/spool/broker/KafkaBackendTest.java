@@ -182,4 +182,34 @@ class KafkaBackendTest {
         assertEquals(400, delayed.statusCode());
         assertTrue(delayed.body().contains("delay"), delayed.body());
     }
+
+    /**
+     * Issue 21, defect 9: a long poll whose client hangs up is dropped by the node's consumer loop, so the next
+     * message goes to a client that is there (the store used to take it for the gone one: lost). Also, waits inside
+     * the store count in {@code waiting_requests} now (always 0 before).
+     */
+    @Test
+    void aLongPollWhoseClientHangsUpShouldNotTakeTheNextMessage() throws Exception {
+        String q = "gone-" + System.nanoTime();
+        ok(b.admin("POST", "/queues/" + q, "{\"max_deliveries\":3}"), 201);
+        try (java.net.Socket s = RawClient.connect(b, 1)) {
+            RawClient.write(s, "GET /queues/" + q + "/messages?wait=30 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                    + b.tokens.get(Role.AGENT) + "\r\n\r\n");
+            awaitWaiting(q, 1);
+        } // the client hangs up
+        awaitWaiting(q, 0);
+        ok(b.as(Role.AGENT, "POST", "/queues/" + q + "/messages", "{\"body\":{\"n\":7}}"), 201);
+        JsonNode got = ok(b.as(Role.AGENT, "GET", "/queues/" + q + "/messages?wait=10", null), 200);
+        assertEquals(7, got.path(0).path("body").path("n").asInt(), "the message reached the client that is there: "
+                + got);
+    }
+
+    private static void awaitWaiting(String q, int n) throws Exception {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        int now;
+        while ((now = ok(b.as(Role.BASIC, "GET", "/queues/" + q, null), 200).path("waiting_requests").asInt()) != n) {
+            assertTrue(System.nanoTime() < deadline, "waiting_requests " + now + ", expected " + n);
+            Thread.sleep(20); // polling the stats route
+        }
+    }
 }

@@ -190,6 +190,12 @@ public final class Exchanges {
         ex.dispatch(io.undertow.util.SameThreadExecutor.INSTANCE, () -> future.whenComplete((r, t) ->
                 ex.getIoThread().execute(() -> {
                     try {
+                        if (t instanceof java.util.concurrent.CancellationException
+                                || t instanceof java.util.concurrent.CompletionException
+                                && t.getCause() instanceof java.util.concurrent.CancellationException) {
+                            ex.endExchange(); // cancelled because its client hung up: nobody to answer
+                            return;
+                        }
                         if (t != null) {
                             throw t instanceof java.util.concurrent.CompletionException && t.getCause() != null
                                     ? t.getCause() : t;

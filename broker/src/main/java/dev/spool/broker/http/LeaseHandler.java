@@ -35,8 +35,8 @@ final class LeaseHandler implements HttpHandler {
                     + c.backend() + " backend, was " + visibility);
         }
         long wait = Params.waitMillis(ex, api);
-        api.waiters().serve(ex, name, wait, c, w -> api.store()
-                .lease(name, max, Duration.ofSeconds(visibility), w).thenApply(r -> render(name, r)), Json.EMPTY_ARRAY);
+        api.waiters().serve(ex, name, wait, c, w -> api.store().lease(name, max, Duration.ofSeconds(visibility), w),
+                r -> render(name, r), Json.EMPTY_ARRAY);
     }
 
     private static byte[] render(String name, LeaseResult r) {

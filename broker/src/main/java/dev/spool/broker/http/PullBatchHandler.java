@@ -21,8 +21,8 @@ final class PullBatchHandler implements HttpHandler {
         String name = Exchanges.queueName(ex);
         int max = (int) Params.number(ex, "max", 1, 1, api.config().server().maxBatchMessages());
         long wait = Params.waitMillis(ex, api);
-        api.waiters().serve(ex, name, wait, api.store().contract(), w -> api.store().take(name, max, w)
-                .thenApply(r -> render(name, r)), Json.EMPTY_ARRAY);
+        api.waiters().serve(ex, name, wait, api.store().contract(), w -> api.store().take(name, max, w),
+                r -> render(name, r), Json.EMPTY_ARRAY);
     }
 
     private static byte[] render(String name, TakeResult r) {

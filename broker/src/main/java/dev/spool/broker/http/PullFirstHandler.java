@@ -24,7 +24,7 @@ final class PullFirstHandler implements HttpHandler {
     public void handleRequest(HttpServerExchange ex) throws Exception {
         String name = Exchanges.queueName(ex);
         long wait = Params.waitMillis(ex, api);
-        api.waiters().serve(ex, name, wait, api.store().contract(), w -> api.store().take(name, 1, w).thenApply(r -> {
+        api.waiters().serve(ex, name, wait, api.store().contract(), w -> api.store().take(name, 1, w), r -> {
             if (!(r instanceof TakeResult.Taken t)) {
                 throw ApiException.queueNotFound(name);
             }
@@ -33,6 +33,6 @@ final class PullFirstHandler implements HttpHandler {
             }
             Message m = t.messages().get(0);
             return MessageCodec.render(m.id(), m.payload());
-        }), NULL);
+        }, NULL);
     }
 }

@@ -69,7 +69,8 @@ public final class Waiters {
     /** Requests waiting now on a queue. */
     public int waiting(String queue) {
         ConcurrentLinkedDeque<Waiter> d = byQueue.get(queue);
-        return d == null ? 0 : d.size();
+        java.util.concurrent.atomic.AtomicInteger n = inside.get(queue);
+        return (d == null ? 0 : d.size()) + (n == null ? 0 : n.get());
     }
 
     /**
@@ -77,12 +78,53 @@ public final class Waiters {
      * wait ends with nothing. The attempt is given how long the store itself should wait: all of it for a store
      * that {@link dev.spool.storage.StoreContract#waitsInside() waits inside}, else nothing.
      */
-    void serve(HttpServerExchange ex, String queue, long waitMillis, dev.spool.storage.StoreContract contract,
-               java.util.function.Function<java.time.Duration, java.util.concurrent.CompletionStage<byte[]>> attempt,
-               byte[] empty) throws Exception {
+    <R> void serve(HttpServerExchange ex, String queue, long waitMillis, dev.spool.storage.StoreContract contract,
+                   java.util.function.Function<java.time.Duration, CompletionStage<R>> call,
+                   java.util.function.Function<R, byte[]> render, byte[] empty) throws Exception {
         boolean inside = contract.waitsInside();
         java.time.Duration storeWait = java.time.Duration.ofMillis(inside ? waitMillis : 0);
-        serve(ex, queue, inside ? 0 : waitMillis, () -> attempt.apply(storeWait), empty);
+        if (inside && waitMillis > 0) {
+            waitInside(ex, queue, call.apply(storeWait).toCompletableFuture(), render, empty);
+            return;
+        }
+        serve(ex, queue, inside ? 0 : waitMillis, () -> call.apply(storeWait).thenApply(render), empty);
+    }
+
+    /** Long polls waiting inside the store, per queue (counted with the others in {@link #waiting}). */
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> inside = new ConcurrentHashMap<>();
+
+    /**
+     * A long poll the store waits for: counted while it waits, and cancelled in the store when its client hangs up,
+     * so that it never takes a message nobody will receive (the store's call, not the rendered answer, is cancelled:
+     * cancelling a derived future does not reach its source).
+     */
+    private <R> void waitInside(HttpServerExchange ex, String queue, CompletableFuture<R> call,
+                                java.util.function.Function<R, byte[]> render, byte[] empty) throws Exception {
+        CompletableFuture<byte[]> answer = call.thenApply(render);
+        java.util.concurrent.atomic.AtomicInteger count = null;
+        if (!answer.isDone()) {
+            java.util.concurrent.atomic.AtomicInteger n = inside.computeIfAbsent(queue,
+                    q -> new java.util.concurrent.atomic.AtomicInteger());
+            n.incrementAndGet();
+            java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+            answer.whenComplete((v, x) -> {
+                if (over.compareAndSet(false, true)) {
+                    n.decrementAndGet();
+                }
+            });
+            count = n;
+        }
+        Exchanges.whenDone(ex, answer, (e, body) -> Json.send(e, 200, body != null ? body : empty));
+        if (count != null) {
+            // After whenDone's dispatch, on the exchange's IO thread, where the answer is also written.
+            ex.getIoThread().execute(() -> {
+                if (answer.isDone()) {
+                    return;
+                }
+                ex.getConnection().addCloseListener(c -> call.cancel(false));
+                watchForHangUp(ex, answer::isDone);
+            });
+        }
     }
 
     /** As above with the broker doing all the waiting: the attempt is retried on the store's signals. */
@@ -133,36 +175,7 @@ public final class Waiters {
          * pipelined request are handed back to the server for after this one.
          */
         private void watchForHangUp() {
-            if (!(ex.getConnection() instanceof HttpServerConnection h)) {
-                return; // HTTP/2 streams are cancelled by the protocol itself
-            }
-            ConduitStreamSourceChannel source = h.getChannel().getSourceChannel();
-            source.setReadListener(ch -> {
-                if (done) {
-                    ch.suspendReads();
-                    return;
-                }
-                PooledByteBuffer buf = h.getByteBufferPool().allocate();
-                boolean kept = false;
-                try {
-                    int n = ch.read(buf.getBuffer());
-                    if (n < 0) {
-                        IoUtils.safeClose(h);
-                    } else if (n > 0) {
-                        buf.getBuffer().flip();
-                        ch.suspendReads();
-                        h.ungetRequestBytes(buf);
-                        kept = true;
-                    }
-                } catch (IOException e) {
-                    IoUtils.safeClose(h);
-                } finally {
-                    if (!kept) {
-                        buf.close();
-                    }
-                }
-            });
-            source.resumeReads();
+            Waiters.watchForHangUp(ex, () -> done);
         }
 
         void wake() {
@@ -239,5 +252,43 @@ public final class Waiters {
                 timer.remove();
             }
         }
+    }
+
+    /**
+     * Reads the connection while a request waits, so that a hang-up is seen at once (the server reads nothing while a
+     * request is in progress): the end of the stream closes the connection, which runs its close listeners; bytes
+     * of a pipelined request are handed back to the server for after this one. Runs on the exchange's IO thread.
+     */
+    static void watchForHangUp(HttpServerExchange ex, java.util.function.BooleanSupplier done) {
+        if (!(ex.getConnection() instanceof HttpServerConnection h)) {
+            return; // HTTP/2 streams are cancelled by the protocol itself
+        }
+        ConduitStreamSourceChannel source = h.getChannel().getSourceChannel();
+        source.setReadListener(ch -> {
+            if (done.getAsBoolean()) {
+                ch.suspendReads();
+                return;
+            }
+            PooledByteBuffer buf = h.getByteBufferPool().allocate();
+            boolean kept = false;
+            try {
+                int n = ch.read(buf.getBuffer());
+                if (n < 0) {
+                    IoUtils.safeClose(h);
+                } else if (n > 0) {
+                    buf.getBuffer().flip();
+                    ch.suspendReads();
+                    h.ungetRequestBytes(buf);
+                    kept = true;
+                }
+            } catch (IOException e) {
+                IoUtils.safeClose(h);
+            } finally {
+                if (!kept) {
+                    buf.close();
+                }
+            }
+        });
+        source.resumeReads();
     }
 }

@@ -33,7 +33,7 @@ class WaitersTest {
             long wait = Long.parseLong(ex.getQueryParameters().get("wait").getFirst());
             waiters.serve(ex, "q", wait, StoreContract.EXACT, d -> CompletableFuture.completedFuture(
                     available.getAndUpdate(n -> n > 0 ? n - 1 : n) > 0
-                            ? "\"message\"".getBytes(StandardCharsets.UTF_8) : null),
+                            ? "\"message\"".getBytes(StandardCharsets.UTF_8) : null), b -> b,
                     "null".getBytes(StandardCharsets.UTF_8));
         }).build();
         server.start();
