@@ -91,6 +91,7 @@ public final class KafkaQueueStore implements QueueStore {
     private final Map<String, Object> clientBase;
     /** Node id -> advertised URL, for forwarding a lease's settlement to the node that holds it. */
     private final KafkaSharedMap nodes;
+    private final NodeRegistry registry;
     /** {@code <queue uuid>/<Idempotency-Key>} -> {@code <id>:<epoch ms>}, kept for the idempotency window. */
     private final KafkaSharedMap idempotency;
     private volatile boolean closed;
@@ -169,9 +170,18 @@ public final class KafkaQueueStore implements QueueStore {
         housekeeping.scheduleWithFixedDelay(this::closeDeletedPumps, 10, 10, TimeUnit.SECONDS);
         housekeeping.scheduleWithFixedDelay(this::removeLeftovers, 1, LEFTOVERS_EVERY_S, TimeUnit.SECONDS);
         housekeeping.scheduleWithFixedDelay(this::trimConsumed, TRIM_EVERY_S, TRIM_EVERY_S, TimeUnit.SECONDS);
-        if (settings.advertisedUrl() != null) {
-            nodes.put(settings.nodeId(), settings.advertisedUrl().getBytes(StandardCharsets.UTF_8));
+        this.registry = new NodeRegistry(nodes, settings.nodeId(), settings.advertisedUrl());
+        try {
+            registry.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", e);
+        } catch (StoreException e) {
+            closeClients();
+            throw e;
         }
+        housekeeping.scheduleWithFixedDelay(this::heartbeat, NodeRegistry.HEARTBEAT_MS, NodeRegistry.HEARTBEAT_MS,
+                TimeUnit.MILLISECONDS);
         this.contract = new StoreContract("kafka", false, false, false, false, 2, settings.maxDeliveryLimit(), false,
                 settings.lockDuration().minusMillis(Pump.LOCK_MARGIN_MS), false, false, "cluster", true,
                 List.of(Durability.REPLICATED));
@@ -964,8 +974,8 @@ public final class KafkaQueueStore implements QueueStore {
         if (dot <= 0 || lease.substring(0, dot).equals(settings.nodeId())) {
             return Optional.empty();
         }
-        byte[] url = nodes.get(lease.substring(0, dot));
-        return url == null ? Optional.empty() : Optional.of(new String(url, StandardCharsets.UTF_8));
+        // A node gone or silent (its host down) is not asked: its leases have expired.
+        return registry.liveUrl(lease.substring(0, dot));
     }
 
     @Override
@@ -1058,12 +1068,10 @@ public final class KafkaQueueStore implements QueueStore {
         housekeeping.shutdownNow();
         sender.shutdown();
         lookups.shutdown();
-        if (settings.advertisedUrl() != null) {
-            try {
-                nodes.remove(settings.nodeId()); // acks forwarded here from now on are answered "expired"
-            } catch (RuntimeException e) {
-                LOG.warn("could not unregister node {}: {}", settings.nodeId(), e.toString());
-            }
+        try {
+            registry.leave(); // acks forwarded here from now on are answered "expired"
+        } catch (RuntimeException e) {
+            LOG.warn("could not unregister node {}: {}", settings.nodeId(), e.toString());
         }
         for (Pump p : pumps.values()) {
             p.close(); // closing the consumers releases what they hold
@@ -1095,6 +1103,23 @@ public final class KafkaQueueStore implements QueueStore {
             replaced[0].close();
         }
         return p;
+    }
+
+    private void heartbeat() {
+        try {
+            registry.beat();
+        } catch (RuntimeException e) {
+            LOG.debug("heartbeat: {}", e.toString());
+        }
+    }
+
+    /** Closes what the constructor opened, when it cannot finish. */
+    private void closeClients() {
+        housekeeping.shutdownNow();
+        shared.values().forEach(KafkaSharedMap::close);
+        catalog.close();
+        producer.close(Duration.ofSeconds(1));
+        admin.close(Duration.ofSeconds(1));
     }
 
     /** This node's counts of a queue's creation (a re-created queue starts from zero). */

@@ -126,7 +126,8 @@ class KafkaContractTest extends QueueStoreContractTest {
     @Test
     void aQueueShouldNotBeCreatedWithFewerReplicasThanConfiguredAndStatsShouldSayWhatKafkaHas() throws Exception {
         String q = q("replicas");
-        try (KafkaQueueStore two = KafkaQueueStore.open(settings().withReplication(2, 1), MARK)) {
+        try (KafkaQueueStore two = KafkaQueueStore.open(KafkaSettings.of(KafkaCluster.shared().bootstrap(),
+                "test-node-two").withLockDuration(Duration.ofSeconds(6)).withReplication(2, 1), MARK)) {
             dev.spool.storage.StoreException e = assertThrows(dev.spool.storage.StoreException.class,
                     () -> two.create(q, QueueOptions.ofMaxLength(10)));
             assertEquals(dev.spool.storage.StoreException.Code.UNAVAILABLE, e.code());
