@@ -755,7 +755,9 @@ public final class KafkaQueueStore implements QueueStore {
     /**
      * Deletes, for every queue and dead-letter topic, the records below its share group's start offset (every one of
      * them acknowledged, taken or archived): Kafka keeps a topic's records forever otherwise ({@code retention.ms}
-     * -1, so that nothing unconsumed is lost), and the disk grew with every message ever pushed. Whole segments
+     * -1, so that nothing unconsumed is lost), and the disk grew with every message ever pushed. Kafka 4.4 moves the
+     * start offset it reports past acknowledged records when the group fetches again, so a queue drained and then
+     * left idle keeps its last consumed records until its next delivery. Whole segments
      * below the new log start go from the disk at the brokers' next retention check. One request of each kind for
      * all queues; idempotent, so that several nodes doing it at once is harmless.
      */
