@@ -19,7 +19,8 @@ import java.util.Map;
  * @param nodeId            this node's identity, unique in the cluster (part of its lease tokens)
  * @param idempotencyWindow how long an {@code Idempotency-Key} is remembered
  * @param advertisedUrl     where other nodes reach this node's API to settle the leases it issued; null: this
- *                          node's leases can only be settled on it
+ *                          node's leases can only be settled on it, and it is not in the node registry (a tool,
+ *                          such as the user command, opens the store so)
  */
 public record KafkaSettings(String bootstrapServers, Map<String, String> client, int replicationFactor,
                             int minInsyncReplicas, Duration lockDuration, int maxPollRecords, Duration prefetchHold,

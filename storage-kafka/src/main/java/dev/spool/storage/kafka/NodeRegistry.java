@@ -43,12 +43,15 @@ final class NodeRegistry {
     private final KafkaSharedMap nodes;
     private final String nodeId;
     private final String url;
+    /** Only a node other nodes can reach registers; a tool (the user command) and a node without a URL do not. */
+    private final boolean registers;
     private final String instance = UUID.randomUUID().toString();
 
     NodeRegistry(KafkaSharedMap nodes, String nodeId, String advertisedUrl) {
         this.nodes = nodes;
         this.nodeId = nodeId;
         this.url = advertisedUrl == null ? "" : advertisedUrl;
+        this.registers = advertisedUrl != null;
     }
 
     /**
@@ -57,6 +60,9 @@ final class NodeRegistry {
      * one comes.
      */
     void join() throws InterruptedException {
+        if (!registers) {
+            return;
+        }
         nodes.sync();
         byte[] v = nodes.get(nodeId);
         if (v != null) {
@@ -80,12 +86,17 @@ final class NodeRegistry {
 
     /** Writes this node's heartbeat. */
     void beat() {
+        if (!registers) {
+            return;
+        }
         nodes.put(nodeId, new Entry(url, instance, System.currentTimeMillis()).encode());
     }
 
     /** Removes this node (a clean stop): its leases are answered "expired" from now on. */
     void leave() {
-        nodes.remove(nodeId);
+        if (registers) {
+            nodes.remove(nodeId);
+        }
     }
 
     /** A live node's URL for settling its leases; empty for this node, a node gone or stale, or one with no URL. */
