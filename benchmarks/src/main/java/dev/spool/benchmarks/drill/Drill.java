@@ -122,12 +122,12 @@ public final class Drill {
                   port: %d
                 storage:
                   backend: "%s"
+                %s
                 audit:
                   body: "omit"
-                """.formatted(port, kafka == null ? "chronicle" : "kafka") + (kafka == null ? """
-                storage:
-                  fsync: "%s"
-                """.formatted(o.fsync()) : """
+                """.formatted(port, kafka == null ? "chronicle" : "kafka",
+                // storage.fsync means nothing on Kafka, which refuses it
+                kafka == null ? "  fsync: \"" + o.fsync() + "\"" : "") + (kafka == null ? "" : """
                 kafka:
                   bootstrap_servers: "%s"
                   lock_duration_ms: %d
