@@ -164,8 +164,11 @@ public final class KafkaQueueStore implements QueueStore {
         this.catalog = new Catalog(base, producer, () -> endOffset(new TopicPartition(Catalog.TOPIC, 0)));
         catalog.sync();
         this.nodes = sharedMap("nodes", Map.of());
+        // Segments roll once a window, so that retention can delete whole old ones (with the default 7 days, keys
+        // stayed on disk a week past a one-day window).
         this.idempotency = sharedMap("idempotency", Map.of("cleanup.policy", "compact,delete",
-                "retention.ms", Long.toString(settings.idempotencyWindow().toMillis())));
+                "retention.ms", Long.toString(settings.idempotencyWindow().toMillis()),
+                "segment.ms", Long.toString(settings.idempotencyWindow().toMillis())));
         housekeeping.scheduleWithFixedDelay(this::forgetOldKeys, 1, 1, TimeUnit.MINUTES);
         housekeeping.scheduleWithFixedDelay(this::closeDeletedPumps, 10, 10, TimeUnit.SECONDS);
         housekeeping.scheduleWithFixedDelay(this::removeLeftovers, 1, LEFTOVERS_EVERY_S, TimeUnit.SECONDS);
@@ -1163,7 +1166,9 @@ public final class KafkaQueueStore implements QueueStore {
                 "cleanup.policy", "compact",
                 "min.compaction.lag.ms", Long.toString(TimeUnit.DAYS.toMillis(1))));
         cfg.putAll(config);
-        ensureTopic(topic, cfg);
+        if (!ensureTopic(topic, cfg) && !config.isEmpty()) {
+            enforce(topic, config); // a topic made by an earlier Spool gets this map's own settings
+        }
     }
 
     /**
@@ -1179,7 +1184,19 @@ public final class KafkaQueueStore implements QueueStore {
         if (ensureTopic(Catalog.TOPIC, keep)) {
             return; // made now, with these settings (and perhaps not yet known to every broker)
         }
-        ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, Catalog.TOPIC);
+        String was = enforce(Catalog.TOPIC, keep);
+        if (was != null) {
+            LOG.warn("the queue catalog {} was {}; it is now kept whole, forever (cleanup.policy delete, no "
+                    + "retention limit), so that no queue is lost to compaction", Catalog.TOPIC, was);
+        }
+    }
+
+    /**
+     * Sets these settings on an existing topic where they differ (a topic made by an earlier Spool); returns what the
+     * changed ones were ({@code key=value, ...}), or null if none differed.
+     */
+    private String enforce(String topic, Map<String, String> keep) {
+        ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
         try {
             org.apache.kafka.clients.admin.Config current = null;
             for (int attempt = 0; current == null; attempt++) {
@@ -1194,21 +1211,21 @@ public final class KafkaQueueStore implements QueueStore {
                 }
             }
             List<AlterConfigOp> ops = new ArrayList<>();
-            for (Map.Entry<String, String> kv : keep.entrySet()) {
+            java.util.StringJoiner was = new java.util.StringJoiner(", ");
+            for (Map.Entry<String, String> kv : new java.util.TreeMap<>(keep).entrySet()) {
                 ConfigEntry e = current.get(kv.getKey());
                 if (e == null || !kv.getValue().equals(e.value())) {
                     ops.add(new AlterConfigOp(new ConfigEntry(kv.getKey(), kv.getValue()), AlterConfigOp.OpType.SET));
+                    was.add(kv.getKey() + "=" + (e == null ? "unset" : e.value()));
                 }
             }
-            if (!ops.isEmpty()) {
-                admin.incrementalAlterConfigs(Map.of(r, ops)).all().get(60, TimeUnit.SECONDS);
-                LOG.warn("the queue catalog {} was {}; it is now kept whole, forever (cleanup.policy delete, no "
-                        + "retention limit), so that no queue is lost to compaction", Catalog.TOPIC,
-                        current.get("cleanup.policy") == null ? "not configured" : "cleanup.policy "
-                                + current.get("cleanup.policy").value());
+            if (ops.isEmpty()) {
+                return null;
             }
+            admin.incrementalAlterConfigs(Map.of(r, ops)).all().get(60, TimeUnit.SECONDS);
+            return was.toString();
         } catch (ExecutionException | TimeoutException e) {
-            throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot check the settings of " + Catalog.TOPIC
+            throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot check the settings of " + topic
                     + ": " + (e.getCause() == null ? e : e.getCause()), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -208,4 +208,18 @@ class KafkaContractTest extends QueueStoreContractTest {
         }
         assertEquals(List.of("a", "c"), got, "each stored once");
     }
+
+    /** Issue 21, defect 8: the keys topic rolls a segment per idempotency window, so retention trims it. */
+    @Test
+    void theKeysTopicShouldRollASegmentPerWindow() throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                java.util.Map.<String, Object>of("bootstrap.servers", KafkaCluster.shared().bootstrap()))) {
+            var r = new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "spool.__idempotency");
+            var c = admin.describeConfigs(List.of(r)).all().get().get(r);
+            String window = Long.toString(settings().idempotencyWindow().toMillis());
+            assertEquals(window, c.get("segment.ms").value());
+            assertEquals(window, c.get("retention.ms").value());
+        }
+    }
 }
