@@ -10,7 +10,6 @@ import dev.spool.storage.Leased;
 import dev.spool.storage.NoSuchQueue;
 import dev.spool.storage.OptionsResult;
 import dev.spool.storage.PushResult;
-import dev.spool.storage.QueueCounts;
 import dev.spool.storage.QueueOptions;
 import dev.spool.storage.QueueStats;
 import dev.spool.storage.QueueStore;
@@ -81,6 +80,7 @@ public final class KafkaQueueStore implements QueueStore {
     private final Map<String, Object> consumerBase;
     private final short replicationFactor;
     private final int minInsync;
+    private final TopicSettings topics;
     private final StoreContract contract;
     private final Map<String, Pump> pumps = new ConcurrentHashMap<>();
     /** This node's counts per queue creation (uuid), for the stats. */
@@ -92,6 +92,10 @@ public final class KafkaQueueStore implements QueueStore {
     /** Node id -> advertised URL, for forwarding a lease's settlement to the node that holds it. */
     private final KafkaSharedMap nodes;
     private final NodeRegistry registry;
+    /** Brokers alive, log sizes and replication, read for the stats and the health check. */
+    final ClusterView cluster;
+    /** Deletes consumed records and the leftovers of deleted queues. */
+    final Sweeper sweeper;
     /** {@code <queue uuid>/<Idempotency-Key>} -> {@code <id>:<epoch ms>}, kept for the idempotency window. */
     private final KafkaSharedMap idempotency;
     private volatile boolean closed;
@@ -138,7 +142,7 @@ public final class KafkaQueueStore implements QueueStore {
             admin.close(Duration.ofSeconds(1));
             throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", e);
         }
-        preflight(admin, settings);
+        KafkaPreflight.check(admin, settings);
         // As configured (default 3 and 2), never lowered to the brokers alive now: a queue made while two of three
         // were down would have kept one replica and still answered "replicated".
         this.replicationFactor = (short) settings.replicationFactor();
@@ -160,7 +164,8 @@ public final class KafkaQueueStore implements QueueStore {
         c.put("value.deserializer", ByteArrayDeserializer.class.getName());
         this.consumerBase = c;
         this.clientBase = base;
-        ensureCatalogTopic();
+        this.topics = new TopicSettings(admin, replicationFactor, minInsync);
+        topics.ensureCatalogTopic();
         this.catalog = new Catalog(base, producer, () -> endOffset(new TopicPartition(Catalog.TOPIC, 0)));
         catalog.sync();
         this.nodes = sharedMap("nodes", Map.of());
@@ -171,8 +176,11 @@ public final class KafkaQueueStore implements QueueStore {
                 "segment.ms", Long.toString(settings.idempotencyWindow().toMillis())));
         housekeeping.scheduleWithFixedDelay(this::forgetOldKeys, 1, 1, TimeUnit.MINUTES);
         housekeeping.scheduleWithFixedDelay(this::closeDeletedPumps, 10, 10, TimeUnit.SECONDS);
-        housekeeping.scheduleWithFixedDelay(this::removeLeftovers, 1, LEFTOVERS_EVERY_S, TimeUnit.SECONDS);
-        housekeeping.scheduleWithFixedDelay(this::trimConsumed, TRIM_EVERY_S, TRIM_EVERY_S, TimeUnit.SECONDS);
+        this.cluster = new ClusterView(admin, catalog, minInsync);
+        this.sweeper = new Sweeper(admin, catalog);
+        housekeeping.scheduleWithFixedDelay(sweeper::removeLeftovers, 1, Sweeper.LEFTOVERS_EVERY_S, TimeUnit.SECONDS);
+        housekeeping.scheduleWithFixedDelay(sweeper::trimConsumed, Sweeper.TRIM_EVERY_S, Sweeper.TRIM_EVERY_S,
+                TimeUnit.SECONDS);
         this.registry = new NodeRegistry(nodes, settings.nodeId(), settings.advertisedUrl());
         try {
             registry.join();
@@ -180,7 +188,8 @@ public final class KafkaQueueStore implements QueueStore {
             Thread.currentThread().interrupt();
             throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", e);
         } catch (StoreException e) {
-            closeClients();
+            housekeeping.shutdownNow();
+            closeClients(Duration.ofSeconds(1), Duration.ofSeconds(1));
             throw e;
         }
         housekeeping.scheduleWithFixedDelay(this::heartbeat, NodeRegistry.HEARTBEAT_MS, NodeRegistry.HEARTBEAT_MS,
@@ -213,108 +222,13 @@ public final class KafkaQueueStore implements QueueStore {
         if (refused != null) {
             throw new IllegalArgumentException(refused);
         }
-        int live = liveBrokers();
+        int live = cluster.liveBrokers();
         if (live < replicationFactor) {
             throw new StoreException(StoreException.Code.UNAVAILABLE, "the queue was not created: it needs "
                     + replicationFactor + " replicas (kafka.replication_factor) and " + live + " Kafka broker(s) are "
                     + "alive; start the others, or set kafka.replication_factor lower for a smaller cluster", null);
         }
         return create(name, options, false);
-    }
-
-    /**
-     * Checks the brokers' settings Spool relies on and stops the start with one line naming every one to change:
-     * the delivery-count range holding {@code kafka.max_delivery_limit} and 2, the record-lock range holding
-     * {@code kafka.lock_duration_ms}, a heartbeat floor at or under the 500 ms Spool's groups use, the share-group
-     * DLQ prefix its dead-letter topics carry ({@code dlq.}), and no automatic topic creation (a push to a deleted
-     * queue would make it again). Read from one broker: a cluster's brokers are set up alike.
-     */
-    private static void preflight(Admin admin, KafkaSettings settings) {
-        Map<String, String> c = new HashMap<>();
-        try {
-            String id = Integer.toString(admin.describeCluster().nodes().get(60, TimeUnit.SECONDS).iterator().next().id());
-            ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, id);
-            admin.describeConfigs(List.of(broker)).all().get(60, TimeUnit.SECONDS).get(broker).entries()
-                    .forEach(e -> c.put(e.name(), e.value()));
-        } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            admin.close(Duration.ofSeconds(1));
-            throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot read the Kafka brokers' settings: "
-                    + (e.getCause() == null ? e : e.getCause()), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            admin.close(Duration.ofSeconds(1));
-            throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", e);
-        }
-        List<String> fix = new ArrayList<>();
-        long lock = settings.lockDuration().toMillis();
-        need(fix, c, "group.share.max.delivery.count.limit", v -> v >= settings.maxDeliveryLimit(),
-                Integer.toString(settings.maxDeliveryLimit()), "kafka.max_delivery_limit is " + settings.maxDeliveryLimit());
-        need(fix, c, "group.share.min.delivery.count.limit", v -> v <= 2, "2", "queues may take max_deliveries 2");
-        need(fix, c, "group.share.min.record.lock.duration.ms", v -> v <= lock, Long.toString(lock),
-                "kafka.lock_duration_ms is " + lock);
-        need(fix, c, "group.share.max.record.lock.duration.ms", v -> v >= lock, Long.toString(lock),
-                "kafka.lock_duration_ms is " + lock);
-        need(fix, c, "group.share.min.heartbeat.interval.ms", v -> v <= 500, "500", "Spool's groups beat every 500 ms");
-        String prefix = c.get("errors.deadletterqueue.topic.name.prefix");
-        if (prefix != null && !"dlq.spool.q.".startsWith(prefix)) {
-            fix.add("errors.deadletterqueue.topic.name.prefix=dlq. (is " + prefix + "; dead-letter topics are dlq.spool.q.*)");
-        }
-        if ("true".equals(c.get("auto.create.topics.enable"))) {
-            fix.add("auto.create.topics.enable=false (is true; a push to a deleted queue would create its topic again)");
-        }
-        if (!fix.isEmpty()) {
-            admin.close(Duration.ofSeconds(1));
-            throw new StoreException(StoreException.Code.UNAVAILABLE, "the Kafka brokers at "
-                    + settings.bootstrapServers() + " are not set up for Spool; on every broker set "
-                    + String.join(", ", fix), null);
-        }
-    }
-
-    private static void need(List<String> fix, Map<String, String> c, String key,
-                             java.util.function.LongPredicate ok, String set, String why) {
-        String v = c.get(key);
-        if (v != null && !ok.test(Long.parseLong(v))) {
-            fix.add(key + "=" + set + " (is " + v + "; " + why + ")");
-        }
-    }
-
-    /** How long one look at the cluster serves {@link #engineProblem()}. */
-    private static final long PROBE_NANOS = TimeUnit.SECONDS.toNanos(1);
-    private volatile long probedAt = System.nanoTime() - 2 * PROBE_NANOS;
-    private volatile String problem;
-
-    /** Whether the Kafka cluster answers and has the brokers pushes need, looked at most once a second. */
-    @Override
-    public String engineProblem() {
-        if (System.nanoTime() - probedAt < PROBE_NANOS) {
-            return problem;
-        }
-        String p;
-        try {
-            int live = admin.describeCluster().nodes().get(2, TimeUnit.SECONDS).size();
-            p = live >= minInsync ? null : "only " + live + " Kafka broker(s) alive; pushes need "
-                    + minInsync + " (kafka.min_insync_replicas)";
-        } catch (ExecutionException | TimeoutException e) {
-            p = "the Kafka cluster does not answer"; // no addresses: /health/ready is open to anyone
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            p = "interrupted";
-        }
-        problem = p;
-        probedAt = System.nanoTime();
-        return p;
-    }
-
-    /** The Kafka brokers alive now, or 0 if the cluster does not answer. */
-    private int liveBrokers() {
-        try {
-            return admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size();
-        } catch (ExecutionException | TimeoutException e) {
-            return 0;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return 0;
-        }
     }
 
     private CreateResult create(String name, QueueOptions options, boolean deadLetter) {
@@ -361,6 +275,9 @@ public final class KafkaQueueStore implements QueueStore {
             throw e;
         }
     }
+
+    /** A queue topic's segment size: consumed records go from the disk a segment at a time. */
+    static final String SEGMENT_BYTES = Long.toString(64L << 20);
 
     private void createTopic(QueueEntry e, String dlqTopic) {
         Map<String, String> cfg = new LinkedHashMap<>();
@@ -467,78 +384,11 @@ public final class KafkaQueueStore implements QueueStore {
         long end = o.end();
         long depth = o.lag();
         depths.computeIfAbsent(name, k -> new Depth()).reset(depth);
-        View v = view();
+        ClusterView.View v = cluster.view();
         Tally t = tally(e);
         return new QueueStats(name, depth, e.options().maxLength(), e.options().type(), e.createdAt(), end,
                 Math.max(0, end - depth), v.sizes().getOrDefault(tp, 0L), t.inFlight, 0, t.counts(), null,
                 v.replication().get(e.topic()));
-    }
-
-    /** How long one reading of the brokers' log sizes and the topics' replicas serves the stats of every queue. */
-    private static final long VIEW_NANOS = TimeUnit.SECONDS.toNanos(1);
-    private final Object viewLock = new Object();
-    private volatile long viewAt = System.nanoTime() - 2 * VIEW_NANOS;
-    private volatile View view = new View(Map.of(), Map.of());
-    /** Log-directory requests sent, for the test that stats of many queues share one. */
-    final AtomicLong logSizeRequests = new AtomicLong();
-
-    /**
-     * What the stats read from the brokers: each partition's bytes on disk summed over its replicas, and each queue
-     * topic's replication as Kafka has it (replicas, min.insync.replicas, replicas in sync).
-     */
-    private record View(Map<TopicPartition, Long> sizes, Map<String, QueueStats.Replication> replication) {
-    }
-
-    /**
-     * The {@link View}, read again at most once a second with one request of each kind for all queues: a dashboard
-     * refresh or a metrics scrape asks for the stats of every queue, and used to ask every broker once per queue.
-     */
-    private View view() {
-        if (System.nanoTime() - viewAt < VIEW_NANOS) {
-            return view;
-        }
-        synchronized (viewLock) {
-            if (System.nanoTime() - viewAt < VIEW_NANOS) {
-                return view;
-            }
-            Map<TopicPartition, Long> sizes = new HashMap<>();
-            Map<String, QueueStats.Replication> replication = new HashMap<>();
-            try {
-                logSizeRequests.incrementAndGet();
-                var dirs = admin.describeLogDirs(admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).stream()
-                        .map(org.apache.kafka.common.Node::id).toList()).allDescriptions().get(30, TimeUnit.SECONDS);
-                for (var perBroker : dirs.values()) {
-                    for (var dir : perBroker.values()) {
-                        dir.replicaInfos().forEach((tp, info) -> sizes.merge(tp, info.size(), Long::sum));
-                    }
-                }
-                List<String> topics = catalog.entries().stream().filter(e -> e.op() == QueueEntry.Op.READY)
-                        .map(QueueEntry::topic).toList();
-                if (!topics.isEmpty()) {
-                    var described = admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS);
-                    List<ConfigResource> rs = topics.stream()
-                            .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList();
-                    var configs = admin.describeConfigs(rs).all().get(30, TimeUnit.SECONDS);
-                    described.forEach((t, d) -> {
-                        var p = d.partitions().get(0);
-                        ConfigEntry isr = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, t))
-                                .get("min.insync.replicas");
-                        replication.put(t, new QueueStats.Replication(p.replicas().size(),
-                                isr == null ? 1 : Integer.parseInt(isr.value()), p.isr().size()));
-                    });
-                }
-            } catch (ExecutionException | TimeoutException | RuntimeException ex) {
-                LOG.debug("log dirs and topics: {}", ex.toString());
-                viewAt = System.nanoTime(); // the last reading (or none) for a second, not a wait per queue
-                return view;
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                return view;
-            }
-            view = new View(Map.copyOf(sizes), Map.copyOf(replication));
-            viewAt = System.nanoTime();
-            return view;
-        }
     }
 
     /** A queue's log end offset and its lag: the records not yet acknowledged or archived. */
@@ -750,127 +600,6 @@ public final class KafkaQueueStore implements QueueStore {
         }
     }
 
-    /** How often a node deletes the records every queue's share group is past. */
-    static final long TRIM_EVERY_S = 10;
-    /** A queue topic's segment size: consumed records go from the disk a segment at a time. */
-    static final String SEGMENT_BYTES = Long.toString(64L << 20);
-
-    /**
-     * Deletes, for every queue and dead-letter topic, the records below its share group's start offset (every one of
-     * them acknowledged, taken or archived): Kafka keeps a topic's records forever otherwise ({@code retention.ms}
-     * -1, so that nothing unconsumed is lost), and the disk grew with every message ever pushed. Kafka 4.4 moves the
-     * start offset it reports past acknowledged records when the group fetches again, so a queue drained and then
-     * left idle keeps its last consumed records until its next delivery. Whole segments
-     * below the new log start go from the disk at the brokers' next retention check. One request of each kind for
-     * all queues; idempotent, so that several nodes doing it at once is harmless.
-     */
-    void trimConsumed() {
-        try {
-            Map<String, QueueEntry> byGroup = new HashMap<>();
-            for (QueueEntry e : catalog.entries()) {
-                if (e.op() == QueueEntry.Op.READY) {
-                    byGroup.put(e.group(), e);
-                }
-            }
-            if (byGroup.isEmpty()) {
-                return;
-            }
-            Map<String, ListShareGroupOffsetsSpec> specs = new HashMap<>();
-            byGroup.forEach((g, e) -> specs.put(g, new ListShareGroupOffsetsSpec()
-                    .topicPartitions(List.of(new TopicPartition(e.topic(), 0)))));
-            var result = admin.listShareGroupOffsets(specs);
-            Map<TopicPartition, Long> start = new HashMap<>();
-            for (Map.Entry<String, QueueEntry> g : byGroup.entrySet()) {
-                TopicPartition tp = new TopicPartition(g.getValue().topic(), 0);
-                try {
-                    SharePartitionOffsetInfo info = result.partitionsToOffsetInfo(g.getKey()).get(30, TimeUnit.SECONDS)
-                            .get(tp);
-                    if (info != null && info.startOffset() > 0) {
-                        start.put(tp, info.startOffset());
-                    }
-                } catch (ExecutionException ex) {
-                    LOG.debug("share group {} offsets: {}", g.getKey(), ex.toString()); // no group yet
-                }
-            }
-            if (start.isEmpty()) {
-                return;
-            }
-            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
-            start.keySet().forEach(tp -> earliest.put(tp, OffsetSpec.earliest()));
-            var logStart = admin.listOffsets(earliest).all().get(30, TimeUnit.SECONDS);
-            Map<TopicPartition, org.apache.kafka.clients.admin.RecordsToDelete> delete = new HashMap<>();
-            start.forEach((tp, s) -> {
-                var ls = logStart.get(tp);
-                if (ls != null && ls.offset() < s) {
-                    delete.put(tp, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(s));
-                }
-            });
-            if (!delete.isEmpty()) {
-                admin.deleteRecords(delete).all().get(30, TimeUnit.SECONDS);
-            }
-        } catch (ExecutionException | TimeoutException | RuntimeException ex) {
-            LOG.debug("trimming consumed records: {}", ex.toString());
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** How often a node looks for share groups and topics of deleted queues that are still there. */
-    static final long LEFTOVERS_EVERY_S = 5;
-    /** Deleted creations whose group and topics this node has seen gone (so it stops looking for them). */
-    private final java.util.Set<String> goneForGood = ConcurrentHashMap.newKeySet();
-
-    /**
-     * Deletes the share groups and topics of deleted queues that are still there. A delete removes them at once,
-     * but Kafka refuses to delete a share group another node's consumers still belong to (they leave within
-     * {@code closeDeletedPumps}' 10 s), and a node may die between the catalog's DELETE and the removals; without
-     * this the group (and its state in Kafka's share-group state topic) stayed forever. Only creations the catalog
-     * records as deleted are touched, never a group of a live queue.
-     */
-    private void removeLeftovers() {
-        try {
-            List<QueueEntry> pending = catalog.deleted().stream().filter(e -> !goneForGood.contains(e.uuid())).toList();
-            if (pending.isEmpty()) {
-                return;
-            }
-            java.util.Set<String> groups = new java.util.HashSet<>();
-            admin.listGroups(org.apache.kafka.clients.admin.ListGroupsOptions.forShareGroups()).all()
-                    .get(30, TimeUnit.SECONDS).forEach(g -> groups.add(g.groupId()));
-            java.util.Set<String> topics = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-            for (QueueEntry e : pending) {
-                boolean left = false;
-                if (groups.contains(e.group())) {
-                    left = !quietly(admin.deleteShareGroups(List.of(e.group())).all(), "share group " + e.group());
-                    if (!left) {
-                        LOG.info("share group {} of a deleted queue '{}' removed", e.group(), e.name());
-                    }
-                }
-                if (topics.contains(e.topic())) {
-                    left |= !quietly(admin.deleteTopics(List.of(e.topic())).all(), "topic " + e.topic());
-                }
-                if (!left) {
-                    goneForGood.add(e.uuid());
-                }
-            }
-        } catch (ExecutionException | TimeoutException | RuntimeException ex) {
-            LOG.debug("looking for leftovers of deleted queues: {}", ex.toString());
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Waits for an admin call; false (logged at debug) if it failed, as a group still in use does. */
-    private static boolean quietly(org.apache.kafka.common.KafkaFuture<Void> f, String what)
-            throws InterruptedException {
-        try {
-            f.get(30, TimeUnit.SECONDS);
-            return true;
-        } catch (ExecutionException | TimeoutException ex) {
-            LOG.debug("{} of a deleted queue not removed yet: {}", what, ex.toString());
-            return false;
-        }
-    }
-
     /** Keeps this node's copy of the keys to the window (the topic's retention drops them from the log). */
     private void forgetOldKeys() {
         long cutoff = System.currentTimeMillis() - settings.idempotencyWindow().toMillis();
@@ -973,6 +702,12 @@ public final class KafkaQueueStore implements QueueStore {
         });
     }
 
+    /** Whether the Kafka cluster answers and has the brokers pushes need ({@link ClusterView#problem}). */
+    @Override
+    public String engineProblem() {
+        return cluster.problem();
+    }
+
     @Override
     public Optional<String> leaseOwner(String lease) {
         int dot = lease.indexOf('.');
@@ -995,7 +730,7 @@ public final class KafkaQueueStore implements QueueStore {
         }
         return shared.computeIfAbsent(name, n -> {
             String topic = "spool.__" + n;
-            ensureCompactedTopic(topic, topicConfig);
+            topics.ensureCompactedTopic(topic, topicConfig);
             KafkaSharedMap m = new KafkaSharedMap(topic, clientBase, producer,
                     () -> endOffset(new TopicPartition(topic, 0)));
             m.sync();
@@ -1082,10 +817,7 @@ public final class KafkaQueueStore implements QueueStore {
             p.close(); // closing the consumers releases what they hold
         }
         pumps.clear();
-        shared.values().forEach(KafkaSharedMap::close);
-        catalog.close();
-        producer.close(Duration.ofSeconds(10));
-        admin.close(Duration.ofSeconds(5));
+        closeClients(Duration.ofSeconds(10), Duration.ofSeconds(5));
     }
 
     // ------------------------------------------------------------------ helpers
@@ -1118,13 +850,12 @@ public final class KafkaQueueStore implements QueueStore {
         }
     }
 
-    /** Closes what the constructor opened, when it cannot finish. */
-    private void closeClients() {
-        housekeeping.shutdownNow();
+    /** Closes the maps' readers, the catalog's and the Kafka clients: at the end of {@link #close}, or of a refused start. */
+    private void closeClients(Duration producerWait, Duration adminWait) {
         shared.values().forEach(KafkaSharedMap::close);
         catalog.close();
-        producer.close(Duration.ofSeconds(1));
-        admin.close(Duration.ofSeconds(1));
+        producer.close(producerWait);
+        admin.close(adminWait);
     }
 
     /** This node's counts of a queue's creation (a re-created queue starts from zero). */
@@ -1158,102 +889,6 @@ public final class KafkaQueueStore implements QueueStore {
         } catch (NumberFormatException e) {
             return dflt;
         }
-    }
-
-    /** Creates a one-partition compacted topic for state every node reads, unless it exists. */
-    private void ensureCompactedTopic(String topic, Map<String, String> config) {
-        Map<String, String> cfg = new HashMap<>(Map.of(
-                "cleanup.policy", "compact",
-                "min.compaction.lag.ms", Long.toString(TimeUnit.DAYS.toMillis(1))));
-        cfg.putAll(config);
-        if (!ensureTopic(topic, cfg) && !config.isEmpty()) {
-            enforce(topic, config); // a topic made by an earlier Spool gets this map's own settings
-        }
-    }
-
-    /**
-     * The catalog is kept whole, forever ({@code cleanup.policy: delete} with no time or size limit: a few records per
-     * queue created or deleted). Compacted, as it was before, it kept only a name's last record, so a queue's CLAIM
-     * went once its READY superseded it (and a READY alone used to be ignored), and a racing loser's CLAIM written
-     * after a READY would take the queue's place: a node started after a compaction lost those queues. A catalog
-     * created compacted by an earlier Spool is switched at start; its queues whose CLAIM was compacted away are found
-     * by their READY, which carries everything ({@link Catalog}).
-     */
-    private void ensureCatalogTopic() {
-        Map<String, String> keep = Map.of("cleanup.policy", "delete", "retention.ms", "-1", "retention.bytes", "-1");
-        if (ensureTopic(Catalog.TOPIC, keep)) {
-            return; // made now, with these settings (and perhaps not yet known to every broker)
-        }
-        String was = enforce(Catalog.TOPIC, keep);
-        if (was != null) {
-            LOG.warn("the queue catalog {} was {}; it is now kept whole, forever (cleanup.policy delete, no "
-                    + "retention limit), so that no queue is lost to compaction", Catalog.TOPIC, was);
-        }
-    }
-
-    /**
-     * Sets these settings on an existing topic where they differ (a topic made by an earlier Spool); returns what the
-     * changed ones were ({@code key=value, ...}), or null if none differed.
-     */
-    private String enforce(String topic, Map<String, String> keep) {
-        ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-        try {
-            org.apache.kafka.clients.admin.Config current = null;
-            for (int attempt = 0; current == null; attempt++) {
-                try {
-                    current = admin.describeConfigs(List.of(r)).all().get(60, TimeUnit.SECONDS).get(r);
-                } catch (ExecutionException e) {
-                    // Made a moment ago by another node: the broker asked may not know it yet.
-                    if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || attempt >= 50) {
-                        throw e;
-                    }
-                    Thread.sleep(100);
-                }
-            }
-            List<AlterConfigOp> ops = new ArrayList<>();
-            java.util.StringJoiner was = new java.util.StringJoiner(", ");
-            for (Map.Entry<String, String> kv : new java.util.TreeMap<>(keep).entrySet()) {
-                ConfigEntry e = current.get(kv.getKey());
-                if (e == null || !kv.getValue().equals(e.value())) {
-                    ops.add(new AlterConfigOp(new ConfigEntry(kv.getKey(), kv.getValue()), AlterConfigOp.OpType.SET));
-                    was.add(kv.getKey() + "=" + (e == null ? "unset" : e.value()));
-                }
-            }
-            if (ops.isEmpty()) {
-                return null;
-            }
-            admin.incrementalAlterConfigs(Map.of(r, ops)).all().get(60, TimeUnit.SECONDS);
-            return was.toString();
-        } catch (ExecutionException | TimeoutException e) {
-            throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot check the settings of " + topic
-                    + ": " + (e.getCause() == null ? e : e.getCause()), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", e);
-        }
-    }
-
-    /** Creates a one-partition topic with these settings (and the configured min in-sync), unless it exists. */
-    /** @return whether this call created it (with these settings), false if it existed */
-    private boolean ensureTopic(String topic, Map<String, String> config) {
-        Map<String, String> cfg = new HashMap<>(config);
-        cfg.putIfAbsent("min.insync.replicas", Integer.toString(minInsync));
-        NewTopic t = new NewTopic(topic, 1, replicationFactor).configs(cfg);
-        try {
-            admin.createTopics(List.of(t)).all().get(60, TimeUnit.SECONDS);
-            return true;
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new StoreException(StoreException.Code.UNAVAILABLE, "cannot create " + topic + ": "
-                        + e.getCause(), e.getCause());
-            }
-        } catch (TimeoutException e) {
-            throw new StoreException(StoreException.Code.UNAVAILABLE, "Kafka did not create " + topic, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoreException(StoreException.Code.UNAVAILABLE, "interrupted", e);
-        }
-        return false;
     }
 
     private static void checkName(String name) {

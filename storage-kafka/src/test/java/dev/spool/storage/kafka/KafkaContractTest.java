@@ -110,12 +110,12 @@ class KafkaContractTest extends QueueStoreContractTest {
             assertTrue(System.nanoTime() < deadline, "the queue's log size is reported");
             Thread.onSpinWait();
         }
-        long before = k.logSizeRequests.get();
+        long before = k.cluster.logSizeRequests.get();
         for (String q : qs) {
             store.stats(q);
         }
-        assertTrue(k.logSizeRequests.get() - before <= 1, "stats of 4 queues asked for log sizes "
-                + (k.logSizeRequests.get() - before) + " times");
+        assertTrue(k.cluster.logSizeRequests.get() - before <= 1, "stats of 4 queues asked for log sizes "
+                + (k.cluster.logSizeRequests.get() - before) + " times");
     }
 
     /**
@@ -175,7 +175,7 @@ class KafkaContractTest extends QueueStoreContractTest {
             while ((logStart = admin.listOffsets(java.util.Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.earliest()))
                     .partitionResult(tp).get().offset()) < 30) {
                 assertTrue(System.nanoTime() < deadline, "the consumed records were deleted: log start " + logStart);
-                k.trimConsumed(); // what the node's housekeeping does every 10 s
+                k.sweeper.trimConsumed(); // what the node's housekeeping does every 10 s
                 Thread.sleep(200); // the share group's start offset moves when Kafka has persisted the acks
             }
             assertEquals(30, logStart, "nothing unconsumed deleted");
