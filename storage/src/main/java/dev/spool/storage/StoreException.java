@@ -45,7 +45,12 @@ public final class StoreException extends RuntimeException {
          * The engine under a distributed store did not answer in time; the request's outcome is unknown (a
          * push may have been stored).
          */
-        UNAVAILABLE
+        UNAVAILABLE,
+        /**
+         * The engine under a distributed store did not confirm an acknowledgement (a pull's, an ack's or a nack's):
+         * it may or may not have been applied, so a pull may have taken its messages and an ack may have landed.
+         */
+        UNCONFIRMED
     }
 
     private final Code code;

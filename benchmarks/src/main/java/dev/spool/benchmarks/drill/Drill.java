@@ -313,7 +313,8 @@ public final class Drill {
     private PullOutcome pullOnce(HttpConnection conn, String queue) {
         try {
             HttpConnection.Response r = conn.send("GET", "/queues/" + queue + "/messages/first", token, null, null);
-            if (r.status() == 503 && o.backend() == DrillOptions.Backend.KAFKA && r.text().contains("did not confirm")) {
+            if (r.status() == 503 && o.backend() == DrillOptions.Backend.KAFKA
+                    && "OUTCOME_UNKNOWN".equals(JSON.readTree(r.body()).path("code").asText())) {
                 // Kafka could not confirm the pull's acknowledgement (a broker died): it may have taken a message.
                 ledger.unconfirmedPull();
                 return PullOutcome.FAILED;
@@ -459,13 +460,14 @@ public final class Drill {
                   unexpected messages       %d
                   unacked but stored        %d   (pushes in flight at a kill; allowed)
                   dead-lettered unseen      %d   (delivery limit reached with no consumer seeing it)
+                  lost keys                 %s
                   restart time              avg %.0f ms, max %d ms (JVM start to listening)
                   verdict                   %s
                 """, o.cycles(), o.backend() == DrillOptions.Backend.CHRONICLE ? "chronicle"
                         : "kafka, killing " + (o.kill() == DrillOptions.Kill.BROKER ? "Kafka nodes" : "Spool nodes"),
                 o.corrupt().name().toLowerCase(Locale.ROOT), o.fsync(), r.attempted(),
                 r.acknowledged(), r.delivered(), r.lost(), r.unansweredPulls(), r.duplicated(), r.unexpected(),
-                r.unacknowledgedDelivered(), r.deadLetteredUnseen(), avg, max, r.pass() ? "PASS" : "FAIL");
+                r.unacknowledgedDelivered(), r.deadLetteredUnseen(), r.lostKeys().isEmpty() ? "none" : r.lostKeys(), avg, max, r.pass() ? "PASS" : "FAIL");
     }
 
     private static void deleteTree(Path root) throws IOException {

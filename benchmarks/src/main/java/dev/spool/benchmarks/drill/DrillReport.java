@@ -14,10 +14,12 @@ package dev.spool.benchmarks.drill;
  * @param unacknowledgedDelivered pushes in flight at a kill that were stored after all (allowed)
  * @param deadLetteredUnseen      messages found in a dead-letter queue that no consumer ever saw (on Kafka a
  *                                delivery is counted at each acquisition, seen or not); not counted as lost
+ * @param lostKeys                up to 20 of the lost messages' keys ({@code p<producer>-<seq>}, pushed to queue
+ *                                {@code drill-<seq % queues>}), to look for in the logs
  * @param pass                    no duplicate, nothing unexpected, nothing dead-lettered unseen, and no loss
  *                                beyond the unanswered pulls
  */
 public record DrillReport(long attempted, long acknowledged, long delivered, long lost, long unansweredPulls,
                           long duplicated, long unexpected, long unacknowledgedDelivered, long deadLetteredUnseen,
-                          boolean pass) {
+                          java.util.List<String> lostKeys, boolean pass) {
 }

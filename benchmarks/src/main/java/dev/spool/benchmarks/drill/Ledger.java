@@ -72,7 +72,9 @@ public final class Ledger {
      *                      cycles): the allowance for unseen consumption never exceeds it
      */
     public DrillReport report(boolean tailCorrupted, long inFlightLimit) {
-        long lost = acknowledged.stream().filter(k -> !deliveries.containsKey(k) && !deadLettered.contains(k)).count();
+        java.util.List<String> lostKeys = acknowledged.stream()
+                .filter(k -> !deliveries.containsKey(k) && !deadLettered.contains(k)).sorted().toList();
+        long lost = lostKeys.size();
         long deadLetteredUnseen = deadLettered.stream().filter(k -> !deliveries.containsKey(k)).count();
         long duplicated = deliveries.values().stream().mapToLong(n -> n - 1).sum();
         long unexpected = deliveries.keySet().stream().filter(k -> !attempted.contains(k)).count();
@@ -82,6 +84,7 @@ public final class Ledger {
         boolean pass = duplicated == 0 && unexpected == 0 && deadLetteredUnseen == 0
                 && (tailCorrupted || lost <= allowedLoss);
         return new DrillReport(attempted.size(), acknowledged.size(), deliveries.size(), lost, allowedLoss, duplicated,
-                unexpected, unacknowledgedDelivered, deadLetteredUnseen, pass);
+                unexpected, unacknowledgedDelivered, deadLetteredUnseen,
+                lostKeys.subList(0, Math.min(20, lostKeys.size())), pass);
     }
 }

@@ -24,7 +24,7 @@ class LedgerTest {
         l.deliver("b");
         l.deliver("c");
         DrillReport r = l.report(false, 10);
-        assertEquals(new DrillReport(3, 3, 3, 0, 0, 0, 0, 0, 0, true), r);
+        assertEquals(new DrillReport(3, 3, 3, 0, 0, 0, 0, 0, 0, java.util.List.of(), true), r);
     }
 
     @Test

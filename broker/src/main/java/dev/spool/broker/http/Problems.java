@@ -131,6 +131,7 @@ public final class Problems {
                 // The store's words say what the client may assume (outcome unknown; nothing changed).
                 case SYNC_FAILED -> new ApiException(ErrorCode.OUTCOME_UNKNOWN, s.getMessage());
                 case QUEUE_FAILED -> new ApiException(ErrorCode.UNAVAILABLE, s.getMessage());
+                case UNCONFIRMED -> unconfirmed(s);
                 case IO -> internal(t);
             };
         }
@@ -145,6 +146,15 @@ public final class Problems {
         LOG.warn("storage engine unavailable: {}", s.getMessage());
         return new ApiException(ErrorCode.UNAVAILABLE, "the storage engine did not answer; the request's outcome is "
                 + "unknown (a push may have been stored): retry, pushes with their Idempotency-Key");
+    }
+
+    /** Kafka did not confirm an acknowledgement: its words go to the log, the client learns what it may assume. */
+    private static ApiException unconfirmed(StoreException s) {
+        LOG.warn("acknowledgement not confirmed: {}", s.getMessage());
+        return new ApiException(ErrorCode.OUTCOME_UNKNOWN, "the storage engine did not confirm the acknowledgement, "
+                + "which may or may not have been applied: a pull may have taken its messages (they are not delivered"
+                + " again if it did), an ack or nack may have landed (send the leases again: one already settled is"
+                + " rejected)");
     }
 
     private static ApiException internal(Throwable t) {

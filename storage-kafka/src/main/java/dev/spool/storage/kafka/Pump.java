@@ -596,14 +596,14 @@ final class Pump implements AutoCloseable {
                 } catch (WakeupException e) {
                     continue;
                 } catch (KafkaException e) {
-                    return new StoreException(StoreException.Code.UNAVAILABLE, UNCONFIRMED + e, e);
+                    return new StoreException(StoreException.Code.UNCONFIRMED, UNCONFIRMED + e, e);
                 }
                 if (reported.keySet().containsAll(offsets)) {
                     Throwable err = null;
                     for (Long o : offsets) {
                         Exception e = reported.remove(o);
                         if (e != NO_ERROR) {
-                            err = new StoreException(StoreException.Code.UNAVAILABLE,
+                            err = new StoreException(StoreException.Code.UNCONFIRMED,
                                     UNCONFIRMED + e, e);
                         }
                     }
@@ -616,7 +616,7 @@ final class Pump implements AutoCloseable {
                     break;
                 }
             }
-            return new StoreException(StoreException.Code.UNAVAILABLE, "Kafka did not confirm an acknowledgement in time",
+            return new StoreException(StoreException.Code.UNCONFIRMED, "Kafka did not confirm an acknowledgement in time",
                     null);
         }
 
@@ -670,14 +670,14 @@ final class Pump implements AutoCloseable {
                     Map<TopicIdPartition, Optional<KafkaException>> r = consumer.commitSync(Duration.ofSeconds(30));
                     for (Optional<KafkaException> e : r.values()) {
                         if (e.isPresent()) {
-                            err = new StoreException(StoreException.Code.UNAVAILABLE,
+                            err = new StoreException(StoreException.Code.UNCONFIRMED,
                                     UNCONFIRMED + e.get(), e.get());
                         }
                     }
                 } catch (WakeupException e) {
                     err = awaitReported(sent);
                 } catch (KafkaException e) {
-                    err = new StoreException(StoreException.Code.UNAVAILABLE, UNCONFIRMED + e, e);
+                    err = new StoreException(StoreException.Code.UNCONFIRMED, UNCONFIRMED + e, e);
                 }
             }
             if (batch.stream().allMatch(h -> h.sent)) {

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,5 +49,19 @@ class ForwardedErrorsTest {
             assertFalse(detail.contains("kafka-7") || detail.contains("NOT_LEADER"), detail);
             answer.join();
         }
+    }
+
+    @Test
+    void anAcknowledgementKafkaDidNotConfirmShouldBeAnsweredAsAnUnknownOutcomeOfAPull() {
+        // The drill tells a pull that may have taken its message from a plain failure by this answer; a CI run
+        // counted such a pull's message as lost when the answer spoke only of pushes.
+        dev.spool.storage.StoreException e = new dev.spool.storage.StoreException(
+                dev.spool.storage.StoreException.Code.UNCONFIRMED, "Kafka did not confirm: kafka-7.internal:9092 "
+                + "UnknownServerException", new RuntimeException("kafka-7.internal:9092"));
+        String detail = ProblemsProbe.detail(e);
+        assertEquals("OUTCOME_UNKNOWN", ProblemsProbe.code(e));
+        assertEquals(503, ProblemsProbe.status(e));
+        assertTrue(detail.contains("a pull may have taken its messages"), detail);
+        assertFalse(detail.contains("kafka-7") || detail.contains("UnknownServer"), detail);
     }
 }
