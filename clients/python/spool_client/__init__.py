@@ -16,9 +16,9 @@ import time
 import urllib.parse
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence
 
-__all__ = ["Client", "SpoolError", "Message", "Lease", "Transaction", "Result", "ROLES"]
+__all__ = ["Client", "SpoolError", "LeaseLost", "Message", "Lease", "Transaction", "Result", "ROLES"]
 
 #: Roles and their integers, as ``/login`` returns them.
 ROLES = {"BASIC": 0, "ADMINISTRATOR": 1, "SECRETARY": 2, "AGENT": 3}
@@ -33,6 +33,16 @@ class SpoolError(Exception):
         self.code = code
         self.detail = detail
         self.retry_after = retry_after
+
+
+class LeaseLost(SpoolError):
+    """An automatic renewal of a lease was refused: the lease expired (or the broker refused the renewal), so the
+    message may be delivered to another worker. Raised by the lease's ``ack()`` (and so by ``with lease:``) when the
+    ack is refused too, and by ``check()``."""
+
+    def __init__(self, lease: str, detail: str, status: int = 200) -> None:
+        super().__init__(status, "LEASE_LOST", f"lease {lease}: {detail}")
+        self.lease = lease
 
 
 @dataclass
@@ -58,11 +68,23 @@ class Lease:
         self.settled = False
         self._renewer: Optional[threading.Thread] = None
         self._stop = threading.Event()
+        #: Why an automatic renewal failed, if one did (see ``auto_renew``).
+        self.renewal_error: Optional[LeaseLost] = None
 
     def ack(self) -> bool:
-        """Acknowledges the message; False if the lease had expired or was unknown."""
+        """Acknowledges the message; False if the lease had expired or was unknown. Raises ``LeaseLost`` instead
+        when an automatic renewal was refused before and the ack is refused too."""
         self._end()
-        return self.client.ack(self.queue, [self.lease])["acked"] == 1
+        acked = self.client.ack(self.queue, [self.lease])["acked"] == 1
+        if not acked and self.renewal_error is not None:
+            raise self.renewal_error
+        return acked
+
+    def check(self) -> None:
+        """Raises ``LeaseLost`` if an automatic renewal of this lease was refused (call it between steps of a long
+        job to stop work another worker may now be doing)."""
+        if self.renewal_error is not None:
+            raise self.renewal_error
 
     def nack(self, delay_seconds: int = 0) -> bool:
         """Releases the message for redelivery (after ``delay_seconds``)."""
@@ -73,14 +95,30 @@ class Lease:
         """Extends the lease by ``visibility_seconds`` from now."""
         return self.client.renew(self.queue, [self.lease], visibility_seconds)["renewed"] == 1
 
-    def auto_renew(self, visibility_seconds: int, every_seconds: float) -> "Lease":
-        """Renews the lease every ``every_seconds`` until it is acked or nacked (for long jobs)."""
+    def auto_renew(self, visibility_seconds: int, every_seconds: float,
+                   on_error: Optional[Callable[[LeaseLost], None]] = None) -> "Lease":
+        """Renews the lease every ``every_seconds`` until it is acked or nacked (for long jobs). A renewal the
+        broker refuses (the lease expired, or the request is refused) stops the renewals and is not silent: it is
+        kept in ``renewal_error``, passed to ``on_error``, raised by ``check()`` and by an ``ack()`` that is refused.
+        A renewal that cannot reach the broker is tried again while the lease may still be live."""
         def run() -> None:
+            renewed_at = time.monotonic()
             while not self._stop.wait(every_seconds):
                 try:
-                    self.renew(visibility_seconds)
-                except SpoolError:
-                    return
+                    if self.renew(visibility_seconds):
+                        renewed_at = time.monotonic()
+                        continue
+                    lost = LeaseLost(self.lease, "the renewal was refused: the lease had expired or was settled")
+                except SpoolError as e:
+                    if e.status in (0, 502, 503, 504) and time.monotonic() - renewed_at < visibility_seconds:
+                        continue  # the broker was out of reach; the lease may still be live
+                    lost = LeaseLost(self.lease, f"the renewal failed: {e}", e.status)
+                if self._stop.is_set():
+                    return  # settled meanwhile: nothing was lost
+                self.renewal_error = lost
+                if on_error is not None:
+                    on_error(lost)
+                return
         self._renewer = threading.Thread(target=run, daemon=True)
         self._renewer.start()
         return self

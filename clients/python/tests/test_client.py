@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGE_ROOT = os.path.dirname(HERE)
 sys.path.insert(0, PACKAGE_ROOT)
 
-from spool_client import Client, Result, SpoolError, Transaction  # noqa: E402
+from spool_client import Client, LeaseLost, Result, SpoolError, Transaction  # noqa: E402
 
 JAR = os.environ.get("SPOOL_BROKER_JAR",
                      os.path.join(PACKAGE_ROOT, "..", "..", "broker", "target", "spool-broker.jar"))
@@ -163,6 +163,26 @@ class ClientTest(unittest.TestCase):
                 self.assertEqual(other.lease(self.q), [], "still leased")
                 time.sleep(0.2)
         self.assertTrue(lease.ack())
+
+    def test_a_refused_auto_renewal_is_raised_not_swallowed(self) -> None:
+        # Issue 21: the auto-renewal used to stop silently when a renewal was refused, so a long job ran on while
+        # another worker got its message. Renewing every 1.5 s a lease visible for 1 s: the first renewal finds it
+        # expired.
+        self.c.push(self.q, {"slow": True})
+        errors = []
+        lease = self.c.lease(self.q, visibility=1)[0].auto_renew(visibility_seconds=1, every_seconds=1.5,
+                                                                  on_error=errors.append)
+        eventually(lambda: errors)
+        self.assertIsInstance(errors[0], LeaseLost)
+        self.assertIs(lease.renewal_error, errors[0])
+        with self.assertRaises(LeaseLost):
+            lease.check()
+        with self.assertRaises(LeaseLost):
+            with lease:
+                pass  # the job ends; acking its lost lease raises
+        again = self.c.lease(self.q)[0]
+        self.assertEqual((again.body, again.delivery), ({"slow": True}, 2), "delivered again, as the error said")
+        again.ack()
 
     def test_errors_carry_the_problem(self) -> None:
         with self.assertRaises(SpoolError) as e:

@@ -30,7 +30,7 @@ class AtLeastOnceApiTest {
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
         clock = new MutableClock(Instant.parse("2026-11-27T12:00:00Z"));
-        b = new TestBroker(dir, "queues:\n  max_deliveries: 3\n", clock);
+        b = new TestBroker(dir, "queues:\n  max_deliveries: 3\n  max_visibility_seconds: 600\n", clock);
     }
 
     @AfterAll
@@ -124,6 +124,23 @@ class AtLeastOnceApiTest {
         assertEquals(1, good.path("acked").asInt());
         assertEquals("unknown", good.path("rejected").get(0).path("reason").asText());
         assertEquals(0, TestBroker.json(b.as(Role.BASIC, "GET", "/queues/" + q, null)).path("depth").asInt());
+    }
+
+    /** Issue 21: {@code queues.max_visibility_seconds} bounds leases and renewals alike, on either backend. */
+    @Test
+    void visibilityBeyondTheConfiguredLongestShouldBeRefused() throws Exception {
+        String q = queue(null);
+        b.as(Role.AGENT, "POST", "/queues/" + q + "/messages", "{\"body\":{\"n\":1}}");
+        HttpResponse<String> tooLong = b.as(Role.AGENT, "POST", "/queues/" + q + "/leases?visibility=601", null);
+        assertEquals(400, tooLong.statusCode(), tooLong.body());
+        assertTrue(tooLong.body().contains("queues.max_visibility_seconds"), tooLong.body());
+        String lease = ok(b.as(Role.AGENT, "POST", "/queues/" + q + "/leases?visibility=600", null), 200)
+                .get(0).path("lease").asText();
+        HttpResponse<String> renew = b.as(Role.AGENT, "POST", "/queues/" + q + "/renewals",
+                "{\"leases\":[\"" + lease + "\"],\"visibility_seconds\":601}");
+        assertEquals(400, renew.statusCode(), renew.body());
+        assertEquals(600, ok(b.as(Role.BASIC, "GET", "/queues/" + q, null), 200).path("guarantees")
+                .path("max_visibility_seconds").asInt());
     }
 
     @Test

@@ -113,6 +113,9 @@ class ConfigTest {
         assertTrue(failure("audit:\n  enabled: maybe\n").contains("audit.enabled"));
         assertTrue(failure("auth: [1, 2]\n").contains("auth"));
         assertTrue(failure("server: {port: 1\n").contains("YAML"));
+        assertTrue(failure("queues:\n  max_visibility_seconds: 43201\n").contains("queues.max_visibility_seconds"));
+        String longerDefault = failure("queues:\n  max_visibility_seconds: 60\n  visibility_seconds: 61\n");
+        assertTrue(longerDefault.contains("queues.visibility_seconds") && longerDefault.contains("61"), longerDefault);
     }
 
     @Test

@@ -441,6 +441,7 @@ public final class SpoolClient implements AutoCloseable {
         private final JsonNode body;
         private final JsonNode metadata;
         private volatile boolean settled;
+        private volatile SpoolException renewalError;
 
         Lease(SpoolClient client, String queue, JsonNode m) {
             this.client = client;
@@ -472,10 +473,34 @@ public final class SpoolClient implements AutoCloseable {
             return metadata;
         }
 
-        /** True if acknowledged (false if the lease had expired or was unknown). */
+        /**
+         * True if acknowledged (false if the lease had expired or was unknown). When an automatic renewal was
+         * refused before ({@link #autoRenew}) and the ack is refused too, throws that refusal instead.
+         */
         public boolean ack() {
             settled = true;
-            return client.ack(queue, List.of(lease)).get("acked").asInt() == 1;
+            boolean acked = client.ack(queue, List.of(lease)).get("acked").asInt() == 1;
+            SpoolException lost = renewalError;
+            if (!acked && lost != null) {
+                throw lost;
+            }
+            return acked;
+        }
+
+        /** Why an automatic renewal failed ({@code LEASE_LOST}), or null while none has. */
+        public SpoolException renewalError() {
+            return renewalError;
+        }
+
+        /**
+         * Throws the refusal of an automatic renewal, if there was one: another worker may have the message now
+         * (call it between steps of a long job).
+         */
+        public void checkRenewal() {
+            SpoolException lost = renewalError;
+            if (lost != null) {
+                throw lost;
+            }
         }
 
         public boolean nack(int delaySeconds) {
@@ -489,19 +514,44 @@ public final class SpoolClient implements AutoCloseable {
 
         /**
          * Renews the lease for {@code visibilitySeconds} every {@code every} until it is acked or nacked (for long
-         * jobs), on a daemon thread of its own.
+         * jobs), on a daemon thread of its own. A renewal the broker refuses (the lease expired, or the request is
+         * refused) stops the renewals and is not silent: {@link #renewalError()} holds it, {@link #checkRenewal()}
+         * and a refused {@link #ack()} throw it (code {@code LEASE_LOST}). A renewal that cannot reach the broker is
+         * tried again while the lease may still be live.
          */
         public Lease autoRenew(int visibilitySeconds, Duration every) {
             Thread t = new Thread(() -> {
+                long renewedAt = System.nanoTime();
                 try {
                     while (!settled) {
                         Thread.sleep(every.toMillis());
-                        if (!settled) {
-                            renew(visibilitySeconds);
+                        if (settled) {
+                            return;
                         }
+                        String why;
+                        int status = 200;
+                        try {
+                            if (renew(visibilitySeconds)) {
+                                renewedAt = System.nanoTime();
+                                continue;
+                            }
+                            why = "the renewal was refused: the lease had expired or was settled";
+                        } catch (SpoolException e) {
+                            boolean unreachable = e.status() == 0 || e.status() == 502 || e.status() == 503
+                                    || e.status() == 504;
+                            if (unreachable && System.nanoTime() - renewedAt < visibilitySeconds * 1_000_000_000L) {
+                                continue; // the broker was out of reach; the lease may still be live
+                            }
+                            why = "the renewal failed: " + e.getMessage();
+                            status = e.status();
+                        }
+                        if (!settled) {
+                            renewalError = new SpoolException(status, "LEASE_LOST", "lease " + lease + ": " + why, 0);
+                        }
+                        return;
                     }
-                } catch (InterruptedException | SpoolException e) {
-                    // settled elsewhere, or the lease is gone: nothing left to renew
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
             }, "spool-renew-" + id);
             t.setDaemon(true);

@@ -160,6 +160,21 @@ class SpoolClientTest {
                 Thread.sleep(200);
             }
             assertTrue(l.ack());
+
+            // Issue 21: a refused renewal used to stop the renewals silently. Renewing every 1.5 s a lease visible
+            // for 1 s: the first renewal finds it expired, and acking the lost lease throws.
+            c.push("java-loop", Map.of("slow", true));
+            SpoolClient.Lease lost = c.lease("java-loop", 1, 0, 1).get(0).autoRenew(1, Duration.ofMillis(1500));
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (lost.renewalError() == null && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals("LEASE_LOST", lost.renewalError().code());
+            assertEquals("LEASE_LOST", assertThrows(SpoolException.class, lost::checkRenewal).code());
+            assertEquals("LEASE_LOST", assertThrows(SpoolException.class, lost::ack).code());
+            SpoolClient.Lease again = c.lease("java-loop", 1, 0, 30).get(0);
+            assertEquals(2, again.delivery(), "delivered again, as the error said");
+            assertTrue(again.ack());
         }
     }
 

@@ -129,11 +129,18 @@ public record BrokerConfig(QueueManager queueManager, Server server, Auth auth, 
      * @param maxDeliveries            {@code max_deliveries}: dead-letter threshold (0: never)
      * @param visibilitySeconds        {@code visibility_seconds}: lease visibility timeout
      * @param idempotencyWindowSeconds {@code idempotency_window_seconds}: how long an Idempotency-Key is remembered
+     * @param maxVisibilitySeconds     {@code max_visibility_seconds}: the longest lease visibility or renewal a
+     *                                 request may ask for (1 to 43200)
      */
-    public record Queues(int maxDeliveries, long visibilitySeconds, long idempotencyWindowSeconds) {
+    public record Queues(int maxDeliveries, long visibilitySeconds, long idempotencyWindowSeconds,
+                         long maxVisibilitySeconds) {
         public Queues {
             require(maxDeliveries >= 0, "queues.max_deliveries must be >= 0, was " + maxDeliveries);
-            require(visibilitySeconds > 0, "queues.visibility_seconds must be > 0, was " + visibilitySeconds);
+            require(maxVisibilitySeconds >= 1 && maxVisibilitySeconds <= 43_200,
+                    "queues.max_visibility_seconds must be within 1..43200, was " + maxVisibilitySeconds);
+            require(visibilitySeconds > 0 && visibilitySeconds <= maxVisibilitySeconds,
+                    "queues.visibility_seconds must be within 1..queues.max_visibility_seconds (" + maxVisibilitySeconds
+                            + "), was " + visibilitySeconds);
             require(idempotencyWindowSeconds > 0, "queues.idempotency_window_seconds must be > 0, was "
                     + idempotencyWindowSeconds);
         }

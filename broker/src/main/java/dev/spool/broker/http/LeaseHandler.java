@@ -27,12 +27,12 @@ final class LeaseHandler implements HttpHandler {
         String name = Exchanges.queueName(ex);
         int max = (int) Params.number(ex, "max", 1, 1, api.config().server().maxBatchMessages());
         StoreContract c = api.store().contract();
-        long longest = c.maxVisibility().toSeconds();
+        long longest = Math.min(c.maxVisibility().toSeconds(), api.config().queues().maxVisibilitySeconds());
         // The configured default is capped by what the backend can hold; an explicit longer request is refused.
         long visibility = Params.number(ex, "visibility", Math.min(api.config().queues().visibilitySeconds(), longest), 1, 43_200);
         if (visibility > longest) {
-            throw new ApiException(ErrorCode.INVALID_REQUEST, "visibility must be at most " + longest + " s on the "
-                    + c.backend() + " backend, was " + visibility);
+            throw new ApiException(ErrorCode.INVALID_REQUEST, "visibility must be at most " + longest
+                    + " s (queues.max_visibility_seconds), was " + visibility);
         }
         long wait = Params.waitMillis(ex, api);
         api.waiters().serve(ex, name, wait, c, w -> api.store().lease(name, max, Duration.ofSeconds(visibility), w),

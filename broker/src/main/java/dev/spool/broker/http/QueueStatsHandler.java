@@ -47,7 +47,8 @@ final class QueueStatsHandler implements HttpHandler {
         g.put("exact_fifo", c.exactFifo());
         g.put("consecutive_ids", c.consecutiveIds());
         g.put("exact_delivery_count", c.exactDeliveryCount());
-        g.put("max_visibility_seconds", c.maxVisibility().toSeconds());
+        g.put("max_visibility_seconds", Math.min(c.maxVisibility().toSeconds(),
+                api.config().queues().maxVisibilitySeconds()));
         g.put("delayed_nack", c.delayedNack());
         g.put("renew", c.renew());
         g.put("idempotency_scope", c.idempotencyScope());

@@ -75,6 +75,11 @@ final class SettleHandler implements HttpHandler {
             throw new ApiException(ErrorCode.INVALID_REQUEST, "leases cannot be renewed on the " + c.backend()
                     + " backend; lease with the visibility the work needs (at most " + c.maxVisibility().toSeconds() + " s)");
         }
+        long longest = Math.min(c.maxVisibility().toSeconds(), api.config().queues().maxVisibilitySeconds());
+        if (kind == Settlement.RENEW && duration.toSeconds() > longest) {
+            throw new ApiException(ErrorCode.INVALID_REQUEST, "visibility_seconds must be at most " + longest
+                    + " (queues.max_visibility_seconds), was " + duration.toSeconds());
+        }
         if (kind == Settlement.NACK && !duration.isZero() && !c.delayedNack()) {
             throw new ApiException(ErrorCode.INVALID_REQUEST, "a nack cannot carry delay_seconds on the " + c.backend()
                     + " backend (Kafka 4.4 has no delayed redelivery); nack without a delay");

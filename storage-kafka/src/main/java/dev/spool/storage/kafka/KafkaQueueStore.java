@@ -194,9 +194,9 @@ public final class KafkaQueueStore implements QueueStore {
         }
         housekeeping.scheduleWithFixedDelay(this::heartbeat, NodeRegistry.HEARTBEAT_MS, NodeRegistry.HEARTBEAT_MS,
                 TimeUnit.MILLISECONDS);
+        // Leases of any length, renewals and delayed nacks: the pumps renew the broker's lock while they need it.
         this.contract = new StoreContract("kafka", false, false, false, false, 2, settings.maxDeliveryLimit(), false,
-                settings.lockDuration().minusMillis(Pump.LOCK_MARGIN_MS), false, false, "cluster", true,
-                List.of(Durability.REPLICATED));
+                StoreContract.EXACT.maxVisibility(), true, true, "cluster", true, List.of(Durability.REPLICATED));
         LOG.info("Kafka backend: {} broker(s) at {}, replication factor {}, min in-sync {}", brokers,
                 settings.bootstrapServers(), replicationFactor, minInsync);
     }
@@ -656,7 +656,7 @@ public final class KafkaQueueStore implements QueueStore {
     public CompletionStage<LeaseResult> lease(String name, int max, Duration visibility, Duration wait) {
         if (visibility.compareTo(contract.maxVisibility()) > 0) {
             throw new IllegalArgumentException("visibility must be at most " + contract.maxVisibility().toSeconds()
-                    + " s on the kafka backend (kafka.lock_duration_ms less 1 s), was " + visibility.toSeconds() + " s");
+                    + " s, was " + visibility.toSeconds() + " s");
         }
         Pump p = pump(name);
         if (p == null) {
@@ -682,19 +682,11 @@ public final class KafkaQueueStore implements QueueStore {
 
     @Override
     public CompletionStage<SettleResult> settle(String name, Settlement how, List<String> leases, Duration duration) {
-        if (how == Settlement.RENEW) {
-            throw new IllegalArgumentException("leases cannot be renewed on the kafka backend; lease with the"
-                    + " visibility the work needs (up to " + contract.maxVisibility().toSeconds() + " s)");
-        }
-        if (how == Settlement.NACK && !duration.isZero()) {
-            throw new IllegalArgumentException("a nack cannot be delayed on the kafka backend (Kafka 4.4 has no"
-                    + " delayed redelivery); nack with no delay");
-        }
         Pump p = pump(name);
         if (p == null) {
             return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
-        return p.settle(how, leases).thenApply(r -> {
+        return p.settle(how, leases, duration).thenApply(r -> {
             if (how == Settlement.ACK && r instanceof SettleResult.Settled s) {
                 depths.computeIfAbsent(name, k -> new Depth()).consumed.addAndGet(s.accepted());
             }
@@ -750,7 +742,7 @@ public final class KafkaQueueStore implements QueueStore {
         }
         long moved = 0;
         while (true) {
-            LeaseResult r = join(lease(dlqName, 100, contract.maxVisibility(), Duration.ZERO));
+            LeaseResult r = join(lease(dlqName, 100, settings.lockDuration(), Duration.ZERO));
             if (!(r instanceof LeaseResult.Granted g) || g.messages().isEmpty()) {
                 return new RedriveResult.Moved(moved);
             }

@@ -36,28 +36,29 @@ import java.util.function.Function;
  * One queue's consumers on this node, driven by one thread.
  *
  * <p>A Kafka share consumer is single-threaded and, in explicit mode, must have acknowledged every record of
- * its last poll before it may poll again; it also acquires records in the background whenever it is
- * subscribed and has none. So the pump keeps a few consumers ("slots"): while requests wait, a slot whose
- * records are all settled polls; a slot holding leases waits for them; with no request waiting nothing polls.
- * Records a slot acquired beyond the requests stay unclaimed for {@link KafkaSettings#prefetchHold()} and are
- * then released (their delivery count has risen by one).
+ * its last poll before it may poll again. So the pump keeps consumers ("slots"): while requests wait, a slot whose
+ * records are all settled polls; a slot holding leases keeps them; with no request waiting nothing polls. Each
+ * acquisition counts a delivery, so a slot fetches no more than the requests waiting when it was made take: its
+ * {@code max.poll.records} is their total (up to {@link KafkaSettings#maxPollRecords()}), in
+ * {@code share.acquire.mode=record_limit}, which fetches nothing more. A slot is reused for requests taking at least
+ * its size; there are up to {@link #MAX_SLOTS}. Records left over (a request gave up while its poll ran) stay
+ * unclaimed for {@link KafkaSettings#prefetchHold()} and are then released.
  *
  * <p>Requests (takes, leases) wait in arrival order and are served oldest offset first. A take ACCEPTs its
  * records and answers after the commit, so a taken message is never handed out again; a lease answers at
- * once. An ACK is an ACCEPT committed before the answer; a NACK a RELEASE. Lease visibility is kept by this
- * node's clock and is never longer than what remains of the broker's lock, so a live lease is never handed
- * to another consumer.
+ * once. An ACK is an ACCEPT committed before the answer; a NACK a RELEASE, after its delay. Lease visibility is
+ * kept by this node's clock, for any length: a slot holding a record its lease (or delayed nack, or hold) needs
+ * beyond the broker's lock RENEWs it (KIP-1222) before the lock runs out, so a live lease is never handed to another
+ * consumer; a record whose renewal fails is given up (its lease answers "expired").
  */
 final class Pump implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Pump.class);
-    /**
-     * The longest lease is this much shorter than the broker's lock: the time a record may have been held
-     * unclaimed before it is leased.
-     */
-    static final long LOCK_MARGIN_MS = 1000;
-    /** A lease ends at least this long before the broker's lock, so an ack sent at its last moment lands. */
+    /** A record is handed out or settled only with this much of its broker lock left, so the ack lands in time. */
     private static final long ACK_MARGIN_MS = 250;
-    private static final int MAX_SLOTS = 4;
+    /** Consumers of one queue on a node; each holds the records of its last poll until they are settled. */
+    static final int MAX_SLOTS = 64;
+    /** How long a renewed record may take to come back from the poll that must return it. */
+    private static final long RENEW_POLL_MS = 3000;
     private static final java.util.concurrent.atomic.AtomicLong SLOT_IDS = new java.util.concurrent.atomic.AtomicLong();
     /**
      * How long a new consumer may take to join its share group (about 1.3 s with a 500 ms heartbeat): until
@@ -109,9 +110,10 @@ final class Pump implements AutoCloseable {
         return f;
     }
 
-    CompletableFuture<SettleResult> settle(Settlement how, List<String> tokens) {
+    /** An ack, a nack (released after {@code duration}) or a renewal (visible for {@code duration} from now). */
+    CompletableFuture<SettleResult> settle(Settlement how, List<String> tokens, Duration duration) {
         CompletableFuture<SettleResult> f = new CompletableFuture<>();
-        submit(() -> settleNow(how, tokens, f));
+        submit(() -> settleNow(how, tokens, duration.toMillis(), f));
         return f;
     }
 
@@ -173,6 +175,7 @@ final class Pump implements AutoCloseable {
         serve(now);
         answerExpiredDemands(now);
         commitDecided();
+        renewDue(System.currentTimeMillis());
         boolean active = !demands.isEmpty() || now - lastDemandMs < settings.consumerIdle().toMillis()
                 || !leases.isEmpty();
         if (!active && !slots.isEmpty() && slots.stream().allMatch(Slot::idle)) {
@@ -181,13 +184,9 @@ final class Pump implements AutoCloseable {
             }
             slots.clear();
         }
-        List<Slot> free = slots.stream().filter(Slot::idle).toList();
-        if (free.isEmpty() && !demands.isEmpty() && slots.size() < MAX_SLOTS) {
-            Slot s = new Slot();
-            slots.add(s);
-            free = List.of(s);
-        }
-        if (free.isEmpty() || slots.isEmpty() || demands.isEmpty() || now < pausedUntil) {
+        closeIdleSlots(now);
+        Slot s = demands.isEmpty() || now < pausedUntil ? null : slotFor(wanted());
+        if (s == null) {
             for (Demand d : demands) {
                 d.polledSince = true; // every consumer is holding leases: nothing more can be fetched now
             }
@@ -196,12 +195,56 @@ final class Pump implements AutoCloseable {
             waitInbox(nextTimer(now));
             return;
         }
-        long budget = 100;
-        for (Slot s : free) {
-            if (!inbox.isEmpty() && s != free.get(0)) {
-                break;
+        s.poll(Duration.ofMillis(100));
+    }
+
+    /** How many records the waiting requests take together (at least 1, at most a slot's largest size). */
+    private int wanted() {
+        long n = 0;
+        for (Demand d : demands) {
+            if (!d.future.isDone()) {
+                n += d.max;
             }
-            s.poll(Duration.ofMillis(Math.max(5, budget / free.size())));
+        }
+        return (int) Math.max(1, Math.min(n, settings.maxPollRecords()));
+    }
+
+    /**
+     * The consumer to poll for {@code wanted} records: the largest idle one that fetches no more than that, else a
+     * new one of that size, else (at {@link #MAX_SLOTS}) the smallest idle one; null if every one holds records.
+     */
+    private Slot slotFor(int wanted) {
+        Slot best = null;
+        for (Slot s : slots) {
+            if (s.idle() && s.size <= wanted && (best == null || s.size > best.size)) {
+                best = s;
+            }
+        }
+        if (best != null) {
+            return best;
+        }
+        if (slots.size() < MAX_SLOTS) {
+            Slot s = new Slot(wanted);
+            slots.add(s);
+            return s;
+        }
+        for (Slot s : slots) {
+            if (s.idle() && (best == null || s.size < best.size)) {
+                best = s;
+            }
+        }
+        return best;
+    }
+
+    /** Closes consumers that held nothing and were not polled for {@link KafkaSettings#consumerIdle()}. */
+    private void closeIdleSlots(long now) {
+        long idle = settings.consumerIdle().toMillis();
+        for (Iterator<Slot> it = slots.iterator(); it.hasNext(); ) {
+            Slot s = it.next();
+            if (s.idle() && now - s.lastPollStart > idle) {
+                it.remove();
+                s.close();
+            }
         }
     }
 
@@ -234,7 +277,7 @@ final class Pump implements AutoCloseable {
         return Math.max(1, next - now);
     }
 
-    /** Leases past their visibility and unclaimed records held too long are released. */
+    /** Leases past their visibility, nacks past their delay and unclaimed records held too long are released. */
     private void expire(long now) {
         for (Iterator<Held> it = leases.values().iterator(); it.hasNext(); ) {
             Held h = it.next();
@@ -248,11 +291,52 @@ final class Pump implements AutoCloseable {
         long hold = settings.prefetchHold().toMillis();
         for (Slot s : slots) {
             for (Held h : s.batch) {
-                if (h.state == State.UNCLAIMED && (h.since + hold <= now || lockLeft(h, now) < LOCK_MARGIN_MS)) {
-                    h.decide(AcknowledgeType.RELEASE);
+                if ((h.state == State.UNCLAIMED && h.since + hold <= now)
+                        || (h.state == State.DELAYED && h.expiresAt <= now)) {
+                    release(h);
                 }
             }
         }
+    }
+
+    /** Until when this node needs the record's lock: a lease's or a delayed nack's end, an unclaimed record's hold. */
+    private long neededUntil(Held h) {
+        return switch (h.state) {
+            case LEASED, DELAYED -> h.expiresAt;
+            case UNCLAIMED -> h.since + settings.prefetchHold().toMillis();
+            case DECIDED -> 0;
+        };
+    }
+
+    /** Renew a lock this long before it runs out (a third of the lock, at least a second). */
+    private long renewMargin() {
+        return Math.max(1000, settings.lockDuration().toMillis() / 3);
+    }
+
+    /** Slots holding a record needed past its lock, whose lock runs out soon, renew what they hold. */
+    private void renewDue(long now) {
+        long margin = renewMargin();
+        for (Slot s : slots) {
+            for (Held h : s.batch) {
+                long left = lockLeft(h, now);
+                if (h.state != State.DECIDED && left < margin && neededUntil(h) > now + left - ACK_MARGIN_MS) {
+                    s.renew();
+                    break;
+                }
+            }
+        }
+    }
+
+    /** A held record whose renewal did not come back: its lock will run out, so its lease is over. */
+    private void giveUp(Held h, Object why) {
+        if (h.state == State.LEASED && leases.remove(h.token) != null) {
+            tally.expired.increment();
+            LOG.warn("queue '{}': the lease of message {} could not be renewed ({}); it is delivered again",
+                    entry.name(), h.record.offset() + 1, why);
+        }
+        h.state = State.DECIDED;
+        h.sent = true;
+        tally.inFlight = leases.size();
     }
 
     /**
@@ -301,9 +385,8 @@ final class Pump implements AutoCloseable {
             List<Held> got = new ArrayList<>();
             while (got.size() < d.max && next.hasNext()) {
                 Held h = next.next();
-                if (!d.take && lockLeft(h, now) - ACK_MARGIN_MS < d.visibilityMs) {
-                    h.decide(AcknowledgeType.RELEASE); // too little lock left for this visibility: fetch afresh
-                    continue;
+                if (lockLeft(h, now) < 2 * ACK_MARGIN_MS) {
+                    continue; // its lock is about to run out: renewed first (renewDue), then handed out
                 }
                 got.add(h);
             }
@@ -360,10 +443,11 @@ final class Pump implements AutoCloseable {
         }
     }
 
-    private void settleNow(Settlement how, List<String> tokens, CompletableFuture<SettleResult> f) {
+    private void settleNow(Settlement how, List<String> tokens, long durationMs, CompletableFuture<SettleResult> f) {
         long now = System.currentTimeMillis();
         List<SettleResult.Rejected> rejected = new ArrayList<>();
         List<Held> decided = new ArrayList<>();
+        int kept = 0; // renewed, or nacked with a delay: held here, nothing to send now
         for (String t : tokens) {
             Held h = leases.get(t);
             if (h == null) {
@@ -380,16 +464,29 @@ final class Pump implements AutoCloseable {
                 rejected.add(new SettleResult.Rejected(t, SettleResult.Reason.EXPIRED));
                 continue;
             }
+            if (how == Settlement.RENEW) {
+                h.expiresAt = now + durationMs; // the slot renews the broker's lock as this needs (renewDue)
+                kept++;
+                continue;
+            }
             leases.remove(t);
             if (how == Settlement.ACK) {
                 h.decide(AcknowledgeType.ACCEPT);
+            } else if (durationMs > 0) {
+                h.state = State.DELAYED; // released when the delay has passed (expire), kept locked meanwhile
+                h.expiresAt = now + durationMs;
+                kept++;
+                continue;
             } else {
                 release(h);
             }
             decided.add(h);
         }
         tally.inFlight = leases.size();
-        SettleResult.Settled result = new SettleResult.Settled(decided.size(), List.copyOf(rejected));
+        if (how == Settlement.NACK && kept > 0) {
+            tally.nacked.add(kept);
+        }
+        SettleResult.Settled result = new SettleResult.Settled(decided.size() + kept, List.copyOf(rejected));
         if (decided.isEmpty()) {
             f.complete(result);
             return;
@@ -489,7 +586,8 @@ final class Pump implements AutoCloseable {
 
     // ------------------------------------------------------------------ slots and records
 
-    private enum State { UNCLAIMED, LEASED, DECIDED }
+    /** A held record: fetched for nobody yet, leased, nacked and waiting out its delay, or acknowledged. */
+    private enum State { UNCLAIMED, LEASED, DELAYED, DECIDED }
 
     private final class Demand {
         final boolean take;
@@ -523,9 +621,11 @@ final class Pump implements AutoCloseable {
 
     private final class Held {
         final Slot slot;
-        final ConsumerRecord<byte[], byte[]> record;
+        /** As the slot's last poll returned it (a renewed record comes back as a new object). */
+        ConsumerRecord<byte[], byte[]> record;
         final long since;
-        final long acquiredAt;
+        /** When its lock began, at the earliest: its acquisition or its last renewal. */
+        long acquiredAt;
         State state = State.UNCLAIMED;
         AcknowledgeType decided;
         boolean sent;
@@ -557,15 +657,25 @@ final class Pump implements AutoCloseable {
 
     private final class Slot {
         final KafkaShareConsumer<byte[], byte[]> consumer;
+        /** Its {@code max.poll.records}: the most records one poll acquires. */
+        final int size;
         final List<Held> batch = new ArrayList<>();
-        /** When the previous poll began: records of the next poll were acquired after it. */
+        /** When the previous poll began. */
         long lastPollStart = System.currentTimeMillis();
+        /**
+         * The previous poll returned nothing (or was woken): a fetch it sent may still be answered, and the records
+         * of that answer, returned by the next poll, were acquired after the previous poll began. A poll that
+         * returned records has no fetch left (record_limit mode does not prefetch).
+         */
+        boolean fetchMayBeOutstanding = true;
         final long created = System.currentTimeMillis();
         /** The consumer has joined the group and fetches: an empty poll now means an empty queue. */
         boolean warm;
 
-        Slot() {
+        Slot(int size) {
+            this.size = size;
             Map<String, Object> props = new HashMap<>(consumerProps);
+            props.put("max.poll.records", size);
             props.put("group.id", entry.group());
             props.put("client.id", "spool-" + nodeTag + "-" + entry.uuid() + "-" + SLOT_IDS.incrementAndGet());
             consumer = new KafkaShareConsumer<>(props);
@@ -627,7 +737,7 @@ final class Pump implements AutoCloseable {
 
         void poll(Duration timeout) {
             long start = System.currentTimeMillis();
-            long acquiredAfter = lastPollStart;
+            long acquiredAfter = fetchMayBeOutstanding ? lastPollStart : start;
             lastPollStart = start;
             ConsumerRecords<byte[], byte[]> rs;
             polling = consumer;
@@ -637,10 +747,12 @@ final class Pump implements AutoCloseable {
                 }
                 rs = consumer.poll(timeout);
             } catch (WakeupException e) {
+                fetchMayBeOutstanding = true;
                 return;
             } finally {
                 polling = null;
             }
+            fetchMayBeOutstanding = rs.isEmpty();
             long now = System.currentTimeMillis();
             warm |= !rs.isEmpty() || now - created >= WARM_UP_MS;
             if (warm) {
@@ -664,26 +776,86 @@ final class Pump implements AutoCloseable {
                     sent.add(h.record.offset());
                 }
             }
-            Throwable err = null;
-            if (!sent.isEmpty()) {
-                try {
-                    Map<TopicIdPartition, Optional<KafkaException>> r = consumer.commitSync(Duration.ofSeconds(30));
-                    for (Optional<KafkaException> e : r.values()) {
-                        if (e.isPresent()) {
-                            err = new StoreException(StoreException.Code.UNCONFIRMED,
-                                    UNCONFIRMED + e.get(), e.get());
-                        }
-                    }
-                } catch (WakeupException e) {
-                    err = awaitReported(sent);
-                } catch (KafkaException e) {
-                    err = new StoreException(StoreException.Code.UNCONFIRMED, UNCONFIRMED + e, e);
-                }
-            }
+            Throwable err = sent.isEmpty() ? null : commitSent(sent);
             if (batch.stream().allMatch(h -> h.sent)) {
                 batch.clear();
             }
             return err;
+        }
+
+        /** Commits the acknowledgements of these offsets, already handed to the consumer; null when confirmed. */
+        private Throwable commitSent(List<Long> sent) {
+            try {
+                Map<TopicIdPartition, Optional<KafkaException>> r = consumer.commitSync(Duration.ofSeconds(30));
+                for (Optional<KafkaException> e : r.values()) {
+                    if (e.isPresent()) {
+                        return new StoreException(StoreException.Code.UNCONFIRMED, UNCONFIRMED + e.get(), e.get());
+                    }
+                }
+                return null;
+            } catch (WakeupException e) {
+                return awaitReported(sent);
+            } catch (KafkaException e) {
+                return new StoreException(StoreException.Code.UNCONFIRMED, UNCONFIRMED + e, e);
+            }
+        }
+
+        /**
+         * RENEWs every record this slot still holds and polls them back: Kafka returns a renewed record from the
+         * next poll, and only a record of the last poll can be acknowledged (KAFKA-20458). Their locks start again
+         * from the renewal. A record that does not come back is given up; records the poll acquired besides are
+         * held unclaimed, as any poll's.
+         */
+        void renew() {
+            long start = System.currentTimeMillis();
+            reported.clear();
+            List<Long> sent = new ArrayList<>();
+            Map<Long, Held> renewing = new HashMap<>();
+            for (Held h : batch) {
+                if (h.state == State.DECIDED) {
+                    if (!h.sent) {
+                        consumer.acknowledge(h.record, h.decided);
+                        h.sent = true;
+                        sent.add(h.record.offset());
+                    }
+                    continue;
+                }
+                consumer.acknowledge(h.record, AcknowledgeType.RENEW);
+                sent.add(h.record.offset());
+                renewing.put(h.record.offset(), h);
+            }
+            Throwable err = commitSent(sent);
+            batch.clear();
+            if (err != null) {
+                renewing.values().forEach(h -> giveUp(h, err));
+                return;
+            }
+            ConsumerRecords<byte[], byte[]> rs = ConsumerRecords.empty();
+            long deadline = start + RENEW_POLL_MS;
+            while (rs.isEmpty() && System.currentTimeMillis() < deadline && !closed) {
+                polling = consumer;
+                try {
+                    rs = consumer.poll(Duration.ofMillis(Math.max(1, deadline - System.currentTimeMillis())));
+                } catch (WakeupException e) {
+                    // a request arrived: it waits for this renewal
+                } finally {
+                    polling = null;
+                }
+            }
+            lastPollStart = start;
+            fetchMayBeOutstanding = rs.isEmpty();
+            long now = System.currentTimeMillis();
+            for (ConsumerRecord<byte[], byte[]> r : rs) {
+                Held h = renewing.remove(r.offset());
+                if (h == null) {
+                    batch.add(new Held(this, r, now, start));
+                } else {
+                    h.record = r;
+                    h.acquiredAt = start;
+                    batch.add(h);
+                }
+            }
+            renewing.values().forEach(h -> giveUp(h, "not returned by the poll after its renewal"));
         }
 
         void close() {
