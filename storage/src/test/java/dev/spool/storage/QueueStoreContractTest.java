@@ -188,6 +188,10 @@ public abstract class QueueStoreContractTest {
         assertEquals("b", text(takeWithin(q)));
         SettleResult.Settled again = Blocking.ack(store, q, List.of(l.get(0).lease()));
         assertEquals(0, again.accepted(), "an ack counts once");
+        // An ack sent again (its answer was lost) is told the lease is settled, not that it expired (issue 21: Kafka
+        // said "expired", which tells a worker its result may be done twice).
+        assertEquals(List.of(new SettleResult.Rejected(l.get(0).lease(), SettleResult.Reason.UNKNOWN)),
+                again.rejected());
         assertInstanceOf(PullResult.Empty.class, Blocking.pull(store, q));
     }
 

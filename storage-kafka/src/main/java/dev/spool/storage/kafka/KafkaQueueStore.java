@@ -291,9 +291,7 @@ public final class KafkaQueueStore implements QueueStore {
         Map<String, String> group = new LinkedHashMap<>();
         group.put("share.auto.offset.reset", "earliest");
         group.put("share.record.lock.duration.ms", Long.toString(settings.lockDuration().toMillis()));
-        int limit = e.options().maxDeliveries() == 0 || e.deadLetter() ? settings.maxDeliveryLimit()
-                : e.options().maxDeliveries();
-        group.put("share.delivery.count.limit", Integer.toString(limit));
+        group.put("share.delivery.count.limit", Integer.toString(deliveryLimit(e)));
         group.put("share.heartbeat.interval.ms", "500");
         if (dlqTopic != null) {
             group.put("errors.deadletterqueue.topic.name", dlqTopic);
@@ -826,7 +824,8 @@ public final class KafkaQueueStore implements QueueStore {
                 return old;
             }
             replaced[0] = old; // of an earlier queue of that name, deleted on some node
-            return new Pump(e, settings, consumerBase, r -> payload(e, r), tally(e));
+            return new Pump(e, settings, consumerBase, r -> payload(e, r), tally(e), deliveryLimit(e),
+                    r -> moveDeadLetter(e, r));
         });
         if (replaced[0] != null) {
             replaced[0].close();
@@ -853,6 +852,48 @@ public final class KafkaQueueStore implements QueueStore {
     /** This node's counts of a queue's creation (a re-created queue starts from zero). */
     private Tally tally(QueueEntry e) {
         return tallies.computeIfAbsent(e.uuid(), k -> new Tally());
+    }
+
+    /** The queue's share group's delivery limit: its {@code max_deliveries}, or the cluster's largest. */
+    private int deliveryLimit(QueueEntry e) {
+        return e.options().maxDeliveries() == 0 || e.deadLetter() ? settings.maxDeliveryLimit()
+                : e.options().maxDeliveries();
+    }
+
+    /**
+     * Writes a record at its delivery limit to its queue's dead-letter topic, with the headers Kafka's own
+     * dead-lettering writes (so it reads the same), or a dead letter to its own topic again with its headers;
+     * completes when Kafka holds it ({@code acks=all}).
+     */
+    private CompletableFuture<Void> moveDeadLetter(QueueEntry e, ConsumerRecord<byte[], byte[]> r) {
+        String target;
+        org.apache.kafka.common.header.internals.RecordHeaders headers =
+                new org.apache.kafka.common.header.internals.RecordHeaders(r.headers().toArray());
+        if (e.deadLetter()) {
+            target = e.topic();
+        } else {
+            QueueEntry dlq = catalog.ready(e.options().deadLetterQueueFor(e.name()));
+            if (dlq == null) {
+                return CompletableFuture.failedFuture(new IllegalStateException("its dead-letter queue is gone"));
+            }
+            target = dlq.topic();
+            String dc = Integer.toString(r.deliveryCount().map(Short::intValue).orElse(deliveryLimit(e)));
+            for (String[] h : new String[][] {{"topic", r.topic()}, {"partition", Integer.toString(r.partition())},
+                    {"offset", Long.toString(r.offset())}, {"group", e.group()}, {"delivery.count", dc},
+                    {"message", "delivery limit reached; written by Spool node " + settings.nodeId()}}) {
+                headers.remove("__dlq.errors." + h[0]);
+                headers.add("__dlq.errors." + h[0], h[1].getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        producer.send(new ProducerRecord<>(target, null, r.key(), r.value(), headers), (md, ex) -> {
+            if (ex == null) {
+                done.complete(null);
+            } else {
+                done.completeExceptionally(ex);
+            }
+        });
+        return done;
     }
 
     /** A dead letter's payload is rewritten by the codec from the broker's DLQ headers. */

@@ -57,6 +57,8 @@ final class Pump implements AutoCloseable {
     private static final long ACK_MARGIN_MS = 250;
     /** Consumers of one queue on a node; each holds the records of its last poll until they are settled. */
     static final int MAX_SLOTS = 64;
+    /** How long the write of a dead letter may take; its record stays locked meanwhile. */
+    private static final long MOVE_MS = 30_000;
     /** How long a renewed record may take to come back from the poll that must return it. */
     private static final long RENEW_POLL_MS = 3000;
     private static final java.util.concurrent.atomic.AtomicLong SLOT_IDS = new java.util.concurrent.atomic.AtomicLong();
@@ -72,6 +74,8 @@ final class Pump implements AutoCloseable {
     private final Function<ConsumerRecord<byte[], byte[]>, byte[]> payload;
     private final String nodeTag;
     private final Tally tally;
+    private final int deliveryLimit;
+    private final Function<ConsumerRecord<byte[], byte[]>, CompletableFuture<?>> mover;
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean closed;
@@ -81,11 +85,26 @@ final class Pump implements AutoCloseable {
     private final List<Slot> slots = new ArrayList<>();
     private final ArrayDeque<Demand> demands = new ArrayDeque<>();
     private final Map<String, Held> leases = new HashMap<>();
+    /** Leases of this node acked or nacked lately (the latest 65,536), so one settled again is not called expired. */
+    private final Map<String, Boolean> settledHere = new java.util.LinkedHashMap<>(1024, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > 65_536;
+        }
+    };
     private long lastDemandMs = System.currentTimeMillis();
 
+    /**
+     * @param deliveryLimit the queue's share group {@code share.delivery.count.limit}
+     * @param mover         writes a record at its delivery limit to the dead-letter queue (a dead letter: to its own
+     *                      topic again), completing once Kafka holds it; null: Kafka's dead-lettering alone
+     */
     Pump(QueueEntry entry, KafkaSettings settings, Map<String, Object> consumerProps,
-         Function<ConsumerRecord<byte[], byte[]>, byte[]> payload, Tally tally) {
+         Function<ConsumerRecord<byte[], byte[]>, byte[]> payload, Tally tally, int deliveryLimit,
+         Function<ConsumerRecord<byte[], byte[]>, CompletableFuture<?>> mover) {
         this.entry = entry;
+        this.deliveryLimit = deliveryLimit;
+        this.mover = mover;
         this.tally = tally;
         this.settings = settings;
         this.consumerProps = consumerProps;
@@ -302,7 +321,7 @@ final class Pump implements AutoCloseable {
     /** Until when this node needs the record's lock: a lease's or a delayed nack's end, an unclaimed record's hold. */
     private long neededUntil(Held h) {
         return switch (h.state) {
-            case LEASED, DELAYED -> h.expiresAt;
+            case LEASED, DELAYED, MOVING -> h.expiresAt;
             case UNCLAIMED -> h.since + settings.prefetchHold().toMillis();
             case DECIDED -> 0;
         };
@@ -344,13 +363,53 @@ final class Pump implements AutoCloseable {
      * lowest offset first, so the released one comes back ahead of newer ones, as on one journal.
      */
     private void release(Held released) {
-        released.decide(AcknowledgeType.RELEASE);
+        letGo(released);
         for (Slot s : slots) {
             for (Held h : s.batch) {
                 if (h.state == State.UNCLAIMED && h.record.offset() > released.record.offset()) {
-                    h.decide(AcknowledgeType.RELEASE);
+                    letGo(h);
                 }
             }
+        }
+    }
+
+    /**
+     * Releases a record, unless releasing it would end it. Kafka archives a record released at its group's delivery
+     * limit, and writes it to the dead-letter topic only asynchronously, dropping it if that write fails; a dead
+     * letter's own group would archive it for good. So a queue's record at its limit is written to the dead-letter
+     * queue by this node (and ACCEPTed once that write is confirmed), and a dead letter near its limit is written
+     * again to its own topic, as a new record with its headers, before it is ACCEPTed: a dead letter stays until it
+     * is redriven or its queue deleted. A write that fails leaves the record to Kafka (RELEASE).
+     */
+    private void letGo(Held h) {
+        int d = delivery(h);
+        if (mover == null || (entry.deadLetter() ? d < deliveryLimit - 2 : d < deliveryLimit)) {
+            h.decide(AcknowledgeType.RELEASE);
+            return;
+        }
+        h.state = State.MOVING;
+        h.expiresAt = System.currentTimeMillis() + MOVE_MS;
+        mover.apply(h.record).whenComplete((ok, failure) -> {
+            try {
+                submit(() -> moved(h, failure));
+            } catch (StoreException closing) {
+                // the pump stopped: its consumers' close released the record
+            }
+        });
+    }
+
+    private void moved(Held h, Throwable failure) {
+        if (h.state != State.MOVING) {
+            return; // given up meanwhile (its renewal failed): Kafka decides
+        }
+        if (failure == null) {
+            h.decide(AcknowledgeType.ACCEPT);
+            tally.deadLettered.increment();
+        } else {
+            LOG.error("queue '{}': message {} could not be {} ({}); released to Kafka, which archives it",
+                    entry.name(), h.record.offset() + 1, entry.deadLetter() ? "kept in the dead-letter queue"
+                            : "written to the dead-letter queue", failure.toString());
+            h.decide(AcknowledgeType.RELEASE);
         }
     }
 
@@ -451,10 +510,11 @@ final class Pump implements AutoCloseable {
         for (String t : tokens) {
             Held h = leases.get(t);
             if (h == null) {
-                // A lease of this queue from another node reaches here when that node has gone: its broker lock
-                // returns the message, so the lease has expired.
-                rejected.add(new SettleResult.Rejected(t, ofThisQueue(t) ? SettleResult.Reason.EXPIRED
-                        : SettleResult.Reason.UNKNOWN));
+                // Settled here already (an ack sent again after its answer was lost): as on the journal, unknown.
+                // Else a lease of this queue from another node reaches here when that node has gone: its broker
+                // lock returns the message, so the lease has expired.
+                rejected.add(new SettleResult.Rejected(t, settledHere.containsKey(t) || !ofThisQueue(t)
+                        ? SettleResult.Reason.UNKNOWN : SettleResult.Reason.EXPIRED));
                 continue;
             }
             if (h.expiresAt <= now) {
@@ -470,6 +530,7 @@ final class Pump implements AutoCloseable {
                 continue;
             }
             leases.remove(t);
+            settledHere.put(t, Boolean.TRUE);
             if (how == Settlement.ACK) {
                 h.decide(AcknowledgeType.ACCEPT);
             } else if (durationMs > 0) {
@@ -587,7 +648,7 @@ final class Pump implements AutoCloseable {
     // ------------------------------------------------------------------ slots and records
 
     /** A held record: fetched for nobody yet, leased, nacked and waiting out its delay, or acknowledged. */
-    private enum State { UNCLAIMED, LEASED, DELAYED, DECIDED }
+    private enum State { UNCLAIMED, LEASED, DELAYED, MOVING, DECIDED }
 
     private final class Demand {
         final boolean take;
