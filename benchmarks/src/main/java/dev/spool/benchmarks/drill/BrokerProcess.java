@@ -24,10 +24,16 @@ final class BrokerProcess {
     }
 
     static BrokerProcess start(Path jar, Path config) throws IOException {
+        return start(jar, config, List.of());
+    }
+
+    /** As {@link #start(Path, Path)}, the command run through {@code prefix} (for example as another user). */
+    static BrokerProcess start(Path jar, Path config, List<String> prefix) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(List.of(java, "-Xmx512m", "-jar", jar.toString(), "--config", config.toString()))
-                .redirectErrorStream(true).start();
+        List<String> command = new java.util.ArrayList<>(prefix);
+        command.addAll(List.of(java, "-Xmx512m", "-jar", jar.toString(), "--config", config.toString()));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         StringBuffer output = new StringBuffer();
         CompletableFuture<Long> ready = new CompletableFuture<>();
         Thread reader = new Thread(() -> {

@@ -147,13 +147,41 @@ public final class Drill {
     }
 
     private boolean run(KafkaCluster kafka) throws Exception {
+        boolean netFaults = o.kill() == DrillOptions.Kill.HOST || o.kill() == DrillOptions.Kill.PARTITION;
+        if (netFaults) {
+            String why = NetFault.unavailable();
+            if (why != null) {
+                throw new IOException("--kill " + o.kill().name().toLowerCase(Locale.ROOT) + ": " + why);
+            }
+        }
+        try (NetFault net = netFaults ? new NetFault() : null) {
+            return run(kafka, net);
+        }
+    }
+
+    private boolean run(KafkaCluster kafka, NetFault net) throws Exception {
         int nodes = kafka == null ? 1 : 2;
+        Path jar = o.brokerJar();
+        if (net != null) {
+            // The nodes run as users of their own: they get a copy of the jar where they can read it.
+            jar = Files.copy(jar, dir.resolve("spool-broker.jar"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            NetFault.handOver(jar, 0);
+            check(jar.toFile().setReadable(true, false), "make the broker jar readable");
+        }
         List<Path> configs = new ArrayList<>();
+        List<Integer> ports = new ArrayList<>();
+        List<List<String>> prefixes = new ArrayList<>();
         for (int i = 0; i < nodes; i++) {
             int port = freePort();
+            ports.add(port);
             urls.add(URI.create("http://127.0.0.1:" + port));
             configs.add(nodeConfig("spool-" + (char) ('a' + i), port, kafka));
-            brokers.add(BrokerProcess.start(o.brokerJar(), configs.get(i)));
+            // With network faults each node runs as a user of its own, whose packets iptables can drop.
+            prefixes.add(net == null ? List.of() : NetFault.runAs(NetFault.FIRST_UID + i));
+            if (net != null) {
+                NetFault.handOver(configs.get(i).getParent(), NetFault.FIRST_UID + i);
+            }
+            brokers.add(BrokerProcess.start(jar, configs.get(i), prefixes.get(i)));
         }
         Random random = new Random(o.seed());
         List<Long> restarts = new ArrayList<>();
@@ -180,7 +208,25 @@ public final class Drill {
             Thread.sleep(o.minUptime().toMillis() + (span == 0 ? 0 : (long) (random.nextDouble() * span)));
             String what;
             long ready;
-            if (o.kill() == DrillOptions.Kill.BROKER) {
+            if (net != null) {
+                int n = cycle % brokers.size();
+                long t0 = System.nanoTime();
+                net.cut(NetFault.FIRST_UID + n, ports.get(n));
+                NetFault.assertUnreachable(ports.get(n));
+                // Longer than a client's timeout: clients and the other node time out and move on, and the node's
+                // Kafka record locks run out meanwhile.
+                Thread.sleep(Math.max(o.minUptime().toMillis(), TIMEOUT_MS + 2_000L));
+                if (o.kill() == DrillOptions.Kill.HOST) {
+                    brokers.get(n).kill(); // the host is down for good: its node dies with it
+                }
+                net.heal();
+                if (o.kill() == DrillOptions.Kill.HOST) {
+                    brokers.set(n, BrokerProcess.start(jar, configs.get(n), prefixes.get(n)));
+                }
+                ready = (System.nanoTime() - t0) / 1_000_000;
+                what = "Spool node " + (char) ('a' + n) + (o.kill() == DrillOptions.Kill.HOST
+                        ? "'s host taken down (its traffic dropped, then the node killed), back" : " cut off, healed");
+            } else if (o.kill() == DrillOptions.Kill.BROKER) {
                 int k = random.nextInt(kafka.size());
                 long t0 = System.nanoTime();
                 kafka.kill(k);
@@ -188,18 +234,18 @@ public final class Drill {
                 kafka.startNode(k);
                 kafka.awaitReady(java.time.Duration.ofSeconds(120));
                 ready = (System.nanoTime() - t0) / 1_000_000;
-                what = "Kafka node " + (k + 1);
+                what = "Kafka node " + (k + 1) + " killed with SIGKILL, back";
             } else {
                 int n = cycle % brokers.size();
                 brokers.get(n).kill();
                 corrupt();
-                brokers.set(n, BrokerProcess.start(o.brokerJar(), configs.get(n)));
+                brokers.set(n, BrokerProcess.start(jar, configs.get(n)));
                 ready = brokers.get(n).readyMillis();
-                what = kafka == null ? "broker" : "Spool node " + (char) ('a' + n);
+                what = (kafka == null ? "broker" : "Spool node " + (char) ('a' + n)) + " killed with SIGKILL, back";
             }
             restarts.add(ready);
             if (!o.json()) {
-                out.printf(Locale.ROOT, "[drill] cycle %d/%d: %s killed with SIGKILL, back in %d ms"
+                out.printf(Locale.ROOT, "[drill] cycle %d/%d: %s in %d ms"
                         + " (so far %d pushes acknowledged, %d messages delivered)%n", cycle, o.cycles(), what, ready,
                         ledger.acknowledgedSoFar(), ledger.deliveredSoFar());
             }
@@ -226,6 +272,12 @@ public final class Drill {
             out.println("[drill] broker output of the last run:\n" + brokerOutput);
         }
         return report.pass();
+    }
+
+    private static void check(boolean done, String what) throws IOException {
+        if (!done) {
+            throw new IOException("could not " + what);
+        }
     }
 
     private static Thread start(Runnable r, String name) {
@@ -451,7 +503,7 @@ public final class Drill {
             return;
         }
         out.printf(Locale.ROOT, """
-                [drill] %d kill -9 cycles (%s), corruption: %s, fsync: %s
+                [drill] %d fault cycles (%s), corruption: %s, fsync: %s
                   pushes attempted          %d
                   pushes acknowledged       %d
                   messages delivered        %d
@@ -461,10 +513,15 @@ public final class Drill {
                   unacked but stored        %d   (pushes in flight at a kill; allowed)
                   dead-lettered unseen      %d   (delivery limit reached with no consumer seeing it)
                   lost keys                 %s
-                  restart time              avg %.0f ms, max %d ms (JVM start to listening)
+                  cycle time                avg %.0f ms, max %d ms (a restart: JVM start to listening)
                   verdict                   %s
                 """, o.cycles(), o.backend() == DrillOptions.Backend.CHRONICLE ? "chronicle"
-                        : "kafka, killing " + (o.kill() == DrillOptions.Kill.BROKER ? "Kafka nodes" : "Spool nodes"),
+                        : "kafka, " + switch (o.kill()) {
+                            case BROKER -> "killing Kafka nodes";
+                            case NODE -> "killing Spool nodes";
+                            case HOST -> "taking Spool nodes' hosts down";
+                            case PARTITION -> "cutting Spool nodes off";
+                        },
                 o.corrupt().name().toLowerCase(Locale.ROOT), o.fsync(), r.attempted(),
                 r.acknowledged(), r.delivered(), r.lost(), r.unansweredPulls(), r.duplicated(), r.unexpected(),
                 r.unacknowledgedDelivered(), r.deadLetteredUnseen(), r.lostKeys().isEmpty() ? "none" : r.lostKeys(), avg, max, r.pass() ? "PASS" : "FAIL");

@@ -16,8 +16,12 @@ public record DrillOptions(Path brokerJar, int cycles, int producers, int consum
     /** The broker's storage. */
     public enum Backend { CHRONICLE, KAFKA }
 
-    /** What a cycle kills with SIGKILL: a Spool node, or (on Kafka) a Kafka node. */
-    public enum Kill { NODE, BROKER }
+    /**
+     * What a cycle does: kill a Spool node with SIGKILL, or (on Kafka) a Kafka node; take a Spool node's host down
+     * (its traffic dropped, so connects time out, then the node killed and its host back); or cut a Spool node off
+     * from Kafka, the other node and its clients for a while (a partition), and heal.
+     */
+    public enum Kill { NODE, BROKER, HOST, PARTITION }
 
     /** What to damage while the broker is down. */
     public enum Corruption { NONE, CHECKPOINT, JOURNAL_TAIL }
@@ -34,7 +38,10 @@ public record DrillOptions(Path brokerJar, int cycles, int producers, int consum
               --corrupt KIND       none | checkpoint | journal-tail: damage files while the broker is down
               --fsync POLICY       the broker's storage.fsync (default none)
               --backend KIND       chronicle (default) | kafka: two Spool nodes over a local 3-node Kafka
-              --kill TARGET        node (default): a Spool node | broker: a Kafka node (with --backend kafka)
+              --kill TARGET        node (default): a Spool node | broker: a Kafka node | host: a Spool node's host
+                                   down (traffic dropped, then the node killed) | partition: a Spool node cut off
+                                   for a while (broker, host and partition need --backend kafka; host and
+                                   partition need root and iptables)
               --data DIR           keep the broker's files here (default: a temp folder, deleted after)
               --seed N             random seed for the kill moments
               --json               print the report as JSON
@@ -48,6 +55,10 @@ public record DrillOptions(Path brokerJar, int cycles, int producers, int consum
         Kill kill = choice(Kill.class, "kill", a.string("kill", "node"));
         if (kill == Kill.BROKER && backend != Backend.KAFKA) {
             throw new IllegalArgumentException("--kill broker needs --backend kafka (it kills a Kafka node)");
+        }
+        if ((kill == Kill.HOST || kill == Kill.PARTITION) && backend != Backend.KAFKA) {
+            throw new IllegalArgumentException("--kill " + kill.name().toLowerCase(Locale.ROOT) + " needs --backend"
+                    + " kafka (it cuts one of two Spool nodes off while the other serves)");
         }
         if (backend == Backend.KAFKA && !a.string("corrupt", "none").equals("none")) {
             throw new IllegalArgumentException("--corrupt damages journal files; a Spool node on Kafka keeps none");
