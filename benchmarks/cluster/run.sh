@@ -3,19 +3,20 @@
 # own producer and share-consumer tools against the same Kafka, taking turns round by round so that a comparison
 # comes from one run on a noisy machine. The Kafka cluster is local (spool-bench.jar kafka: KRaft nodes as
 # child JVMs). Workloads, 300-byte JSON messages:
-#   A  push:        8 connections, one push in flight each
+#   A  push:        A_CONNECTIONS connections (64), one push in flight each
 #   B  batch:       8 connections, 100 messages a request
 #   C  lease-drain: one connection drains a backlog, leasing 100 and acking them per round trip
 #   kafka-produce:  Kafka's ProducerPerformance, acks=all, idempotent (what a Spool node's pushes do)
 #   kafka-share:    Kafka's ShareConsumerPerformance reading those records through a share group
 # Usage: benchmarks/cluster/run.sh [BROKER_JAR]   (default broker/target/spool-broker.jar)
-# Environment: ROUNDS (2), DURATION (10), BACKLOG (20000), KAFKA_NODES (1; 3 for a replicated run),
+# Environment: ROUNDS (2), DURATION (10), BACKLOG (20000), KAFKA_NODES (1; 3 for a replicated run), A_CONNECTIONS (64),
 #   BENCH_JAR (benchmarks/target/spool-bench.jar).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bench="$(realpath -m "${BENCH_JAR:-$here/../target/spool-bench.jar}")"
 jar="$(realpath -m "${1:-$here/../../broker/target/spool-broker.jar}")"
 rounds="${ROUNDS:-2}"; duration="${DURATION:-10}"; backlog="${BACKLOG:-20000}"; knodes="${KAFKA_NODES:-1}"
+aconn="${A_CONNECTIONS:-64}"
 [ -f "$bench" ] && [ -f "$jar" ] || { echo "build first: ./mvnw -q -DskipTests package" >&2; exit 1; }
 
 work="$(mktemp -d)"
@@ -68,7 +69,7 @@ for round in $(seq "$rounds"); do
   for b in chronicle kafka; do
     if [ "$b" = chronicle ]; then u="$chronicle_url"; p="$chronicle_password"; else u="$kafka_url"; p="$kafka_password"; fi
     printf '%-5s %-14s %-10s %10s\n' "$round" "A push" "$b" \
-      "$(load "$u" "$p" push "a$round" --connections 8 --duration "${duration}s" --warmup 3s)"
+      "$(load "$u" "$p" push "a$round" --connections "$aconn" --duration "${duration}s" --warmup 3s)"
     printf '%-5s %-14s %-10s %10s\n' "$round" "B batch" "$b" \
       "$(load "$u" "$p" batch "b$round" --connections 8 --batch 100 --duration "${duration}s" --warmup 3s)"
     printf '%-5s %-14s %-10s %10s\n' "$round" "C lease-drain" "$b" \

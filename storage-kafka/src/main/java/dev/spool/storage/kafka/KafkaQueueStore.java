@@ -151,7 +151,10 @@ public final class KafkaQueueStore implements QueueStore {
         p.put("acks", "all");
         p.put("enable.idempotence", true);
         p.put("linger.ms", 0);
-        p.put("max.in.flight.requests.per.connection", 5);
+        // One request in flight per broker: pushes arriving while it travels go out together in the next one, an
+        // adaptive linger (none when idle). Five in flight sent each concurrent push alone: workload A at 64
+        // connections made 0.24 of ProducerPerformance, 0.38 with one (benchmarks/cluster/run.sh, one sitting).
+        p.put("max.in.flight.requests.per.connection", 1);
         p.put("delivery.timeout.ms", 60_000);
         p.put("key.serializer", ByteArraySerializer.class.getName());
         p.put("value.serializer", ByteArraySerializer.class.getName());
