@@ -267,7 +267,8 @@ public final class ConfigLoader {
         }
         return new BrokerConfig.Kafka(bootstrap, Map.copyOf(client), (int) k.integer("replication_factor", 3),
                 (int) k.integer("min_insync_replicas", 2), k.integer("lock_duration_ms", 30_000),
-                (int) k.integer("max_poll_records", 32), k.integer("prefetch_hold_ms", 2_000),
+                (int) k.integer("max_poll_records", dev.spool.storage.kafka.KafkaSettings.DEFAULT_MAX_POLL_RECORDS),
+                k.integer("prefetch_hold_ms", 2_000),
                 k.integer("consumer_idle_ms", 60_000), (int) k.integer("max_delivery_limit", 25), id,
                 advertised);
     }

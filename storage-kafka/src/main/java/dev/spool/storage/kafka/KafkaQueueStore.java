@@ -35,7 +35,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -73,7 +72,7 @@ public final class KafkaQueueStore implements QueueStore {
     private static final long LAG_CACHE_MS = 250;
 
     private final KafkaSettings settings;
-    private final DeadLetterCodec codec;
+    private final DeadLetters deadLetters;
     private final Admin admin;
     private final KafkaProducer<byte[], byte[]> producer;
     private final Catalog catalog;
@@ -122,7 +121,6 @@ public final class KafkaQueueStore implements QueueStore {
 
     private KafkaQueueStore(KafkaSettings settings, DeadLetterCodec codec) {
         this.settings = settings;
-        this.codec = codec;
         Map<String, Object> base = new HashMap<>(settings.client());
         base.put("bootstrap.servers", settings.bootstrapServers());
         base.put("client.id", "spool-" + settings.nodeId());
@@ -170,6 +168,7 @@ public final class KafkaQueueStore implements QueueStore {
         this.topics = new TopicSettings(admin, replicationFactor, minInsync);
         topics.ensureCatalogTopic();
         this.catalog = new Catalog(base, producer, () -> endOffset(new TopicPartition(Catalog.TOPIC, 0)));
+        this.deadLetters = new DeadLetters(catalog, producer, settings, codec);
         catalog.sync();
         this.nodes = sharedMap("nodes", Map.of());
         // Segments roll once a window, so that retention can delete whole old ones (with the default 7 days, keys
@@ -294,7 +293,7 @@ public final class KafkaQueueStore implements QueueStore {
         Map<String, String> group = new LinkedHashMap<>();
         group.put("share.auto.offset.reset", "earliest");
         group.put("share.record.lock.duration.ms", Long.toString(settings.lockDuration().toMillis()));
-        group.put("share.delivery.count.limit", Integer.toString(deliveryLimit(e)));
+        group.put("share.delivery.count.limit", Integer.toString(deadLetters.deliveryLimit(e)));
         group.put("share.heartbeat.interval.ms", "500");
         if (dlqTopic != null) {
             group.put("errors.deadletterqueue.topic.name", dlqTopic);
@@ -616,7 +615,7 @@ public final class KafkaQueueStore implements QueueStore {
     private static long[] keyRecord(byte[] v) {
         String s = new String(v, StandardCharsets.US_ASCII);
         int colon = s.indexOf(':');
-        return colon < 0 ? new long[] {-1, 0} : new long[] {parse(s.substring(0, colon), -1), parse(s.substring(colon + 1), 0)};
+        return colon < 0 ? new long[] {-1, 0} : new long[] {DeadLetters.parse(s.substring(0, colon), -1), DeadLetters.parse(s.substring(colon + 1), 0)};
     }
 
     /** The id a key was pushed as within the window, or -1. */
@@ -827,8 +826,8 @@ public final class KafkaQueueStore implements QueueStore {
                 return old;
             }
             replaced[0] = old; // of an earlier queue of that name, deleted on some node
-            return new Pump(e, settings, consumerBase, r -> payload(e, r), tally(e), deliveryLimit(e),
-                    r -> moveDeadLetter(e, r));
+            return new Pump(e, settings, consumerBase, r -> deadLetters.payload(e, r), tally(e),
+                    deadLetters.deliveryLimit(e), r -> deadLetters.move(e, r));
         });
         if (replaced[0] != null) {
             replaced[0].close();
@@ -855,76 +854,6 @@ public final class KafkaQueueStore implements QueueStore {
     /** This node's counts of a queue's creation (a re-created queue starts from zero). */
     private Tally tally(QueueEntry e) {
         return tallies.computeIfAbsent(e.uuid(), k -> new Tally());
-    }
-
-    /** The queue's share group's delivery limit: its {@code max_deliveries}, or the cluster's largest. */
-    private int deliveryLimit(QueueEntry e) {
-        return e.options().maxDeliveries() == 0 || e.deadLetter() ? settings.maxDeliveryLimit()
-                : e.options().maxDeliveries();
-    }
-
-    /**
-     * Writes a record at its delivery limit to its queue's dead-letter topic, with the headers Kafka's own
-     * dead-lettering writes (so it reads the same), or a dead letter to its own topic again with its headers;
-     * completes when Kafka holds it ({@code acks=all}).
-     */
-    private CompletableFuture<Void> moveDeadLetter(QueueEntry e, ConsumerRecord<byte[], byte[]> r) {
-        String target;
-        org.apache.kafka.common.header.internals.RecordHeaders headers =
-                new org.apache.kafka.common.header.internals.RecordHeaders(r.headers().toArray());
-        if (e.deadLetter()) {
-            target = e.topic();
-        } else {
-            QueueEntry dlq = catalog.ready(e.options().deadLetterQueueFor(e.name()));
-            if (dlq == null) {
-                return CompletableFuture.failedFuture(new IllegalStateException("its dead-letter queue is gone"));
-            }
-            target = dlq.topic();
-            String dc = Integer.toString(r.deliveryCount().map(Short::intValue).orElse(deliveryLimit(e)));
-            for (String[] h : new String[][] {{"topic", r.topic()}, {"partition", Integer.toString(r.partition())},
-                    {"offset", Long.toString(r.offset())}, {"group", e.group()}, {"delivery.count", dc},
-                    {"message", "delivery limit reached; written by Spool node " + settings.nodeId()}}) {
-                headers.remove("__dlq.errors." + h[0]);
-                headers.add("__dlq.errors." + h[0], h[1].getBytes(StandardCharsets.UTF_8));
-            }
-        }
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        producer.send(new ProducerRecord<>(target, null, r.key(), r.value(), headers), (md, ex) -> {
-            if (ex == null) {
-                done.complete(null);
-            } else {
-                done.completeExceptionally(ex);
-            }
-        });
-        return done;
-    }
-
-    /** A dead letter's payload is rewritten by the codec from the broker's DLQ headers. */
-    private byte[] payload(QueueEntry e, ConsumerRecord<byte[], byte[]> r) {
-        if (!e.deadLetter()) {
-            return r.value();
-        }
-        String fromTopic = header(r, "__dlq.errors.topic");
-        if (fromTopic == null) {
-            return r.value();
-        }
-        QueueEntry from = catalog.byTopic(fromTopic);
-        long offset = parse(header(r, "__dlq.errors.offset"), -1);
-        int deliveries = (int) parse(header(r, "__dlq.errors.delivery.count"), 0);
-        return codec.deadLetter(r.value(), from != null ? from.name() : fromTopic, offset + 1, deliveries);
-    }
-
-    private static String header(ConsumerRecord<byte[], byte[]> r, String key) {
-        Header h = r.headers().lastHeader(key);
-        return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
-    }
-
-    private static long parse(String s, long dflt) {
-        try {
-            return s == null ? dflt : Long.parseLong(s.trim());
-        } catch (NumberFormatException e) {
-            return dflt;
-        }
     }
 
     private static void checkName(String name) {

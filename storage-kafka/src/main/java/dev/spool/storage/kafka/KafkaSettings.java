@@ -28,7 +28,7 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> client,
                             String advertisedUrl) {
 
     public static final Duration DEFAULT_LOCK_DURATION = Duration.ofSeconds(30);
-    public static final int DEFAULT_MAX_POLL_RECORDS = 32;
+    public static final int DEFAULT_MAX_POLL_RECORDS = 100;
     public static final Duration DEFAULT_PREFETCH_HOLD = Duration.ofSeconds(2);
     public static final Duration DEFAULT_CONSUMER_IDLE = Duration.ofSeconds(60);
     public static final int DEFAULT_MAX_DELIVERY_LIMIT = 25;

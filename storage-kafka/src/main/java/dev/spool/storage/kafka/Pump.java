@@ -7,13 +7,10 @@ import dev.spool.storage.SettleResult;
 import dev.spool.storage.Settlement;
 import dev.spool.storage.StoreException;
 import dev.spool.storage.TakeResult;
+import dev.spool.storage.kafka.Held.State;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
-import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.TopicIdPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +22,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
@@ -36,9 +32,10 @@ import java.util.function.Function;
  * One queue's consumers on this node, driven by one thread.
  *
  * <p>A Kafka share consumer is single-threaded and, in explicit mode, must have acknowledged every record of
- * its last poll before it may poll again. So the pump keeps consumers ("slots"): while requests wait, a slot whose
- * records are all settled polls; a slot holding leases keeps them; with no request waiting nothing polls. Each
- * acquisition counts a delivery, so a slot fetches no more than the requests waiting when it was made take: its
+ * its last poll before it may poll again. So the pump keeps consumers ("slots", {@link ShareSlot}): while requests
+ * wait, a slot whose records are all settled polls; a slot holding leases keeps them; with no request waiting
+ * nothing polls. Each acquisition counts a delivery, so a slot fetches no more than the requests waiting when it was
+ * made take: its
  * {@code max.poll.records} is their total (up to {@link KafkaSettings#maxPollRecords()}), in
  * {@code share.acquire.mode=record_limit}, which fetches nothing more. A slot is reused for requests taking at least
  * its size; there are up to {@link #MAX_SLOTS}. Records left over (a request gave up while its poll ran) stay
@@ -59,30 +56,23 @@ final class Pump implements AutoCloseable {
     static final int MAX_SLOTS = 64;
     /** How long the write of a dead letter may take; its record stays locked meanwhile. */
     private static final long MOVE_MS = 30_000;
-    /** How long a renewed record may take to come back from the poll that must return it. */
-    private static final long RENEW_POLL_MS = 3000;
-    private static final java.util.concurrent.atomic.AtomicLong SLOT_IDS = new java.util.concurrent.atomic.AtomicLong();
-    /**
-     * How long a new consumer may take to join its share group (about 1.3 s with a 500 ms heartbeat): until
-     * then an empty poll does not show that the queue is empty.
-     */
-    private static final long WARM_UP_MS = 3000;
 
-    private final QueueEntry entry;
+    final QueueEntry entry;
     private final KafkaSettings settings;
-    private final Map<String, Object> consumerProps;
+    final Map<String, Object> consumerProps;
     private final Function<ConsumerRecord<byte[], byte[]>, byte[]> payload;
-    private final String nodeTag;
+    final String nodeTag;
     private final Tally tally;
     private final int deliveryLimit;
     private final Function<ConsumerRecord<byte[], byte[]>, CompletableFuture<?>> mover;
-    private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
+    final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final Thread thread;
-    private volatile boolean closed;
-    private volatile KafkaShareConsumer<byte[], byte[]> polling;
+    volatile boolean closed;
+    /** The consumer polling now, for a request's wakeup; set by the slots. */
+    volatile KafkaShareConsumer<byte[], byte[]> polling;
 
     // Pump-thread state.
-    private final List<Slot> slots = new ArrayList<>();
+    private final List<ShareSlot> slots = new ArrayList<>();
     private final ArrayDeque<Demand> demands = new ArrayDeque<>();
     private final Map<String, Held> leases = new HashMap<>();
     /** Leases of this node acked or nacked lately (the latest 65,536), so one settled again is not called expired. */
@@ -177,7 +167,7 @@ final class Pump implements AutoCloseable {
             LOG.error("pump of queue '{}' stopped: {}", entry.name(), e.toString(), e);
         } finally {
             failAll(new StoreException(StoreException.Code.CLOSED, "the store is closed", null));
-            for (Slot s : slots) {
+            for (ShareSlot s : slots) {
                 s.close();
             }
             slots.clear();
@@ -197,14 +187,14 @@ final class Pump implements AutoCloseable {
         renewDue(System.currentTimeMillis());
         boolean active = !demands.isEmpty() || now - lastDemandMs < settings.consumerIdle().toMillis()
                 || !leases.isEmpty();
-        if (!active && !slots.isEmpty() && slots.stream().allMatch(Slot::idle)) {
-            for (Slot s : slots) {
+        if (!active && !slots.isEmpty() && slots.stream().allMatch(ShareSlot::idle)) {
+            for (ShareSlot s : slots) {
                 s.close();
             }
             slots.clear();
         }
         closeIdleSlots(now);
-        Slot s = demands.isEmpty() || now < pausedUntil ? null : slotFor(wanted());
+        ShareSlot s = demands.isEmpty() || now < pausedUntil ? null : slotFor(wanted());
         if (s == null) {
             for (Demand d : demands) {
                 d.polledSince = true; // every consumer is holding leases: nothing more can be fetched now
@@ -214,7 +204,11 @@ final class Pump implements AutoCloseable {
             waitInbox(nextTimer(now));
             return;
         }
-        s.poll(Duration.ofMillis(100));
+        if (s.poll(Duration.ofMillis(100))) {
+            for (Demand d : demands) {
+                d.polledSince = true;
+            }
+        }
     }
 
     /** How many records the waiting requests take together (at least 1, at most a slot's largest size). */
@@ -232,9 +226,9 @@ final class Pump implements AutoCloseable {
      * The consumer to poll for {@code wanted} records: the largest idle one that fetches no more than that, else a
      * new one of that size, else (at {@link #MAX_SLOTS}) the smallest idle one; null if every one holds records.
      */
-    private Slot slotFor(int wanted) {
-        Slot best = null;
-        for (Slot s : slots) {
+    private ShareSlot slotFor(int wanted) {
+        ShareSlot best = null;
+        for (ShareSlot s : slots) {
             if (s.idle() && s.size <= wanted && (best == null || s.size > best.size)) {
                 best = s;
             }
@@ -243,11 +237,11 @@ final class Pump implements AutoCloseable {
             return best;
         }
         if (slots.size() < MAX_SLOTS) {
-            Slot s = new Slot(wanted);
+            ShareSlot s = new ShareSlot(this, wanted);
             slots.add(s);
             return s;
         }
-        for (Slot s : slots) {
+        for (ShareSlot s : slots) {
             if (s.idle() && (best == null || s.size < best.size)) {
                 best = s;
             }
@@ -258,8 +252,8 @@ final class Pump implements AutoCloseable {
     /** Closes consumers that held nothing and were not polled for {@link KafkaSettings#consumerIdle()}. */
     private void closeIdleSlots(long now) {
         long idle = settings.consumerIdle().toMillis();
-        for (Iterator<Slot> it = slots.iterator(); it.hasNext(); ) {
-            Slot s = it.next();
+        for (Iterator<ShareSlot> it = slots.iterator(); it.hasNext(); ) {
+            ShareSlot s = it.next();
             if (s.idle() && now - s.lastPollStart > idle) {
                 it.remove();
                 s.close();
@@ -308,7 +302,7 @@ final class Pump implements AutoCloseable {
         }
         tally.inFlight = leases.size();
         long hold = settings.prefetchHold().toMillis();
-        for (Slot s : slots) {
+        for (ShareSlot s : slots) {
             for (Held h : s.batch) {
                 if ((h.state == State.UNCLAIMED && h.since + hold <= now)
                         || (h.state == State.DELAYED && h.expiresAt <= now)) {
@@ -335,7 +329,7 @@ final class Pump implements AutoCloseable {
     /** Slots holding a record needed past its lock, whose lock runs out soon, renew what they hold. */
     private void renewDue(long now) {
         long margin = renewMargin();
-        for (Slot s : slots) {
+        for (ShareSlot s : slots) {
             for (Held h : s.batch) {
                 long left = lockLeft(h, now);
                 if (h.state != State.DECIDED && left < margin && neededUntil(h) > now + left - ACK_MARGIN_MS) {
@@ -347,7 +341,7 @@ final class Pump implements AutoCloseable {
     }
 
     /** A held record whose renewal did not come back: its lock will run out, so its lease is over. */
-    private void giveUp(Held h, Object why) {
+    void giveUp(Held h, Object why) {
         if (h.state == State.LEASED && leases.remove(h.token) != null) {
             tally.expired.increment();
             LOG.warn("queue '{}': the lease of message {} could not be renewed ({}); it is delivered again",
@@ -364,7 +358,7 @@ final class Pump implements AutoCloseable {
      */
     private void release(Held released) {
         letGo(released);
-        for (Slot s : slots) {
+        for (ShareSlot s : slots) {
             for (Held h : s.batch) {
                 if (h.state == State.UNCLAIMED && h.record.offset() > released.record.offset()) {
                     letGo(h);
@@ -423,7 +417,7 @@ final class Pump implements AutoCloseable {
             return;
         }
         List<Held> unclaimed = new ArrayList<>();
-        for (Slot s : slots) {
+        for (ShareSlot s : slots) {
             for (Held h : s.batch) {
                 if (h.state == State.UNCLAIMED) {
                     unclaimed.add(h);
@@ -560,8 +554,8 @@ final class Pump implements AutoCloseable {
         pending.add(new Pending(slotsOf(decided), done, f));
     }
 
-    private static java.util.Set<Slot> slotsOf(List<Held> hs) {
-        java.util.Set<Slot> out = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    private static java.util.Set<ShareSlot> slotsOf(List<Held> hs) {
+        java.util.Set<ShareSlot> out = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (Held h : hs) {
             out.add(h.slot);
         }
@@ -569,7 +563,7 @@ final class Pump implements AutoCloseable {
     }
 
     /** An answer that waits for the commits of the slots holding its records. */
-    private record Pending(java.util.Set<Slot> slots, Runnable done, CompletableFuture<?> future) {
+    private record Pending(java.util.Set<ShareSlot> slots, Runnable done, CompletableFuture<?> future) {
     }
 
     private final List<Pending> pending = new ArrayList<>();
@@ -584,8 +578,8 @@ final class Pump implements AutoCloseable {
      * requests retried at once would run records up to their delivery limit without any client seeing them.
      */
     private void commitDecided() {
-        Map<Slot, Throwable> errors = new java.util.IdentityHashMap<>();
-        for (Slot s : slots) {
+        Map<ShareSlot, Throwable> errors = new java.util.IdentityHashMap<>();
+        for (ShareSlot s : slots) {
             Throwable err = s.commit();
             if (err != null) {
                 errors.put(s, err);
@@ -647,9 +641,6 @@ final class Pump implements AutoCloseable {
 
     // ------------------------------------------------------------------ slots and records
 
-    /** A held record: fetched for nobody yet, leased, nacked and waiting out its delay, or acknowledged. */
-    private enum State { UNCLAIMED, LEASED, DELAYED, MOVING, DECIDED }
-
     private final class Demand {
         final boolean take;
         final int max;
@@ -676,254 +667,6 @@ final class Pump implements AutoCloseable {
                 @SuppressWarnings("unchecked")
                 CompletableFuture<LeaseResult> f = (CompletableFuture<LeaseResult>) future;
                 f.complete(new LeaseResult.Granted(List.of()));
-            }
-        }
-    }
-
-    private final class Held {
-        final Slot slot;
-        /** As the slot's last poll returned it (a renewed record comes back as a new object). */
-        ConsumerRecord<byte[], byte[]> record;
-        final long since;
-        /** When its lock began, at the earliest: its acquisition or its last renewal. */
-        long acquiredAt;
-        State state = State.UNCLAIMED;
-        AcknowledgeType decided;
-        boolean sent;
-        String token;
-        long expiresAt;
-
-        Held(Slot slot, ConsumerRecord<byte[], byte[]> record, long since, long acquiredAt) {
-            this.slot = slot;
-            this.record = record;
-            this.since = since;
-            this.acquiredAt = acquiredAt;
-        }
-
-        void decide(AcknowledgeType type) {
-            state = State.DECIDED;
-            decided = type;
-        }
-    }
-
-    /**
-     * What a failed commit means to the client: Kafka cannot say whether an acknowledgement it failed to confirm
-     * was applied, so a pull answered with it may have taken its message, and an ack may have landed.
-     */
-    static final String UNCONFIRMED = "Kafka did not confirm the acknowledgement, which may or may not have been"
-            + " applied (a pull may have taken its message; an acked lease may be acked): ";
-
-    /** Stands for "no error" in a slot's reported outcomes. */
-    private static final Exception NO_ERROR = new Exception("ok");
-
-    private final class Slot {
-        final KafkaShareConsumer<byte[], byte[]> consumer;
-        /** Its {@code max.poll.records}: the most records one poll acquires. */
-        final int size;
-        final List<Held> batch = new ArrayList<>();
-        /** When the previous poll began. */
-        long lastPollStart = System.currentTimeMillis();
-        /**
-         * The previous poll returned nothing (or was woken): a fetch it sent may still be answered, and the records
-         * of that answer, returned by the next poll, were acquired after the previous poll began. A poll that
-         * returned records has no fetch left (record_limit mode does not prefetch).
-         */
-        boolean fetchMayBeOutstanding = true;
-        final long created = System.currentTimeMillis();
-        /** The consumer has joined the group and fetches: an empty poll now means an empty queue. */
-        boolean warm;
-
-        Slot(int size) {
-            this.size = size;
-            Map<String, Object> props = new HashMap<>(consumerProps);
-            props.put("max.poll.records", size);
-            props.put("group.id", entry.group());
-            props.put("client.id", "spool-" + nodeTag + "-" + entry.uuid() + "-" + SLOT_IDS.incrementAndGet());
-            consumer = new KafkaShareConsumer<>(props);
-            consumer.setAcknowledgementCommitCallback((offsets, ex) -> offsets.values().forEach(set ->
-                    set.forEach(o -> reported.put(o, ex == null ? NO_ERROR : ex))));
-            consumer.subscribe(List.of(entry.topic()));
-        }
-
-        /** What the acknowledgement callback said of each offset lately (bounded: only a woken commit reads it). */
-        private final Map<Long, Exception> reported = new java.util.LinkedHashMap<>(64, 0.75f, false) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Long, Exception> eldest) {
-                return size() > 10_000;
-            }
-        };
-
-        /**
-         * The outcome of acknowledgements whose commit a wakeup cut short. A {@code wakeup()} meant for a poll can
-         * land just after it returned and then fires in the next blocking call, the commit; by then the
-         * acknowledgements were handed to the client's network thread, so their outcome arrives through the
-         * callback, which the client runs inside its own calls: an empty commit is such a call.
-         */
-        private Throwable awaitReported(List<Long> offsets) {
-            long deadline = System.currentTimeMillis() + 30_000;
-            while (System.currentTimeMillis() < deadline) {
-                try {
-                    consumer.commitSync(Duration.ZERO);
-                } catch (WakeupException e) {
-                    continue;
-                } catch (KafkaException e) {
-                    return new StoreException(StoreException.Code.UNCONFIRMED, UNCONFIRMED + e, e);
-                }
-                if (reported.keySet().containsAll(offsets)) {
-                    Throwable err = null;
-                    for (Long o : offsets) {
-                        Exception e = reported.remove(o);
-                        if (e != NO_ERROR) {
-                            err = new StoreException(StoreException.Code.UNCONFIRMED,
-                                    UNCONFIRMED + e, e);
-                        }
-                    }
-                    return err;
-                }
-                try {
-                    Thread.sleep(2);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
-            return new StoreException(StoreException.Code.UNCONFIRMED, "Kafka did not confirm an acknowledgement in time",
-                    null);
-        }
-
-        boolean idle() {
-            return batch.isEmpty();
-        }
-
-
-        void poll(Duration timeout) {
-            long start = System.currentTimeMillis();
-            long acquiredAfter = fetchMayBeOutstanding ? lastPollStart : start;
-            lastPollStart = start;
-            ConsumerRecords<byte[], byte[]> rs;
-            polling = consumer;
-            try {
-                if (!inbox.isEmpty() || closed) {
-                    return;
-                }
-                rs = consumer.poll(timeout);
-            } catch (WakeupException e) {
-                fetchMayBeOutstanding = true;
-                return;
-            } finally {
-                polling = null;
-            }
-            fetchMayBeOutstanding = rs.isEmpty();
-            long now = System.currentTimeMillis();
-            warm |= !rs.isEmpty() || now - created >= WARM_UP_MS;
-            if (warm) {
-                for (Demand d : demands) {
-                    d.polledSince = true;
-                }
-            }
-            for (ConsumerRecord<byte[], byte[]> r : rs) {
-                batch.add(new Held(this, r, now, acquiredAfter));
-            }
-        }
-
-        /** Acknowledges what is decided and not yet sent, commits, runs what waited; clears a settled batch. */
-        Throwable commit() {
-            List<Long> sent = new ArrayList<>();
-            reported.clear(); // only this commit's outcomes can be awaited
-            for (Held h : batch) {
-                if (h.state == State.DECIDED && !h.sent) {
-                    consumer.acknowledge(h.record, h.decided);
-                    h.sent = true;
-                    sent.add(h.record.offset());
-                }
-            }
-            Throwable err = sent.isEmpty() ? null : commitSent(sent);
-            if (batch.stream().allMatch(h -> h.sent)) {
-                batch.clear();
-            }
-            return err;
-        }
-
-        /** Commits the acknowledgements of these offsets, already handed to the consumer; null when confirmed. */
-        private Throwable commitSent(List<Long> sent) {
-            try {
-                Map<TopicIdPartition, Optional<KafkaException>> r = consumer.commitSync(Duration.ofSeconds(30));
-                for (Optional<KafkaException> e : r.values()) {
-                    if (e.isPresent()) {
-                        return new StoreException(StoreException.Code.UNCONFIRMED, UNCONFIRMED + e.get(), e.get());
-                    }
-                }
-                return null;
-            } catch (WakeupException e) {
-                return awaitReported(sent);
-            } catch (KafkaException e) {
-                return new StoreException(StoreException.Code.UNCONFIRMED, UNCONFIRMED + e, e);
-            }
-        }
-
-        /**
-         * RENEWs every record this slot still holds and polls them back: Kafka returns a renewed record from the
-         * next poll, and only a record of the last poll can be acknowledged (KAFKA-20458). Their locks start again
-         * from the renewal. A record that does not come back is given up; records the poll acquired besides are
-         * held unclaimed, as any poll's.
-         */
-        void renew() {
-            long start = System.currentTimeMillis();
-            reported.clear();
-            List<Long> sent = new ArrayList<>();
-            Map<Long, Held> renewing = new HashMap<>();
-            for (Held h : batch) {
-                if (h.state == State.DECIDED) {
-                    if (!h.sent) {
-                        consumer.acknowledge(h.record, h.decided);
-                        h.sent = true;
-                        sent.add(h.record.offset());
-                    }
-                    continue;
-                }
-                consumer.acknowledge(h.record, AcknowledgeType.RENEW);
-                sent.add(h.record.offset());
-                renewing.put(h.record.offset(), h);
-            }
-            Throwable err = commitSent(sent);
-            batch.clear();
-            if (err != null) {
-                renewing.values().forEach(h -> giveUp(h, err));
-                return;
-            }
-            ConsumerRecords<byte[], byte[]> rs = ConsumerRecords.empty();
-            long deadline = start + RENEW_POLL_MS;
-            while (rs.isEmpty() && System.currentTimeMillis() < deadline && !closed) {
-                polling = consumer;
-                try {
-                    rs = consumer.poll(Duration.ofMillis(Math.max(1, deadline - System.currentTimeMillis())));
-                } catch (WakeupException e) {
-                    // a request arrived: it waits for this renewal
-                } finally {
-                    polling = null;
-                }
-            }
-            lastPollStart = start;
-            fetchMayBeOutstanding = rs.isEmpty();
-            long now = System.currentTimeMillis();
-            for (ConsumerRecord<byte[], byte[]> r : rs) {
-                Held h = renewing.remove(r.offset());
-                if (h == null) {
-                    batch.add(new Held(this, r, now, start));
-                } else {
-                    h.record = r;
-                    h.acquiredAt = start;
-                    batch.add(h);
-                }
-            }
-            renewing.values().forEach(h -> giveUp(h, "not returned by the poll after its renewal"));
-        }
-
-        void close() {
-            try {
-                consumer.close(Duration.ofSeconds(5));
-            } catch (RuntimeException e) {
-                LOG.debug("closing a consumer of '{}': {}", entry.name(), e.toString());
             }
         }
     }

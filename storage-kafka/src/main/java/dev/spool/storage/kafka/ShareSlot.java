@@ -1,0 +1,258 @@
+package dev.spool.storage.kafka;
+
+import dev.spool.storage.StoreException;
+import dev.spool.storage.kafka.Held.State;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicIdPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One share consumer of a queue's {@link Pump}, with the records of its last poll: in explicit mode it must have
+ * acknowledged every one of them before it polls again, so it polls for new records only when it holds none, and
+ * renews (RENEW, then a poll that returns them) what it holds. Driven by the pump's thread only.
+ */
+final class ShareSlot {
+    /**
+     * What a failed commit means to the client: Kafka cannot say whether an acknowledgement it failed to confirm
+     * was applied, so a pull answered with it may have taken its message, and an ack may have landed.
+     */
+    static final String UNCONFIRMED = "Kafka did not confirm the acknowledgement, which may or may not have been"
+            + " applied (a pull may have taken its message; an acked lease may be acked): ";
+
+    /** Stands for "no error" in a slot's reported outcomes. */
+    private static final Exception NO_ERROR = new Exception("ok");
+    /**
+     * How long a new consumer may take to join its share group (about 1.3 s with a 500 ms heartbeat): until
+     * then an empty poll does not show that the queue is empty.
+     */
+    private static final long WARM_UP_MS = 3000;
+    /** How long a renewed record may take to come back from the poll that must return it. */
+    private static final long RENEW_POLL_MS = 3000;
+    private static final java.util.concurrent.atomic.AtomicLong SLOT_IDS = new java.util.concurrent.atomic.AtomicLong();
+    private static final Logger LOG = LoggerFactory.getLogger(ShareSlot.class);
+    private final Pump owner;
+
+    final KafkaShareConsumer<byte[], byte[]> consumer;
+    /** Its {@code max.poll.records}: the most records one poll acquires. */
+    final int size;
+    final List<Held> batch = new ArrayList<>();
+    /** When the previous poll began. */
+    long lastPollStart = System.currentTimeMillis();
+    /**
+     * The previous poll returned nothing (or was woken): a fetch it sent may still be answered, and the records
+     * of that answer, returned by the next poll, were acquired after the previous poll began. A poll that
+     * returned records has no fetch left (record_limit mode does not prefetch).
+     */
+    boolean fetchMayBeOutstanding = true;
+    final long created = System.currentTimeMillis();
+    /** The consumer has joined the group and fetches: an empty poll now means an empty queue. */
+    boolean warm;
+
+    ShareSlot(Pump owner, int size) {
+        this.owner = owner;
+        this.size = size;
+        QueueEntry entry = owner.entry;
+        Map<String, Object> props = new HashMap<>(owner.consumerProps);
+        props.put("max.poll.records", size);
+        props.put("group.id", entry.group());
+        props.put("client.id", "spool-" + owner.nodeTag + "-" + entry.uuid() + "-" + SLOT_IDS.incrementAndGet());
+        consumer = new KafkaShareConsumer<>(props);
+        consumer.setAcknowledgementCommitCallback((offsets, ex) -> offsets.values().forEach(set ->
+                set.forEach(o -> reported.put(o, ex == null ? NO_ERROR : ex))));
+        consumer.subscribe(List.of(entry.topic()));
+    }
+
+    /** What the acknowledgement callback said of each offset lately (bounded: only a woken commit reads it). */
+    private final Map<Long, Exception> reported = new java.util.LinkedHashMap<>(64, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Exception> eldest) {
+            return size() > 10_000;
+        }
+    };
+
+    /**
+     * The outcome of acknowledgements whose commit a wakeup cut short. A {@code wakeup()} meant for a poll can
+     * land just after it returned and then fires in the next blocking call, the commit; by then the
+     * acknowledgements were handed to the client's network thread, so their outcome arrives through the
+     * callback, which the client runs inside its own calls: an empty commit is such a call.
+     */
+    private Throwable awaitReported(List<Long> offsets) {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (System.currentTimeMillis() < deadline) {
+            try {
+                consumer.commitSync(Duration.ZERO);
+            } catch (WakeupException e) {
+                continue;
+            } catch (KafkaException e) {
+                return new StoreException(StoreException.Code.UNCONFIRMED, UNCONFIRMED + e, e);
+            }
+            if (reported.keySet().containsAll(offsets)) {
+                Throwable err = null;
+                for (Long o : offsets) {
+                    Exception e = reported.remove(o);
+                    if (e != NO_ERROR) {
+                        err = new StoreException(StoreException.Code.UNCONFIRMED,
+                                UNCONFIRMED + e, e);
+                    }
+                }
+                return err;
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return new StoreException(StoreException.Code.UNCONFIRMED, "Kafka did not confirm an acknowledgement in time",
+                null);
+    }
+
+    boolean idle() {
+        return batch.isEmpty();
+    }
+
+    /**
+     * Polls for new records (the slot holds none); true if the poll ran on a consumer that has joined its group,
+     * so that an empty result means an empty queue.
+     */
+    boolean poll(Duration timeout) {
+        long start = System.currentTimeMillis();
+        long acquiredAfter = fetchMayBeOutstanding ? lastPollStart : start;
+        lastPollStart = start;
+        ConsumerRecords<byte[], byte[]> rs;
+        owner.polling = consumer;
+        try {
+            if (!owner.inbox.isEmpty() || owner.closed) {
+                return false;
+            }
+            rs = consumer.poll(timeout);
+        } catch (WakeupException e) {
+            fetchMayBeOutstanding = true;
+            return false;
+        } finally {
+            owner.polling = null;
+        }
+        fetchMayBeOutstanding = rs.isEmpty();
+        long now = System.currentTimeMillis();
+        warm |= !rs.isEmpty() || now - created >= WARM_UP_MS;
+        for (ConsumerRecord<byte[], byte[]> r : rs) {
+            batch.add(new Held(this, r, now, acquiredAfter));
+        }
+        return warm;
+    }
+
+    /** Acknowledges what is decided and not yet sent, commits, runs what waited; clears a settled batch. */
+    Throwable commit() {
+        List<Long> sent = new ArrayList<>();
+        reported.clear(); // only this commit's outcomes can be awaited
+        for (Held h : batch) {
+            if (h.state == State.DECIDED && !h.sent) {
+                consumer.acknowledge(h.record, h.decided);
+                h.sent = true;
+                sent.add(h.record.offset());
+            }
+        }
+        Throwable err = sent.isEmpty() ? null : commitSent(sent);
+        if (batch.stream().allMatch(h -> h.sent)) {
+            batch.clear();
+        }
+        return err;
+    }
+
+    /** Commits the acknowledgements of these offsets, already handed to the consumer; null when confirmed. */
+    private Throwable commitSent(List<Long> sent) {
+        try {
+            Map<TopicIdPartition, Optional<KafkaException>> r = consumer.commitSync(Duration.ofSeconds(30));
+            for (Optional<KafkaException> e : r.values()) {
+                if (e.isPresent()) {
+                    return new StoreException(StoreException.Code.UNCONFIRMED, UNCONFIRMED + e.get(), e.get());
+                }
+            }
+            return null;
+        } catch (WakeupException e) {
+            return awaitReported(sent);
+        } catch (KafkaException e) {
+            return new StoreException(StoreException.Code.UNCONFIRMED, UNCONFIRMED + e, e);
+        }
+    }
+
+    /**
+     * RENEWs every record this slot still holds and polls them back: Kafka returns a renewed record from the
+     * next poll, and only a record of the last poll can be acknowledged (KAFKA-20458). Their locks start again
+     * from the renewal. A record that does not come back is given up; records the poll acquired besides are
+     * held unclaimed, as any poll's.
+     */
+    void renew() {
+        long start = System.currentTimeMillis();
+        reported.clear();
+        List<Long> sent = new ArrayList<>();
+        Map<Long, Held> renewing = new HashMap<>();
+        for (Held h : batch) {
+            if (h.state == State.DECIDED) {
+                if (!h.sent) {
+                    consumer.acknowledge(h.record, h.decided);
+                    h.sent = true;
+                    sent.add(h.record.offset());
+                }
+                continue;
+            }
+            consumer.acknowledge(h.record, AcknowledgeType.RENEW);
+            sent.add(h.record.offset());
+            renewing.put(h.record.offset(), h);
+        }
+        Throwable err = commitSent(sent);
+        batch.clear();
+        if (err != null) {
+            renewing.values().forEach(h -> owner.giveUp(h, err));
+            return;
+        }
+        ConsumerRecords<byte[], byte[]> rs = ConsumerRecords.empty();
+        long deadline = start + RENEW_POLL_MS;
+        while (rs.isEmpty() && System.currentTimeMillis() < deadline && !owner.closed) {
+            owner.polling = consumer;
+            try {
+                rs = consumer.poll(Duration.ofMillis(Math.max(1, deadline - System.currentTimeMillis())));
+            } catch (WakeupException e) {
+                // a request arrived: it waits for this renewal
+            } finally {
+                owner.polling = null;
+            }
+        }
+        lastPollStart = start;
+        fetchMayBeOutstanding = rs.isEmpty();
+        long now = System.currentTimeMillis();
+        for (ConsumerRecord<byte[], byte[]> r : rs) {
+            Held h = renewing.remove(r.offset());
+            if (h == null) {
+                batch.add(new Held(this, r, now, start));
+            } else {
+                h.record = r;
+                h.acquiredAt = start;
+                batch.add(h);
+            }
+        }
+        renewing.values().forEach(h -> owner.giveUp(h, "not returned by the poll after its renewal"));
+    }
+
+    void close() {
+        try {
+            consumer.close(Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            LOG.debug("closing a consumer of '{}': {}", owner.entry.name(), e.toString());
+        }
+    }
+}
