@@ -165,7 +165,7 @@ public final class Drill {
         if (net != null) {
             // The nodes run as users of their own: they get a copy of the jar where they can read it.
             jar = Files.copy(jar, dir.resolve("spool-broker.jar"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            NetFault.handOver(jar, 0);
+            NetFault.openParents(jar);
             check(jar.toFile().setReadable(true, false), "make the broker jar readable");
         }
         List<Path> configs = new ArrayList<>();

@@ -49,7 +49,12 @@ final class NetFault implements AutoCloseable {
     /** Gives {@code dir} (recursively) to {@code uid}, and lets everyone through its parents. */
     static void handOver(Path dir, int uid) throws IOException {
         check(run(List.of("chown", "-R", uid + ":" + uid, dir.toString())), "chown");
-        for (Path p = dir.getParent(); p != null; p = p.getParent()) {
+        openParents(dir);
+    }
+
+    /** Lets every user through the folders above {@code path}, so another user can reach it. */
+    static void openParents(Path path) throws IOException {
+        for (Path p = path.getParent(); p != null; p = p.getParent()) {
             if (p.equals(Path.of("/"))) {
                 break;
             }

@@ -82,7 +82,6 @@ final class Pump implements AutoCloseable {
             return size() > 65_536;
         }
     };
-    private long lastDemandMs = System.currentTimeMillis();
 
     /**
      * @param deliveryLimit the queue's share group {@code share.delivery.count.limit}
@@ -177,22 +176,11 @@ final class Pump implements AutoCloseable {
     private void cycle() {
         drainInbox();
         long now = System.currentTimeMillis();
-        if (!demands.isEmpty()) {
-            lastDemandMs = now;
-        }
         expire(now);
         serve(now);
         answerExpiredDemands(now);
         commitDecided();
         renewDue(System.currentTimeMillis());
-        boolean active = !demands.isEmpty() || now - lastDemandMs < settings.consumerIdle().toMillis()
-                || !leases.isEmpty();
-        if (!active && !slots.isEmpty() && slots.stream().allMatch(ShareSlot::idle)) {
-            for (ShareSlot s : slots) {
-                s.close();
-            }
-            slots.clear();
-        }
         closeIdleSlots(now);
         ShareSlot s = demands.isEmpty() || now < pausedUntil ? null : slotFor(wanted());
         if (s == null) {
