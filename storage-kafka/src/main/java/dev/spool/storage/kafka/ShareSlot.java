@@ -51,12 +51,6 @@ final class ShareSlot {
     final List<Held> batch = new ArrayList<>();
     /** When the previous poll began. */
     long lastPollStart = System.currentTimeMillis();
-    /**
-     * The previous poll returned nothing (or was woken): a fetch it sent may still be answered, and the records
-     * of that answer, returned by the next poll, were acquired after the previous poll began. A poll that
-     * returned records has no fetch left (record_limit mode does not prefetch).
-     */
-    boolean fetchMayBeOutstanding = true;
     final long created = System.currentTimeMillis();
     /** The consumer has joined the group and fetches: an empty poll now means an empty queue. */
     boolean warm;
@@ -131,7 +125,10 @@ final class ShareSlot {
      */
     boolean poll(Duration timeout) {
         long start = System.currentTimeMillis();
-        long acquiredAfter = fetchMayBeOutstanding ? lastPollStart : start;
+        // At the earliest when the previous poll began: a fetch it sent may have been answered after it returned,
+        // even one that returned records (a CI run acked a record whose lock had run out when this poll's own
+        // start was taken instead). A record that looks old is RENEWed before it is handed out, never released.
+        long acquiredAfter = lastPollStart;
         lastPollStart = start;
         ConsumerRecords<byte[], byte[]> rs;
         owner.polling = consumer;
@@ -141,12 +138,10 @@ final class ShareSlot {
             }
             rs = consumer.poll(timeout);
         } catch (WakeupException e) {
-            fetchMayBeOutstanding = true;
             return false;
         } finally {
             owner.polling = null;
         }
-        fetchMayBeOutstanding = rs.isEmpty();
         long now = System.currentTimeMillis();
         warm |= !rs.isEmpty() || now - created >= WARM_UP_MS;
         for (ConsumerRecord<byte[], byte[]> r : rs) {
@@ -233,7 +228,6 @@ final class ShareSlot {
             }
         }
         lastPollStart = start;
-        fetchMayBeOutstanding = rs.isEmpty();
         long now = System.currentTimeMillis();
         for (ConsumerRecord<byte[], byte[]> r : rs) {
             Held h = renewing.remove(r.offset());
