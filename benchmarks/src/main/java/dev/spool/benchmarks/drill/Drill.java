@@ -85,14 +85,20 @@ public final class Drill {
     boolean run() throws IOException, InterruptedException {
         dir = o.dataDir() != null ? Files.createDirectories(o.dataDir()) : Files.createTempDirectory("spool-drill");
         KafkaCluster kafka = null;
+        NetworkFaults net = null;
         try {
+            if (NetworkFaults.wanted(o)) {
+                net = NetworkFaults.open(o);
+            }
             if (o.backend() == DrillOptions.Backend.KAFKA) {
                 if (!o.json()) {
-                    out.println("[drill] starting a 3-node Kafka cluster under " + dir.resolve("kafka"));
+                    out.println("[drill] starting a 3-node Kafka cluster under " + dir.resolve("kafka")
+                            + (net == null ? "" : ", each node on a host of its own"));
                 }
-                kafka = KafkaCluster.start(Files.createDirectories(dir.resolve("kafka")), 3);
+                kafka = net == null ? KafkaCluster.start(Files.createDirectories(dir.resolve("kafka")), 3)
+                        : net.startKafka(dir.resolve("kafka"));
             }
-            return run(kafka);
+            return run(kafka, net);
         } catch (IOException | InterruptedException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -104,6 +110,9 @@ public final class Drill {
             if (kafka != null) {
                 kafka.close();
             }
+            if (net != null) {
+                net.close();
+            }
             if (o.dataDir() == null) {
                 deleteTree(dir);
             }
@@ -111,7 +120,8 @@ public final class Drill {
     }
 
     /** One Spool node's folder and config; returns the config file. */
-    private Path nodeConfig(String name, int port, KafkaCluster kafka) throws IOException {
+    private Path nodeConfig(String name, int port, KafkaCluster kafka, String bootstrap, String address)
+            throws IOException {
         Path nodeDir = Files.createDirectories(kafka == null ? dir : dir.resolve(name));
         Path config = nodeDir.resolve("config.yaml");
         Files.writeString(config, """
@@ -119,13 +129,14 @@ public final class Drill {
                   path: "data/queues.json"
                   max_length: 100000000
                 server:
-                  port: %d
+                  port: %d%s
                 storage:
                   backend: "%s"
                 %s
                 audit:
                   body: "omit"
-                """.formatted(port, kafka == null ? "chronicle" : "kafka",
+                """.formatted(port, address == null ? "" : "\n  host: \"" + address + "\"",
+                kafka == null ? "chronicle" : "kafka",
                 // storage.fsync means nothing on Kafka, which refuses it
                 kafka == null ? "  fsync: \"" + o.fsync() + "\"" : "") + (kafka == null ? "" : """
                 kafka:
@@ -134,7 +145,9 @@ public final class Drill {
                   prefetch_hold_ms: 500
                 node:
                   id: "%s"
-                """.formatted(kafka.allAddresses(), KAFKA_LOCK_MS, name)));
+                """.formatted(bootstrap, KAFKA_LOCK_MS, name) + (address == null ? "" : """
+                  advertised_url: "http://%s:%d"
+                """.formatted(address, port))));
         // On Kafka the first node seeds the cluster's users from its file; the second's is not read.
         UserStore.load(nodeDir.resolve("users.yaml")).put("drill", Role.ADMINISTRATOR, PASSWORD.toCharArray());
         return config;
@@ -146,41 +159,21 @@ public final class Drill {
         }
     }
 
-    private boolean run(KafkaCluster kafka) throws Exception {
-        boolean netFaults = o.kill() == DrillOptions.Kill.HOST || o.kill() == DrillOptions.Kill.PARTITION;
-        if (netFaults) {
-            String why = NetFault.unavailable();
-            if (why != null) {
-                throw new IOException("--kill " + o.kill().name().toLowerCase(Locale.ROOT) + ": " + why);
-            }
-        }
-        try (NetFault net = netFaults ? new NetFault() : null) {
-            return run(kafka, net);
-        }
-    }
-
-    private boolean run(KafkaCluster kafka, NetFault net) throws Exception {
+    private boolean run(KafkaCluster kafka, NetworkFaults net) throws Exception {
         int nodes = kafka == null ? 1 : 2;
         Path jar = o.brokerJar();
-        if (net != null) {
-            // The nodes run as users of their own: they get a copy of the jar where they can read it.
-            jar = Files.copy(jar, dir.resolve("spool-broker.jar"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            NetFault.openParents(jar);
-            check(jar.toFile().setReadable(true, false), "make the broker jar readable");
-        }
         List<Path> configs = new ArrayList<>();
         List<Integer> ports = new ArrayList<>();
         List<List<String>> prefixes = new ArrayList<>();
         for (int i = 0; i < nodes; i++) {
             int port = freePort();
             ports.add(port);
-            urls.add(URI.create("http://127.0.0.1:" + port));
-            configs.add(nodeConfig("spool-" + (char) ('a' + i), port, kafka));
-            // With network faults each node runs as a user of its own, whose packets iptables can drop.
-            prefixes.add(net == null ? List.of() : NetFault.runAs(NetFault.FIRST_UID + i));
-            if (net != null) {
-                NetFault.handOver(configs.get(i).getParent(), NetFault.FIRST_UID + i);
-            }
+            // With network faults each node runs on a host of its own (a network namespace), reached at its address.
+            String address = net == null ? null : net.nodeHost(i);
+            urls.add(URI.create("http://" + (address == null ? "127.0.0.1" : address) + ":" + port));
+            configs.add(nodeConfig("spool-" + (char) ('a' + i), port, kafka,
+                    kafka == null ? null : net == null ? kafka.allAddresses() : net.bootstrap(kafka), address));
+            prefixes.add(net == null ? List.of() : net.prefix(i));
             brokers.add(BrokerProcess.start(jar, configs.get(i), prefixes.get(i)));
         }
         Random random = new Random(o.seed());
@@ -208,24 +201,24 @@ public final class Drill {
             Thread.sleep(o.minUptime().toMillis() + (span == 0 ? 0 : (long) (random.nextDouble() * span)));
             String what;
             long ready;
-            if (net != null) {
+            if (o.kill() == DrillOptions.Kill.HOST || o.kill() == DrillOptions.Kill.PARTITION) {
                 int n = cycle % brokers.size();
                 long t0 = System.nanoTime();
-                net.cut(NetFault.FIRST_UID + n, ports.get(n));
-                NetFault.assertUnreachable(ports.get(n));
+                net.cut(n, ports.get(n));
                 // Longer than a client's timeout: clients and the other node time out and move on, and the node's
                 // Kafka record locks run out meanwhile.
                 Thread.sleep(Math.max(o.minUptime().toMillis(), TIMEOUT_MS + 2_000L));
                 if (o.kill() == DrillOptions.Kill.HOST) {
                     brokers.get(n).kill(); // the host is down for good: its node dies with it
                 }
-                net.heal();
+                net.heal(n);
                 if (o.kill() == DrillOptions.Kill.HOST) {
                     brokers.set(n, BrokerProcess.start(jar, configs.get(n), prefixes.get(n)));
                 }
                 ready = (System.nanoTime() - t0) / 1_000_000;
                 what = "Spool node " + (char) ('a' + n) + (o.kill() == DrillOptions.Kill.HOST
-                        ? "'s host taken down (its traffic dropped, then the node killed), back" : " cut off, healed");
+                        ? "'s host taken down (its traffic dropped, then the node killed), back"
+                        : " cut off from Kafka and the other node (its clients still reach it), healed");
             } else if (o.kill() == DrillOptions.Kill.BROKER) {
                 int k = random.nextInt(kafka.size());
                 long t0 = System.nanoTime();
@@ -239,7 +232,7 @@ public final class Drill {
                 int n = cycle % brokers.size();
                 brokers.get(n).kill();
                 corrupt();
-                brokers.set(n, BrokerProcess.start(jar, configs.get(n)));
+                brokers.set(n, BrokerProcess.start(jar, configs.get(n), prefixes.get(n)));
                 ready = brokers.get(n).readyMillis();
                 what = (kafka == null ? "broker" : "Spool node " + (char) ('a' + n)) + " killed with SIGKILL, back";
             }
@@ -267,7 +260,7 @@ public final class Drill {
         // At most one pull per consumer can be in flight at each kill.
         DrillReport report = ledger.report(o.corrupt() == DrillOptions.Corruption.JOURNAL_TAIL,
                 (long) o.consumers() * o.cycles());
-        print(report, restarts);
+        print(report, restarts, net == null ? 0 : net.droppedPackets(), net == null ? 0 : net.delayedBytes());
         if (!report.pass() && !o.json()) {
             out.println("[drill] broker output of the last run:\n" + brokerOutput);
         }
@@ -487,7 +480,7 @@ public final class Drill {
         }
     }
 
-    private void print(DrillReport r, List<Long> restarts) throws IOException {
+    private void print(DrillReport r, List<Long> restarts, long droppedPackets, long delayedBytes) throws IOException {
         long max = restarts.stream().mapToLong(Long::longValue).max().orElse(0);
         double avg = restarts.stream().mapToLong(Long::longValue).average().orElse(0);
         if (o.json()) {
@@ -496,6 +489,10 @@ public final class Drill {
             n.put("corrupt", o.corrupt().name().toLowerCase(Locale.ROOT));
             n.put("backend", o.backend().name().toLowerCase(Locale.ROOT));
             n.put("kill", o.kill().name().toLowerCase(Locale.ROOT));
+            n.put("loss", o.loss());
+            n.put("delay_ms", o.delayMs());
+            n.put("dropped_packets", droppedPackets); // by --loss: the faults took
+            n.put("delayed_bytes", delayedBytes); // through the --delay-ms proxies
             n.put("restart_ms_avg", avg);
             n.put("restart_ms_max", max);
             n.put("verdict", r.pass() ? "PASS" : "FAIL");
@@ -513,6 +510,7 @@ public final class Drill {
                   unacked but stored        %d   (pushes in flight at a kill; allowed)
                   dead-lettered unseen      %d   (delivery limit reached with no consumer seeing it)
                   lost keys                 %s
+                  packets dropped by loss   %d   (bytes through the delay proxies: %d)
                   cycle time                avg %.0f ms, max %d ms (a restart: JVM start to listening)
                   verdict                   %s
                 """, o.cycles(), o.backend() == DrillOptions.Backend.CHRONICLE ? "chronicle"
@@ -521,10 +519,12 @@ public final class Drill {
                             case NODE -> "killing Spool nodes";
                             case HOST -> "taking Spool nodes' hosts down";
                             case PARTITION -> "cutting Spool nodes off";
-                        },
+                        } + (o.loss() > 0 ? ", packet loss " + o.loss() : "")
+                        + (o.delayMs() > 0 ? ", " + o.delayMs() + " ms delay each way to Kafka" : ""),
                 o.corrupt().name().toLowerCase(Locale.ROOT), o.fsync(), r.attempted(),
                 r.acknowledged(), r.delivered(), r.lost(), r.unansweredPulls(), r.duplicated(), r.unexpected(),
-                r.unacknowledgedDelivered(), r.deadLetteredUnseen(), r.lostKeys().isEmpty() ? "none" : r.lostKeys(), avg, max, r.pass() ? "PASS" : "FAIL");
+                r.unacknowledgedDelivered(), r.deadLetteredUnseen(), r.lostKeys().isEmpty() ? "none" : r.lostKeys(),
+                droppedPackets, delayedBytes, avg, max, r.pass() ? "PASS" : "FAIL");
     }
 
     private static void deleteTree(Path root) throws IOException {

@@ -11,7 +11,7 @@ import java.util.Set;
 /** What a drill does. */
 public record DrillOptions(Path brokerJar, int cycles, int producers, int consumers, int queues, Duration minUptime,
                            Duration maxUptime, Corruption corrupt, String fsync, Path dataDir, boolean json,
-                           long seed, Backend backend, Kill kill) {
+                           long seed, Backend backend, Kill kill, double loss, int delayMs) {
 
     /** The broker's storage. */
     public enum Backend { CHRONICLE, KAFKA }
@@ -41,7 +41,11 @@ public record DrillOptions(Path brokerJar, int cycles, int producers, int consum
               --kill TARGET        node (default): a Spool node | broker: a Kafka node | host: a Spool node's host
                                    down (traffic dropped, then the node killed) | partition: a Spool node cut off
                                    for a while (broker, host and partition need --backend kafka; host and
-                                   partition need root and iptables)
+                                   partition need root, network namespaces and iptables)
+              --loss P             drop each packet in and out of a Spool node with probability P (0 to 0.5)
+              --delay-ms N         delay every byte between Spool nodes and Kafka by N ms each way (--backend
+                                   kafka); like --kill host and partition, these run every node on a host of its
+                                   own (a network namespace) and need root and iptables
               --data DIR           keep the broker's files here (default: a temp folder, deleted after)
               --seed N             random seed for the kill moments
               --json               print the report as JSON
@@ -50,7 +54,7 @@ public record DrillOptions(Path brokerJar, int cycles, int producers, int consum
 
     public static DrillOptions parse(List<String> argv) {
         Args a = new Args(argv, Set.of("broker-jar", "cycles", "producers", "consumers", "queues", "min-uptime",
-                "max-uptime", "corrupt", "fsync", "data", "seed", "backend", "kill"), Set.of("json"));
+                "max-uptime", "corrupt", "fsync", "data", "seed", "backend", "kill", "loss", "delay-ms"), Set.of("json"));
         Backend backend = choice(Backend.class, "backend", a.string("backend", "chronicle"));
         Kill kill = choice(Kill.class, "kill", a.string("kill", "node"));
         if (kill == Kill.BROKER && backend != Backend.KAFKA) {
@@ -80,10 +84,25 @@ public record DrillOptions(Path brokerJar, int cycles, int producers, int consum
             throw new IllegalArgumentException("--fsync must be none, interval or always, was '" + fsync + "'");
         }
         String data = a.string("data", null);
+        double loss;
+        try {
+            loss = Double.parseDouble(a.string("loss", "0"));
+        } catch (NumberFormatException e) {
+            loss = -1;
+        }
+        if (!(loss >= 0 && loss <= 0.5)) {
+            throw new IllegalArgumentException("--loss must be a probability from 0 to 0.5, was '" + a.string("loss", "")
+                    + "'");
+        }
+        int delayMs = (int) Math.min(a.nonNegativeLong("delay-ms", 0), 10_000);
+        if (delayMs > 0 && backend != Backend.KAFKA) {
+            throw new IllegalArgumentException("--delay-ms delays traffic between Spool nodes and Kafka: it needs"
+                    + " --backend kafka");
+        }
         return new DrillOptions(Path.of(a.string("broker-jar", "broker/target/spool-broker.jar")),
                 a.positiveInt("cycles", 5), a.positiveInt("producers", 4), a.positiveInt("consumers", 2),
                 a.positiveInt("queues", 2), min, max, c, fsync, data == null ? null : Path.of(data), a.flag("json"),
-                a.nonNegativeLong("seed", System.nanoTime()), backend, kill);
+                a.nonNegativeLong("seed", System.nanoTime()), backend, kill, loss, delayMs);
     }
 
     private static <E extends Enum<E>> E choice(Class<E> type, String option, String value) {

@@ -1,105 +1,179 @@
 package dev.spool.benchmarks.drill;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Network faults on this machine, made with iptables: a Spool node runs as a user of its own ({@link #runAs}), and
- * {@link #cut} drops every packet that user's processes send (to Kafka, to the other nodes, answers to clients) and
- * every packet sent to the node's HTTP port. Dropped, not refused: a client's or another node's connect times out,
- * as when a host is down or cut off by a partition, and the node's Kafka clients see the brokers go silent. All
- * rules live in one chain of this process, hooked into OUTPUT (every loopback packet passes it), and go with
- * {@link #close}.
+ * Hosts of their own on this machine, for network faults: each is a network namespace joined to a bridge of this
+ * process by a veth pair, with an address of its own in a /24 ({@code 10.234.X.0}, the bridge at {@code .1}, where
+ * this process, the drill's clients and {@link DelayProxy delay proxies} sit). A program runs on a host through
+ * {@link #exec}. Faults are iptables rules inside a host's namespace, on its veth only (its loopback is untouched):
+ * {@link #cut} drops every packet in and out, so connects to it time out as when a host is down or cut off;
+ * {@link #loss} drops a share of them at random ({@code statistic} match). Everything goes with {@link #close}.
  */
 final class NetFault implements AutoCloseable {
-    /** The first of the uids the drill's Spool nodes run as (one each) when network faults are asked for. */
-    static final int FIRST_UID = 64_001;
-    private final String chain = "SPOOL_DRILL_" + ProcessHandle.current().pid();
-    private boolean hooked;
+    private static final String CUT = "SPOOL_CUT";
+    private final long pid = ProcessHandle.current().pid();
+    private final String bridge = "spb" + (pid % 100_000);
+    private final String subnet;
+    /** Each host's name, to its namespace's veth end and address. */
+    private final Map<String, Host> hosts = new LinkedHashMap<>();
+    private boolean bridgeUp;
 
-    /** Why network faults cannot be made here (not root, no iptables, no owner match), or null if they can. */
+    private record Host(String namespace, String veth, String address) {
+    }
+
+    /** Why hosts of their own cannot be made here (not root, no ip or iptables, no namespaces), or null. */
     static String unavailable() {
         if (!"root".equals(System.getProperty("user.name"))) {
-            return "network faults need root (iptables, and running a node as another user)";
+            return "network faults need root (network namespaces and iptables)";
         }
         if (!Files.isExecutable(Path.of("/usr/sbin/iptables")) && !Files.isExecutable(Path.of("/sbin/iptables"))) {
             return "network faults need iptables (Debian package iptables)";
         }
-        if (!Files.isExecutable(Path.of("/usr/bin/setpriv"))) {
-            return "network faults need setpriv (Debian package util-linux) to run a node as another user";
-        }
+        String probe = "spool-probe-" + ProcessHandle.current().pid();
         try {
-            Result r = run(List.of("iptables", "-w", "-L", "OUTPUT", "-n"));
-            return r.status == 0 ? null : "iptables does not work here: " + r.output.strip();
-        } catch (IOException e) {
-            return "iptables does not run here: " + e.getMessage();
-        }
-    }
-
-    /** The command prefix that runs a program as {@code uid}, without any other group. */
-    static List<String> runAs(int uid) {
-        return List.of("/usr/bin/setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--");
-    }
-
-    /** Gives {@code dir} (recursively) to {@code uid}, and lets everyone through its parents. */
-    static void handOver(Path dir, int uid) throws IOException {
-        check(run(List.of("chown", "-R", uid + ":" + uid, dir.toString())), "chown");
-        openParents(dir);
-    }
-
-    /** Lets every user through the folders above {@code path}, so another user can reach it. */
-    static void openParents(Path path) throws IOException {
-        for (Path p = path.getParent(); p != null; p = p.getParent()) {
-            if (p.equals(Path.of("/"))) {
-                break;
+            Result r = run(List.of("ip", "netns", "add", probe));
+            if (r.status != 0) {
+                return "network namespaces cannot be made here: " + r.output.strip();
             }
-            check(run(List.of("chmod", "o+x", p.toString())), "chmod");
+            Result t = run(List.of("ip", "netns", "exec", probe, "iptables", "-w", "-L", "INPUT", "-n"));
+            run(List.of("ip", "netns", "del", probe));
+            return t.status == 0 ? null : "iptables does not work in a network namespace here: " + t.output.strip();
+        } catch (IOException e) {
+            return "network faults need the ip command (Debian package iproute2): " + e.getMessage();
         }
     }
 
-    /** Drops what the node running as {@code uid} sends and what is sent to its HTTP {@code port}. */
-    void cut(int uid, int port) throws IOException {
-        if (!hooked) {
-            check(run(List.of("iptables", "-w", "-N", chain)), "iptables -N");
-            check(run(List.of("iptables", "-w", "-I", "OUTPUT", "-j", chain)), "iptables -I OUTPUT");
-            hooked = true;
+    NetFault() throws IOException {
+        String used = run(List.of("ip", "-4", "-o", "addr")).output;
+        int x = (int) (pid % 250);
+        while (used.contains(" 10.234." + x + ".")) {
+            x = (x + 1) % 250;
         }
-        check(run(List.of("iptables", "-w", "-A", chain, "-p", "tcp", "--dport", Integer.toString(port), "-j", "DROP")),
-                "iptables (port)");
-        check(run(List.of("iptables", "-w", "-A", chain, "-m", "owner", "--uid-owner", Integer.toString(uid),
-                "-j", "DROP")), "iptables (owner)");
+        subnet = "10.234." + x + ".";
+        check(run(List.of("ip", "link", "add", bridge, "type", "bridge")), "ip link add bridge");
+        bridgeUp = true;
+        check(run(List.of("ip", "addr", "add", subnet + "1/24", "dev", bridge)), "ip addr add");
+        check(run(List.of("ip", "link", "set", bridge, "up")), "ip link set up");
     }
 
-    /** Fails unless a connect to {@code port} now times out (the cut took: dropped, not refused or answered). */
-    static void assertUnreachable(int port) throws IOException {
-        try (java.net.Socket s = new java.net.Socket()) {
-            s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 500);
-            throw new IOException("the cut did not take: port " + port + " still accepts connections");
-        } catch (java.net.SocketTimeoutException expected) {
+    /** The address of this process (the bridge), where clients and proxies sit. */
+    String here() {
+        return subnet + "1";
+    }
+
+    /** Makes host {@code name} (letters and digits, up to 4) and returns its address. */
+    String host(String name) throws IOException {
+        String ns = "spool-" + pid + "-" + name;
+        String outer = bridge + name;
+        String inner = "eth-" + name;
+        String address = subnet + (hosts.size() + 2);
+        check(run(List.of("ip", "netns", "add", ns)), "ip netns add");
+        hosts.put(name, new Host(ns, inner, address));
+        check(run(List.of("ip", "link", "add", outer, "type", "veth", "peer", "name", inner)), "ip link add veth");
+        check(run(List.of("ip", "link", "set", inner, "netns", ns)), "ip link set netns");
+        check(run(List.of("ip", "link", "set", outer, "master", bridge, "up")), "ip link set master");
+        inside(name, "ip", "addr", "add", address + "/24", "dev", inner);
+        inside(name, "ip", "link", "set", inner, "up");
+        inside(name, "ip", "link", "set", "lo", "up");
+        inside(name, "iptables", "-w", "-N", CUT);
+        inside(name, "iptables", "-w", "-I", "INPUT", "-j", CUT);
+        inside(name, "iptables", "-w", "-I", "OUTPUT", "-j", CUT);
+        return address;
+    }
+
+    /** The command prefix that runs a program on host {@code name}. */
+    List<String> exec(String name) {
+        return List.of("ip", "netns", "exec", hosts.get(name).namespace);
+    }
+
+    /**
+     * Drops every packet in and out of host {@code name}, except, if {@code clientPort} is not null, its exchanges
+     * on that port with this process (its clients still reach it: it is cut off from the other hosts only).
+     */
+    void cut(String name, Integer clientPort) throws IOException {
+        String veth = hosts.get(name).veth;
+        if (clientPort != null) {
+            inside(name, "iptables", "-w", "-A", CUT, "-i", veth, "-s", here(), "-p", "tcp", "--dport",
+                    clientPort.toString(), "-j", "RETURN");
+            inside(name, "iptables", "-w", "-A", CUT, "-o", veth, "-d", here(), "-p", "tcp", "--sport",
+                    clientPort.toString(), "-j", "RETURN");
+        }
+        inside(name, "iptables", "-w", "-A", CUT, "-i", veth, "-j", "DROP");
+        inside(name, "iptables", "-w", "-A", CUT, "-o", veth, "-j", "DROP");
+    }
+
+    /** Ends a {@link #cut} of host {@code name}. */
+    void heal(String name) throws IOException {
+        inside(name, "iptables", "-w", "-F", CUT);
+    }
+
+    /** Drops each packet in and out of host {@code name} with probability {@code p}, from now on. */
+    void loss(String name, double p) throws IOException {
+        String veth = hosts.get(name).veth;
+        String probability = Double.toString(p);
+        inside(name, "iptables", "-w", "-A", "INPUT", "-i", veth, "-m", "statistic", "--mode", "random",
+                "--probability", probability, "-j", "DROP");
+        inside(name, "iptables", "-w", "-A", "OUTPUT", "-o", veth, "-m", "statistic", "--mode", "random",
+                "--probability", probability, "-j", "DROP");
+    }
+
+    /** The packets {@link #loss} has dropped so far on host {@code name}. */
+    long lossDrops(String name) throws IOException {
+        long total = 0;
+        for (String chain : List.of("INPUT", "OUTPUT")) {
+            List<String> c = new ArrayList<>(exec(name));
+            c.addAll(List.of("iptables", "-w", "-L", chain, "-v", "-n", "-x"));
+            Result r = run(c);
+            check(r, "iptables -L");
+            for (String line : r.output.split("\n")) {
+                String[] f = line.trim().split("\\s+");
+                if (line.contains("statistic") && f.length > 2 && f[2].equals("DROP")) {
+                    total += Long.parseLong(f[0]);
+                }
+            }
+        }
+        return total;
+    }
+
+    /** Fails unless a connect to {@code address:port} now times out (the cut took: dropped, not refused). */
+    static void assertUnreachable(String address, int port) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(address, port), 500);
+            throw new IOException("the cut did not take: " + address + ":" + port + " still accepts connections");
+        } catch (SocketTimeoutException expected) {
             // dropped, as a host that is down or cut off
         }
     }
 
-    /** Lets everything through again. */
-    void heal() throws IOException {
-        if (hooked) {
-            check(run(List.of("iptables", "-w", "-F", chain)), "iptables -F");
+    /** Deletes the hosts (their programs must have ended) and the bridge. */
+    @Override
+    public void close() throws IOException {
+        for (Host h : hosts.values()) {
+            run(List.of("ip", "netns", "del", h.namespace)); // takes its veth pair with it
+        }
+        hosts.clear();
+        if (bridgeUp) {
+            run(List.of("ip", "link", "del", bridge));
+            bridgeUp = false;
         }
     }
 
-    @Override
-    public void close() throws IOException {
-        if (hooked) {
-            heal();
-            run(List.of("iptables", "-w", "-D", "OUTPUT", "-j", chain));
-            run(List.of("iptables", "-w", "-X", chain));
-            hooked = false;
-        }
+    private void inside(String name, String... command) throws IOException {
+        List<String> c = new ArrayList<>(exec(name));
+        c.addAll(List.of(command));
+        check(run(c), String.join(" ", command));
     }
 
     private record Result(int status, String output) {

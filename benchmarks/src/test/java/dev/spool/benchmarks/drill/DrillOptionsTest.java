@@ -27,6 +27,15 @@ class DrillOptionsTest {
         assertEquals(4, o.queues());
         assertEquals(7, o.seed());
         assertTrue(o.json());
+        assertEquals(0, o.loss());
+        assertEquals(0, o.delayMs());
+        DrillOptions n = DrillOptions.parse(List.of("--backend", "kafka", "--kill", "partition", "--loss", "0.05",
+                "--delay-ms", "30"));
+        assertEquals(0.05, n.loss());
+        assertEquals(30, n.delayMs());
+        assertTrue(NetworkFaults.wanted(n));
+        assertTrue(NetworkFaults.wanted(DrillOptions.parse(List.of("--loss", "0.01"))), "loss alone runs on hosts");
+        assertTrue(!NetworkFaults.wanted(DrillOptions.parse(List.of("--backend", "kafka", "--kill", "broker"))));
     }
 
     @Test
@@ -36,5 +45,9 @@ class DrillOptionsTest {
         assertThrows(IllegalArgumentException.class,
                 () -> DrillOptions.parse(List.of("--min-uptime", "5s", "--max-uptime", "1s")));
         assertThrows(IllegalArgumentException.class, () -> DrillOptions.parse(List.of("--cycles", "-1")));
+        assertThrows(IllegalArgumentException.class, () -> DrillOptions.parse(List.of("--loss", "0.9")));
+        assertThrows(IllegalArgumentException.class, () -> DrillOptions.parse(List.of("--loss", "some")));
+        assertThrows(IllegalArgumentException.class, () -> DrillOptions.parse(List.of("--delay-ms", "20")),
+                "delay is between Spool nodes and Kafka");
     }
 }

@@ -32,6 +32,22 @@ public final class KafkaCluster implements AutoCloseable {
     private final Process[] nodes;
     /** Broker properties that replace or add to the defaults (a test of a badly set-up cluster). */
     private Map<String, String> overrides = Map.of();
+    /** Where the nodes run: on this host's loopback (null), or each on a host of its own. */
+    private Placement placement;
+
+    /**
+     * Nodes on hosts of their own (network namespaces, for network faults): node {@code i} listens on
+     * {@code hosts[i]}, port {@value #PLACED_PORT} for clients and {@value #PLACED_PORT} + 1 for its controllers, and
+     * runs through the command {@code prefixes[i]} (such as {@code ip netns exec NAME}). If {@code delayed} is not
+     * null, node {@code i} has a second client listener, {@code DELAYED}, on port {@value #PLACED_PORT} + 2, that it
+     * advertises as {@code delayed[i]} (a proxy that delays what passes through it): a client that bootstraps from
+     * {@link #delayedBootstrap} reaches every node through its proxy.
+     */
+    public record Placement(List<String> hosts, List<List<String>> prefixes, List<String> delayed) {
+    }
+
+    /** The client port of a node on a host of its own. */
+    public static final int PLACED_PORT = 9092;
 
     private KafkaCluster(Path dir, int n) {
         this.dir = dir;
@@ -67,13 +83,29 @@ public final class KafkaCluster implements AutoCloseable {
 
     /** As {@link #start(Path, int, int)}, with these broker properties in place of the defaults. */
     public static KafkaCluster start(Path dir, int n, int basePort, Map<String, String> overrides) throws Exception {
+        return start(dir, n, basePort, overrides, null);
+    }
+
+    /** Starts one node per host of {@code placement} under {@code dir}. */
+    public static KafkaCluster start(Path dir, Placement placement) throws Exception {
+        return start(dir, placement.hosts().size(), PLACED_PORT, Map.of(), placement);
+    }
+
+    private static KafkaCluster start(Path dir, int n, int basePort, Map<String, String> overrides,
+                                      Placement placement) throws Exception {
         KafkaCluster c = new KafkaCluster(dir, n);
         c.overrides = Map.copyOf(overrides);
+        c.placement = placement;
         StringJoiner voters = new StringJoiner(",");
         for (int i = 0; i < n; i++) {
-            c.brokerPorts[i] = basePort == 0 ? freePort() : basePort + i;
-            c.controllerPorts[i] = basePort == 0 ? freePort() : basePort + 100 + i;
-            voters.add((i + 1) + "@localhost:" + c.controllerPorts[i]);
+            if (placement != null) {
+                c.brokerPorts[i] = PLACED_PORT;
+                c.controllerPorts[i] = PLACED_PORT + 1;
+            } else {
+                c.brokerPorts[i] = basePort == 0 ? freePort() : basePort + i;
+                c.controllerPorts[i] = basePort == 0 ? freePort() : basePort + 100 + i;
+            }
+            voters.add((i + 1) + "@" + c.host(i) + ":" + c.controllerPorts[i]);
         }
         String clusterId = Uuid.randomUuid().toString();
         List<Process> formats = new ArrayList<>();
@@ -84,7 +116,7 @@ public final class KafkaCluster implements AutoCloseable {
             if (Files.exists(nd.resolve("data").resolve("meta.properties"))) {
                 continue; // formatted by an earlier run
             }
-            formats.add(new ProcessBuilder(c.java("256m", "kafka.tools.StorageTool", "format", "-t", clusterId, "-c",
+            formats.add(new ProcessBuilder(c.java(i, "256m", "kafka.tools.StorageTool", "format", "-t", clusterId, "-c",
                     nd.resolve("server.properties").toString()))
                     .redirectErrorStream(true).redirectOutput(nd.resolve("format.log").toFile()).start());
         }
@@ -106,11 +138,16 @@ public final class KafkaCluster implements AutoCloseable {
         p.put("process.roles", "broker,controller");
         p.put("node.id", Integer.toString(i + 1));
         p.put("controller.quorum.voters", voters);
-        p.put("listeners", "PLAINTEXT://localhost:" + brokerPorts[i] + ",CONTROLLER://localhost:" + controllerPorts[i]);
-        p.put("advertised.listeners", "PLAINTEXT://localhost:" + brokerPorts[i]);
+        String h = host(i);
+        boolean delayed = placement != null && placement.delayed() != null;
+        p.put("listeners", "PLAINTEXT://" + h + ":" + brokerPorts[i] + ",CONTROLLER://" + h + ":" + controllerPorts[i]
+                + (delayed ? ",DELAYED://" + h + ":" + (PLACED_PORT + 2) : ""));
+        p.put("advertised.listeners", "PLAINTEXT://" + h + ":" + brokerPorts[i]
+                + (delayed ? ",DELAYED://" + placement.delayed().get(i) : ""));
         p.put("controller.listener.names", "CONTROLLER");
         p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+                + (delayed ? ",DELAYED:PLAINTEXT" : ""));
         p.put("log.dirs", dir.resolve("node" + (i + 1)).resolve("data").toString());
         int rf = Math.min(3, n);
         int isr = Math.max(1, rf - 1);
@@ -142,8 +179,13 @@ public final class KafkaCluster implements AutoCloseable {
         return sb.toString();
     }
 
-    private List<String> java(String heap, String main, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    private String host(int i) {
+        return placement == null ? "localhost" : placement.hosts().get(i);
+    }
+
+    private List<String> java(int i, String heap, String main, String... args) {
+        List<String> cmd = new ArrayList<>(placement == null ? List.of() : placement.prefixes().get(i));
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xms" + heap, "-Xmx" + heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-Dlogback.configurationFile=" + logbackConfig(), "-cp", System.getProperty("java.class.path"), main));
         cmd.addAll(List.of(args));
@@ -167,7 +209,7 @@ public final class KafkaCluster implements AutoCloseable {
     /** Starts (or restarts) node {@code i} (from 0). */
     public void startNode(int i) throws IOException {
         Path nd = dir.resolve("node" + (i + 1));
-        nodes[i] = new ProcessBuilder(java("384m", "kafka.Kafka", nd.resolve("server.properties").toString()))
+        nodes[i] = new ProcessBuilder(java(i, "384m", "kafka.Kafka", nd.resolve("server.properties").toString()))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(nd.resolve("broker.log").toFile()))
                 .start();
     }
@@ -185,10 +227,18 @@ public final class KafkaCluster implements AutoCloseable {
     /** The client address of every node, running or not. */
     public String allAddresses() {
         StringJoiner j = new StringJoiner(",");
-        for (int port : brokerPorts) {
-            j.add("localhost:" + port);
+        for (int i = 0; i < brokerPorts.length; i++) {
+            j.add(host(i) + ":" + brokerPorts[i]);
         }
         return j.toString();
+    }
+
+    /** The delayed client address (a proxy) of every node, running or not; see {@link Placement}. */
+    public String delayedBootstrap() {
+        if (placement == null || placement.delayed() == null) {
+            throw new IllegalStateException("this cluster has no delayed listener");
+        }
+        return String.join(",", placement.delayed());
     }
 
     /** {@code kill -9} of node {@code i}. */
@@ -206,7 +256,7 @@ public final class KafkaCluster implements AutoCloseable {
         StringJoiner j = new StringJoiner(",");
         for (int i = 0; i < brokerPorts.length; i++) {
             if (nodes[i] != null && nodes[i].isAlive()) {
-                j.add("localhost:" + brokerPorts[i]);
+                j.add(host(i) + ":" + brokerPorts[i]);
             }
         }
         return j.toString();
