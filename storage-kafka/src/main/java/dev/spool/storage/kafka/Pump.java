@@ -197,6 +197,38 @@ final class Pump implements AutoCloseable {
                 d.polledSince = true;
             }
         }
+        passOverReleased(s);
+    }
+
+    /**
+     * A consumer may have fetched newer records in the background before this node released an older one (a fetch
+     * sent by a poll can be answered after it returned): such a poll returns the newer records ahead of the released
+     * one. The first poll after a release that returns records but not the released one lets those newer records go
+     * again, once, so that Kafka hands out the released record first (costing them a delivery, at most one per
+     * release: if another node took the released record meanwhile, the next poll returns them as they are).
+     */
+    private void passOverReleased(ShareSlot s) {
+        if (lowestReleased < 0 || s.batch.isEmpty()) {
+            return;
+        }
+        long released = lowestReleased;
+        lowestReleased = -1;
+        for (Held h : s.batch) {
+            if (h.record.offset() <= released) {
+                return; // it came back (or an older one did): in order
+            }
+        }
+        for (Held h : s.batch) {
+            // Not one whose next delivery would be its last (or, in a dead-letter queue, bring its rewrite): that
+            // would end it unseen. It is handed out as fetched instead.
+            int margin = entry.deadLetter() ? 3 : 1;
+            if (h.state != State.UNCLAIMED || delivery(h) + margin >= deliveryLimit) {
+                return;
+            }
+        }
+        for (Held h : s.batch) {
+            letGo(h);
+        }
     }
 
     /** How many records the waiting requests take together (at least 1, at most a slot's largest size). */
@@ -367,6 +399,10 @@ final class Pump implements AutoCloseable {
         int d = delivery(h);
         if (mover == null || (entry.deadLetter() ? d < deliveryLimit - 2 : d < deliveryLimit)) {
             h.decide(AcknowledgeType.RELEASE);
+            if (d < deliveryLimit) { // it comes back (Kafka archives a record released at its limit)
+                long offset = h.record.offset();
+                lowestReleased = lowestReleased < 0 ? offset : Math.min(lowestReleased, offset);
+            }
             return;
         }
         h.state = State.MOVING;
@@ -558,6 +594,8 @@ final class Pump implements AutoCloseable {
     /** Commits failed in a row; while they fail, no slot polls until {@link #pausedUntil}. */
     private int failedCommits;
     private long pausedUntil;
+    /** The oldest record released since the last poll that returned records, or -1 (see passOverReleased). */
+    private long lowestReleased = -1;
 
     /**
      * Sends every decided acknowledgement and commits; answers what waited for it, each by the outcome of its own
