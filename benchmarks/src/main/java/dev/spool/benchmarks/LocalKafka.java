@@ -10,7 +10,8 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code spool-bench.jar kafka}: a Kafka 4.4 cluster of KRaft nodes on this machine, each its own JVM, for
- * trying cluster mode without installing Kafka. Runs until interrupted (Ctrl-C), then stops the nodes.
+ * trying cluster mode without installing Kafka and for benchmarks (so each node's JVM runs as Kafka's would in
+ * production: full JIT, G1, 1 GiB of heap). Runs until interrupted (Ctrl-C), then stops the nodes.
  */
 public final class LocalKafka {
     static final String USAGE = """
@@ -43,7 +44,7 @@ public final class LocalKafka {
         out.printf("starting %d Kafka node(s) under %s ...%n", nodes, dir);
         KafkaCluster cluster;
         try {
-            cluster = KafkaCluster.start(dir, nodes, port);
+            cluster = KafkaCluster.startFull(dir, nodes, port); // JVMs as in production: benchmarks run on these
         } catch (Exception e) {
             err.println("kafka: the cluster did not start: " + e.getMessage());
             return 1;

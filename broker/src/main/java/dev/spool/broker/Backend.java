@@ -126,7 +126,7 @@ sealed interface Backend permits Backend.Journal, Backend.Cluster {
                     Duration.ofMillis(k.lockDurationMs()), k.maxPollRecords(), Duration.ofMillis(k.prefetchHoldMs()),
                     Duration.ofMillis(Math.max(k.consumerIdleMs(), config.server().maxWaitSeconds() * 1000 + 1000)),
                     k.maxDeliveryLimit(), k.nodeId(), Duration.ofSeconds(config.queues().idempotencyWindowSeconds()),
-                    advertisedUrl);
+                    advertisedUrl, k.maxKeysInMemory());
         }
     }
 }

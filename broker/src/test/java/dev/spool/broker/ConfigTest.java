@@ -131,6 +131,15 @@ class ConfigTest {
     }
 
     @Test
+    void kafkaKeysInMemoryShouldBeReadWithADefault() throws Exception {
+        String kafka = "storage:\n  backend: kafka\nkafka:\n  bootstrap_servers: \"localhost:9092\"\n";
+        assertEquals(1_000_000, load(kafka).kafka().maxKeysInMemory());
+        assertEquals(5000, load(kafka + "  max_keys_in_memory: 5000\n").kafka().maxKeysInMemory());
+        String bad = failure(kafka + "  max_keys_in_memory: lots\n");
+        assertTrue(bad.contains("max_keys_in_memory"), bad);
+    }
+
+    @Test
     void theRepositorysDefaultConfigShouldLoad() {
         BrokerConfig c = ConfigLoader.load(Path.of("..", "config.yaml"));
         assertEquals(7500, c.server().port());

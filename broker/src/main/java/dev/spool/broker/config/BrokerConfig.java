@@ -185,7 +185,8 @@ public record BrokerConfig(QueueManager queueManager, Server server, Auth auth, 
      */
     public record Kafka(String bootstrapServers, Map<String, String> client, int replicationFactor,
                         int minInsyncReplicas, long lockDurationMs, int maxPollRecords, long prefetchHoldMs,
-                        long consumerIdleMs, int maxDeliveryLimit, String nodeId, String advertisedUrl) {
+                        long consumerIdleMs, int maxDeliveryLimit, String nodeId, String advertisedUrl,
+                        int maxKeysInMemory) {
         @Override
         public String toString() {
             return "Kafka[bootstrap=" + bootstrapServers + ", node=" + nodeId + "]"; // client may hold secrets

@@ -108,7 +108,8 @@ public final class ConfigLoader {
                     "max_buffer_bytes"),
             "storage", Set.of("backend", "fsync", "fsync_interval_ms", "min_free_bytes"),
             "kafka", Set.of("bootstrap_servers", "client", "replication_factor", "min_insync_replicas", "lock_duration_ms",
-                    "max_poll_records", "prefetch_hold_ms", "consumer_idle_ms", "max_delivery_limit"),
+                    "max_poll_records", "prefetch_hold_ms", "consumer_idle_ms", "max_delivery_limit",
+                    "max_keys_in_memory"),
             "node", Set.of("id", "advertised_url"),
             "metrics", Set.of("enabled", "bearer_token"));
 
@@ -270,7 +271,8 @@ public final class ConfigLoader {
                 (int) k.integer("max_poll_records", dev.spool.storage.kafka.KafkaSettings.DEFAULT_MAX_POLL_RECORDS),
                 k.integer("prefetch_hold_ms", 2_000),
                 k.integer("consumer_idle_ms", 60_000), (int) k.integer("max_delivery_limit", 25), id,
-                advertised);
+                advertised, (int) k.integer("max_keys_in_memory",
+                        dev.spool.storage.kafka.KafkaSettings.DEFAULT_MAX_KEYS_IN_MEMORY));
     }
 
     /** The host other machines reach this one by: the host itself, or this machine's name for a wildcard. */

@@ -175,7 +175,8 @@ public final class KafkaQueueStore implements QueueStore {
         // stayed on disk a week past a one-day window).
         this.idempotency = sharedMap("idempotency", Map.of("cleanup.policy", "compact,delete",
                 "retention.ms", Long.toString(settings.idempotencyWindow().toMillis()),
-                "segment.ms", Long.toString(settings.idempotencyWindow().toMillis())));
+                "segment.ms", Long.toString(settings.idempotencyWindow().toMillis())),
+                settings.maxKeysInMemory(), settings.idempotencyWindow().toMillis());
         housekeeping.scheduleWithFixedDelay(this::forgetOldKeys, 1, 1, TimeUnit.MINUTES);
         housekeeping.scheduleWithFixedDelay(this::closeDeletedPumps, 10, 10, TimeUnit.SECONDS);
         this.cluster = new ClusterView(admin, catalog, minInsync);
@@ -485,66 +486,72 @@ public final class KafkaQueueStore implements QueueStore {
                 : CompletableFuture.supplyAsync(() -> knownKeys(e, keyList, ids, true), lookups);
         Depth d = depths.computeIfAbsent(name, k -> new Depth());
         // The sends run on this store's threads: a send may wait for a new topic's metadata, and the depth may
-        // come back on the admin client's network thread.
-        return freshF.thenCompose(fresh -> d.current(() -> offsets(e).thenApply(Offsets::lag)).thenComposeAsync(depth -> {
-            if (depth + fresh.size() > e.options().maxLength()) {
-                return CompletableFuture.completedFuture((PushResult) new PushResult.Full(depth, e.options().maxLength()));
-            }
-            d.pushed.addAndGet(fresh.size());
-            List<CompletableFuture<Long>> sends = new ArrayList<>(fresh.size());
-            // Each key is written as soon as its own message is stored, not after the whole batch: a batch failing
-            // part-way used to leave its first messages stored without their keys, and a retry stored them twice.
-            List<CompletableFuture<Void>> keyWrites = new ArrayList<>();
-            synchronized (d) { // one queue's pushes from this node go out in order
-                for (int i : fresh) {
-                    CompletableFuture<Long> f = new CompletableFuture<>();
-                    producer.send(new ProducerRecord<>(e.topic(), 0, null, payloads.get(i)), (md, ex) -> {
-                        if (ex != null) {
-                            f.completeExceptionally(new StoreException(StoreException.Code.UNAVAILABLE,
-                                    "Kafka did not acknowledge the push: " + ex, ex));
-                        } else {
-                            f.complete(md.offset() + 1);
-                        }
-                    });
-                    sends.add(f);
-                    if (keyList != null && keyList.get(i) != null) {
-                        String key = keyName(e, keyList.get(i));
-                        // Off the producer's network thread, which completes f.
-                        keyWrites.add(f.thenComposeAsync(id -> idempotency.putAsync(key,
-                                (id + ":" + System.currentTimeMillis()).getBytes(StandardCharsets.US_ASCII)), sender));
+        // come back on the admin client's network thread. (Sending from the caller's IO thread when neither can
+        // happen was slower: workload A at 64 connections made 0.23 of ProducerPerformance against 0.26 this way,
+        // benchmarks/cluster/run.sh, two runs each, taking turns; the IO threads then contend for the producer.)
+        return freshF.thenCompose(fresh -> d.current(() -> offsets(e).thenApply(Offsets::lag)).thenComposeAsync(
+                depth -> send(e, d, fresh, depth, payloads, keyList, ids), sender));
+    }
+
+    private CompletionStage<PushResult> send(QueueEntry e, Depth d, List<Integer> fresh, long depth,
+                                             List<byte[]> payloads, List<String> keyList, long[] ids) {
+        if (depth + fresh.size() > e.options().maxLength()) {
+            return CompletableFuture.completedFuture((PushResult) new PushResult.Full(depth, e.options().maxLength()));
+        }
+        d.pushed.addAndGet(fresh.size());
+        List<CompletableFuture<Long>> sends = new ArrayList<>(fresh.size());
+        // Each key is written as soon as its own message is stored, not after the whole batch: a batch failing
+        // part-way used to leave its first messages stored without their keys, and a retry stored them twice.
+        List<CompletableFuture<Void>> keyWrites = new ArrayList<>();
+        synchronized (d) { // one queue's pushes from this node go out in order
+            for (int i : fresh) {
+                CompletableFuture<Long> f = new CompletableFuture<>();
+                producer.send(new ProducerRecord<>(e.topic(), 0, null, payloads.get(i)), (md, ex) -> {
+                    if (ex != null) {
+                        f.completeExceptionally(new StoreException(StoreException.Code.UNAVAILABLE,
+                                "Kafka did not acknowledge the push: " + ex, ex));
+                    } else {
+                        f.complete(md.offset() + 1);
                     }
+                });
+                sends.add(f);
+                if (keyList != null && keyList.get(i) != null) {
+                    String key = keyName(e, keyList.get(i));
+                    // Off the producer's network thread, which completes f.
+                    keyWrites.add(f.thenComposeAsync(id -> idempotency.putAsync(key,
+                            (id + ":" + System.currentTimeMillis()).getBytes(StandardCharsets.US_ASCII)), sender));
                 }
             }
-            // The answer waits for every send and every key of a stored message, whatever failed: a retry after a
-            // failure answered part-way finds the keys of what was stored, on any node.
-            List<CompletableFuture<?>> all = new ArrayList<>(sends);
-            all.addAll(keyWrites);
-            CompletableFuture<Void> done = CompletableFuture.allOf(all.stream().map(f -> f.handle((v, x) -> null))
-                    .toArray(CompletableFuture[]::new)).thenRun(() -> {
-                        for (CompletableFuture<?> f : all) {
-                            f.join(); // the first failure, if any, fails the push
+        }
+        // The answer waits for every send and every key of a stored message, whatever failed: a retry after a
+        // failure answered part-way finds the keys of what was stored, on any node.
+        List<CompletableFuture<?>> all = new ArrayList<>(sends);
+        all.addAll(keyWrites);
+        CompletableFuture<Void> done = CompletableFuture.allOf(all.stream().map(f -> f.handle((v, x) -> null))
+                .toArray(CompletableFuture[]::new)).thenRun(() -> {
+                    for (CompletableFuture<?> f : all) {
+                        f.join(); // the first failure, if any, fails the push
+                    }
+                    for (int j = 0; j < fresh.size(); j++) {
+                        ids[fresh.get(j)] = sends.get(j).join();
+                    }
+                    for (int i = 0; i < ids.length; i++) {
+                        if (ids[i] < 0) {
+                            ids[i] = ids[-1 - (int) ids[i]];
                         }
-                        for (int j = 0; j < fresh.size(); j++) {
-                            ids[fresh.get(j)] = sends.get(j).join();
-                        }
-                        for (int i = 0; i < ids.length; i++) {
-                            if (ids[i] < 0) {
-                                ids[i] = ids[-1 - (int) ids[i]];
-                            }
-                        }
-                    });
-            return done.thenApply(v -> {
-                boolean consecutive = fresh.size() == payloads.size();
-                for (int j = 1; j < fresh.size(); j++) {
-                    consecutive &= ids[fresh.get(j)] == ids[fresh.get(j - 1)] + 1;
-                }
-                int dup = payloads.size() - fresh.size();
-                tally(e).duplicates.add(dup);
-                return (PushResult) (consecutive && dup == 0
-                        ? new PushResult.Stored(ids.length == 0 ? 0 : ids[0], ids.length, Durability.REPLICATED)
-                        : new PushResult.Stored(ids.length == 0 ? 0 : ids[0], ids.length, Durability.REPLICATED, ids, dup));
-            });
-        }, sender));
+                    }
+                });
+        return done.thenApply(v -> {
+            boolean consecutive = fresh.size() == payloads.size();
+            for (int j = 1; j < fresh.size(); j++) {
+                consecutive &= ids[fresh.get(j)] == ids[fresh.get(j - 1)] + 1;
+            }
+            int dup = payloads.size() - fresh.size();
+            tally(e).duplicates.add(dup);
+            return (PushResult) (consecutive && dup == 0
+                    ? new PushResult.Stored(ids.length == 0 ? 0 : ids[0], ids.length, Durability.REPLICATED)
+                    : new PushResult.Stored(ids.length == 0 ? 0 : ids[0], ids.length, Durability.REPLICATED, ids, dup));
+        });
     }
 
     /**
@@ -565,14 +572,14 @@ public final class KafkaQueueStore implements QueueStore {
                 ids[i] = -1 - first; // a key repeated within the batch: the first copy's id, once it has one
                 continue;
             }
-            long known = key == null ? -1 : knownKey(e, key, cutoff);
+            long known = key == null ? -1 : knownKey(e, key, cutoff, synced);
             if (known < 0 && key != null && !synced) {
                 if (!mayWait) {
                     return null;
                 }
                 idempotency.sync();
                 synced = true;
-                known = knownKey(e, key, cutoff);
+                known = knownKey(e, key, cutoff, true);
             }
             if (known >= 0) {
                 ids[i] = known;
@@ -606,6 +613,11 @@ public final class KafkaQueueStore implements QueueStore {
         idempotency.forgetLocally((k, v) -> keyRecord(v)[1] < cutoff);
     }
 
+    /** The idempotency keys this node holds in memory (at most {@code kafka.max_keys_in_memory}). */
+    int keysInMemory() {
+        return idempotency.size();
+    }
+
     /** An idempotency key's name in the keys topic and in {@link #keyLocks}: {@code <queue uuid>/<key>}. */
     private static String keyName(QueueEntry e, String key) {
         return e.uuid() + "/" + key;
@@ -618,9 +630,17 @@ public final class KafkaQueueStore implements QueueStore {
         return colon < 0 ? new long[] {-1, 0} : new long[] {DeadLetters.parse(s.substring(0, colon), -1), DeadLetters.parse(s.substring(colon + 1), 0)};
     }
 
-    /** The id a key was pushed as within the window, or -1. */
-    private long knownKey(QueueEntry e, String key, long cutoff) {
-        byte[] v = idempotency.get(keyName(e, key));
+    /**
+     * The id a key was pushed as within the window, or -1. With {@code deep}, a key this node dropped from memory
+     * (past {@code kafka.max_keys_in_memory}) is looked up in the keys topic, which the filter rarely sends for
+     * nothing (about 1 % of new keys once keys were dropped).
+     */
+    private long knownKey(QueueEntry e, String key, long cutoff, boolean deep) {
+        String name = keyName(e, key);
+        byte[] v = idempotency.get(name);
+        if (v == null && deep && idempotency.mayHaveDropped(name)) {
+            v = idempotency.lookUp(name, cutoff);
+        }
         if (v == null) {
             return -1;
         }
@@ -717,6 +737,11 @@ public final class KafkaQueueStore implements QueueStore {
 
     /** The map kept in the compacted topic {@code spool.__<name>}, created on first use. */
     private KafkaSharedMap sharedMap(String name, Map<String, String> topicConfig) {
+        return sharedMap(name, topicConfig, 0, 0);
+    }
+
+    /** A shared map holding at most {@code maxEntries} keys in memory (0: all), see {@link KafkaSharedMap}. */
+    private KafkaSharedMap sharedMap(String name, Map<String, String> topicConfig, int maxEntries, long keepMs) {
         if (!name.matches("[a-z]{1,32}") || name.equals("queues")) {
             throw new IllegalArgumentException("shared map names are 1 to 32 of [a-z] and not 'queues': " + name);
         }
@@ -724,7 +749,7 @@ public final class KafkaQueueStore implements QueueStore {
             String topic = "spool.__" + n;
             topics.ensureCompactedTopic(topic, topicConfig);
             KafkaSharedMap m = new KafkaSharedMap(topic, clientBase, producer,
-                    () -> endOffset(new TopicPartition(topic, 0)));
+                    () -> endOffset(new TopicPartition(topic, 0)), maxEntries, keepMs);
             m.sync();
             return m;
         });

@@ -21,11 +21,13 @@ import java.util.Map;
  * @param advertisedUrl     where other nodes reach this node's API to settle the leases it issued; null: this
  *                          node's leases can only be settled on it, and it is not in the node registry (a tool,
  *                          such as the user command, opens the store so)
+ * @param maxKeysInMemory   the idempotency keys this node keeps in memory; older keys of the window are looked
+ *                          up in the keys topic when a filter says a push's key may be one of them
  */
 public record KafkaSettings(String bootstrapServers, Map<String, String> client, int replicationFactor,
                             int minInsyncReplicas, Duration lockDuration, int maxPollRecords, Duration prefetchHold,
                             Duration consumerIdle, int maxDeliveryLimit, String nodeId, Duration idempotencyWindow,
-                            String advertisedUrl) {
+                            String advertisedUrl, int maxKeysInMemory) {
 
     public static final Duration DEFAULT_LOCK_DURATION = Duration.ofSeconds(30);
     public static final int DEFAULT_MAX_POLL_RECORDS = 100;
@@ -34,6 +36,7 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> client,
     public static final int DEFAULT_MAX_DELIVERY_LIMIT = 25;
     public static final int DEFAULT_REPLICATION_FACTOR = 3;
     public static final int DEFAULT_MIN_INSYNC_REPLICAS = 2;
+    public static final int DEFAULT_MAX_KEYS_IN_MEMORY = 1_000_000;
 
     public KafkaSettings {
         if (bootstrapServers == null || bootstrapServers.isBlank()) {
@@ -53,6 +56,9 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> client,
         if (maxDeliveryLimit < 2 || maxDeliveryLimit > 25) {
             throw new IllegalArgumentException("kafka.max_delivery_limit must be within 2..25");
         }
+        if (maxKeysInMemory < 1) {
+            throw new IllegalArgumentException("kafka.max_keys_in_memory must be >= 1, was " + maxKeysInMemory);
+        }
         if (nodeId == null || !nodeId.matches("[A-Za-z0-9_-]{1,64}")) {
             throw new IllegalArgumentException("node.id must be 1 to 64 of [A-Za-z0-9_-], was '" + nodeId + "'");
         }
@@ -62,27 +68,33 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> client,
     public static KafkaSettings of(String bootstrapServers, String nodeId) {
         return new KafkaSettings(bootstrapServers, Map.of(), DEFAULT_REPLICATION_FACTOR, DEFAULT_MIN_INSYNC_REPLICAS,
                 DEFAULT_LOCK_DURATION, DEFAULT_MAX_POLL_RECORDS,
-                DEFAULT_PREFETCH_HOLD, DEFAULT_CONSUMER_IDLE, DEFAULT_MAX_DELIVERY_LIMIT, nodeId, Duration.ofHours(24), null);
+                DEFAULT_PREFETCH_HOLD, DEFAULT_CONSUMER_IDLE, DEFAULT_MAX_DELIVERY_LIMIT, nodeId, Duration.ofHours(24), null,
+                DEFAULT_MAX_KEYS_IN_MEMORY);
     }
 
     public KafkaSettings withLockDuration(Duration d) {
         return new KafkaSettings(bootstrapServers, client, replicationFactor, minInsyncReplicas, d, maxPollRecords,
-                prefetchHold, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow, advertisedUrl);
+                prefetchHold, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow, advertisedUrl, maxKeysInMemory);
     }
 
     /** These replication settings (a cluster of fewer than three brokers needs a lower factor). */
     public KafkaSettings withReplication(int factor, int minInsync) {
         return new KafkaSettings(bootstrapServers, client, factor, minInsync, lockDuration, maxPollRecords,
-                prefetchHold, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow, advertisedUrl);
+                prefetchHold, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow, advertisedUrl, maxKeysInMemory);
     }
 
     public KafkaSettings withAdvertisedUrl(String url) {
         return new KafkaSettings(bootstrapServers, client, replicationFactor, minInsyncReplicas, lockDuration,
-                maxPollRecords, prefetchHold, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow, url);
+                maxPollRecords, prefetchHold, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow, url, maxKeysInMemory);
+    }
+
+    public KafkaSettings withMaxKeysInMemory(int n) {
+        return new KafkaSettings(bootstrapServers, client, replicationFactor, minInsyncReplicas, lockDuration,
+                maxPollRecords, prefetchHold, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow, advertisedUrl, n);
     }
 
     public KafkaSettings withPrefetchHold(Duration d) {
         return new KafkaSettings(bootstrapServers, client, replicationFactor, minInsyncReplicas, lockDuration,
-                maxPollRecords, d, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow, advertisedUrl);
+                maxPollRecords, d, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow, advertisedUrl, maxKeysInMemory);
     }
 }

@@ -45,6 +45,9 @@ final class TopicTail implements AutoCloseable {
     private final Thread reader;
     /** One sync in flight at a time: later callers that arrived while it ran start the next one. */
     private final Object syncLock = new Object();
+    private final Map<String, Object> scanProps;
+    /** Reads the log for {@link #scan}, made at the first; guarded by this. */
+    private KafkaConsumer<byte[], byte[]> scanner;
 
     /**
      * @param apply     called on the reader thread with each record's key and value (null: a tombstone)
@@ -64,6 +67,8 @@ final class TopicTail implements AutoCloseable {
         c.put("isolation.level", "read_committed");
         c.put("client.id", String.valueOf(clientProps.get("client.id")) + "-" + topic);
         this.consumer = new KafkaConsumer<>(c);
+        this.scanProps = new HashMap<>(c);
+        scanProps.put("client.id", c.get("client.id") + "-scan");
         consumer.assign(List.of(tp));
         consumer.seekToBeginning(List.of(tp));
         reader = new Thread(this::run, "spool-tail-" + topic);
@@ -181,6 +186,49 @@ final class TopicTail implements AutoCloseable {
         }
     }
 
+    /**
+     * The last value written for {@code key} in the records from time {@code fromMs} up to what this node has read
+     * (null: none, or a tombstone): a look-up in the log itself, for a key this node no longer holds in memory.
+     * One at a time; it reads every record in that span.
+     */
+    synchronized byte[] scan(String key, long fromMs) {
+        long until;
+        synchronized (progress) {
+            until = position;
+        }
+        if (closed) {
+            throw new StoreException(StoreException.Code.UNAVAILABLE, topic + " is closed", null);
+        }
+        try {
+            if (scanner == null) {
+                scanner = new KafkaConsumer<>(scanProps);
+                scanner.assign(List.of(tp));
+            }
+            org.apache.kafka.clients.consumer.OffsetAndTimestamp start =
+                    scanner.offsetsForTimes(Map.of(tp, fromMs), Duration.ofMillis(WAIT_MS)).get(tp);
+            if (start == null || start.offset() >= until) {
+                return null;
+            }
+            scanner.seek(tp, start.offset());
+            byte[] k = key.getBytes(StandardCharsets.UTF_8);
+            byte[] found = null;
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
+            while (scanner.position(tp) < until) {
+                for (ConsumerRecord<byte[], byte[]> r : scanner.poll(Duration.ofMillis(200))) {
+                    if (r.offset() < until && java.util.Arrays.equals(r.key(), k)) {
+                        found = r.value();
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new StoreException(StoreException.Code.UNAVAILABLE, topic + " was not read in time", null);
+                }
+            }
+            return found;
+        } catch (org.apache.kafka.common.KafkaException e) {
+            throw new StoreException(StoreException.Code.UNAVAILABLE, topic + " cannot be read: " + e, e);
+        }
+    }
+
     TopicPartition partition() {
         return tp;
     }
@@ -195,5 +243,11 @@ final class TopicTail implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         consumer.close(CloseOptions.timeout(Duration.ofSeconds(2)));
+        synchronized (this) {
+            if (scanner != null) {
+                scanner.close(CloseOptions.timeout(Duration.ofSeconds(2)));
+                scanner = null;
+            }
+        }
     }
 }
