@@ -46,6 +46,7 @@ final class DrillPrinter {
                   unacked but stored        %d   (pushes in flight at a kill; allowed)
                   dead-lettered unseen      %d   (delivery limit reached with no consumer seeing it)
                   lost keys                 %s
+                  duplicated keys           %s
                   packets dropped by loss   %d   (bytes through the delay proxies: %d)
                   cycle time                avg %.0f ms, max %d ms (a restart: JVM start to listening)
                   verdict                   %s
@@ -60,6 +61,7 @@ final class DrillPrinter {
                 o.corrupt().name().toLowerCase(Locale.ROOT), o.fsync(), r.attempted(),
                 r.acknowledged(), r.delivered(), r.lost(), r.unansweredPulls(), r.duplicated(), r.unexpected(),
                 r.unacknowledgedDelivered(), r.deadLetteredUnseen(), r.lostKeys().isEmpty() ? "none" : r.lostKeys(),
+                r.duplicatedKeys().isEmpty() ? "none" : r.duplicatedKeys(),
                 droppedPackets, delayedBytes, avg, max, r.pass() ? "PASS" : "FAIL");
     }
 }

@@ -16,10 +16,11 @@ package dev.spool.benchmarks.drill;
  *                                delivery is counted at each acquisition, seen or not); not counted as lost
  * @param lostKeys                up to 20 of the lost messages' keys ({@code p<producer>-<seq>}, pushed to queue
  *                                {@code drill-<seq % queues>}), to look for in the logs
+ * @param duplicatedKeys          up to 20 keys of messages delivered more than once
  * @param pass                    no duplicate, nothing unexpected, nothing dead-lettered unseen, and no loss
  *                                beyond the unanswered pulls
  */
 public record DrillReport(long attempted, long acknowledged, long delivered, long lost, long unansweredPulls,
                           long duplicated, long unexpected, long unacknowledgedDelivered, long deadLetteredUnseen,
-                          java.util.List<String> lostKeys, boolean pass) {
+                          java.util.List<String> lostKeys, java.util.List<String> duplicatedKeys, boolean pass) {
 }

@@ -77,6 +77,8 @@ public final class Ledger {
         long lost = lostKeys.size();
         long deadLetteredUnseen = deadLettered.stream().filter(k -> !deliveries.containsKey(k)).count();
         long duplicated = deliveries.values().stream().mapToLong(n -> n - 1).sum();
+        java.util.List<String> duplicatedKeys = deliveries.entrySet().stream().filter(e -> e.getValue() > 1)
+                .map(java.util.Map.Entry::getKey).sorted().limit(20).toList();
         long unexpected = deliveries.keySet().stream().filter(k -> !attempted.contains(k)).count();
         long unacknowledgedDelivered = deliveries.keySet().stream()
                 .filter(k -> attempted.contains(k) && !acknowledged.contains(k)).count();
@@ -85,6 +87,6 @@ public final class Ledger {
                 && (tailCorrupted || lost <= allowedLoss);
         return new DrillReport(attempted.size(), acknowledged.size(), deliveries.size(), lost, allowedLoss, duplicated,
                 unexpected, unacknowledgedDelivered, deadLetteredUnseen,
-                lostKeys.subList(0, Math.min(20, lostKeys.size())), pass);
+                lostKeys.subList(0, Math.min(20, lostKeys.size())), duplicatedKeys, pass);
     }
 }

@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class NetFault implements AutoCloseable {
     private static final String CUT = "SPOOL_CUT";
+    private static final String LOSS = "SPOOL_LOSS";
     private final long pid = ProcessHandle.current().pid();
     private final String bridge = "spb" + (pid % 100_000);
     private final String subnet;
@@ -87,9 +88,11 @@ final class NetFault implements AutoCloseable {
         inside(name, "ip", "addr", "add", address + "/24", "dev", inner);
         inside(name, "ip", "link", "set", inner, "up");
         inside(name, "ip", "link", "set", "lo", "up");
-        inside(name, "iptables", "-w", "-N", CUT);
-        inside(name, "iptables", "-w", "-I", "INPUT", "-j", CUT);
-        inside(name, "iptables", "-w", "-I", "OUTPUT", "-j", CUT);
+        for (String chain : List.of(CUT, LOSS)) {
+            inside(name, "iptables", "-w", "-N", chain);
+            inside(name, "iptables", "-w", "-A", "INPUT", "-j", chain);
+            inside(name, "iptables", "-w", "-A", "OUTPUT", "-j", chain);
+        }
         return address;
     }
 
@@ -123,25 +126,28 @@ final class NetFault implements AutoCloseable {
     void loss(String name, double p) throws IOException {
         String veth = hosts.get(name).veth;
         String probability = Double.toString(p);
-        inside(name, "iptables", "-w", "-A", "INPUT", "-i", veth, "-m", "statistic", "--mode", "random",
+        inside(name, "iptables", "-w", "-A", LOSS, "-i", veth, "-m", "statistic", "--mode", "random",
                 "--probability", probability, "-j", "DROP");
-        inside(name, "iptables", "-w", "-A", "OUTPUT", "-o", veth, "-m", "statistic", "--mode", "random",
+        inside(name, "iptables", "-w", "-A", LOSS, "-o", veth, "-m", "statistic", "--mode", "random",
                 "--probability", probability, "-j", "DROP");
+    }
+
+    /** Ends {@link #loss} on host {@code name} (its count of dropped packets goes with it). */
+    void endLoss(String name) throws IOException {
+        inside(name, "iptables", "-w", "-F", LOSS);
     }
 
     /** The packets {@link #loss} has dropped so far on host {@code name}. */
     long lossDrops(String name) throws IOException {
         long total = 0;
-        for (String chain : List.of("INPUT", "OUTPUT")) {
-            List<String> c = new ArrayList<>(exec(name));
-            c.addAll(List.of("iptables", "-w", "-L", chain, "-v", "-n", "-x"));
-            Result r = run(c);
-            check(r, "iptables -L");
-            for (String line : r.output.split("\n")) {
-                String[] f = line.trim().split("\\s+");
-                if (line.contains("statistic") && f.length > 2 && f[2].equals("DROP")) {
-                    total += Long.parseLong(f[0]);
-                }
+        List<String> c = new ArrayList<>(exec(name));
+        c.addAll(List.of("iptables", "-w", "-L", LOSS, "-v", "-n", "-x"));
+        Result r = run(c);
+        check(r, "iptables -L");
+        for (String line : r.output.split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (line.contains("statistic") && f.length > 2 && f[2].equals("DROP")) {
+                total += Long.parseLong(f[0]);
             }
         }
         return total;

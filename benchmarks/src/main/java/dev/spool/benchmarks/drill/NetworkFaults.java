@@ -119,6 +119,13 @@ final class NetworkFaults implements AutoCloseable {
         return total;
     }
 
+    /** Ends --loss on every Spool node's host. */
+    void endLoss() throws IOException {
+        for (int i = 0; i < nodeAddresses.size(); i++) {
+            net.endLoss(name(i));
+        }
+    }
+
     private static String name(int i) {
         return String.valueOf((char) ('a' + i));
     }

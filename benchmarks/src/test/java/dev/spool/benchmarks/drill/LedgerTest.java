@@ -24,7 +24,7 @@ class LedgerTest {
         l.deliver("b");
         l.deliver("c");
         DrillReport r = l.report(false, 10);
-        assertEquals(new DrillReport(3, 3, 3, 0, 0, 0, 0, 0, 0, java.util.List.of(), true), r);
+        assertEquals(new DrillReport(3, 3, 3, 0, 0, 0, 0, 0, 0, java.util.List.of(), java.util.List.of(), true), r);
     }
 
     @Test
@@ -103,6 +103,7 @@ class LedgerTest {
         l.deliver("a");
         DrillReport r = l.report(false, 10);
         assertEquals(1, r.duplicated());
+        assertEquals(java.util.List.of("a"), r.duplicatedKeys());
         assertFalse(r.pass());
     }
 
