@@ -37,9 +37,9 @@ class KafkaDrillTest {
      * and iptables (CI installs iptables and iproute2).
      *
      * <p>Not run here yet: {@code --kill partition} (a node cut off from Kafka and the other node while its clients
-     * still reach it) counted a message delivered twice in 2 of 6 runs (with 20 ms delay, with and without 2 % loss;
-     * it passed the other 4): an open defect of issue 21, reproduced with {@code drill --backend kafka --kill
-     * partition --delay-ms 20 --cycles 2 --min-uptime 8s --max-uptime 10s}.
+     * still reach it) counted a message delivered twice in 7 of 10 runs (with 20 ms delay, with and without 2 %
+     * loss; the same record taken on both nodes): an open defect of issue 21, reproduced with {@code drill
+     * --backend kafka --kill partition --delay-ms 20 --cycles 2 --min-uptime 8s --max-uptime 10s}.
      */
     @ParameterizedTest
     @CsvSource({"host, 0.02, 0"})
