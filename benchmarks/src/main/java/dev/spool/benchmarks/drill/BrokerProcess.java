@@ -27,7 +27,7 @@ final class BrokerProcess {
         return start(jar, config, List.of());
     }
 
-    /** As {@link #start(Path, Path)}, the command run through {@code prefix} (for example as another user). */
+    /** As {@link #start(Path, Path)}, the command run through {@code prefix} (for example on a host of its own). */
     static BrokerProcess start(Path jar, Path config, List<String> prefix) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         long t0 = System.nanoTime();

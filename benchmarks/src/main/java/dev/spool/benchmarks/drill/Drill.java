@@ -200,7 +200,7 @@ public final class Drill {
             Thread.sleep(o.minUptime().toMillis() + (span == 0 ? 0 : (long) (random.nextDouble() * span)));
             String what;
             long ready;
-            if (o.kill() == DrillOptions.Kill.HOST || o.kill() == DrillOptions.Kill.PARTITION) {
+            if (o.kill().cutsNetwork()) {
                 int n = cycle % brokers.size();
                 long t0 = System.nanoTime();
                 net.cut(n, ports.get(n));

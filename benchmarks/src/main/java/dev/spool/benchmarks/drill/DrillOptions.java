@@ -21,7 +21,14 @@ public record DrillOptions(Path brokerJar, int cycles, int producers, int consum
      * (its traffic dropped, so connects time out, then the node killed and its host back); or cut a Spool node off
      * from Kafka, the other node and its clients for a while (a partition), and heal.
      */
-    public enum Kill { NODE, BROKER, HOST, PARTITION }
+    public enum Kill {
+        NODE, BROKER, HOST, PARTITION;
+
+        /** Whether a cycle cuts a Spool node's network (host or partition) rather than killing a process. */
+        boolean cutsNetwork() {
+            return this == HOST || this == PARTITION;
+        }
+    }
 
     /** What to damage while the broker is down. */
     public enum Corruption { NONE, CHECKPOINT, JOURNAL_TAIL }
@@ -60,7 +67,7 @@ public record DrillOptions(Path brokerJar, int cycles, int producers, int consum
         if (kill == Kill.BROKER && backend != Backend.KAFKA) {
             throw new IllegalArgumentException("--kill broker needs --backend kafka (it kills a Kafka node)");
         }
-        if ((kill == Kill.HOST || kill == Kill.PARTITION) && backend != Backend.KAFKA) {
+        if (kill.cutsNetwork() && backend != Backend.KAFKA) {
             throw new IllegalArgumentException("--kill " + kill.name().toLowerCase(Locale.ROOT) + " needs --backend"
                     + " kafka (it cuts one of two Spool nodes off while the other serves)");
         }

@@ -32,8 +32,7 @@ final class NetworkFaults implements AutoCloseable {
 
     /** Whether the drill runs on hosts of its own: network kills, loss or delay. */
     static boolean wanted(DrillOptions o) {
-        return o.kill() == DrillOptions.Kill.HOST || o.kill() == DrillOptions.Kill.PARTITION || o.loss() > 0
-                || o.delayMs() > 0;
+        return o.kill().cutsNetwork() || o.loss() > 0 || o.delayMs() > 0;
     }
 
     /** The bridge, or an exception saying why hosts of their own cannot be made here. */

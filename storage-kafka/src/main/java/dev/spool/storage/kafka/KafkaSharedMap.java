@@ -37,12 +37,10 @@ final class KafkaSharedMap implements SharedMap, AutoCloseable {
     private volatile BloomFilter<CharSequence> droppedBefore;
     private long generationStart;
 
-    KafkaSharedMap(String topic, Map<String, Object> clientProps, KafkaProducer<byte[], byte[]> producer,
-                   LongSupplier endOffset) {
-        this(topic, clientProps, producer, endOffset, 0, 0);
-    }
-
-    /** At most {@code maxEntries} keys in memory; a key dropped stays findable for at least {@code keepMs}. */
+    /**
+     * At most {@code maxEntries} keys in memory (0: every key); a key dropped stays findable for at least
+     * {@code keepMs}.
+     */
     KafkaSharedMap(String topic, Map<String, Object> clientProps, KafkaProducer<byte[], byte[]> producer,
                    LongSupplier endOffset, int maxEntries, long keepMs) {
         this.maxEntries = maxEntries;
