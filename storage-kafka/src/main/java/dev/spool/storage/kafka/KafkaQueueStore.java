@@ -161,6 +161,7 @@ public final class KafkaQueueStore implements QueueStore {
         c.put("share.acknowledgement.mode", "explicit");
         c.put("share.acquire.mode", "record_limit");
         c.put("max.poll.records", settings.maxPollRecords());
+        c.putIfAbsent("request.timeout.ms", (int) settings.shareRequestTimeout().toMillis());
         c.put("key.deserializer", ByteArrayDeserializer.class.getName());
         c.put("value.deserializer", ByteArrayDeserializer.class.getName());
         this.consumerBase = c;

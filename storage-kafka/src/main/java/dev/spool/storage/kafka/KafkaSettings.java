@@ -38,6 +38,15 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> client,
     public static final int DEFAULT_MIN_INSYNC_REPLICAS = 2;
     public static final int DEFAULT_MAX_KEYS_IN_MEMORY = 1_000_000;
 
+    /**
+     * The share consumers' {@code request.timeout.ms} unless {@code kafka.client} sets it: a third of the record
+     * lock, within 2 to 30 s. A fetch's answer is at most this old when it arrives (the client drops the connection
+     * of a request older than that), which bounds how long before a poll its records can have been acquired.
+     */
+    public Duration shareRequestTimeout() {
+        return Duration.ofMillis(Math.max(2000, Math.min(30_000, lockDuration.toMillis() / 3)));
+    }
+
     public KafkaSettings {
         if (bootstrapServers == null || bootstrapServers.isBlank()) {
             throw new IllegalArgumentException("kafka.bootstrap_servers is required with storage.backend: kafka");
@@ -96,5 +105,12 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> client,
     public KafkaSettings withPrefetchHold(Duration d) {
         return new KafkaSettings(bootstrapServers, client, replicationFactor, minInsyncReplicas, lockDuration,
                 maxPollRecords, d, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow, advertisedUrl, maxKeysInMemory);
+    }
+
+    /** These Kafka client properties ({@code kafka.client}) in place of the current ones. */
+    public KafkaSettings withClient(Map<String, String> properties) {
+        return new KafkaSettings(bootstrapServers, properties, replicationFactor, minInsyncReplicas, lockDuration,
+                maxPollRecords, prefetchHold, consumerIdle, maxDeliveryLimit, nodeId, idempotencyWindow, advertisedUrl,
+                maxKeysInMemory);
     }
 }

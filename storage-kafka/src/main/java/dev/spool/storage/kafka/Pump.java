@@ -51,7 +51,7 @@ import java.util.function.Function;
 final class Pump implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Pump.class);
     /** A record is handed out or settled only with this much of its broker lock left, so the ack lands in time. */
-    private static final long ACK_MARGIN_MS = 250;
+    static final long ACK_MARGIN_MS = 250;
     /** Consumers of one queue on a node; each holds the records of its last poll until they are settled. */
     static final int MAX_SLOTS = 64;
     /** How long the write of a dead letter may take; its record stays locked meanwhile. */
@@ -62,6 +62,13 @@ final class Pump implements AutoCloseable {
     final Map<String, Object> consumerProps;
     private final Function<ConsumerRecord<byte[], byte[]>, byte[]> payload;
     final String nodeTag;
+    /**
+     * How old a fetch's answer can be when a poll returns its records: the consumers' {@code request.timeout.ms}
+     * (the client gives up on a request older than that and drops its connection), plus a little for the
+     * client's network thread noticing it.
+     */
+    final long answerAgeBound;
+    private static final long ANSWER_AGE_SLACK_MS = 500;
     private final Tally tally;
     private final int deliveryLimit;
     private final Function<ConsumerRecord<byte[], byte[]>, CompletableFuture<?>> mover;
@@ -99,6 +106,8 @@ final class Pump implements AutoCloseable {
         this.consumerProps = consumerProps;
         this.payload = payload;
         this.nodeTag = settings.nodeId();
+        this.answerAgeBound = Long.parseLong(String.valueOf(consumerProps.getOrDefault("request.timeout.ms", 30_000)))
+                + ANSWER_AGE_SLACK_MS;
         this.thread = new Thread(this::run, "spool-pump-" + entry.name());
         thread.setDaemon(true);
         thread.start();
@@ -431,7 +440,7 @@ final class Pump implements AutoCloseable {
         }
     }
 
-    private long lockLeft(Held h, long now) {
+    long lockLeft(Held h, long now) {
         return h.acquiredAt + settings.lockDuration().toMillis() - now;
     }
 
@@ -535,7 +544,9 @@ final class Pump implements AutoCloseable {
                         ? SettleResult.Reason.UNKNOWN : SettleResult.Reason.EXPIRED));
                 continue;
             }
-            if (h.expiresAt <= now) {
+            if (h.expiresAt <= now || lockLeft(h, now) < ACK_MARGIN_MS) {
+                // Past its visibility, or its broker lock may have run out (a renewal came too late): Kafka may have
+                // handed the message to another consumer, and would confirm this node's ack of it all the same.
                 leases.remove(t);
                 release(h);
                 tally.expired.increment();

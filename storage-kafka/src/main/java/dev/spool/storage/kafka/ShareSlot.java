@@ -51,6 +51,11 @@ final class ShareSlot {
     final List<Held> batch = new ArrayList<>();
     /** When the previous poll began. */
     long lastPollStart = System.currentTimeMillis();
+    /**
+     * When the latest poll that returned records began (-1: no poll yet): the consumer sends a fetch only once a
+     * poll has asked for more records after the last ones arrived, so what it fetches next was sent after that.
+     */
+    private long fetchingSince = -1;
     final long created = System.currentTimeMillis();
     /** The consumer has joined the group and fetches: an empty poll now means an empty queue. */
     boolean warm;
@@ -122,13 +127,25 @@ final class ShareSlot {
     /**
      * Polls for new records (the slot holds none); true if the poll ran on a consumer that has joined its group,
      * so that an empty result means an empty queue.
+     *
+     * <p>The records' locks began when Kafka answered the fetch that acquired them, which may be long before this
+     * poll: the consumer sends a fetch in the background once a poll asks for more records, and
+     * keeps it in flight across polls until Kafka answers (or the request times out). A Spool node cut off from
+     * Kafka for 12 s got, once healed, the answer to a fetch sent as the cut began: records whose 5 s locks had run
+     * out, which another node had since acquired and taken, and which it would have handed out as freshly locked
+     * had their acquisition been dated from the previous poll's start (Kafka confirmed its ACCEPT of them too; the
+     * drill delivered them twice). So a record is dated at the earliest its fetch can have been sent: the start of
+     * the latest poll that returned records (a fetch asked for during that poll, after its records arrived, can be
+     * answered after it returned: a CI run once acked a record whose lock had run out when this poll's own start
+     * was taken), and at most {@link Pump#answerAgeBound} before the previous poll began (an older answer is
+     * dropped by the client). One whose lock may have run out is released, never handed out (see renew).
      */
     boolean poll(Duration timeout) {
         long start = System.currentTimeMillis();
-        // At the earliest when the previous poll began: a fetch it sent may have been answered after it returned,
-        // even one that returned records (a CI run acked a record whose lock had run out when this poll's own
-        // start was taken instead). A record that looks old is RENEWed before it is handed out, never released.
-        long acquiredAfter = lastPollStart;
+        if (fetchingSince < 0) {
+            fetchingSince = start;
+        }
+        long acquiredAfter = Math.max(fetchingSince, lastPollStart - owner.answerAgeBound);
         lastPollStart = start;
         ConsumerRecords<byte[], byte[]> rs;
         owner.polling = consumer;
@@ -144,6 +161,9 @@ final class ShareSlot {
         }
         long now = System.currentTimeMillis();
         warm |= !rs.isEmpty() || now - created >= WARM_UP_MS;
+        if (!rs.isEmpty()) {
+            fetchingSince = start;
+        }
         for (ConsumerRecord<byte[], byte[]> r : rs) {
             batch.add(new Held(this, r, now, acquiredAfter));
         }
@@ -193,6 +213,7 @@ final class ShareSlot {
      */
     void renew() {
         long start = System.currentTimeMillis();
+        releaseLapsed(start);
         reported.clear();
         List<Long> sent = new ArrayList<>();
         Map<Long, Held> renewing = new HashMap<>();
@@ -208,6 +229,15 @@ final class ShareSlot {
             consumer.acknowledge(h.record, AcknowledgeType.RENEW);
             sent.add(h.record.offset());
             renewing.put(h.record.offset(), h);
+        }
+        if (renewing.isEmpty()) {
+            // Nothing left to renew (what was held lapsed, or was decided): no poll is owed.
+            Throwable err = sent.isEmpty() ? null : commitSent(sent);
+            batch.clear();
+            if (err != null) {
+                LOG.debug("queue '{}': committing before a renewal: {}", owner.entry.name(), err.toString());
+            }
+            return;
         }
         Throwable err = commitSent(sent);
         batch.clear();
@@ -227,12 +257,16 @@ final class ShareSlot {
                 owner.polling = null;
             }
         }
+        long acquiredAfter = Math.max(fetchingSince, lastPollStart - owner.answerAgeBound);
         lastPollStart = start;
+        if (!rs.isEmpty()) {
+            fetchingSince = start;
+        }
         long now = System.currentTimeMillis();
         for (ConsumerRecord<byte[], byte[]> r : rs) {
             Held h = renewing.remove(r.offset());
             if (h == null) {
-                batch.add(new Held(this, r, now, start));
+                batch.add(new Held(this, r, now, acquiredAfter));
             } else {
                 h.record = r;
                 h.acquiredAt = start;
@@ -240,6 +274,34 @@ final class ShareSlot {
             }
         }
         renewing.values().forEach(h -> owner.giveUp(h, "not returned by the poll after its renewal"));
+    }
+
+    /**
+     * Gives up the records whose lock may have run out (less than {@link Pump#ACK_MARGIN_MS} left by this node's
+     * reckoning), RELEASEd in a commit of their own whose outcome does not matter. Kafka 4.4 confirms an
+     * acknowledgement, even a RENEW or an ACCEPT, of a record another member has acquired since and acknowledged
+     * (below the share partition's start offset), and the client hands a RENEWed record back from its next poll
+     * without asking Kafka: so a record is renewed, handed out or taken only while this node knows it holds its lock.
+     */
+    private void releaseLapsed(long now) {
+        List<Held> lapsed = new ArrayList<>();
+        for (Held h : batch) {
+            if (h.state != State.DECIDED && owner.lockLeft(h, now) < Pump.ACK_MARGIN_MS) {
+                lapsed.add(h);
+            }
+        }
+        if (lapsed.isEmpty()) {
+            return;
+        }
+        for (Held h : lapsed) {
+            consumer.acknowledge(h.record, AcknowledgeType.RELEASE);
+            owner.giveUp(h, "its lock may have run out before it could be renewed");
+        }
+        reported.clear();
+        Throwable err = commitSent(lapsed.stream().map(h -> h.record.offset()).toList());
+        if (err != null) {
+            LOG.debug("queue '{}': releasing records whose lock may have run out: {}", owner.entry.name(), err.toString());
+        }
     }
 
     void close() {
