@@ -51,6 +51,8 @@ public final class Drill {
     private volatile String token;
     /** On Kafka: how long a dead node's messages stay locked (kafka.lock_duration_ms). */
     private static final int KAFKA_LOCK_MS = 5_000;
+    /** How long the final drain keeps trying a node whose pulls fail before it gives up. */
+    private static final long DRAIN_RETRY_MS = 30_000;
 
     Drill(DrillOptions o, PrintStream out) {
         this.o = o;
@@ -359,6 +361,9 @@ public final class Drill {
 
     private enum PullOutcome { MESSAGE, EMPTY, FAILED }
 
+    /** Why the latest pull failed, for the drain's error. */
+    private volatile String lastFailure = "no answer";
+
     private PullOutcome pullOnce(HttpConnection conn, String queue) {
         try {
             HttpConnection.Response r = conn.send("GET", "/queues/" + queue + "/messages/first", token, null, null);
@@ -366,9 +371,11 @@ public final class Drill {
                     && "OUTCOME_UNKNOWN".equals(JSON.readTree(r.body()).path("code").asText())) {
                 // Kafka could not confirm the pull's acknowledgement (a broker died): it may have taken a message.
                 ledger.unconfirmedPull();
+                lastFailure = r.status() + " " + r.text();
                 return PullOutcome.FAILED;
             }
             if (r.status() != 200) {
+                lastFailure = r.status() + " " + r.text();
                 return PullOutcome.FAILED;
             }
             JsonNode m = JSON.readTree(r.body());
@@ -378,8 +385,10 @@ public final class Drill {
             ledger.deliver(m.path("body").path("key").asText());
             return PullOutcome.MESSAGE;
         } catch (HttpConnection.NotSentException e) {
+            lastFailure = e.toString();
             return PullOutcome.FAILED;
         } catch (IOException e) {
+            lastFailure = e.toString();
             ledger.unansweredPull();
             return PullOutcome.FAILED;
         }
@@ -396,6 +405,7 @@ public final class Drill {
     private void drain(boolean kafka) throws IOException, InterruptedException {
         long quietFor = kafka ? 3L * KAFKA_LOCK_MS + 2_000 : 0;
         long emptySince = System.currentTimeMillis();
+        long failingSince = -1;
         do {
             try (HttpConnection conn = new HttpConnection(url(0), TIMEOUT_MS)) {
                 for (int q = 0; q < o.queues(); q++) {
@@ -406,9 +416,22 @@ public final class Drill {
                             emptySince = System.currentTimeMillis();
                         }
                     } while (r == PullOutcome.MESSAGE);
-                    if (r == PullOutcome.FAILED) {
-                        throw new IOException("draining drill-" + q + " failed");
+                    if (r != PullOutcome.FAILED) {
+                        failingSince = -1;
+                        continue;
                     }
+                    // A node just healed may still answer a pull whose acknowledgement Kafka did not confirm (503):
+                    // as any client, the drain tries again (the ledger counted the pull as one that may hide a
+                    // message), and gives up only when the node keeps failing.
+                    long now = System.currentTimeMillis();
+                    failingSince = failingSince < 0 ? now : failingSince;
+                    if (now - failingSince > DRAIN_RETRY_MS) {
+                        throw new IOException("draining drill-" + q + " failed for " + DRAIN_RETRY_MS / 1000
+                                + " s: " + lastFailure);
+                    }
+                    emptySince = now;
+                    pause();
+                    break;
                 }
             }
             if (kafka) {
