@@ -142,6 +142,21 @@ final class ChronicleFolder implements AutoCloseable {
         return rollCycle.toIndex(cycle, 0);
     }
 
+    /** The index of the {@code seq}-th entry (from 0) of a cycle. */
+    long indexOf(int cycle, long seq) {
+        return rollCycle.toIndex(cycle, seq);
+    }
+
+    /** The cycles that have a file, oldest first (empty when there is none). */
+    int[] cycles() {
+        int first = queue.firstCycle();
+        int last = queue.lastCycle();
+        if (first == Integer.MAX_VALUE || last == Integer.MIN_VALUE) {
+            return new int[0];
+        }
+        return queue.listCyclesBetween(first, last).stream().mapToInt(Long::intValue).toArray();
+    }
+
     /** When a cycle begins (ms since the epoch): a clock set there makes appends land in that cycle. */
     long startMillis(int cycle) {
         return (long) cycle * rollCycle.lengthInMillis();

@@ -74,6 +74,93 @@ final class EntryFile implements AutoCloseable {
     }
 
     /**
+     * The index of the first entry whose id is {@code id} or more, or -1 if every entry's id is below it (or there
+     * is none): where a reader seeking to a message id starts. Ids grow with the index, so this is a binary search,
+     * over the cycle files and then within one, reading one entry's id per step: about log2(cycles) + log2(entries
+     * in a cycle) reads, whatever the journal's length (a seek, not a scan). Runs under the reader's lock, as
+     * {@link #readAt}.
+     */
+    long indexAtOrAfter(long id) {
+        probes = 0;
+        int[] cycles = folder.cycles();
+        // The last cycle whose first entry's id is at most id: the entry sought is in it, or starts the next one.
+        int lo = 0;
+        int hi = cycles.length - 1;
+        int at = -1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            long first = idAt(cycles[mid], 0);
+            if (first < 0) {
+                // An empty cycle file (set aside at open, or made by a roll with no entry yet): decide by the
+                // nearest cycle after it that has entries.
+                int next = nextWithEntries(cycles, mid + 1);
+                first = next < 0 ? Long.MAX_VALUE : idAt(cycles[next], 0);
+            }
+            if (first <= id) {
+                at = mid;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        if (at < 0) {
+            int first = nextWithEntries(cycles, 0);
+            return first < 0 ? -1 : folder.firstIndexOf(cycles[first]);
+        }
+        int cycle = cycles[at];
+        // Within it: the smallest sequence whose entry is missing (past the cycle's end) or has an id >= id.
+        long low = 0;
+        long high = 1;
+        while (notBefore(cycle, high, id)) {
+            low = high;
+            high *= 2;
+        }
+        while (low < high) {
+            long mid = (low + high) >>> 1;
+            if (notBefore(cycle, mid, id)) {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        if (idAt(cycle, low) >= 0) {
+            return folder.indexOf(cycle, low);
+        }
+        int next = nextWithEntries(cycles, at + 1);
+        return next < 0 ? -1 : folder.firstIndexOf(cycles[next]);
+    }
+
+    /** Entries read by the last {@link #indexAtOrAfter} (tests check it stays logarithmic). */
+    int probes;
+
+    /** Whether the cycle's {@code seq}-th entry exists and has an id below {@code id}. */
+    private boolean notBefore(int cycle, long seq, long id) {
+        long found = idAt(cycle, seq);
+        return found >= 0 && found < id;
+    }
+
+    /** The position in {@code cycles} of the first cycle from {@code from} on that has an entry, or -1. */
+    private int nextWithEntries(int[] cycles, int from) {
+        for (int i = from; i < cycles.length; i++) {
+            if (idAt(cycles[i], 0) >= 0) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The id of the cycle's {@code seq}-th entry, or -1 if there is no such entry. */
+    private long idAt(int cycle, long seq) {
+        probes++;
+        if (!randomTailer.moveToIndex(folder.indexOf(cycle, seq))) {
+            return -1;
+        }
+        try (DocumentContext dc = randomTailer.readingDocument()) {
+            return dc.isPresent() ? EntryCodec.peekId(dc.wire().bytes()) : -1;
+        }
+    }
+
+    /**
      * Forces the journal up to the entry at {@code toIndex} to the disk: the cycles written since the last force,
      * and the folder when a new cycle file appeared. Called by one syncing thread at a time.
      */
