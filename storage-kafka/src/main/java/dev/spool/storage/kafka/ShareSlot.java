@@ -278,10 +278,10 @@ final class ShareSlot {
 
     /**
      * Gives up the records whose lock may have run out (less than {@link Pump#ACK_MARGIN_MS} left by this node's
-     * reckoning), RELEASEd in a commit of their own whose outcome does not matter. Kafka 4.4 confirms an
-     * acknowledgement, even a RENEW or an ACCEPT, of a record another member has acquired since and acknowledged
-     * (below the share partition's start offset), and the client hands a RENEWed record back from its next poll
-     * without asking Kafka: so a record is renewed, handed out or taken only while this node knows it holds its lock.
+     * reckoning), RELEASEd in a commit of their own whose outcome does not matter. Kafka 4.4 was seen to confirm an
+     * acknowledgement, an ACCEPT and a RENEW alike, of a record whose lock had run out and which another member had
+     * acquired and acknowledged since (LateFetchAnswerTest, the drill), and the client hands a RENEWed record back
+     * from its next poll: so a record is renewed, handed out or taken only while this node knows it holds its lock.
      */
     private void releaseLapsed(long now) {
         List<Held> lapsed = new ArrayList<>();
