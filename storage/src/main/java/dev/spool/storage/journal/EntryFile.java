@@ -31,10 +31,12 @@ final class EntryFile implements AutoCloseable {
     private int retainedFrom = Integer.MIN_VALUE;
     /** The newest cycle forced so far (the syncing thread's). */
     private int syncedCycle = Integer.MIN_VALUE;
+    private final TimeMarks times;
 
-    EntryFile(String name, ChronicleFolder folder) {
+    EntryFile(String name, ChronicleFolder folder, TimeMarks times) {
         this.name = name;
         this.folder = folder;
+        this.times = times;
         this.appender = folder.appender();
         this.reader = new Reader(folder.tailer());
         this.randomTailer = folder.tailer();
@@ -50,6 +52,16 @@ final class EntryFile implements AutoCloseable {
             writer.write(dc.wire().bytes(), id, payload);
         }
         return appender.lastIndexAppended();
+    }
+
+    /** Notes that entries from {@code firstId} on were appended at {@code millis} (see {@link TimeMarks}). */
+    void appended(long firstId, long millis) {
+        times.appended(firstId, millis);
+    }
+
+    /** When the messages were appended, to the second. */
+    TimeMarks times() {
+        return times;
     }
 
     /** The sequential reader (one per journal, used under the pull lock). */
@@ -178,6 +190,11 @@ final class EntryFile implements AutoCloseable {
         }
         retainedFrom = cycle;
         folder.deleteBefore(cycle);
+        try {
+            times.trimBefore(folder.startMillis(cycle));
+        } catch (IOException e) {
+            LOG.warn("queue '{}': could not trim the time marks: {} (retried later)", name, e.toString());
+        }
     }
 
     @Override
@@ -186,6 +203,7 @@ final class EntryFile implements AutoCloseable {
         reader.tailer.close();
         randomTailer.close();
         folder.close();
+        times.close();
     }
 
     /** Reads entries in order; {@link #next} fills {@link #codec()} and {@link #index()}. */
@@ -269,7 +287,13 @@ final class EntryFile implements AutoCloseable {
 
     /** Opens a queue's journal folder. */
     static EntryFile open(String name, Path queueDir, StoreConfig config, Quarantine quarantine) throws IOException {
-        return new EntryFile(name, ChronicleFolder.open(queueDir.resolve(DIR), config.rollCycle(), config.clock(),
-                quarantine));
+        TimeMarks times = TimeMarks.open(queueDir, name);
+        try {
+            return new EntryFile(name, ChronicleFolder.open(queueDir.resolve(DIR), config.rollCycle(), config.clock(),
+                    quarantine), times);
+        } catch (IOException | RuntimeException e) {
+            times.close();
+            throw e;
+        }
     }
 }

@@ -231,6 +231,7 @@ final class Journal {
             }
             if (id > first) {
                 marks.head(index, id - 1);
+                entries.appended(first, now);
             }
         } catch (RuntimeException | InternalError | AssertionError e) {
             // AssertionError: Chronicle's own checks (with -ea) on a journal whose file changed under its mapping.
