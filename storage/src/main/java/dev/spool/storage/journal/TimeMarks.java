@@ -26,6 +26,9 @@ final class TimeMarks implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TimeMarks.class);
     static final String FILE = "times.dat";
     private static final int MARK = 16;
+    /** A mark's fields, as {@link #read} returns them. */
+    private static final int SECOND = 0;
+    private static final int ID = 1;
 
     private final Path file;
     private final String name;
@@ -75,9 +78,10 @@ final class TimeMarks implements AutoCloseable {
         while (n > 0) {
             long[] m = read(n - 1);
             long[] before = n > 1 ? read(n - 2) : null;
-            if (m[0] > 0 && m[1] > 0 && (before == null || (m[0] > before[0] && m[1] > before[1]))) {
-                lastSecond = m[0];
-                lastId = m[1];
+            if (m[SECOND] > 0 && m[ID] > 0
+                    && (before == null || (m[SECOND] > before[SECOND] && m[ID] > before[ID]))) {
+                lastSecond = m[SECOND];
+                lastId = m[ID];
                 break;
             }
             n--;
@@ -121,18 +125,8 @@ final class TimeMarks implements AutoCloseable {
      * -1 if none was (start after the newest message).
      */
     synchronized long firstIdAtOrAfter(long millis) throws IOException {
-        long second = Math.floorDiv(millis, 1000);
-        long lo = 0;
-        long hi = count;
-        while (lo < hi) {
-            long mid = (lo + hi) >>> 1;
-            if (read(mid)[0] < second) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo < count ? read(lo)[1] : -1;
+        long at = firstAtLeast(SECOND, Math.floorDiv(millis, 1000));
+        return at < count ? read(at)[ID] : -1;
     }
 
     /**
@@ -140,17 +134,23 @@ final class TimeMarks implements AutoCloseable {
      * than every mark (appended before marks were kept, or its marks were trimmed).
      */
     synchronized long appendedAt(long id) throws IOException {
+        long after = firstAtLeast(ID, id + 1);
+        return after == 0 ? -1 : read(after - 1)[SECOND] * 1000;
+    }
+
+    /** The position of the first mark whose {@code field} is at least {@code value} ({@link #count} if none). */
+    private long firstAtLeast(int field, long value) throws IOException {
         long lo = 0;
         long hi = count;
         while (lo < hi) {
             long mid = (lo + hi) >>> 1;
-            if (read(mid)[1] <= id) {
+            if (read(mid)[field] < value) {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
-        return lo == 0 ? -1 : read(lo - 1)[0] * 1000;
+        return lo;
     }
 
     /**
@@ -161,19 +161,8 @@ final class TimeMarks implements AutoCloseable {
         if (count == 0 || broken) {
             return;
         }
-        long second = Math.floorDiv(millis, 1000);
-        long keepFrom = 0;
-        long hi = count;
-        while (keepFrom < hi) {
-            long mid = (keepFrom + hi) >>> 1;
-            if (read(mid)[0] < second) {
-                keepFrom = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        // Keep the last dropped mark too: it dates the first messages still in the journal.
-        keepFrom = Math.max(0, keepFrom - 1);
+        // Keep the last mark before the cut too: it dates the first messages still in the journal.
+        long keepFrom = Math.max(0, firstAtLeast(SECOND, Math.floorDiv(millis, 1000)) - 1);
         if (keepFrom * 2 < count) {
             return;
         }
