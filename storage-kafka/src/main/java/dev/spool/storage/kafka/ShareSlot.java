@@ -49,14 +49,15 @@ final class ShareSlot {
     /** Its {@code max.poll.records}: the most records one poll acquires. */
     final int size;
     final List<Held> batch = new ArrayList<>();
-    /** When the previous poll began. */
-    long lastPollStart = System.currentTimeMillis();
-    /**
-     * When the latest poll that returned records began (-1: no poll yet): the consumer sends a fetch only once a
-     * poll has asked for more records after the last ones arrived, so what it fetches next was sent after that.
-     */
-    private long fetchingSince = -1;
     final long created = System.currentTimeMillis();
+    /** When the previous poll began. */
+    long lastPollStart = created;
+    /**
+     * When the latest poll that returned records began (the consumer's creation before that): the consumer sends a
+     * fetch only once a poll has asked for more records after the last ones arrived, so what it fetches next was
+     * sent after that.
+     */
+    private long fetchingSince = created;
     /** The consumer has joined the group and fetches: an empty poll now means an empty queue. */
     boolean warm;
 
@@ -142,11 +143,7 @@ final class ShareSlot {
      */
     boolean poll(Duration timeout) {
         long start = System.currentTimeMillis();
-        if (fetchingSince < 0) {
-            fetchingSince = start;
-        }
-        long acquiredAfter = Math.max(fetchingSince, lastPollStart - owner.answerAgeBound);
-        lastPollStart = start;
+        long acquiredAfter = pollBegins(start);
         ConsumerRecords<byte[], byte[]> rs;
         owner.polling = consumer;
         try {
@@ -161,13 +158,28 @@ final class ShareSlot {
         }
         long now = System.currentTimeMillis();
         warm |= !rs.isEmpty() || now - created >= WARM_UP_MS;
-        if (!rs.isEmpty()) {
-            fetchingSince = start;
-        }
+        polled(start, rs);
         for (ConsumerRecord<byte[], byte[]> r : rs) {
             batch.add(new Held(this, r, now, acquiredAfter));
         }
         return warm;
+    }
+
+    /**
+     * Notes that a poll begins at {@code start}; returns the earliest its records can have been acquired (see
+     * {@link #poll}).
+     */
+    private long pollBegins(long start) {
+        long acquiredAfter = Math.max(fetchingSince, lastPollStart - owner.answerAgeBound);
+        lastPollStart = start;
+        return acquiredAfter;
+    }
+
+    /** Notes what the poll that began at {@code start} returned. */
+    private void polled(long start, ConsumerRecords<byte[], byte[]> rs) {
+        if (!rs.isEmpty()) {
+            fetchingSince = start;
+        }
     }
 
     /** Acknowledges what is decided and not yet sent, commits, runs what waited; clears a settled batch. */
@@ -230,21 +242,20 @@ final class ShareSlot {
             sent.add(h.record.offset());
             renewing.put(h.record.offset(), h);
         }
+        Throwable err = sent.isEmpty() ? null : commitSent(sent);
+        batch.clear();
         if (renewing.isEmpty()) {
             // Nothing left to renew (what was held lapsed, or was decided): no poll is owed.
-            Throwable err = sent.isEmpty() ? null : commitSent(sent);
-            batch.clear();
             if (err != null) {
                 LOG.debug("queue '{}': committing before a renewal: {}", owner.entry.name(), err.toString());
             }
             return;
         }
-        Throwable err = commitSent(sent);
-        batch.clear();
         if (err != null) {
             renewing.values().forEach(h -> owner.giveUp(h, err));
             return;
         }
+        long acquiredAfter = pollBegins(start);
         ConsumerRecords<byte[], byte[]> rs = ConsumerRecords.empty();
         long deadline = start + RENEW_POLL_MS;
         while (rs.isEmpty() && System.currentTimeMillis() < deadline && !owner.closed) {
@@ -257,11 +268,7 @@ final class ShareSlot {
                 owner.polling = null;
             }
         }
-        long acquiredAfter = Math.max(fetchingSince, lastPollStart - owner.answerAgeBound);
-        lastPollStart = start;
-        if (!rs.isEmpty()) {
-            fetchingSince = start;
-        }
+        polled(start, rs);
         long now = System.currentTimeMillis();
         for (ConsumerRecord<byte[], byte[]> r : rs) {
             Held h = renewing.remove(r.offset());

@@ -59,11 +59,6 @@ final class EntryFile implements AutoCloseable {
         times.appended(firstId, millis);
     }
 
-    /** When the messages were appended, to the second. */
-    TimeMarks times() {
-        return times;
-    }
-
     /** The sequential reader (one per journal, used under the pull lock). */
     Reader reader() {
         return reader;
