@@ -9,7 +9,6 @@ import dev.spool.storage.kafka.KafkaCluster;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.RandomAccessFile;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -232,7 +231,7 @@ public final class Drill {
             } else {
                 int n = cycle % brokers.size();
                 brokers.get(n).kill();
-                corrupt();
+                FileDamage.apply(o.corrupt(), dir.resolve("data"));
                 brokers.set(n, BrokerProcess.start(jar, configs.get(n), prefixes.get(n)));
                 ready = brokers.get(n).readyMillis();
                 what = (kafka == null ? "broker" : "Spool node " + (char) ('a' + n)) + " killed with SIGKILL, back";
@@ -468,42 +467,6 @@ public final class Drill {
             Thread.sleep(20);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Damages files while the broker is down, as the options ask. */
-    private void corrupt() throws IOException {
-        switch (o.corrupt()) {
-            case NONE -> {
-            }
-            case CHECKPOINT -> Files.write(dir.resolve("data/queues.json"), "{\"format\": \"spool-checkpoint\", garbage"
-                    .getBytes(StandardCharsets.US_ASCII));
-            case JOURNAL_TAIL -> {
-                try (Stream<Path> files = Files.walk(dir.resolve("data/queues"))) {
-                    for (Path f : files.filter(p -> p.toString().endsWith(".cq4")).toList()) {
-                        tearTail(f);
-                    }
-                }
-            }
-        }
-    }
-
-    /** Cuts a journal file a few bytes before the end of its data, mid-entry. */
-    static void tearTail(Path file) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            long len = f.length();
-            byte[] buf = new byte[1 << 16];
-            for (long end = len; end > 0; end -= buf.length) {
-                long start = Math.max(0, end - buf.length);
-                f.seek(start);
-                f.readFully(buf, 0, (int) (end - start));
-                for (int i = (int) (end - start) - 1; i >= 0; i--) {
-                    if (buf[i] != 0) {
-                        f.setLength(Math.max(0, start + i - 20));
-                        return;
-                    }
-                }
-            }
         }
     }
 
