@@ -161,6 +161,91 @@ public interface QueueStore extends AutoCloseable {
         return null;
     }
 
+    // ---- named subscriptions (issue 22): a queue read by several consumers, each at its own position --------
+
+    /** Subscription names: as queue names, 64 characters at most. */
+    String SUBSCRIPTION_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
+
+    /** Whether {@code name} is a valid subscription name. */
+    static boolean isValidSubscription(String name) {
+        return name != null && name.length() <= 64 && isValidName(name);
+    }
+
+    /**
+     * Creates a named subscription of a queue: it receives every message pushed from its start on, with its own
+     * position, leases, delivery counts and dead-letter queue; {@link SubscriptionResult.Exists} if the name is
+     * taken, {@link SubscriptionResult.BadStart} if the start is outside the queue. May wait for disk.
+     *
+     * @throws UnsupportedOperationException on a backend without subscriptions
+     */
+    default SubscriptionResult createSubscription(String queue, String name, SubscriptionSpec spec) {
+        throw new UnsupportedOperationException("this backend has no subscriptions");
+    }
+
+    /** Deletes a named subscription with its position and leases (its dead-letter queue stays). May wait for disk. */
+    default DeleteResult deleteSubscription(String queue, String name) {
+        throw new UnsupportedOperationException("this backend has no subscriptions");
+    }
+
+    /** One subscription's {@link SubscriptionStats}, or every one's ({@code name} null) as {@link SubscriptionResult.Listed}. */
+    default SubscriptionResult subscription(String queue, String name) {
+        throw new UnsupportedOperationException("this backend has no subscriptions");
+    }
+
+    /**
+     * Moves a subscription to {@code start}, forwards or back (the replay): it re-delivers from there, nothing is
+     * copied; its leases of the old position are refused as unknown. May wait for disk.
+     */
+    default SubscriptionResult seek(String queue, String name, SubscriptionStart start) {
+        throw new UnsupportedOperationException("this backend has no subscriptions");
+    }
+
+    /** Pauses (pulls and leases through it are answered empty; pushes go on) or resumes a subscription. */
+    default SubscriptionResult pause(String queue, String name, boolean paused) {
+        throw new UnsupportedOperationException("this backend has no subscriptions");
+    }
+
+    /** As {@link #take(String, int, Duration)} through subscription {@code sub} (null: the queue's own). */
+    default CompletionStage<TakeResult> take(String name, String sub, int max, Duration wait) {
+        if (sub == null) {
+            return take(name, max, wait);
+        }
+        throw new UnsupportedOperationException("this backend has no subscriptions");
+    }
+
+    /** As {@link #lease(String, int, Duration, Duration)} through subscription {@code sub} (null: the queue's own). */
+    default CompletionStage<LeaseResult> lease(String name, String sub, int max, Duration visibility, Duration wait) {
+        if (sub == null) {
+            return lease(name, max, visibility, wait);
+        }
+        throw new UnsupportedOperationException("this backend has no subscriptions");
+    }
+
+    /** As {@link #settle} for leases taken through subscription {@code sub} (null: the queue's own). */
+    default CompletionStage<SettleResult> settle(String name, String sub, Settlement how, List<String> leases,
+                                                 Duration duration) {
+        if (sub == null) {
+            return settle(name, how, leases, duration);
+        }
+        throw new UnsupportedOperationException("this backend has no subscriptions");
+    }
+
+    /** As {@link #redrive} from subscription {@code sub}'s dead-letter queue back to the queue (null: the queue's own). */
+    default RedriveResult redrive(String name, String sub) {
+        if (sub == null) {
+            return redrive(name);
+        }
+        throw new UnsupportedOperationException("this backend has no subscriptions");
+    }
+
+    /**
+     * The name {@link AvailabilityListener}s are told for subscription {@code sub} of {@code queue}: the queue's
+     * own name for its default subscription, else {@code queue/sub} (neither name may hold a slash).
+     */
+    static String availabilityKey(String queue, String sub) {
+        return sub == null ? queue : queue + "/" + sub;
+    }
+
     /** Adds a listener told when messages become available; see {@link AvailabilityListener}. */
     void subscribe(AvailabilityListener listener);
 

@@ -3,7 +3,7 @@ package dev.spool.storage;
 import java.util.List;
 
 /** Outcome of {@link QueueStore#settle}. */
-public sealed interface SettleResult permits SettleResult.Settled, NoSuchQueue {
+public sealed interface SettleResult permits SettleResult.Settled, NoSuchQueue, NoSuchSubscription {
 
     /**
      * @param accepted leases acted on

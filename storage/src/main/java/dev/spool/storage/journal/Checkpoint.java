@@ -146,6 +146,18 @@ final class Checkpoint {
                         o.queue().fail("a sync of its state log's snapshot failed", e, false);
                     }
                 }
+                for (Queue.Named n : o.queue().subscriptions()) {
+                    Queue.Snapshot ss = n.reader.beginOwnSnapshot(allSnapshots);
+                    if (ss != null) {
+                        try {
+                            n.reader.log().finishSnapshot(ss.begin(), ss.state());
+                            n.reader.log().snapshotDurable(ss.begin());
+                        } catch (IOException | RuntimeException | InternalError e) {
+                            o.queue().fail("subscription '" + n.meta.name() + "': a sync of its state log's snapshot "
+                                    + "failed", e, false);
+                        }
+                    }
+                }
             }
             Faults.at(Faults.Point.CHECKPOINT);
             write(json, config.checkpointFile(), entries, config.clock().instant());

@@ -137,6 +137,11 @@ final class ChronicleFolder implements AutoCloseable {
         return queue.lastCycle();
     }
 
+    /** The sequence of an index within its cycle (0 for a cycle's first entry). */
+    long seqOf(long index) {
+        return rollCycle.toSequenceNumber(index);
+    }
+
     /** The first index of a cycle. */
     long firstIndexOf(int cycle) {
         return rollCycle.toIndex(cycle, 0);

@@ -39,7 +39,8 @@ final class DeadLetters {
     }
 
     /** Hands a queue's waiting dead letters to the store's thread; calls that consumed from it wait for the move. */
-    void schedule(Queue q) {
+    void schedule(Reader from) {
+        Queue q = from.owner();
         OpenQueue o = store.opened(q.name);
         CompletableFuture<Void> moved = new CompletableFuture<>();
         pending.add(moved);
@@ -47,7 +48,7 @@ final class DeadLetters {
         if (o != null && o.queue() == q) {
             o.moves = o.moves.thenCombine(moved, (a, b) -> null);
         }
-        if (!store.onStoreThread(() -> move(q, moved), 0)) {
+        if (!store.onStoreThread(() -> move(from, moved), 0)) {
             moved.complete(null); // closing: the messages stay here and are dead-lettered after the restart
         }
     }
@@ -56,13 +57,14 @@ final class DeadLetters {
      * Appends a queue's pending dead letters to its dead-letter queue (creating it), then marks them done in the
      * queue once the copy is as durable as the policy promises. Runs on the store's thread.
      */
-    private void move(Queue from, CompletableFuture<Void> moved) {
-        List<Queue.DeadLetter> letters = from.reader().takeDeadLetters();
+    private void move(Reader reader, CompletableFuture<Void> moved) {
+        Queue from = reader.owner();
+        List<Queue.DeadLetter> letters = reader.takeDeadLetters();
         if (letters.isEmpty()) {
             moved.complete(null);
             return;
         }
-        String dlqName = from.meta.options().deadLetterQueueFor(from.name);
+        String dlqName = deadLetterQueue(reader);
         List<byte[]> payloads = new ArrayList<>(letters.size());
         for (Queue.DeadLetter d : letters) {
             payloads.add(codec.deadLetter(d.payload(), from.name, d.id(), d.deliveries()));
@@ -86,12 +88,23 @@ final class DeadLetters {
                             from.name, letters.size(), dlqName, t != null ? t.toString() : r);
                 }
                 for (Queue.DeadLetter d : letters) {
-                    from.reader().deadLettered(d.id(), stored);
+                    reader.deadLettered(d.id(), stored);
                 }
             } finally {
                 moved.complete(null);
             }
         });
+    }
+
+    /** Where a reader's dead letters go: the queue's dead-letter queue, or its subscription's. */
+    static String deadLetterQueue(Reader r) {
+        Queue q = r.owner();
+        if (r.subscription() == null) {
+            return q.meta.options().deadLetterQueueFor(q.name);
+        }
+        Queue.Named n = q.subscription(r.subscription());
+        return n != null ? n.meta.deadLetterQueue()
+                : dev.spool.storage.SubscriptionSpec.defaultDeadLetterQueue(q.name, r.subscription());
     }
 
     /**

@@ -97,6 +97,16 @@ final class GroupCommit {
             return;
         }
         Queue.SyncPoint p = queue.syncPoint();
+        // Every named subscription's point is read before any force, so each force covers what its point counted.
+        List<Reader> subReaders = new ArrayList<>();
+        List<Queue.SyncPoint> subPoints = new ArrayList<>();
+        long change = p.change();
+        for (Queue.Named n : queue.subscriptions()) {
+            Queue.SyncPoint sp = n.reader.ownSyncPoint();
+            subReaders.add(n.reader);
+            subPoints.add(sp);
+            change = Math.max(change, sp.change());
+        }
         Throwable cause = null;
         long start = System.nanoTime();
         try {
@@ -113,6 +123,9 @@ final class GroupCommit {
                 log.force();
                 syncedStateEntries = p.stateEntries();
             }
+            for (int i = 0; i < subReaders.size(); i++) {
+                subReaders.get(i).forceChanged(subPoints.get(i));
+            }
             syncs.incrementAndGet();
             observer.synced(System.nanoTime() - start, Math.max(0, p.lastId() - syncedLastId));
             syncedLastId = Math.max(syncedLastId, p.lastId());
@@ -123,6 +136,9 @@ final class GroupCommit {
         StoreException failed = null;
         if (cause == null) {
             reader.synced(p);
+            for (int i = 0; i < subReaders.size(); i++) {
+                subReaders.get(i).synced(subPoints.get(i));
+            }
         } else {
             failed = new StoreException(StoreException.Code.SYNC_FAILED, "queue '" + queue.name + "': a sync of its "
                     + "files failed, so this request's outcome is unknown: a push may have been "
@@ -134,7 +150,7 @@ final class GroupCommit {
         lock.lock();
         try {
             if (failed == null) {
-                syncedChange = Math.max(syncedChange, p.change());
+                syncedChange = Math.max(syncedChange, change);
                 while (!pending.isEmpty() && pending.peek().change() <= syncedChange) {
                     done.add(pending.poll());
                 }

@@ -19,6 +19,11 @@ import dev.spool.storage.Settlement;
 import dev.spool.storage.StatsResult;
 import dev.spool.storage.StoreConfig;
 import dev.spool.storage.StoreException;
+import dev.spool.storage.NoSuchSubscription;
+import dev.spool.storage.SubscriptionResult;
+import dev.spool.storage.SubscriptionSpec;
+import dev.spool.storage.SubscriptionStart;
+import dev.spool.storage.SubscriptionStats;
 import dev.spool.storage.TakeResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -132,6 +137,12 @@ public final class JournalQueueStore implements QueueStore {
         for (QueueFolders.Found f : folders.scan(saved)) {
             Queue q = Recovery.open(f.dir(), f.meta(), config, f.entry() == null ? null : f.entry().cursor(), events,
                     space);
+            try {
+                q.openSubscriptions(json, config);
+            } catch (IOException | RuntimeException e) {
+                q.close();
+                throw e;
+            }
             open.put(f.meta().name(), new OpenQueue(q, commitOf(q)));
         }
         LOG.info("store at {} opened: {} queues", config.directory(), open.size());
@@ -268,7 +279,11 @@ public final class JournalQueueStore implements QueueStore {
             return CompletableFuture.completedFuture(new NoSuchQueue(name));
         }
         if (s.duplicates() < s.count()) {
-            announce(name, s.count() - s.duplicates());
+            int fresh = s.count() - s.duplicates();
+            announce(name, fresh);
+            for (Queue.Named n : o.queue().subscriptions()) {
+                announce(QueueStore.availabilityKey(name, n.meta.name()), fresh);
+            }
         }
         // The one place a push's durability is set: what the policy's wait gives it.
         PushResult stored = s.as(fsync.durability());
@@ -277,18 +292,24 @@ public final class JournalQueueStore implements QueueStore {
 
     @Override
     public CompletionStage<TakeResult> take(String name, int max) {
+        return take(name, null, max, Duration.ZERO);
+    }
+
+    @Override
+    public CompletionStage<TakeResult> take(String name, String sub, int max, Duration wait) {
         OpenQueue o = open.get(name);
-        if (o == null) {
-            return CompletableFuture.completedFuture(new NoSuchQueue(name));
+        Reader reader = readerOf(o, sub);
+        if (reader == null) {
+            return CompletableFuture.completedFuture(gone(o, name, sub));
         }
         List<Message> taken;
         try {
-            taken = o.queue().reader().take(max);
+            taken = reader.take(max);
         } catch (StoreException e) {
             return CompletableFuture.failedFuture(e);
         }
         if (taken == null) {
-            return CompletableFuture.completedFuture(new NoSuchQueue(name));
+            return CompletableFuture.completedFuture(gone(o, name, sub));
         }
         TakeResult r = new TakeResult.Taken(taken);
         return o.settled(taken.isEmpty() ? DONE : fsync.afterConsume(o.commit(), o.queue().changes()), r);
@@ -296,18 +317,24 @@ public final class JournalQueueStore implements QueueStore {
 
     @Override
     public CompletionStage<LeaseResult> lease(String name, int max, Duration visibility) {
+        return lease(name, null, max, visibility, Duration.ZERO);
+    }
+
+    @Override
+    public CompletionStage<LeaseResult> lease(String name, String sub, int max, Duration visibility, Duration wait) {
         OpenQueue o = open.get(name);
-        if (o == null) {
-            return CompletableFuture.completedFuture(new NoSuchQueue(name));
+        Reader reader = readerOf(o, sub);
+        if (reader == null) {
+            return CompletableFuture.completedFuture(gone(o, name, sub));
         }
         List<Leased> leased;
         try {
-            leased = o.queue().reader().lease(max, visibility.toMillis());
+            leased = reader.lease(max, visibility.toMillis());
         } catch (StoreException e) {
             return CompletableFuture.failedFuture(e);
         }
         if (leased == null) {
-            return CompletableFuture.completedFuture(new NoSuchQueue(name));
+            return CompletableFuture.completedFuture(gone(o, name, sub));
         }
         LeaseResult r = new LeaseResult.Granted(leased);
         // A lease changes nothing a power cut must keep (leases do not survive a restart; delivery counts
@@ -318,22 +345,194 @@ public final class JournalQueueStore implements QueueStore {
 
     @Override
     public CompletionStage<SettleResult> settle(String name, Settlement how, List<String> leases, Duration duration) {
+        return settle(name, null, how, leases, duration);
+    }
+
+    @Override
+    public CompletionStage<SettleResult> settle(String name, String sub, Settlement how, List<String> leases,
+                                                Duration duration) {
         OpenQueue o = open.get(name);
-        if (o == null) {
-            return CompletableFuture.completedFuture(new NoSuchQueue(name));
+        Reader reader = readerOf(o, sub);
+        if (reader == null) {
+            return CompletableFuture.completedFuture(gone(o, name, sub));
         }
         SettleResult.Settled r;
         try {
-            r = o.queue().reader().settle(how, leases, duration.toMillis());
+            r = reader.settle(how, leases, duration.toMillis());
         } catch (StoreException e) {
             return CompletableFuture.failedFuture(e);
         }
         if (r == null) {
-            return CompletableFuture.completedFuture(new NoSuchQueue(name));
+            return CompletableFuture.completedFuture(gone(o, name, sub));
         }
         CompletableFuture<Void> synced = how != Settlement.ACK || r.accepted() == 0
                 ? DONE : fsync.afterConsume(o.commit(), o.queue().changes());
         return o.settled(synced, r);
+    }
+
+    /** The reader of subscription {@code sub} (null: the queue's own) of an open queue, or null. */
+    private static Reader readerOf(OpenQueue o, String sub) {
+        if (o == null) {
+            return null;
+        }
+        if (sub == null) {
+            return o.queue().reader();
+        }
+        Queue.Named n = o.queue().subscription(sub);
+        return n == null ? null : n.reader;
+    }
+
+    /**
+     * What a call on a queue or subscription that is not there (or closed under it) answers: both records are every
+     * consuming call's outcome.
+     */
+    @SuppressWarnings("unchecked")
+    private <T> T gone(OpenQueue o, String name, String sub) {
+        Object r = sub == null || o == null || open.get(name) != o ? new NoSuchQueue(name)
+                : new NoSuchSubscription(name, sub);
+        return (T) r;
+    }
+
+    // ---- named subscriptions (may wait for disk) ---------------------------------------------------
+
+    @Override
+    public SubscriptionResult createSubscription(String queue, String sub, SubscriptionSpec spec) {
+        checkName(queue);
+        checkSubscription(sub);
+        synchronized (adminLock) {
+            ensureOpen();
+            OpenQueue o = open.get(queue);
+            if (o == null) {
+                return new NoSuchQueue(queue);
+            }
+            Queue q = o.queue();
+            if (q.subscription(sub) != null) {
+                return new SubscriptionResult.Exists(queue, sub);
+            }
+            String dlq = spec.deadLetterQueue() != null ? spec.deadLetterQueue()
+                    : SubscriptionSpec.defaultDeadLetterQueue(queue, sub);
+            if (!QueueStore.isValidName(dlq) || dlq.equals(queue)) {
+                throw new IllegalArgumentException("dead-letter queue name must match " + QueueStore.NAME_PATTERN
+                        + " and differ from the queue's, was '" + dlq + "'");
+            }
+            int maxDeliveries = spec.maxDeliveries() != null ? spec.maxDeliveries() : q.meta.options().maxDeliveries();
+            if (maxDeliveries < 0) {
+                throw new IllegalArgumentException("max_deliveries must be 0 (never) or more, was " + maxDeliveries);
+            }
+            if (!space.admit(0)) {
+                throw space.refusal(queue);
+            }
+            Subscription.Meta meta = new Subscription.Meta(sub, maxDeliveries, dlq, spec.paused(),
+                    config.clock().instant());
+            synchronized (checkpointLock) {
+                try {
+                    Queue.Named n = q.createSubscription(meta, spec.start(), json, config);
+                    return n == null ? new SubscriptionResult.Exists(queue, sub) : q.stats(n);
+                } catch (Queue.BadStart e) {
+                    return new SubscriptionResult.BadStart(e.getMessage());
+                } catch (IOException e) {
+                    throw StoreException.of("creating subscription '" + sub + "' of queue '" + queue + "'", e,
+                            q.dir);
+                }
+            }
+        }
+    }
+
+    @Override
+    public DeleteResult deleteSubscription(String queue, String sub) {
+        checkName(queue);
+        checkSubscription(sub);
+        synchronized (adminLock) {
+            ensureOpen();
+            OpenQueue o = open.get(queue);
+            if (o == null) {
+                return new NoSuchQueue(queue);
+            }
+            synchronized (checkpointLock) {
+                try {
+                    return o.queue().deleteSubscription(sub) ? new DeleteResult.Deleted()
+                            : new NoSuchSubscription(queue, sub);
+                } catch (IOException e) {
+                    throw StoreException.of("deleting subscription '" + sub + "' of queue '" + queue + "'", e,
+                            o.queue().dir);
+                }
+            }
+        }
+    }
+
+    @Override
+    public SubscriptionResult subscription(String queue, String sub) {
+        OpenQueue o = open.get(queue);
+        if (o == null) {
+            return new NoSuchQueue(queue);
+        }
+        if (sub == null) {
+            List<SubscriptionStats> all = new ArrayList<>();
+            for (Queue.Named n : o.queue().subscriptions()) {
+                all.add(o.queue().stats(n));
+            }
+            return new SubscriptionResult.Listed(all);
+        }
+        Queue.Named n = o.queue().subscription(sub);
+        return n == null ? new NoSuchSubscription(queue, sub) : o.queue().stats(n);
+    }
+
+    @Override
+    public SubscriptionResult seek(String queue, String sub, SubscriptionStart start) {
+        synchronized (adminLock) {
+            ensureOpen();
+            OpenQueue o = open.get(queue);
+            if (o == null) {
+                return new NoSuchQueue(queue);
+            }
+            Queue.Named n = o.queue().subscription(sub);
+            if (n == null) {
+                return new NoSuchSubscription(queue, sub);
+            }
+            synchronized (checkpointLock) {
+                try {
+                    if (!o.queue().seek(n, start)) {
+                        return new NoSuchSubscription(queue, sub);
+                    }
+                } catch (Queue.BadStart e) {
+                    return new SubscriptionResult.BadStart(e.getMessage());
+                } catch (IOException e) {
+                    o.queue().fail("subscription '" + sub + "': a seek's write failed", e, false);
+                    throw StoreException.of("seeking subscription '" + sub + "' of queue '" + queue + "'", e,
+                            o.queue().dir);
+                }
+            }
+            return o.queue().stats(n);
+        }
+    }
+
+    @Override
+    public SubscriptionResult pause(String queue, String sub, boolean paused) {
+        synchronized (adminLock) {
+            ensureOpen();
+            OpenQueue o = open.get(queue);
+            if (o == null) {
+                return new NoSuchQueue(queue);
+            }
+            Queue.Named n = o.queue().subscription(sub);
+            if (n == null) {
+                return new NoSuchSubscription(queue, sub);
+            }
+            try {
+                o.queue().pause(n, paused, json);
+            } catch (IOException e) {
+                throw StoreException.of((paused ? "pausing" : "resuming") + " subscription '" + sub + "' of queue '"
+                        + queue + "'", e, o.queue().dir);
+            }
+            return o.queue().stats(n);
+        }
+    }
+
+    private static void checkSubscription(String sub) {
+        if (!QueueStore.isValidSubscription(sub)) {
+            throw new IllegalArgumentException("subscription name must match " + QueueStore.SUBSCRIPTION_PATTERN
+                    + ", was '" + sub + "'");
+        }
     }
 
     @Override
@@ -367,13 +566,13 @@ public final class JournalQueueStore implements QueueStore {
     /** What queues tell the store: announced, or handed to the store's own thread. */
     private final class Events implements Queue.Events {
         @Override
-        public void available(Queue q, int count) {
-            announce(q.name, count);
+        public void available(Reader r, int count) {
+            announce(QueueStore.availabilityKey(r.owner().name, r.subscription()), count);
         }
 
         @Override
-        public void deadLetters(Queue q) {
-            deadLetters.schedule(q);
+        public void deadLetters(Reader r) {
+            deadLetters.schedule(r);
         }
 
         @Override
@@ -382,8 +581,8 @@ public final class JournalQueueStore implements QueueStore {
         }
 
         @Override
-        public void deadline(Queue q, long atMillis) {
-            onStoreThread(q.reader()::expireDue, Math.max(0, atMillis - config.clock().millis()));
+        public void deadline(Reader r, long atMillis) {
+            onStoreThread(r::expireDue, Math.max(0, atMillis - config.clock().millis()));
         }
     }
 

@@ -27,14 +27,14 @@ final class Queue implements AutoCloseable {
 
     /** What the queue tells its store, always after its locks are released. */
     interface Events {
-        /** Messages became available (pushed, released, expired, dead-lettered into it). */
-        void available(Queue q, int count);
+        /** Messages became available to a reader (released, expired, a seek); pushes are announced by the store. */
+        void available(Reader r, int count);
 
-        /** Messages wait to move to the dead-letter queue ({@link Reader#takeDeadLetters}). */
-        void deadLetters(Queue q);
+        /** Messages wait to move to the reader's dead-letter queue ({@link Reader#takeDeadLetters}). */
+        void deadLetters(Reader r);
 
         /** A lease expires or a delay ends at {@code atMillis}: call {@link Reader#expireDue} then. */
-        void deadline(Queue q, long atMillis);
+        void deadline(Reader r, long atMillis);
 
         /** The id reservation runs low: call {@link Journal#extendReservation} (it syncs). */
         void reserveIds(Queue q);
@@ -46,6 +46,26 @@ final class Queue implements AutoCloseable {
 
     /** The copy of the lease state a checkpoint snapshots, and where its snapshot begins in the log. */
     record Snapshot(long begin, StateLog.State state) {
+    }
+
+    /** A named subscription: its settings (replaced when paused or resumed) and its reader. */
+    static final class Named {
+        volatile Subscription.Meta meta;
+        final Reader reader;
+        final Path dir;
+
+        Named(Subscription.Meta meta, Reader reader, Path dir) {
+            this.meta = meta;
+            this.reader = reader;
+            this.dir = dir;
+        }
+    }
+
+    /**
+     * Where a reader starts: just after {@code after} (its cursor, whose id is its floor), reading the entry at
+     * {@code firstIndex} next (-1: whatever follows {@code after}).
+     */
+    record Place(Cursor.Position after, long firstIndex) {
     }
 
     /** What a sync is about to make durable, read together under the reader's lock. */
@@ -66,6 +86,11 @@ final class Queue implements AutoCloseable {
     private final int entriesReadAtOpen;
     /** The max-length check of every push: the backlog of the slowest reader (today the one) plus the new ones. */
     private final Journal.Admission fits;
+    private final Events events;
+    private final Clock clock;
+    /** Named subscriptions by name (the queue's own reader is not among them). */
+    private final java.util.concurrent.ConcurrentSkipListMap<String, Named> subs =
+            new java.util.concurrent.ConcurrentSkipListMap<>();
     private volatile boolean closed;
 
     Queue(QueueMeta meta, Path dir, Clock clock, Events events, DiskSpace space, Recovery.Recovered r) {
@@ -77,10 +102,13 @@ final class Queue implements AutoCloseable {
         this.quarantine = r.quarantine();
         this.entriesReadAtOpen = r.entriesRead();
         this.fence = new Fence(name);
+        this.events = events;
+        this.clock = clock;
         this.journal = new Journal(name, dir, r.entries(), r.cursorFile(), r.log(), r.keys(), space, clock, fence,
                 changes, () -> events.reserveIds(this), r.gaps(), r.lastId(), r.lastIndex(),
                 r.lastId() + Journal.ID_BLOCK);
-        this.reader = new Reader(this, events, journal, r.cursorFile(), r.log(), r.leases(), clock, fence, changes);
+        this.reader = new Reader(this, null, r.entries().reader(), events, journal, r.cursorFile(), r.log(), r.leases(),
+                clock, fence, changes);
         long max = meta.options().maxLength();
         this.fits = fresh -> {
             long depth = reader.depth();
@@ -145,6 +173,9 @@ final class Queue implements AutoCloseable {
                     : "pulls answered before stay consumed");
             if (undoConsumption) {
                 reader.undoUnsynced();
+                for (Named n : subs.values()) {
+                    n.reader.undoUnsyncedLocked();
+                }
             }
         } catch (RuntimeException | InternalError e) {
             LOG.error("queue '{}': undoing the unsynced pulls failed too: {}", name, e.toString());
@@ -192,6 +223,214 @@ final class Queue implements AutoCloseable {
         return reader.cursorPosition();
     }
 
+    // ---- named subscriptions ----------------------------------------------------------------------
+
+    Named subscription(String sub) {
+        return subs.get(sub);
+    }
+
+    java.util.Collection<Named> subscriptions() {
+        return subs.values();
+    }
+
+    /** Opens the subscriptions found in the queue's folder (recovery, before the queue serves). */
+    void openSubscriptions(ObjectMapper json, dev.spool.storage.StoreConfig config) throws IOException {
+        for (Path d : Subscription.scan(dir)) {
+            Subscription.Meta m;
+            try {
+                m = Subscription.Meta.read(json, d);
+            } catch (IOException e) {
+                LOG.error("queue '{}': subscription folder {} is unreadable ({}); it is left as it is and not served",
+                        name, d, e.getMessage());
+                continue;
+            }
+            subs.put(m.name(), new Named(m, openReader(d, m, config), d));
+        }
+    }
+
+    /** Opens a subscription's reader from its folder, positioned at its cursor, its log replayed. */
+    private Reader openReader(Path d, Subscription.Meta m, dev.spool.storage.StoreConfig config) throws IOException {
+        Cursor c = Cursor.open(d.resolve(CURSOR_FILE));
+        StateLog sl = null;
+        EntryFile.Reader tail = null;
+        try {
+            Cursor.Position pos = c.position();
+            if (!c.isValid()) {
+                LOG.error("queue '{}' subscription '{}': cursor file is damaged; it starts again from the queue's "
+                        + "oldest message (those it consumed are delivered again)", name, m.name());
+                pos = Cursor.Position.START;
+                c.reset(pos);
+                c.sync();
+            }
+            sl = StateLog.openIn(m.name(), d.resolve(StateLog.DIR), config, quarantine);
+            StateLog.State saved = sl.recover();
+            tail = journal.entries().newReader(pos.index());
+            if (!tail.moveAfter(pos)) {
+                LOG.error("queue '{}' subscription '{}': its position (index {}, id {}) is not in the journal; reading "
+                        + "on from the first message after id {}", name, m.name(), Long.toHexString(pos.index()),
+                        pos.id(), pos.id());
+                tail.skipThrough(pos.id());
+            }
+            LeaseTable leases = new LeaseTable(pos.id(), pos.index(), m.maxDeliveries(),
+                    new Nonces(new java.security.SecureRandom()));
+            leases.restore(saved.done(), saved.deliveries());
+            leases.forgetAbove(journal.lastId());
+            Reader r = new Reader(this, m.name(), tail, events, journal, c, sl, leases, clock, fence, changes);
+            r.pause(m.paused());
+            return r;
+        } catch (IOException | RuntimeException e) {
+            if (tail != null) {
+                tail.close();
+            }
+            if (sl != null) {
+                sl.close();
+            }
+            c.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Creates subscription {@code m} starting at {@code start}; null if the name is taken, else its reader.
+     * The caller serialises administration of the queue.
+     */
+    Named createSubscription(Subscription.Meta m, dev.spool.storage.SubscriptionStart start, ObjectMapper json,
+                             dev.spool.storage.StoreConfig config) throws IOException, BadStart {
+        if (subs.containsKey(m.name())) {
+            return null;
+        }
+        // A reader of its own holds retention back while the place is found and the subscription's reader opens.
+        EntryFile.Reader holder = journal.entries().newReader(Cursor.NO_INDEX);
+        try {
+            Place p = place(holder, start);
+            Path d = Subscription.create(dir, m, p.after(), json, config, quarantine);
+            Reader r;
+            try {
+                r = openReader(d, m, config);
+            } catch (IOException | RuntimeException e) {
+                Subscription.remove(dir, m.name());
+                throw e;
+            }
+            Named n = new Named(m, r, d);
+            subs.put(m.name(), n);
+            return n;
+        } finally {
+            holder.close();
+        }
+    }
+
+    /** Moves a subscription to {@code start} (see {@link Reader#seek}); false if it is closed. */
+    boolean seek(Named n, dev.spool.storage.SubscriptionStart start) throws IOException, BadStart {
+        EntryFile.Reader holder = journal.entries().newReader(Cursor.NO_INDEX);
+        try {
+            Place p = place(holder, start);
+            return n.reader.seek(p.after(), p.firstIndex(), n.meta.maxDeliveries());
+        } finally {
+            holder.close();
+        }
+    }
+
+    /** Pauses or resumes a subscription, durably. */
+    void pause(Named n, boolean paused, ObjectMapper json) throws IOException {
+        Subscription.Meta m = n.meta.withPaused(paused);
+        m.write(json, n.dir);
+        n.meta = m;
+        n.reader.pause(paused);
+        if (!paused) {
+            events.available(n.reader, 1);
+        }
+    }
+
+    /** Closes and removes a subscription; false if there is none of that name. */
+    boolean deleteSubscription(String sub) throws IOException {
+        Named n = subs.remove(sub);
+        if (n == null) {
+            return false;
+        }
+        n.reader.closeOwn();
+        Subscription.remove(dir, sub);
+        journal.entries().retainNow();
+        return true;
+    }
+
+    /** The start names no place in the queue. */
+    static final class BadStart extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        BadStart(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    /** Where a reader starting at {@code start} is placed, found with {@code t} (a reader holding retention back). */
+    private Place place(EntryFile.Reader t, dev.spool.storage.SubscriptionStart start) throws IOException, BadStart {
+        long lastId = journal.lastId();
+        long first = t.firstIndex();
+        long firstId = first < 0 ? -1 : t.idAtIndex(first);
+        if (start instanceof dev.spool.storage.SubscriptionStart.Earliest) {
+            return first < 0 ? latest(t) : new Place(new Cursor.Position(Cursor.NO_INDEX, Math.max(0, firstId - 1)),
+                    first);
+        }
+        if (start instanceof dev.spool.storage.SubscriptionStart.Latest) {
+            return latest(t);
+        }
+        long id;
+        if (start instanceof dev.spool.storage.SubscriptionStart.FromTime ft) {
+            id = journal.entries().times().firstIdAtOrAfter(ft.time().toEpochMilli());
+            if (id < 0) {
+                return latest(t); // after the newest message: from the next one pushed
+            }
+            if (firstId >= 0 && id < firstId) {
+                id = firstId; // before what the queue still holds: from the oldest it holds
+            }
+        } else {
+            id = ((dev.spool.storage.SubscriptionStart.AtId) start).id();
+            if (id < 1 || id > lastId + 1) {
+                throw new BadStart("id " + id + " is outside queue '" + name + "': its messages have ids up to "
+                        + lastId + " (" + (lastId + 1) + " starts at the next message pushed)");
+            }
+            if (firstId >= 0 && id < firstId) {
+                throw new BadStart("message " + id + " is no longer kept in queue '" + name + "': its oldest message "
+                        + "is " + firstId);
+            }
+        }
+        long at = t.indexAtOrAfter(id);
+        if (at < 0) {
+            return latest(t);
+        }
+        long before = t.previousIndex(at);
+        Cursor.Position after = before < 0 ? new Cursor.Position(Cursor.NO_INDEX, Math.max(0, t.idAtIndex(at) - 1))
+                : new Cursor.Position(before, t.idAtIndex(before));
+        return new Place(after, at);
+    }
+
+    /** After the journal's last entry: from the next message pushed. */
+    private Place latest(EntryFile.Reader t) {
+        long last = journal.lastIndex();
+        long lastEntryId = last < 0 ? -1 : t.idAtIndex(last);
+        if (lastEntryId < 0) {
+            return new Place(new Cursor.Position(Cursor.NO_INDEX, journal.lastId()), -1);
+        }
+        return new Place(new Cursor.Position(last, lastEntryId), -1);
+    }
+
+    /** A named subscription's stats. */
+    dev.spool.storage.SubscriptionStats stats(Named n) {
+        Reader r = n.reader;
+        long floor = r.floor();
+        long oldestAge = 0;
+        if (r.depth() > 0) {
+            try {
+                long at = journal.entries().times().appendedAt(floor + 1);
+                oldestAge = at < 0 ? 0 : Math.max(0, clock.millis() - at);
+            } catch (IOException e) {
+                LOG.debug("queue '{}': reading time marks: {}", name, e.toString());
+            }
+        }
+        return new dev.spool.storage.SubscriptionStats(name, n.meta.name(), floor, r.depth(), r.inFlight(), oldestAge,
+                0, r.paused(), n.meta.createdAt(), n.meta.maxDeliveries(), n.meta.deadLetterQueue(), r.counts());
+    }
+
     int entriesReadAtOpen() {
         return entriesReadAtOpen;
     }
@@ -227,6 +466,9 @@ final class Queue implements AutoCloseable {
             }
             closed = true;
             reader.close();
+            for (Named n : subs.values()) {
+                n.reader.closeOwn();
+            }
             journal.close();
             log.close();
             try {

@@ -20,26 +20,32 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One reader of a queue's journal: its durable cursor, its lease table, delivery counts and dead-letter moves, and
- * the acknowledgements it logs in the state log. Everything that consumes is serialised by its lock; it reads what
- * the {@link Journal} wrote without taking the push lock, and skips void entries. A queue has one reader today;
- * subscriptions will each have their own.
+ * the acknowledgements it logs in its state log. Everything that consumes is serialised by its lock; it reads what
+ * the {@link Journal} wrote without taking the push lock, through a {@link EntryFile.Reader} of its own, and skips
+ * void entries. A queue has its own reader (the default subscription, whose files are the queue's) and one per
+ * named subscription ({@link Subscription}), each with its own files.
  */
 final class Reader {
     private static final Logger LOG = LoggerFactory.getLogger(Reader.class);
 
     private final String name;
     private final Path dir;
+    /** The subscription's name, or null for the queue's own reader. */
+    private final String subscription;
     private final Journal journal;
-    private final EntryFile entries;
+    private final EntryFile.Reader tail;
     private final Cursor cursor;
     private final StateLog log;
-    private final LeaseTable leases;
+    /** Replaced whole by a {@link #seek} (guarded by the lock). */
+    private LeaseTable leases;
     private final Clock clock;
     private final Fence fence;
     private final AtomicLong changes;
     private final Queue.Events events;
     private final Queue owner;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Held while the syncing thread forces a named subscription's files, so a delete does not close them under it. */
+    private final ReentrantLock forceLock = new ReentrantLock();
     private final LongAdder taken = new LongAdder();
     private final LongAdder delivered = new LongAdder();
     private final LongAdder acked = new LongAdder();
@@ -51,20 +57,25 @@ final class Reader {
     private volatile int doneAbove;
     private volatile int inFlight;
     private volatile boolean closed;
+    private volatile boolean paused;
+    /** What the syncing thread last forced of this reader's files (that thread's alone). */
+    private long syncedFloor = Long.MIN_VALUE;
+    private long syncedStateEntries = Long.MIN_VALUE;
     /** The deadline the store was last asked to call back at (guarded by the lock). */
     private long scheduledDeadline = Long.MAX_VALUE;
     /** What may still be undone, and where the call in progress began (guarded by the lock). */
-    private final Unsynced unsynced;
+    private Unsynced unsynced;
     private final Unsynced.Mark mark = new Unsynced.Mark();
 
-    Reader(Queue owner, Queue.Events events, Journal journal, Cursor cursor, StateLog log, LeaseTable leases,
-           Clock clock, Fence fence, AtomicLong changes) {
+    Reader(Queue owner, String subscription, EntryFile.Reader tail, Queue.Events events, Journal journal,
+           Cursor cursor, StateLog log, LeaseTable leases, Clock clock, Fence fence, AtomicLong changes) {
         this.owner = owner;
-        this.name = owner.name;
+        this.subscription = subscription;
+        this.name = subscription == null ? owner.name : owner.name + "' subscription '" + subscription;
         this.dir = owner.dir;
         this.events = events;
         this.journal = journal;
-        this.entries = journal.entries();
+        this.tail = tail;
         this.cursor = cursor;
         this.log = log;
         this.leases = leases;
@@ -73,6 +84,24 @@ final class Reader {
         this.changes = changes;
         this.unsynced = new Unsynced(cursor.position());
         publishLeaseCounts();
+    }
+
+    Queue owner() {
+        return owner;
+    }
+
+    /** The subscription's name, or null for the queue's own reader. */
+    String subscription() {
+        return subscription;
+    }
+
+    /** Whether pulls and leases are answered empty (pushes go on). */
+    boolean paused() {
+        return paused;
+    }
+
+    void pause(boolean pause) {
+        paused = pause;
     }
 
     /** The pull lock (the queue takes it with the push lock for snapshots and close). */
@@ -90,6 +119,9 @@ final class Reader {
         try {
             if (closed) {
                 return null;
+            }
+            if (paused) {
+                return out;
             }
             begin();
             long now = clock.millis();
@@ -115,7 +147,7 @@ final class Reader {
 
     /** The fast path without lease state: read at the floor and move the cursor past it. */
     private Message takeAtFloor() {
-        EntryFile.Reader r = entries.reader();
+        EntryFile.Reader r = tail;
         long lastId = journal.lastId();
         while (leases.floor() < lastId) {
             if (!r.next()) {
@@ -146,7 +178,7 @@ final class Reader {
         cursor.advance(leases.floorIndex(), leases.floor());
         // Published after the cursor write: a sync that reads this floor covers that write.
         floor = leases.floor();
-        entries.retainFrom(leases.floorIndex());
+        tail.retainFrom(leases.floorIndex());
     }
 
     private void logCorrupt(long id, long index) {
@@ -167,13 +199,13 @@ final class Reader {
     private Message nextAvailable(long now) {
         leases.expire(now);
         for (long id = leases.pollReady(); id >= 0; id = leases.pollReady()) {
-            byte[] payload = entries.readAt(leases.indexOf(id), id);
+            byte[] payload = tail.readAt(leases.indexOf(id), id);
             if (payload != null) {
                 return new Message(id, payload);
             }
             markDone(id);
         }
-        EntryFile.Reader r = entries.reader();
+        EntryFile.Reader r = tail;
         long lastId = journal.lastId();
         while (leases.readId() < lastId) {
             if (!r.next()) {
@@ -213,6 +245,9 @@ final class Reader {
         try {
             if (closed) {
                 return null;
+            }
+            if (paused) {
+                return out;
             }
             begin();
             long now = clock.millis();
@@ -282,7 +317,7 @@ final class Reader {
             afterPull();
         }
         if (available > 0) {
-            events.available(owner, available);
+            events.available(this, available);
         }
         return new SettleResult.Settled(accepted, rejected);
     }
@@ -301,7 +336,7 @@ final class Reader {
             afterPull();
         }
         if (available > 0) {
-            events.available(owner, available);
+            events.available(this, available);
         }
     }
 
@@ -346,10 +381,10 @@ final class Reader {
             lock.unlock();
         }
         if (dead) {
-            events.deadLetters(owner);
+            events.deadLetters(this);
         }
         if (deadline != Long.MAX_VALUE) {
-            events.deadline(owner, deadline);
+            events.deadline(this, deadline);
         }
     }
 
@@ -371,7 +406,7 @@ final class Reader {
                 return out;
             }
             for (LeaseTable.DeadLetter d : leases.takeDeadLetters()) {
-                byte[] payload = entries.readAt(d.index(), d.id());
+                byte[] payload = tail.readAt(d.index(), d.id());
                 if (payload == null) {
                     markDone(d.id()); // unreadable: nothing to move
                 } else {
@@ -405,11 +440,123 @@ final class Reader {
             afterPull();
         }
         if (!moved) {
-            events.available(owner, 1);
+            events.available(this, 1);
         }
     }
 
+    // ---- seek ------------------------------------------------------------------------------------
+
+    /**
+     * Moves this reader to just after {@code pos}, forwards or back (a subscription's seek: the replay), without
+     * copying anything: a fresh lease table (every lease of the old position is then refused as unknown, delivery
+     * counts start again), the sequential read moved, and a snapshot of the empty state written to the reader's log.
+     * The log and then the cursor are forced before it returns, so a crash leaves the old position or the new one.
+     * The caller holds the store's checkpoint lock (no other snapshot of this log is under way).
+     *
+     * @param firstIndex where the reader reads next: the index of the entry after {@code pos}, or -1 for the end
+     * @return false if the reader is closed
+     */
+    boolean seek(Cursor.Position pos, long firstIndex, int maxDeliveries) throws java.io.IOException {
+        long begin;
+        lock.lock();
+        mark.clear();
+        try {
+            if (closed) {
+                return false;
+            }
+            fence.check();
+            leases = new LeaseTable(pos.id(), pos.index(), maxDeliveries, new Nonces(new java.security.SecureRandom()));
+            if (firstIndex >= 0 ? !tail.moveTo(firstIndex) : !tail.moveAfter(pos)) {
+                throw new java.io.IOException("the journal has no entry at index " + Long.toHexString(firstIndex)
+                        + " to seek to");
+            }
+            cursor.reset(pos);
+            tail.retainFrom(pos.index());
+            begin = log.beginSnapshot(pos.id(), List.of());
+            log.finishSnapshot(begin, new StateLog.State(pos.id(), new ArrayList<>(), new java.util.HashMap<>(),
+                    new java.util.LinkedHashMap<>(), new ArrayList<>()));
+            unsynced = new Unsynced(pos);
+            scheduledDeadline = Long.MAX_VALUE;
+            changes.incrementAndGet();
+        } finally {
+            afterPull();
+        }
+        log.snapshotDurable(begin);
+        cursor.sync();
+        events.available(this, 1);
+        return true;
+    }
+
+    /** This reader's sequential and random view of the journal. */
+    EntryFile.Reader tail() {
+        return tail;
+    }
+
     // ---- sync, snapshots and stats ---------------------------------------------------------------
+
+    /**
+     * Forces this reader's cursor and log if they changed since the last force (the syncing thread; a named
+     * subscription's, whose files are its own). {@code p} was read before any force of this sync began.
+     */
+    void forceChanged(Queue.SyncPoint p) throws java.io.IOException {
+        forceLock.lock();
+        try {
+            if (!closed) {
+                forceChangedOpen(p);
+            }
+        } finally {
+            forceLock.unlock();
+        }
+    }
+
+    private void forceChangedOpen(Queue.SyncPoint p) throws java.io.IOException {
+        if (p.floor() != syncedFloor) {
+            cursor.sync();
+            syncedFloor = p.floor();
+        }
+        if (p.stateEntries() != syncedStateEntries) {
+            log.force();
+            syncedStateEntries = p.stateEntries();
+        }
+    }
+
+    /** The point a sync of a named subscription's own files covers (its log's entries, not the queue's). */
+    Queue.SyncPoint ownSyncPoint() {
+        return syncPoint(-1, log.mustSyncEntries(), -1);
+    }
+
+    StateLog log() {
+        return log;
+    }
+
+    Cursor cursor() {
+        return cursor;
+    }
+
+    /** A snapshot of this reader's own log (a named subscription's: no keys or gaps), if enough changed. */
+    Queue.Snapshot beginOwnSnapshot(boolean force) {
+        lock.lock();
+        try {
+            if (closed || fence.why() != null || !log.wantsSnapshot(stateSize(), force)) {
+                return null;
+            }
+            StateLog.State s = state(new java.util.LinkedHashMap<>(), new ArrayList<>());
+            return new Queue.Snapshot(log.beginSnapshot(s.floor(), s.gaps()), s);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Undoes what no good sync covered (a named subscription's, under its lock). */
+    void undoUnsyncedLocked() {
+        lock.lock();
+        try {
+            undoUnsynced();
+        } finally {
+            lock.unlock();
+        }
+    }
+
 
     /** The cursor and the change count together, under the lock: what a sync starting now covers. */
     Queue.SyncPoint syncPoint(long lastIndex, long stateEntries, long lastId) {
@@ -493,5 +640,27 @@ final class Reader {
     /** Stops consuming; under the lock. */
     void close() {
         closed = true;
+    }
+
+    /** Closes a named subscription's reader and its own files (the queue's own are the queue's to close). */
+    void closeOwn() {
+        lock.lock();
+        forceLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            tail.close();
+            log.close();
+            try {
+                cursor.close();
+            } catch (java.io.IOException e) {
+                LOG.warn("queue '{}': closing cursor: {}", name, e.toString());
+            }
+        } finally {
+            forceLock.unlock();
+            lock.unlock();
+        }
     }
 }

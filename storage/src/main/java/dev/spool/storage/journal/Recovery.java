@@ -71,12 +71,20 @@ final class Recovery {
                 LOG.error("queue '{}': cursor (index {}, id {}) is not in the journal; scanning the journal for the "
                         + "first message after id {}", name, Long.toHexString(pos.index()), pos.id(), pos.id());
                 journal.reader().skipThrough(pos.id());
+            } else {
+                journal.reader().holdFrom(pos.index());
             }
             long last = end.id();
             if (last < pos.id()) {
                 LOG.error("queue '{}': journal ends at id {} but the cursor is at id {}: the journal tail was lost; "
                         + "new messages continue from id {}", name, last, pos.id(), pos.id() + 1);
                 last = pos.id();
+            }
+            long subsConsumed = Subscription.highestPosition(dir);
+            if (last < subsConsumed) {
+                LOG.error("queue '{}': journal ends at id {} but a subscription has consumed up to id {}: the journal "
+                        + "tail was lost; new messages continue from id {}", name, last, subsConsumed, subsConsumed + 1);
+                last = subsConsumed;
             }
             cursor.head(end.index(), last);
             List<StateLog.Gap> gaps = new ArrayList<>(saved.gaps());

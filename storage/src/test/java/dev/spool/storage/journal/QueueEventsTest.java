@@ -34,15 +34,15 @@ class QueueEventsTest {
         AtomicInteger extendedInline = new AtomicInteger();
         Queue.Events events = new Queue.Events() {
             @Override
-            public void available(Queue q, int count) {
+            public void available(Reader r, int count) {
             }
 
             @Override
-            public void deadLetters(Queue q) {
+            public void deadLetters(Reader r) {
             }
 
             @Override
-            public void deadline(Queue q, long atMillis) {
+            public void deadline(Reader r, long atMillis) {
             }
 
             @Override
