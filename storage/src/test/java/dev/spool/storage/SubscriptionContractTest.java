@@ -245,6 +245,31 @@ public abstract class SubscriptionContractTest {
         assertEquals(List.of("m1"), takeN(q, null, 1), "the queue's own consumers still have it");
     }
 
+    @Test
+    void aRedriveThroughASubscriptionShouldReachThatSubscriptionAlone() {
+        String q = q("redrive");
+        store.create(q, QueueOptions.ofMaxLength(1000));
+        store.createSubscription(q, "d", new SubscriptionSpec(new SubscriptionStart.Latest(), 1, null, false));
+        store.createSubscription(q, "other", from(new SubscriptionStart.Latest()));
+        pushAll(q, 2, "m");
+        List<Leased> l = leaseN(q, "d", 2, Duration.ofMinutes(1));
+        Blocking.join(store.settle(q, "d", Settlement.NACK, List.of(l.get(0).lease()), Duration.ZERO));
+        Blocking.join(store.settle(q, "d", Settlement.ACK, List.of(l.get(1).lease()), Duration.ZERO));
+        String dlq = SubscriptionSpec.defaultDeadLetterQueue(q, "d");
+        long until = System.nanoTime() + patience().toNanos();
+        long moved = 0;
+        while (moved == 0 && System.nanoTime() < until) {
+            RedriveResult r = store.redrive(q, "d");
+            moved = assertInstanceOf(RedriveResult.Moved.class, r).count();
+        }
+        assertEquals(1, moved, "the dead letter moved back from " + dlq);
+        assertEquals(List.of("m1"), texts(leaseN(q, "d", 10, Duration.ofMinutes(1))), "d receives it again");
+        assertEquals(names("m", 1, 2), takeN(q, "other", 10), "the other subscription receives nothing twice");
+        assertEquals(names("m", 1, 2), takeN(q, null, 10), "nor do the queue's own consumers");
+        assertEquals(List.of(), takeN(q, "other", 1));
+        assertInstanceOf(NoSuchSubscription.class, store.redrive(q, "nope"));
+    }
+
     private static List<String> concat(List<String> a, List<String> b) {
         List<String> out = new ArrayList<>(a);
         out.addAll(b);

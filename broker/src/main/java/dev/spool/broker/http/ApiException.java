@@ -26,6 +26,15 @@ public final class ApiException extends RuntimeException {
         return new ApiException(ErrorCode.QUEUE_NOT_FOUND, "queue '" + name + "' does not exist");
     }
 
+    /** What a call on subscription {@code sub} of queue {@code name} answers when either is not there. */
+    static ApiException notFound(String name, String sub, Object outcome) {
+        if (sub != null && outcome instanceof dev.spool.storage.NoSuchSubscription) {
+            return new ApiException(ErrorCode.SUBSCRIPTION_NOT_FOUND, "queue '" + name + "' has no subscription '"
+                    + sub + "'");
+        }
+        return queueNotFound(name);
+    }
+
     ErrorCode code() {
         return code;
     }

@@ -15,6 +15,15 @@ public enum ErrorCode {
     BAD_CREDENTIALS,
     FORBIDDEN,
     QUEUE_NOT_FOUND,
+    /** The queue has no subscription of that name (404). */
+    SUBSCRIPTION_NOT_FOUND,
+    /** A subscription of that name exists already (409). */
+    SUBSCRIPTION_EXISTS,
+    /** A subscription's start names no place in the queue, or more than one (400). */
+    BAD_START,
+    INVALID_SUBSCRIPTION_NAME,
+    /** The backend does not offer this (501). */
+    NOT_IMPLEMENTED,
     USER_NOT_FOUND,
     ROUTE_NOT_FOUND,
     METHOD_NOT_ALLOWED,

@@ -224,6 +224,25 @@ public final class Exchanges {
         return name;
     }
 
+    /**
+     * The validated {@code {sub}} of a {@code /queues/{name}/subscriptions/{sub}...} route, checked against the raw
+     * path as the queue's name is; null on a route of the queue's own (its default subscription).
+     */
+    static String subscriptionName(HttpServerExchange ex) {
+        PathTemplateMatch match = ex.getAttachment(PathTemplateMatch.ATTACHMENT_KEY);
+        if (match == null || !match.getParameters().containsKey("sub")) {
+            return null;
+        }
+        String sub = match.getParameters().get("sub");
+        String rawQueue = rawSegment(ex.getRequestURI(), "/queues/");
+        String raw = rawQueue == null ? null : rawSegment(ex.getRequestURI(), "/queues/" + rawQueue + "/subscriptions/");
+        if (!QueueStore.isValidSubscription(sub) || raw == null || !sub.equals(percentDecode(raw))) {
+            throw new ApiException(ErrorCode.INVALID_SUBSCRIPTION_NAME, "the path must name one subscription matching "
+                    + QueueStore.SUBSCRIPTION_PATTERN + ", was '" + (raw == null ? sub : raw) + "'");
+        }
+        return sub;
+    }
+
     /** The validated {@code {name}} of a {@code /users/{name}} route, checked against the raw path as above. */
     static String userName(HttpServerExchange ex) {
         PathTemplateMatch match = ex.getAttachment(PathTemplateMatch.ATTACHMENT_KEY);

@@ -2,6 +2,7 @@ package dev.spool.broker.http;
 
 import dev.spool.storage.LeaseResult;
 import dev.spool.storage.Leased;
+import dev.spool.storage.QueueStore;
 import dev.spool.storage.StoreContract;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -12,7 +13,7 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * {@code POST /queues/{name}/leases?max=N&wait=S&visibility=S}: leases up to N messages, as a JSON array
+ * {@code POST /queues/{name}[/subscriptions/{sub}]/leases?max=N&wait=S&visibility=S}: leases up to N messages, as a JSON array
  * of {@code {"id","lease","delivery","body","metadata"}}.
  */
 final class LeaseHandler implements HttpHandler {
@@ -25,6 +26,7 @@ final class LeaseHandler implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange ex) throws Exception {
         String name = Exchanges.queueName(ex);
+        String sub = Exchanges.subscriptionName(ex);
         int max = (int) Params.number(ex, "max", 1, 1, api.config().server().maxBatchMessages());
         StoreContract c = api.store().contract();
         long longest = Math.min(c.maxVisibility().toSeconds(), api.config().queues().maxVisibilitySeconds());
@@ -35,13 +37,14 @@ final class LeaseHandler implements HttpHandler {
                     + " s (queues.max_visibility_seconds), was " + visibility);
         }
         long wait = Params.waitMillis(ex, api);
-        api.waiters().serve(ex, name, wait, c, w -> api.store().lease(name, max, Duration.ofSeconds(visibility), w),
-                r -> render(name, r), Json.EMPTY_ARRAY);
+        api.waiters().serve(ex, QueueStore.availabilityKey(name, sub), wait, c,
+                w -> api.store().lease(name, sub, max, Duration.ofSeconds(visibility), w), r -> render(name, sub, r),
+                Json.EMPTY_ARRAY);
     }
 
-    private static byte[] render(String name, LeaseResult r) {
+    private static byte[] render(String name, String sub, LeaseResult r) {
         if (!(r instanceof LeaseResult.Granted g)) {
-            throw ApiException.queueNotFound(name);
+            throw ApiException.notFound(name, sub, r);
         }
         List<Leased> leased = g.messages();
         if (leased.isEmpty()) {

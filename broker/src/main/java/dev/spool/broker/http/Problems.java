@@ -25,19 +25,21 @@ public final class Problems {
 
     static int status(ErrorCode code) {
         return switch (code) {
-            case MALFORMED_JSON, MALFORMED_REQUEST, INVALID_MESSAGE, INVALID_QUEUE_NAME, INVALID_REQUEST -> 400;
+            case MALFORMED_JSON, MALFORMED_REQUEST, INVALID_MESSAGE, INVALID_QUEUE_NAME, INVALID_REQUEST, BAD_START,
+                    INVALID_SUBSCRIPTION_NAME -> 400;
             case UNAUTHORIZED, BAD_CREDENTIALS -> 401;
             case FORBIDDEN -> 403;
-            case QUEUE_NOT_FOUND, USER_NOT_FOUND, ROUTE_NOT_FOUND -> 404;
+            case QUEUE_NOT_FOUND, SUBSCRIPTION_NOT_FOUND, USER_NOT_FOUND, ROUTE_NOT_FOUND -> 404;
             case METHOD_NOT_ALLOWED -> 405;
             case BODY_TIMEOUT -> 408;
-            case QUEUE_EXISTS, USER_EXISTS, LAST_ADMINISTRATOR -> 409;
+            case QUEUE_EXISTS, SUBSCRIPTION_EXISTS, USER_EXISTS, LAST_ADMINISTRATOR -> 409;
             case PAYLOAD_TOO_LARGE -> 413;
             case UNSUPPORTED_MEDIA_TYPE -> 415;
             case SCHEMA_VIOLATION -> 422;
             case QUEUE_FULL, TOO_MANY_ATTEMPTS, TOO_MANY_CONNECTIONS -> 429;
             case HEADERS_TOO_LARGE -> 431;
             case INTERNAL -> 500;
+            case NOT_IMPLEMENTED -> 501;
             case UNAVAILABLE, OUTCOME_UNKNOWN -> 503;
             case DISK_FULL -> 507;
         };
@@ -134,6 +136,10 @@ public final class Problems {
                 case UNCONFIRMED -> unconfirmed(s);
                 case IO -> internal(t);
             };
+        }
+        if (t instanceof UnsupportedOperationException u) {
+            return new ApiException(ErrorCode.NOT_IMPLEMENTED, u.getMessage() == null ? "not offered by this backend"
+                    : u.getMessage());
         }
         return internal(t);
     }

@@ -1,6 +1,7 @@
 package dev.spool.broker.http;
 
 import dev.spool.storage.Message;
+import dev.spool.storage.QueueStore;
 import dev.spool.storage.TakeResult;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -8,7 +9,7 @@ import io.undertow.server.HttpServerExchange;
 import java.io.ByteArrayOutputStream;
 import java.util.List;
 
-/** {@code GET /queues/{name}/messages?max=N&wait=S}: removes up to N oldest messages, as a JSON array. */
+/** {@code GET /queues/{name}[/subscriptions/{sub}]/messages?max=N&wait=S}: removes up to N oldest messages, as a JSON array. */
 final class PullBatchHandler implements HttpHandler {
     private final Api api;
 
@@ -19,15 +20,16 @@ final class PullBatchHandler implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange ex) throws Exception {
         String name = Exchanges.queueName(ex);
+        String sub = Exchanges.subscriptionName(ex);
         int max = (int) Params.number(ex, "max", 1, 1, api.config().server().maxBatchMessages());
         long wait = Params.waitMillis(ex, api);
-        api.waiters().serve(ex, name, wait, api.store().contract(), w -> api.store().take(name, max, w),
-                r -> render(name, r), Json.EMPTY_ARRAY);
+        api.waiters().serve(ex, QueueStore.availabilityKey(name, sub), wait, api.store().contract(),
+                w -> api.store().take(name, sub, max, w), r -> render(name, sub, r), Json.EMPTY_ARRAY);
     }
 
-    private static byte[] render(String name, TakeResult r) {
+    private static byte[] render(String name, String sub, TakeResult r) {
         if (!(r instanceof TakeResult.Taken t)) {
-            throw ApiException.queueNotFound(name);
+            throw ApiException.notFound(name, sub, r);
         }
         List<Message> messages = t.messages();
         if (messages.isEmpty()) {

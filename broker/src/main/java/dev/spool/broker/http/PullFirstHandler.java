@@ -1,6 +1,7 @@
 package dev.spool.broker.http;
 
 import dev.spool.storage.Message;
+import dev.spool.storage.QueueStore;
 import dev.spool.storage.TakeResult;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -8,7 +9,7 @@ import io.undertow.server.HttpServerExchange;
 import java.nio.charset.StandardCharsets;
 
 /**
- * {@code GET /queues/{name}/messages/first[?wait=S]}: removes and returns the oldest message as
+ * {@code GET /queues/{name}[/subscriptions/{sub}]/messages/first[?wait=S]}: removes and returns the oldest message as
  * {@code {"id":..,"body":..,"metadata":..}}, or JSON {@code null} when the queue is (still, after the
  * wait) empty.
  */
@@ -23,10 +24,12 @@ final class PullFirstHandler implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange ex) throws Exception {
         String name = Exchanges.queueName(ex);
+        String sub = Exchanges.subscriptionName(ex);
         long wait = Params.waitMillis(ex, api);
-        api.waiters().serve(ex, name, wait, api.store().contract(), w -> api.store().take(name, 1, w), r -> {
+        api.waiters().serve(ex, QueueStore.availabilityKey(name, sub), wait, api.store().contract(),
+                w -> api.store().take(name, sub, 1, w), r -> {
             if (!(r instanceof TakeResult.Taken t)) {
-                throw ApiException.queueNotFound(name);
+                throw ApiException.notFound(name, sub, r);
             }
             if (t.messages().isEmpty()) {
                 return null;

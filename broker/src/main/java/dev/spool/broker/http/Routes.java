@@ -71,6 +71,23 @@ public final class Routes {
         t.add("POST", "/queues/{name}/renewals", io(secured(api, PULLERS,
                 new SettleHandler(api, Settlement.RENEW, forwarder))));
         t.add("POST", "/queues/{name}/redrive", secured(api, ADMIN, t.worker(new RedriveHandler(api))));
+        // Named subscriptions: the queue's consuming routes again under /subscriptions/{sub}, with the same bodies.
+        String sub = "/queues/{name}/subscriptions/{sub}";
+        SubscriptionsHandler subs = new SubscriptionsHandler(api);
+        t.add("GET", "/queues/{name}/subscriptions", secured(api, ANYONE_SIGNED_IN, t.worker(subs::list)));
+        t.add("GET", sub, secured(api, ANYONE_SIGNED_IN, t.worker(subs::show)));
+        t.add("POST", sub, secured(api, ADMIN, t.worker(subs::create)));
+        t.add("DELETE", sub, secured(api, ADMIN, t.worker(subs::delete)));
+        t.add("POST", sub + "/seek", secured(api, ADMIN, t.worker(subs::seek)));
+        t.add("POST", sub + "/pause", secured(api, ADMIN, t.worker(subs::pause)));
+        t.add("POST", sub + "/resume", secured(api, ADMIN, t.worker(subs::resume)));
+        t.add("POST", sub + "/redrive", secured(api, ADMIN, t.worker(subs::redrive)));
+        t.add("GET", sub + "/messages/first", io(secured(api, PULLERS, new PullFirstHandler(api))));
+        t.add("GET", sub + "/messages", io(secured(api, PULLERS, new PullBatchHandler(api))));
+        t.add("POST", sub + "/leases", io(secured(api, PULLERS, new LeaseHandler(api))));
+        t.add("POST", sub + "/acks", io(secured(api, PULLERS, new SettleHandler(api, Settlement.ACK, forwarder))));
+        t.add("POST", sub + "/nacks", io(secured(api, PULLERS, new SettleHandler(api, Settlement.NACK, forwarder))));
+        t.add("POST", sub + "/renewals", io(secured(api, PULLERS, new SettleHandler(api, Settlement.RENEW, forwarder))));
         UsersHandler users = new UsersHandler(api);
         t.add("GET", "/users", secured(api, ADMIN, t.worker(users::list)));
         t.add("POST", "/users/{name}", secured(api, ADMIN, t.worker(users::create)));

@@ -21,7 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * {@code POST /queues/{name}/acks} {@code {"leases":[...]}}, {@code .../nacks} {@code {"leases":[...],
+ * {@code POST /queues/{name}[/subscriptions/{sub}]/acks} {@code {"leases":[...]}}, {@code .../nacks} {@code {"leases":[...],
  * "delay_seconds":D}} and {@code .../renewals} {@code {"leases":[...],"visibility_seconds":S}}: 200
  * {@code {"acked"|"released"|"renewed": n, "rejected": [{"lease":..,"reason":"expired"|"unknown"}]}}.
  */
@@ -42,6 +42,7 @@ final class SettleHandler implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange ex) {
         String name = Exchanges.queueName(ex);
+        String sub = Exchanges.subscriptionName(ex);
         Exchanges.requireJson(ex);
         Exchanges.readBody(ex, api.config().server().maxBatchBytes(), (e, body) -> {
             JsonNode req = Json.parse(body);
@@ -60,11 +61,12 @@ final class SettleHandler implements HttpHandler {
                 throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "at most " + api.config().server().maxBatchMessages()
                         + " leases per request");
             }
-            settle(e, name, req, leases);
+            settle(e, name, sub, req, leases);
         });
     }
 
-    private void settle(HttpServerExchange ex, String name, JsonNode req, List<String> leases) throws Exception {
+    private void settle(HttpServerExchange ex, String name, String sub, JsonNode req, List<String> leases)
+            throws Exception {
         Duration duration = switch (kind) {
             case ACK -> Duration.ZERO;
             case NACK -> Duration.ofSeconds(seconds(req, "delay_seconds", 0, 0));
@@ -84,9 +86,11 @@ final class SettleHandler implements HttpHandler {
             throw new ApiException(ErrorCode.INVALID_REQUEST, "a nack cannot carry delay_seconds on the " + c.backend()
                     + " backend (Kafka 4.4 has no delayed redelivery); nack without a delay");
         }
-        Exchanges.whenDone(ex, settleAnywhere(ex, name, req, leases, duration), (e, r) -> {
+        CompletionStage<SettleResult> settled = sub == null ? settleAnywhere(ex, name, req, leases, duration)
+                : api.store().settle(name, sub, kind, leases, duration);
+        Exchanges.whenDone(ex, settled, (e, r) -> {
             if (!(r instanceof SettleResult.Settled s)) {
-                throw ApiException.queueNotFound(name);
+                throw ApiException.notFound(name, sub, r);
             }
             ObjectNode out = Json.MAPPER.createObjectNode();
             out.put(FIELDS.get(kind), s.accepted());

@@ -135,6 +135,34 @@ final class DeadLetters {
         }
     }
 
+    /**
+     * Moves every message of {@code dlq} back to subscription {@code to} of {@code target} alone, as new messages,
+     * oldest first: leased, appended for that subscription only ({@link Queue#appendFor}), then acknowledged.
+     */
+    RedriveResult redriveTo(OpenQueue target, Reader to, OpenQueue dlq) {
+        long moved = 0;
+        while (true) {
+            List<Leased> batch = dlq.queue().reader().lease(REDRIVE_BATCH, Duration.ofMinutes(1).toMillis());
+            if (batch == null || batch.isEmpty()) {
+                return new RedriveResult.Moved(moved);
+            }
+            List<byte[]> payloads = new ArrayList<>();
+            List<String> tokens = new ArrayList<>();
+            for (Leased l : batch) {
+                payloads.add(l.payload());
+                tokens.add(l.lease());
+            }
+            if (join(store.appendFor(target, to, payloads)) instanceof PushResult.Stored) {
+                join(store.settle(dlq.queue().name, Settlement.ACK, tokens, Duration.ZERO));
+                target.queue().journal().redriven(payloads.size());
+                moved += payloads.size();
+            } else {
+                dlq.queue().reader().settle(Settlement.NACK, tokens, 0);
+                return new RedriveResult.Moved(moved);
+            }
+        }
+    }
+
     private static <T> T join(CompletionStage<T> stage) {
         try {
             return stage.toCompletableFuture().join();

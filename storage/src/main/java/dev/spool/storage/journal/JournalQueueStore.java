@@ -549,6 +549,39 @@ public final class JournalQueueStore implements QueueStore {
     }
 
     @Override
+    public RedriveResult redrive(String name, String sub) {
+        if (sub == null) {
+            return redrive(name);
+        }
+        OpenQueue target = open.get(name);
+        Reader to = readerOf(target, sub);
+        if (to == null) {
+            return gone(target, name, sub);
+        }
+        OpenQueue dlq = open.get(DeadLetters.deadLetterQueue(to));
+        if (dlq == null) {
+            return new RedriveResult.Moved(0);
+        }
+        return deadLetters.redriveTo(target, to, dlq);
+    }
+
+    /** Appends messages for subscription {@code to} alone (see {@link Queue#appendFor}), durable as a push. */
+    CompletionStage<PushResult> appendFor(OpenQueue o, Reader to, List<byte[]> payloads) {
+        Journal.Appended r;
+        try {
+            r = o.queue().appendFor(to, payloads);
+        } catch (StoreException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (!(r instanceof Journal.Stored s)) {
+            return CompletableFuture.completedFuture(new NoSuchQueue(o.queue().name));
+        }
+        announce(QueueStore.availabilityKey(o.queue().name, to.subscription()), s.count());
+        PushResult stored = s.as(fsync.durability());
+        return fsync.afterPush(o.commit(), o.queue().changes()).thenApply(v -> stored);
+    }
+
+    @Override
     public void subscribe(AvailabilityListener listener) {
         listeners.add(listener);
     }

@@ -143,6 +143,43 @@ final class Queue implements AutoCloseable {
         return journal.append(payloads, keys, fits);
     }
 
+    /**
+     * Appends messages that reader {@code to} alone receives (a subscription's redrive): acknowledged in advance for
+     * every other reader, under the push lock and every other reader's lock, so none of them can read them first.
+     * They do not count against {@code max_length} for another reader, so nothing refuses them but the disk.
+     */
+    Journal.Appended appendFor(Reader to, List<byte[]> payloads) {
+        List<Reader> others = new java.util.ArrayList<>();
+        if (to != reader) {
+            others.add(reader);
+        }
+        for (Named n : subs.values()) {
+            if (n.reader != to) {
+                others.add(n.reader);
+            }
+        }
+        journal.lock().lock();
+        int locked = 0;
+        try {
+            for (Reader r : others) {
+                r.lock().lock();
+                locked++;
+            }
+            Journal.Appended a = journal.append(payloads, null, fresh -> null);
+            if (a instanceof Journal.Stored s) {
+                for (Reader r : others) {
+                    r.doneAhead(s.firstId(), s.count());
+                }
+            }
+            return a;
+        } finally {
+            for (int i = locked - 1; i >= 0; i--) {
+                others.get(i).lock().unlock();
+            }
+            journal.lock().unlock();
+        }
+    }
+
     /** Changes made so far (a sync that read this covers them). */
     long changes() {
         return changes.get();

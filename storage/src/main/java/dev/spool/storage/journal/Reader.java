@@ -444,6 +444,20 @@ final class Reader {
         }
     }
 
+    /**
+     * Acknowledges in advance the messages {@code first..first+count-1}, appended for another reader only (a
+     * subscription's redrive), so this reader never delivers them. The caller holds this reader's lock and the push
+     * lock, across the append, so no take can read them first.
+     */
+    void doneAhead(long first, int count) {
+        for (long id = first; id < first + count; id++) {
+            leases.doneAhead(id);
+            log.done(id);
+        }
+        changes.incrementAndGet();
+        publishLeaseCounts();
+    }
+
     // ---- seek ------------------------------------------------------------------------------------
 
     /**
