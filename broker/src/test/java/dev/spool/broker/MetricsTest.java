@@ -56,6 +56,29 @@ class MetricsTest {
     }
 
     @Test
+    void eachSubscriptionShouldHaveItsBacklogAgeAndCounts() throws Exception {
+        try (TestBroker b = new TestBroker(dir)) {
+            assertEquals(201, b.admin("POST", "/queues/q", null).statusCode());
+            assertEquals(201, b.admin("POST", "/queues/q/subscriptions/v1", null).statusCode());
+            assertEquals(201, b.admin("POST", "/queues/q/subscriptions/v2", null).statusCode());
+            for (int i = 0; i < 3; i++) {
+                assertEquals(201, b.as(Role.AGENT, "POST", "/queues/q/messages", "{\"body\":{\"n\":" + i + "}}")
+                        .statusCode());
+            }
+            assertEquals(200, b.as(Role.AGENT, "GET", "/queues/q/subscriptions/v1/messages?max=2", null).statusCode());
+            Map<String, Double> s = scrape(b);
+            assertEquals(1, value(s, "spool_subscription_backlog{queue=\"q\",subscription=\"v1\"}"));
+            assertEquals(3, value(s, "spool_subscription_backlog{queue=\"q\",subscription=\"v2\"}"));
+            assertEquals(2, value(s, "spool_subscription_delivered_total{queue=\"q\",subscription=\"v1\"}"));
+            assertEquals(0, value(s, "spool_subscription_delivered_total{queue=\"q\",subscription=\"v2\"}"));
+            assertEquals(3, value(s, "spool_queue_depth{queue=\"q\"}"), "the queue's own backlog is its own");
+            // The age itself is tested against a set clock in the storage tests (SubscriptionFilesTest); here, that it is exported.
+            value(s, "spool_subscription_oldest_age_seconds{queue=\"q\",subscription=\"v2\"}");
+            assertEquals(0, value(s, "spool_subscription_paused{queue=\"q\",subscription=\"v2\"}"));
+        }
+    }
+
+    @Test
     void aScrapeShouldCountWhatTheApiDidWithoutAToken() throws Exception {
         try (TestBroker b = new TestBroker(dir, "storage:\n  fsync: always\n", Clock.systemUTC())) {
             assertEquals(201, b.admin("POST", "/queues/q", "{\"max_deliveries\":2}").statusCode());

@@ -42,6 +42,7 @@ public final class Metrics implements StoreObserver {
     private QueueStore store;
     /** The queues' stats read once for the scrape in progress (each read walks a queue's folder). Guarded by this. */
     private List<QueueStats> scraped;
+    private List<dev.spool.storage.SubscriptionStats> scrapedSubscriptions;
     private final java.util.concurrent.atomic.LongAdder syncs = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder syncNanos = new java.util.concurrent.atomic.LongAdder();
 
@@ -119,6 +120,60 @@ public final class Metrics implements StoreObserver {
         counterPerQueue("spool_pushes_duplicate_total",
                 "Messages pushed again with a remembered idempotency key and not stored twice",
                 s -> s.counts().duplicates());
+        gaugePerSubscription("spool_subscription_backlog",
+                "Messages after a named subscription's position not yet acknowledged through it", s -> s.backlog());
+        gaugePerSubscription("spool_subscription_oldest_age_seconds",
+                "Age of the oldest message a named subscription has not consumed (to the second; 0 when none)",
+                s -> s.oldestAgeMillis() / 1000.0);
+        gaugePerSubscription("spool_subscription_leases_in_flight",
+                "Messages leased through a named subscription and not yet acked, nacked or expired", s -> s.inFlight());
+        gaugePerSubscription("spool_subscription_paused", "1 while a named subscription is paused",
+                s -> s.paused() ? 1 : 0);
+        counterPerSubscription("spool_subscription_delivered_total", "Messages delivered through a named "
+                + "subscription: pulled, and leases handed out (redeliveries count again)",
+                s -> s.counts().taken() + s.counts().delivered());
+        counterPerSubscription("spool_subscription_acked_total", "Leases acknowledged through a named subscription",
+                s -> s.counts().acked());
+        counterPerSubscription("spool_subscription_skipped_total",
+                "Messages a named subscription never received because retention dropped them first", s -> s.skipped());
+    }
+
+    private void gaugePerSubscription(String name, String help,
+                                      ToDoubleFunction<dev.spool.storage.SubscriptionStats> value) {
+        GaugeWithCallback.builder().name(name).help(help).labelNames("queue", "subscription")
+                .callback(cb -> {
+                    for (dev.spool.storage.SubscriptionStats s : subscriptionStats()) {
+                        cb.call(value.applyAsDouble(s), s.queue(), s.name());
+                    }
+                }).register(registry);
+    }
+
+    private void counterPerSubscription(String name, String help,
+                                        ToDoubleFunction<dev.spool.storage.SubscriptionStats> value) {
+        CounterWithCallback.builder().name(name).help(help).labelNames("queue", "subscription")
+                .callback(cb -> {
+                    for (dev.spool.storage.SubscriptionStats s : subscriptionStats()) {
+                        cb.call(value.applyAsDouble(s), s.queue(), s.name());
+                    }
+                }).register(registry);
+    }
+
+    /** Every named subscription's stats of this scrape, read on first use (none on a backend without them). */
+    private synchronized List<dev.spool.storage.SubscriptionStats> subscriptionStats() {
+        if (scrapedSubscriptions == null) {
+            List<dev.spool.storage.SubscriptionStats> out = new ArrayList<>();
+            for (QueueStats q : queueStats()) {
+                try {
+                    if (store.subscription(q.name(), null) instanceof dev.spool.storage.SubscriptionResult.Listed l) {
+                        out.addAll(l.subscriptions());
+                    }
+                } catch (UnsupportedOperationException e) {
+                    break; // a backend without subscriptions
+                }
+            }
+            scrapedSubscriptions = out;
+        }
+        return scrapedSubscriptions;
     }
 
     private void gaugePerQueue(String name, String help, ToDoubleFunction<QueueStats> value) {
@@ -188,6 +243,7 @@ public final class Metrics implements StoreObserver {
             writer.write(out, registry.scrape());
         } finally {
             scraped = null; // the next scrape reads fresh stats
+            scrapedSubscriptions = null;
         }
     }
 }

@@ -218,6 +218,26 @@ class SubscriptionFilesTest {
     }
 
     @Test
+    void theOldestUnconsumedMessagesAgeShouldBeKeptToTheSecond() {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00.250Z"));
+        StoreConfig c = config(dir).withRollCycle(JournalRollCycle.DAILY, clock);
+        try (JournalQueueStore s = JournalQueueStore.open(c)) {
+            s.create("q", QueueOptions.ofMaxLength(100));
+            s.createSubscription("q", "a", at(new SubscriptionStart.Latest()));
+            Blocking.push(s, "q", bytes("m1"));
+            clock.advance(Duration.ofSeconds(30));
+            Blocking.push(s, "q", bytes("m2"));
+            clock.advance(Duration.ofSeconds(60));
+            assertEquals(90_250, ((SubscriptionStats) s.subscription("q", "a")).oldestAgeMillis(),
+                    "m1 was appended in the second 90.25 s ago");
+            assertEquals(List.of("m1"), take(s, "q", "a", 1));
+            assertEquals(60_250, ((SubscriptionStats) s.subscription("q", "a")).oldestAgeMillis());
+            assertEquals(List.of("m2"), take(s, "q", "a", 1));
+            assertEquals(0, ((SubscriptionStats) s.subscription("q", "a")).oldestAgeMillis(), "none left");
+        }
+    }
+
+    @Test
     void newIdsShouldNeverRepeatWhatASubscriptionConsumed() throws IOException {
         StoreConfig c = config(dir);
         try (JournalQueueStore s = JournalQueueStore.open(c)) {
