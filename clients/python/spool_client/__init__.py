@@ -57,9 +57,12 @@ class Message:
 class Lease:
     """A leased message. As a context manager it acks on success and nacks if the block raises."""
 
-    def __init__(self, client: "Client", queue: str, raw: Dict[str, Any]) -> None:
+    def __init__(self, client: "Client", queue: str, raw: Dict[str, Any],
+                 subscription: Optional[str] = None) -> None:
         self.client = client
         self.queue = queue
+        #: The named subscription it was leased through (None: the queue's own).
+        self.subscription = subscription
         self.id: int = raw["id"]
         self.lease: str = raw["lease"]
         self.delivery: int = raw["delivery"]
@@ -75,7 +78,7 @@ class Lease:
         """Acknowledges the message; False if the lease had expired or was unknown. Raises ``LeaseLost`` instead
         when an automatic renewal was refused before and the ack is refused too."""
         self._end()
-        acked = self.client.ack(self.queue, [self.lease])["acked"] == 1
+        acked = self.client.ack(self.queue, [self.lease], subscription=self.subscription)["acked"] == 1
         if not acked and self.renewal_error is not None:
             raise self.renewal_error
         return acked
@@ -89,11 +92,13 @@ class Lease:
     def nack(self, delay_seconds: int = 0) -> bool:
         """Releases the message for redelivery (after ``delay_seconds``)."""
         self._end()
-        return self.client.nack(self.queue, [self.lease], delay_seconds)["released"] == 1
+        return self.client.nack(self.queue, [self.lease], delay_seconds,
+                                subscription=self.subscription)["released"] == 1
 
     def renew(self, visibility_seconds: int) -> bool:
         """Extends the lease by ``visibility_seconds`` from now."""
-        return self.client.renew(self.queue, [self.lease], visibility_seconds)["renewed"] == 1
+        return self.client.renew(self.queue, [self.lease], visibility_seconds,
+                                 subscription=self.subscription)["renewed"] == 1
 
     def auto_renew(self, visibility_seconds: int, every_seconds: float,
                    on_error: Optional[Callable[[LeaseLost], None]] = None) -> "Lease":
@@ -275,6 +280,12 @@ class Client:
     def _q(name: str) -> str:
         return urllib.parse.quote(name, safe="")
 
+    @classmethod
+    def _from(cls, queue: str, subscription: Optional[str]) -> str:
+        """The path a queue is consumed at: its own routes, or a named subscription's."""
+        base = "/queues/" + cls._q(queue)
+        return base if subscription is None else base + "/subscriptions/" + cls._q(subscription)
+
     # ---- auth and users ------------------------------------------------------------------------------------
 
     def login(self, user: Optional[str] = None, password: Optional[str] = None) -> str:
@@ -320,8 +331,53 @@ class Client:
     def stats(self, name: str) -> Dict[str, Any]:
         return self.request("GET", "/queues/" + self._q(name))
 
-    def redrive(self, name: str) -> int:
-        return self.request("POST", "/queues/" + self._q(name) + "/redrive")["moved"]
+    def redrive(self, name: str, subscription: Optional[str] = None) -> int:
+        """Moves dead letters back: the queue's into the queue, or a subscription's to that subscription alone."""
+        return self.request("POST", self._from(name, subscription) + "/redrive")["moved"]
+
+    # ---- subscriptions -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _start(start: Optional[str], id: Optional[int], from_time: Optional[str]) -> Dict[str, Any]:
+        given = {k: v for k, v in {"start": start, "id": id, "from_time": from_time}.items() if v is not None}
+        if len(given) > 1:
+            raise ValueError("give at most one of start, id and from_time")
+        return given
+
+    def create_subscription(self, queue: str, name: str, *, start: Optional[str] = None, id: Optional[int] = None,
+                            from_time: Optional[str] = None, max_deliveries: Optional[int] = None,
+                            dead_letter_queue: Optional[str] = None, paused: Optional[bool] = None) -> Dict[str, Any]:
+        """Creates a named subscription of ``queue``: it receives every message pushed from where it starts
+        (``start="earliest"`` or ``"latest"`` (the default), a message ``id``, or ``from_time``, RFC 3339), at its
+        own position, with its own leases and dead-letter queue. Returns the subscription."""
+        body = self._start(start, id, from_time)
+        body.update({k: v for k, v in {"max_deliveries": max_deliveries, "dead_letter_queue": dead_letter_queue,
+                                       "paused": paused}.items() if v is not None})
+        return self.request("POST", self._from(queue, name), body or None)
+
+    def subscriptions(self, queue: str) -> List[Dict[str, Any]]:
+        """Every named subscription of ``queue``, with its backlog, in-flight count and oldest message's age."""
+        return self.request("GET", "/queues/" + self._q(queue) + "/subscriptions")["subscriptions"]
+
+    def subscription(self, queue: str, name: str) -> Dict[str, Any]:
+        return self.request("GET", self._from(queue, name))
+
+    def seek(self, queue: str, name: str, *, start: Optional[str] = None, id: Optional[int] = None,
+             from_time: Optional[str] = None) -> Dict[str, Any]:
+        """Moves a subscription (the replay): it re-delivers from ``start``, ``id`` or ``from_time``."""
+        body = self._start(start, id, from_time)
+        if not body:
+            raise ValueError("give one of start, id and from_time")
+        return self.request("POST", self._from(queue, name) + "/seek", body)
+
+    def pause_subscription(self, queue: str, name: str) -> Dict[str, Any]:
+        return self.request("POST", self._from(queue, name) + "/pause")
+
+    def resume_subscription(self, queue: str, name: str) -> Dict[str, Any]:
+        return self.request("POST", self._from(queue, name) + "/resume")
+
+    def delete_subscription(self, queue: str, name: str) -> None:
+        self.request("DELETE", self._from(queue, name))
 
     # ---- messages ------------------------------------------------------------------------------------------
 
@@ -359,40 +415,46 @@ class Client:
     def _batch(self, queue: str, chunk: List[Dict[str, Any]]) -> List[int]:
         return self.request("POST", "/queues/" + self._q(queue) + "/messages/batch", chunk)["ids"]
 
-    def pull(self, queue: str, wait: int = 0) -> Optional[Message]:
-        """Takes the oldest message for good, or None (after waiting up to ``wait`` seconds)."""
-        r = self.request("GET", f"/queues/{self._q(queue)}/messages/first?wait={int(wait)}")
+    def pull(self, queue: str, wait: int = 0, subscription: Optional[str] = None) -> Optional[Message]:
+        """Takes the oldest message for good (from the queue, or through a named ``subscription``), or None (after
+        waiting up to ``wait`` seconds)."""
+        r = self.request("GET", f"{self._from(queue, subscription)}/messages/first?wait={int(wait)}")
         return None if r is None else Message(r["id"], r["body"], r.get("metadata", {}))
 
-    def pull_batch(self, queue: str, max: int = 100, wait: int = 0) -> List[Message]:
-        r = self.request("GET", f"/queues/{self._q(queue)}/messages?max={int(max)}&wait={int(wait)}")
+    def pull_batch(self, queue: str, max: int = 100, wait: int = 0,
+                   subscription: Optional[str] = None) -> List[Message]:
+        r = self.request("GET", f"{self._from(queue, subscription)}/messages?max={int(max)}&wait={int(wait)}")
         return [Message(m["id"], m["body"], m.get("metadata", {})) for m in r]
 
     # ---- leases --------------------------------------------------------------------------------------------
 
-    def lease(self, queue: str, max: int = 1, wait: int = 0, visibility: Optional[int] = None) -> List[Lease]:
-        """Leases up to ``max`` messages (waiting up to ``wait`` seconds for the first)."""
-        path = f"/queues/{self._q(queue)}/leases?max={int(max)}&wait={int(wait)}"
+    def lease(self, queue: str, max: int = 1, wait: int = 0, visibility: Optional[int] = None,
+              subscription: Optional[str] = None) -> List[Lease]:
+        """Leases up to ``max`` messages (waiting up to ``wait`` seconds for the first), from the queue or through a
+        named ``subscription``."""
+        path = f"{self._from(queue, subscription)}/leases?max={int(max)}&wait={int(wait)}"
         if visibility is not None:
             path += f"&visibility={int(visibility)}"
-        return [Lease(self, queue, m) for m in self.request("POST", path)]
+        return [Lease(self, queue, m, subscription) for m in self.request("POST", path)]
 
     def leases(self, queue: str, max: int = 10, wait: int = 20, visibility: Optional[int] = None,
-               stop: Optional[threading.Event] = None) -> Iterator[Lease]:
+               stop: Optional[threading.Event] = None, subscription: Optional[str] = None) -> Iterator[Lease]:
         """Yields leased messages forever (or until ``stop`` is set), long-polling when the queue is empty."""
         while stop is None or not stop.is_set():
-            for lease in self.lease(queue, max, wait, visibility):
+            for lease in self.lease(queue, max, wait, visibility, subscription):
                 yield lease
 
-    def ack(self, queue: str, leases: Sequence[str]) -> Dict[str, Any]:
-        return self.request("POST", f"/queues/{self._q(queue)}/acks", {"leases": list(leases)})
+    def ack(self, queue: str, leases: Sequence[str], subscription: Optional[str] = None) -> Dict[str, Any]:
+        return self.request("POST", f"{self._from(queue, subscription)}/acks", {"leases": list(leases)})
 
-    def nack(self, queue: str, leases: Sequence[str], delay_seconds: int = 0) -> Dict[str, Any]:
-        return self.request("POST", f"/queues/{self._q(queue)}/nacks",
+    def nack(self, queue: str, leases: Sequence[str], delay_seconds: int = 0,
+             subscription: Optional[str] = None) -> Dict[str, Any]:
+        return self.request("POST", f"{self._from(queue, subscription)}/nacks",
                             {"leases": list(leases), "delay_seconds": int(delay_seconds)})
 
-    def renew(self, queue: str, leases: Sequence[str], visibility_seconds: int) -> Dict[str, Any]:
-        return self.request("POST", f"/queues/{self._q(queue)}/renewals",
+    def renew(self, queue: str, leases: Sequence[str], visibility_seconds: int,
+              subscription: Optional[str] = None) -> Dict[str, Any]:
+        return self.request("POST", f"{self._from(queue, subscription)}/renewals",
                             {"leases": list(leases), "visibility_seconds": int(visibility_seconds)})
 
     # ---- operations ----------------------------------------------------------------------------------------

@@ -154,6 +154,29 @@ class ClientTest(unittest.TestCase):
         self.assertTrue(later[0].ack())
         self.assertFalse(later[0].ack(), "an ack of a settled lease is refused")
 
+    def test_subscriptions_replay_and_leases_through_them(self) -> None:
+        ids = self.c.push_batch(self.q, [{"n": i} for i in range(1, 6)])
+        v2 = self.c.create_subscription(self.q, "v2", id=ids[2])
+        self.assertEqual((v2["name"], v2["backlog"]), ("v2", 3))
+        self.c.create_subscription(self.q, "v1", start="earliest")
+        self.assertEqual(sorted(s["name"] for s in self.c.subscriptions(self.q)), ["v1", "v2"])
+        self.assertEqual([m.body["n"] for m in self.c.pull_batch(self.q, 10, subscription="v2")], [3, 4, 5])
+        with self.c.lease(self.q, max=1, subscription="v1")[0] as lease:
+            self.assertEqual((lease.body, lease.subscription), ({"n": 1}, "v1"))
+        self.assertEqual(self.c.subscription(self.q, "v1")["backlog"], 4, "acked through v1 by the with block")
+        self.assertEqual(self.c.stats(self.q)["depth"], 5, "the queue's own backlog is untouched")
+        self.c.seek(self.q, "v2", start="earliest")
+        self.assertEqual([m.body["n"] for m in self.c.pull_batch(self.q, 10, subscription="v2")], [1, 2, 3, 4, 5])
+        self.assertTrue(self.c.pause_subscription(self.q, "v2")["paused"])
+        self.assertFalse(self.c.resume_subscription(self.q, "v2")["paused"])
+        self.c.delete_subscription(self.q, "v2")
+        with self.assertRaises(SpoolError) as e:
+            self.c.pull(self.q, subscription="v2")
+        self.assertEqual((e.exception.status, e.exception.code), (404, "SUBSCRIPTION_NOT_FOUND"))
+        with self.assertRaises(SpoolError) as e:
+            self.c.seek(self.q, "v1", id=10_000)
+        self.assertEqual(e.exception.code, "BAD_START")
+
     def test_auto_renew_keeps_a_long_job_leased(self) -> None:
         self.c.push(self.q, {"long": True})
         lease = self.c.lease(self.q, visibility=1)[0].auto_renew(visibility_seconds=1, every_seconds=0.3)
@@ -302,6 +325,31 @@ class CommandLineTest(unittest.TestCase):
         self.assertEqual(bad.returncode, 1)
         self.assertIn("QUEUE_NOT_FOUND", bad.stderr)
         self.assertEqual(self.run_cli("delete", "cli-q").returncode, 0)
+
+    def test_subscription_commands(self) -> None:
+        c = BROKER.admin()
+        c.create("cli-s")
+        c.push_batch("cli-s", [{"n": 1}, {"n": 2}, {"n": 3}])
+        made = self.run_cli("subscribe", "cli-s", "v2", "--start", "earliest")
+        self.assertEqual(made.returncode, 0, made.stderr)
+        self.assertEqual(json.loads(made.stdout)["backlog"], 3)
+        pulled = self.run_cli("pull", "cli-s", "--subscription", "v2", "--max", "3")
+        self.assertEqual([json.loads(l)["body"]["n"] for l in pulled.stdout.splitlines()], [1, 2, 3])
+        self.assertEqual(c.stats("cli-s")["depth"], 3, "pulled through v2, not from the queue")
+        seek = self.run_cli("seek", "cli-s", "v2", "--id", str(json.loads(pulled.stdout.splitlines()[1])["id"]))
+        self.assertEqual(json.loads(seek.stdout)["backlog"], 2, seek.stderr)
+        listed = self.run_cli("subscriptions", "cli-s")
+        self.assertEqual([json.loads(l)["name"] for l in listed.stdout.splitlines()], ["v2"])
+        self.assertTrue(json.loads(self.run_cli("pause", "cli-s", "v2").stdout)["paused"])
+        self.assertEqual(self.run_cli("pull", "cli-s", "-s", "v2").stdout, "", "paused: nothing")
+        self.assertFalse(json.loads(self.run_cli("resume", "cli-s", "v2").stdout)["paused"])
+        self.assertEqual(self.run_cli("unsubscribe", "cli-s", "v2").returncode, 0)
+        gone = self.run_cli("pull", "cli-s", "-s", "v2")
+        self.assertEqual(gone.returncode, 1)
+        self.assertIn("SUBSCRIPTION_NOT_FOUND", gone.stderr)
+        bad = self.run_cli("seek", "cli-s", "v9")
+        self.assertEqual(bad.returncode, 1)
+        c.close()
 
     def test_tail_prints_acks_and_releases_on_ctrl_c(self) -> None:
         c = BROKER.admin()
