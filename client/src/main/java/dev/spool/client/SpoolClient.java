@@ -120,6 +120,11 @@ public final class SpoolClient implements AutoCloseable {
         return URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
+    /** Where a queue is consumed: its own routes, or a named subscription's ({@code sub} null: the queue's own). */
+    private static String from(String queue, String sub) {
+        return "/queues/" + q(queue) + (sub == null ? "" : "/subscriptions/" + q(sub));
+    }
+
     private static <T> T join(CompletableFuture<T> f) {
         try {
             return f.join();
@@ -281,6 +286,107 @@ public final class SpoolClient implements AutoCloseable {
         return call("POST", "/queues/" + q(name) + "/redrive", null).get("moved").asInt();
     }
 
+    // ---- subscriptions -------------------------------------------------------------------------------------
+
+    /**
+     * Creates a named subscription of {@code queue}: it receives every message pushed from where {@code options}
+     * says ({@code "start": "earliest"|"latest"} (the default), {@code "id": N} or {@code "from_time": RFC 3339}),
+     * with its own position, leases and dead-letter queue (also {@code max_deliveries}, {@code dead_letter_queue},
+     * {@code paused}). Returns the subscription's document.
+     */
+    public JsonNode createSubscription(String queue, String name, Map<String, Object> options) {
+        return call("POST", from(queue, name), options == null || options.isEmpty() ? null : options);
+    }
+
+    /** Every named subscription of {@code queue}, each with its backlog, in-flight count and oldest message's age. */
+    public List<JsonNode> subscriptions(String queue) {
+        return list(call("GET", "/queues/" + q(queue) + "/subscriptions", null).get("subscriptions"));
+    }
+
+    /** A handle on subscription {@code name} of {@code queue}: consume through it, seek it, pause or delete it. */
+    public Subscription subscription(String queue, String name) {
+        return new Subscription(this, queue, name);
+    }
+
+    /** One named subscription of a queue: every consuming call of the queue's, through it. */
+    public static final class Subscription {
+        private final SpoolClient client;
+        private final String queue;
+        private final String name;
+        private final String base;
+
+        Subscription(SpoolClient client, String queue, String name) {
+            this.client = client;
+            this.queue = queue;
+            this.name = name;
+            this.base = from(queue, name);
+        }
+
+        public String queue() {
+            return queue;
+        }
+
+        public String name() {
+            return name;
+        }
+
+        /** Its document: position, backlog, in flight, oldest message's age, paused. */
+        public JsonNode info() {
+            return client.call("GET", base, null);
+        }
+
+        /** Moves it (the replay) to {@code {"start": ...}}, {@code {"id": N}} or {@code {"from_time": ...}}. */
+        public JsonNode seek(Map<String, Object> start) {
+            return client.call("POST", base + "/seek", start);
+        }
+
+        public JsonNode pause() {
+            return client.call("POST", base + "/pause", null);
+        }
+
+        public JsonNode resume() {
+            return client.call("POST", base + "/resume", null);
+        }
+
+        public void delete() {
+            client.call("DELETE", base, null);
+        }
+
+        /** Moves its dead letters back to it alone. */
+        public int redrive() {
+            return client.call("POST", base + "/redrive", null).get("moved").asInt();
+        }
+
+        public Message pull(int waitSeconds) {
+            return join(client.pullAt(base, waitSeconds));
+        }
+
+        public List<Message> pullBatch(int max, int waitSeconds) {
+            return client.pullBatchAt(base, max, waitSeconds);
+        }
+
+        public List<Lease> lease(int max, int waitSeconds, int visibilitySeconds) {
+            return join(client.leaseAt(base, queue, max, waitSeconds, visibilitySeconds));
+        }
+
+        public Iterable<Lease> leases(int max, int waitSeconds, int visibilitySeconds,
+                                      java.util.function.BooleanSupplier stop) {
+            return client.leasesAt(() -> lease(max, waitSeconds, visibilitySeconds), stop);
+        }
+
+        public JsonNode ack(List<String> leases) {
+            return client.settleAt(base, "acks", Map.of("leases", leases));
+        }
+
+        public JsonNode nack(List<String> leases, int delaySeconds) {
+            return client.settleAt(base, "nacks", Map.of("leases", leases, "delay_seconds", delaySeconds));
+        }
+
+        public JsonNode renew(List<String> leases, int visibilitySeconds) {
+            return client.settleAt(base, "renewals", Map.of("leases", leases, "visibility_seconds", visibilitySeconds));
+        }
+    }
+
     // ---- messages ------------------------------------------------------------------------------------------
 
     /** Pushes one message; completes with its id. A retry carries the same idempotency key ({@code key} or a new one). */
@@ -332,7 +438,11 @@ public final class SpoolClient implements AutoCloseable {
 
     /** Takes the oldest message for good, or null after waiting up to {@code waitSeconds}. */
     public CompletableFuture<Message> pullAsync(String queue, int waitSeconds) {
-        return sendAsync("GET", "/queues/" + q(queue) + "/messages/first?wait=" + waitSeconds, null, Map.of(), true,
+        return pullAt(from(queue, null), waitSeconds);
+    }
+
+    private CompletableFuture<Message> pullAt(String base, int waitSeconds) {
+        return sendAsync("GET", base + "/messages/first?wait=" + waitSeconds, null, Map.of(), true,
                 Duration.ofSeconds(waitSeconds)).thenApply(r -> r == null || r.isNull() ? null : Message.of(r));
     }
 
@@ -341,8 +451,12 @@ public final class SpoolClient implements AutoCloseable {
     }
 
     public List<Message> pullBatch(String queue, int max, int waitSeconds) {
+        return pullBatchAt(from(queue, null), max, waitSeconds);
+    }
+
+    private List<Message> pullBatchAt(String base, int max, int waitSeconds) {
         List<Message> out = new ArrayList<>();
-        join(sendAsync("GET", "/queues/" + q(queue) + "/messages?max=" + max + "&wait=" + waitSeconds, null, Map.of(),
+        join(sendAsync("GET", base + "/messages?max=" + max + "&wait=" + waitSeconds, null, Map.of(),
                 true, Duration.ofSeconds(waitSeconds))).forEach(m -> out.add(Message.of(m)));
         return out;
     }
@@ -351,11 +465,16 @@ public final class SpoolClient implements AutoCloseable {
 
     /** Leases up to {@code max} messages, waiting up to {@code waitSeconds} for the first. */
     public CompletableFuture<List<Lease>> leaseAsync(String queue, int max, int waitSeconds, int visibilitySeconds) {
-        return sendAsync("POST", "/queues/" + q(queue) + "/leases?max=" + max + "&wait=" + waitSeconds
+        return leaseAt(from(queue, null), queue, max, waitSeconds, visibilitySeconds);
+    }
+
+    private CompletableFuture<List<Lease>> leaseAt(String base, String queue, int max, int waitSeconds,
+                                                   int visibilitySeconds) {
+        return sendAsync("POST", base + "/leases?max=" + max + "&wait=" + waitSeconds
                 + "&visibility=" + visibilitySeconds, null, Map.of(), true, Duration.ofSeconds(waitSeconds))
                 .thenApply(r -> {
                     List<Lease> out = new ArrayList<>();
-                    r.forEach(m -> out.add(new Lease(this, queue, m)));
+                    r.forEach(m -> out.add(new Lease(this, queue, base, m)));
                     return out;
                 });
     }
@@ -366,16 +485,19 @@ public final class SpoolClient implements AutoCloseable {
 
     /** Acknowledges leases; the answer's {@code acked} and {@code rejected}. */
     public JsonNode ack(String queue, List<String> leases) {
-        return call("POST", "/queues/" + q(queue) + "/acks", Map.of("leases", leases));
+        return settleAt(from(queue, null), "acks", Map.of("leases", leases));
     }
 
     public JsonNode nack(String queue, List<String> leases, int delaySeconds) {
-        return call("POST", "/queues/" + q(queue) + "/nacks", Map.of("leases", leases, "delay_seconds", delaySeconds));
+        return settleAt(from(queue, null), "nacks", Map.of("leases", leases, "delay_seconds", delaySeconds));
     }
 
     public JsonNode renew(String queue, List<String> leases, int visibilitySeconds) {
-        return call("POST", "/queues/" + q(queue) + "/renewals",
-                Map.of("leases", leases, "visibility_seconds", visibilitySeconds));
+        return settleAt(from(queue, null), "renewals", Map.of("leases", leases, "visibility_seconds", visibilitySeconds));
+    }
+
+    private JsonNode settleAt(String base, String what, Map<String, Object> body) {
+        return call("POST", base + "/" + what, body);
     }
 
     /**
@@ -384,13 +506,18 @@ public final class SpoolClient implements AutoCloseable {
      */
     public Iterable<Lease> leases(String queue, int max, int waitSeconds, int visibilitySeconds,
                                   java.util.function.BooleanSupplier stop) {
+        return leasesAt(() -> lease(queue, max, waitSeconds, visibilitySeconds), stop);
+    }
+
+    private Iterable<Lease> leasesAt(java.util.function.Supplier<List<Lease>> batch,
+                                     java.util.function.BooleanSupplier stop) {
         return () -> new Iterator<>() {
             private final java.util.ArrayDeque<Lease> ready = new java.util.ArrayDeque<>();
 
             @Override
             public boolean hasNext() {
                 while (ready.isEmpty() && !stop.getAsBoolean()) {
-                    ready.addAll(lease(queue, max, waitSeconds, visibilitySeconds));
+                    ready.addAll(batch.get());
                 }
                 return !ready.isEmpty();
             }
@@ -435,6 +562,8 @@ public final class SpoolClient implements AutoCloseable {
     public static final class Lease implements AutoCloseable {
         private final SpoolClient client;
         private final String queue;
+        /** The path it was leased at: the queue's, or a subscription's. */
+        private final String base;
         private final long id;
         private final String lease;
         private final int delivery;
@@ -443,14 +572,20 @@ public final class SpoolClient implements AutoCloseable {
         private volatile boolean settled;
         private volatile SpoolException renewalError;
 
-        Lease(SpoolClient client, String queue, JsonNode m) {
+        Lease(SpoolClient client, String queue, String base, JsonNode m) {
             this.client = client;
             this.queue = queue;
+            this.base = base;
             this.id = m.get("id").asLong();
             this.lease = m.get("lease").asText();
             this.delivery = m.get("delivery").asInt();
             this.body = m.get("body");
             this.metadata = m.path("metadata");
+        }
+
+        /** The queue it was leased from. */
+        public String queue() {
+            return queue;
         }
 
         public long id() {
@@ -479,7 +614,7 @@ public final class SpoolClient implements AutoCloseable {
          */
         public boolean ack() {
             settled = true;
-            boolean acked = client.ack(queue, List.of(lease)).get("acked").asInt() == 1;
+            boolean acked = client.settleAt(base, "acks", Map.of("leases", List.of(lease))).get("acked").asInt() == 1;
             SpoolException lost = renewalError;
             if (!acked && lost != null) {
                 throw lost;
@@ -505,11 +640,13 @@ public final class SpoolClient implements AutoCloseable {
 
         public boolean nack(int delaySeconds) {
             settled = true;
-            return client.nack(queue, List.of(lease), delaySeconds).get("released").asInt() == 1;
+            return client.settleAt(base, "nacks", Map.of("leases", List.of(lease), "delay_seconds", delaySeconds))
+                    .get("released").asInt() == 1;
         }
 
         public boolean renew(int visibilitySeconds) {
-            return client.renew(queue, List.of(lease), visibilitySeconds).get("renewed").asInt() == 1;
+            return client.settleAt(base, "renewals", Map.of("leases", List.of(lease), "visibility_seconds",
+                    visibilitySeconds)).get("renewed").asInt() == 1;
         }
 
         /**

@@ -119,6 +119,34 @@ class SpoolClientTest {
     }
 
     @Test
+    void subscriptionsShouldEachReceiveEveryMessageAndReplay() {
+        try (SpoolClient c = admin()) {
+            c.create("java-sub", Map.of());
+            List<Long> ids = c.pushBatch("java-sub", List.of(Map.of("n", 1), Map.of("n", 2), Map.of("n", 3)), 10);
+            assertEquals(2, c.createSubscription("java-sub", "v2", Map.of("id", ids.get(1))).get("backlog").asInt());
+            c.createSubscription("java-sub", "v1", Map.of("start", "earliest"));
+            assertEquals(List.of("v1", "v2"), c.subscriptions("java-sub").stream().map(s -> s.get("name").asText())
+                    .sorted().toList());
+            SpoolClient.Subscription v2 = c.subscription("java-sub", "v2");
+            assertEquals(List.of(2, 3), v2.pullBatch(10, 0).stream().map(m -> m.body().get("n").asInt()).toList());
+            SpoolClient.Subscription v1 = c.subscription("java-sub", "v1");
+            try (SpoolClient.Lease l = v1.lease(1, 0, 30).get(0)) {
+                assertEquals(1, l.body().get("n").asInt());
+                assertTrue(l.ack(), "acked through v1");
+            }
+            assertEquals(2, v1.info().get("backlog").asInt());
+            assertEquals(3, c.stats("java-sub").get("depth").asInt(), "the queue's own backlog is untouched");
+            v2.seek(Map.of("start", "earliest"));
+            assertEquals(3, v2.pullBatch(10, 0).size(), "the replay delivers all three again");
+            assertTrue(v2.pause().get("paused").asBoolean());
+            assertFalse(v2.resume().get("paused").asBoolean());
+            v2.delete();
+            SpoolException gone = assertThrows(SpoolException.class, () -> v2.pull(0));
+            assertEquals("SUBSCRIPTION_NOT_FOUND", gone.code());
+        }
+    }
+
+    @Test
     void leasesAckNackRenewAndReleaseOnClose() {
         try (SpoolClient c = admin()) {
             c.create("java-lease", Map.of("max_deliveries", 0));
