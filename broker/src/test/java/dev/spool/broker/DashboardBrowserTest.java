@@ -128,6 +128,47 @@ class DashboardBrowserTest {
     }
 
     @Test
+    void subscriptionsShouldShowTheirBacklogAndBeManagedBehindConfirmations() throws Exception {
+        try (TestBroker b = new TestBroker(dir)) {
+            assertEquals(201, b.admin("POST", "/queues/jobs", null).statusCode());
+            assertEquals(201, b.admin("POST", "/queues/jobs/subscriptions/v2", null).statusCode());
+            for (int i = 0; i < 4; i++) {
+                assertEquals(201, b.as(Role.AGENT, "POST", "/queues/jobs/messages", "{\"body\":{\"n\":" + i + "}}")
+                        .statusCode());
+            }
+            signIn(b, "administrator");
+            By row = By.cssSelector("tr[data-subscription='jobs/v2']");
+            waiting().until(ExpectedConditions.visibilityOfElementLocated(row));
+            waiting().until(d -> d.findElement(By.cssSelector("tr[data-subscription='jobs/v2'] td.backlog")).getText()
+                    .equals("4"));
+            assertEquals(200, b.as(Role.AGENT, "GET", "/queues/jobs/subscriptions/v2/messages?max=3", null)
+                    .statusCode());
+            waiting().until(d -> d.findElement(By.cssSelector("tr[data-subscription='jobs/v2'] td.backlog")).getText()
+                    .equals("1"));
+            screenshot("dashboard-subscriptions.png");
+
+            // Replay from the start, confirming: the backlog is the queue's four messages again.
+            browser.findElement(By.cssSelector("tr[data-subscription='jobs/v2'] button.replay")).click();
+            waiting().until(ExpectedConditions.alertIsPresent()).accept();
+            waiting().until(d -> d.findElement(By.cssSelector("tr[data-subscription='jobs/v2'] td.backlog")).getText()
+                    .equals("4"));
+            browser.findElement(By.cssSelector("tr[data-subscription='jobs/v2'] button.pause")).click();
+            waiting().until(d -> d.findElement(By.cssSelector("tr[data-subscription='jobs/v2'] td.paused")).getText()
+                    .equals("yes"));
+            assertTrue(TestBroker.json(b.admin("GET", "/queues/jobs/subscriptions/v2", null)).get("paused").asBoolean());
+
+            // Delete, with its confirmation; dismissing it first changes nothing.
+            browser.findElement(By.cssSelector("tr[data-subscription='jobs/v2'] button.delete")).click();
+            waiting().until(ExpectedConditions.alertIsPresent()).dismiss();
+            assertEquals(200, b.admin("GET", "/queues/jobs/subscriptions/v2", null).statusCode());
+            browser.findElement(By.cssSelector("tr[data-subscription='jobs/v2'] button.delete")).click();
+            waiting().until(ExpectedConditions.alertIsPresent()).accept();
+            waiting().until(ExpectedConditions.invisibilityOfElementLocated(row));
+            assertEquals(404, b.admin("GET", "/queues/jobs/subscriptions/v2", null).statusCode());
+        }
+    }
+
+    @Test
     void anAgentShouldSeeTheQueuesButNoAdministratorButtons() throws Exception {
         try (TestBroker b = new TestBroker(dir)) {
             assertEquals(201, b.admin("POST", "/queues/jobs", null).statusCode());

@@ -79,6 +79,29 @@ final class OverviewHandler implements HttpHandler {
                     .put("delivered", c.delivered())
                     .put("acked", c.acked());
         });
+        ArrayNode subs = out.putArray("subscriptions");
+        for (String name : stats.keySet().stream().sorted().toList()) {
+            dev.spool.storage.SubscriptionResult r;
+            try {
+                r = api.store().subscription(name, null);
+            } catch (UnsupportedOperationException e) {
+                break; // a backend without subscriptions
+            }
+            if (r instanceof dev.spool.storage.SubscriptionResult.Listed l) {
+                for (dev.spool.storage.SubscriptionStats s : l.subscriptions()) {
+                    subs.addObject()
+                            .put("queue", s.queue())
+                            .put("name", s.name())
+                            .put("backlog", s.backlog())
+                            .put("in_flight", s.inFlight())
+                            .put("oldest_age_seconds", s.oldestAgeMillis() / 1000.0)
+                            .put("paused", s.paused())
+                            .put("skipped", s.skipped())
+                            .put("delivered", s.counts().taken() + s.counts().delivered())
+                            .put("acked", s.counts().acked());
+                }
+            }
+        }
         Json.send(ex, 200, out);
     }
 }

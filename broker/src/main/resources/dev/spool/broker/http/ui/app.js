@@ -8,6 +8,7 @@
   var timer = null;
   var previous = null;      // the last overview, for rates
   var history = {};         // queue name -> {t: [], push: [], pull: [], ack: [], chart}
+  var lags = {};            // 'queue/subscription' -> {t: [], backlog: [], chart}
   var broker = {t: [], push: [], pull: [], ack: [], chart: null};
 
   function token() { return sessionStorage.getItem('spool.token'); }
@@ -96,6 +97,93 @@
     return tr;
   }
 
+  function lagChart(el) {
+    return new uPlot({
+      width: 160, height: 36, legend: {show: false}, cursor: {show: false}, scales: {x: {time: true}},
+      axes: [{show: false}, {show: false}], series: [{}, {stroke: '#9467bd', label: 'backlog'}]
+    }, [[], []], el);
+  }
+
+  function subPath(s) {
+    return '/queues/' + encodeURIComponent(s.queue) + '/subscriptions/' + encodeURIComponent(s.name);
+  }
+
+  function subRow(s, key) {
+    var tr = document.createElement('tr');
+    tr.dataset.subscription = key;
+    ['queue', 'name', 'backlog', 'in_flight', 'oldest', 'paused', 'deliver'].forEach(function (c) {
+      var td = document.createElement('td');
+      td.className = c;
+      tr.appendChild(td);
+    });
+    var spark = document.createElement('td');
+    spark.className = 'spark';
+    tr.appendChild(spark);
+    var actions = document.createElement('td');
+    actions.className = 'admin';
+    actions.hidden = !isAdmin();
+    if (isAdmin()) {
+      var pause = document.createElement('button');
+      pause.className = 'pause';
+      pause.addEventListener('click', function () {
+        var resume = pause.textContent === 'Resume';
+        api('POST', subPath(s) + (resume ? '/resume' : '/pause')).then(refresh, report);
+      });
+      var replay = document.createElement('button');
+      replay.textContent = 'Replay';
+      replay.className = 'replay';
+      replay.addEventListener('click', function () {
+        if (confirm('Deliver every message ' + s.queue + ' still holds to ' + s.name + ' again (seek to earliest)?')) {
+          api('POST', subPath(s) + '/seek', {start: 'earliest'}).then(refresh, report);
+        }
+      });
+      var del = document.createElement('button');
+      del.textContent = 'Delete';
+      del.className = 'delete danger';
+      del.addEventListener('click', function () {
+        if (confirm('Delete subscription ' + s.name + ' of ' + s.queue + '?')) {
+          api('DELETE', subPath(s)).then(refresh, report);
+        }
+      });
+      actions.appendChild(pause);
+      actions.appendChild(replay);
+      actions.appendChild(del);
+    }
+    tr.appendChild(actions);
+    lags[key] = {t: [], backlog: [], chart: lagChart(spark)};
+    return tr;
+  }
+
+  function renderSubscriptions(o, dt, now) {
+    var before = {};
+    if (previous && previous.subscriptions) {
+      previous.subscriptions.forEach(function (s) { before[s.queue + '/' + s.name] = s; });
+    }
+    var table = $('subscriptions');
+    var tbody = table.querySelector('tbody');
+    var seen = {};
+    (o.subscriptions || []).forEach(function (s) {
+      var key = s.queue + '/' + s.name;
+      seen[key] = true;
+      var tr = tbody.querySelector('tr[data-subscription="' + CSS.escape(key) + '"]') || tbody.appendChild(subRow(s, key));
+      var b = before[key];
+      var deliver = b && dt > 0 ? Math.max(0, s.delivered - b.delivered) / dt : 0;
+      var cells = {queue: s.queue, name: s.name, backlog: s.backlog, in_flight: s.in_flight,
+        oldest: s.backlog > 0 ? duration(Math.round(s.oldest_age_seconds)) : '-', paused: s.paused ? 'yes' : 'no',
+        deliver: rate(deliver)};
+      Object.keys(cells).forEach(function (c) { tr.querySelector('td.' + c).textContent = cells[c]; });
+      var pause = tr.querySelector('button.pause');
+      if (pause) { pause.textContent = s.paused ? 'Resume' : 'Pause'; }
+      var h = lags[key];
+      push(h, 't', now); push(h, 'backlog', s.backlog);
+      h.chart.setData([h.t, h.backlog]);
+    });
+    Array.prototype.slice.call(tbody.querySelectorAll('tr')).forEach(function (tr) {
+      if (!seen[tr.dataset.subscription]) { delete lags[tr.dataset.subscription]; tr.remove(); }
+    });
+    table.hidden = tbody.children.length === 0;
+  }
+
   function render(o) {
     var dt = previous ? (Date.parse(o.time) - Date.parse(previous.time)) / 1000 : 0;
     var before = {};
@@ -138,6 +226,7 @@
     } else if (!o.fsync) {
       $('fsync').textContent = 'metrics off';
     }
+    renderSubscriptions(o, dt, now);
     push(broker, 't', now); push(broker, 'push', total.push); push(broker, 'pull', total.pull); push(broker, 'ack', total.ack);
     broker.chart.setData([broker.t, broker.push, broker.pull, broker.ack]);
     previous = o;
@@ -175,6 +264,9 @@
     timer = null;
     previous = null;
     document.querySelector('#queues tbody').textContent = '';
+    document.querySelector('#subscriptions tbody').textContent = '';
+    $('subscriptions').hidden = true;
+    lags = {};
     history = {};
     $('login-error').textContent = message || '';
     show();
