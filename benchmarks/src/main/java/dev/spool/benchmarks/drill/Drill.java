@@ -39,7 +39,10 @@ public final class Drill {
 
     private final DrillOptions o;
     private final PrintStream out;
+    /** The queues' own consumers' ledger; with {@code --subscriptions}, each subscription has one too. */
     private final Ledger ledger = new Ledger();
+    /** Every stream consumed: "" (the queues' own) and each subscription's name, with its ledger. */
+    private final java.util.Map<String, Ledger> ledgers = new java.util.LinkedHashMap<>();
     private final AtomicBoolean producing = new AtomicBoolean(true);
     private final AtomicBoolean consuming = new AtomicBoolean(true);
     private Path dir;
@@ -56,6 +59,15 @@ public final class Drill {
     Drill(DrillOptions o, PrintStream out) {
         this.o = o;
         this.out = out;
+        ledgers.put("", ledger);
+        for (int s = 1; s <= o.subscriptions(); s++) {
+            ledgers.put("s" + s, new Ledger());
+        }
+    }
+
+    /** Where stream {@code stream} of queue {@code queue} is consumed. */
+    private static String consumedAt(String queue, String stream) {
+        return "/queues/" + queue + (stream.isEmpty() ? "" : "/subscriptions/" + stream);
     }
 
     public static int run(List<String> args, PrintStream out, PrintStream err) {
@@ -187,6 +199,15 @@ public final class Drill {
             if (r.status() != 201) {
                 throw new IOException("creating queue failed: " + r.status() + " " + r.text());
             }
+            for (String stream : ledgers.keySet()) {
+                if (!stream.isEmpty()) {
+                    r = call("POST", consumedAt("drill-" + q, stream),
+                            "{\"start\":\"earliest\"}".getBytes(StandardCharsets.UTF_8));
+                    if (r.status() != 201) {
+                        throw new IOException("creating subscription failed: " + r.status() + " " + r.text());
+                    }
+                }
+            }
         }
         List<Thread> producers = new ArrayList<>();
         List<Thread> consumers = new ArrayList<>();
@@ -262,14 +283,18 @@ public final class Drill {
             brokerOutput.append(b.output());
             b.stop();
         }
+
         // At most one pull per consumer can be in flight at each kill.
-        DrillReport report = ledger.report(o.corrupt() == DrillOptions.Corruption.JOURNAL_TAIL,
-                (long) o.consumers() * o.cycles());
-        DrillPrinter.print(o, out, report, restarts, dropped, net == null ? 0 : net.delayedBytes());
-        if (!report.pass() && !o.json()) {
+        java.util.Map<String, DrillReport> reports = new java.util.LinkedHashMap<>();
+        ledgers.forEach((stream, l) -> reports.put(stream, l.report(o.corrupt() == DrillOptions.Corruption.JOURNAL_TAIL,
+                (long) o.consumers() * o.cycles())));
+        DrillReport report = reports.remove("");
+        DrillPrinter.print(o, out, report, reports, restarts, dropped, net == null ? 0 : net.delayedBytes());
+        boolean pass = report.pass() && reports.values().stream().allMatch(DrillReport::pass);
+        if (!pass && !o.json()) {
             out.println("[drill] broker output of the last run:\n" + brokerOutput);
         }
-        return report.pass();
+        return pass;
     }
 
     private static void check(boolean done, String what) throws IOException {
@@ -317,11 +342,11 @@ public final class Drill {
                         String queue = "drill-" + (seq % o.queues());
                         try {
                             byte[] body = ("{\"body\":{\"key\":\"" + key + "\"}}").getBytes(StandardCharsets.UTF_8);
-                            ledger.attempt(key);
+                            ledgers.values().forEach(l -> l.attempt(key));
                             HttpConnection.Response r = c.send("POST", "/queues/" + queue + "/messages", token,
                                     "application/json", body);
                             if (r.status() == 201) {
-                                ledger.acknowledge(key);
+                                ledgers.values().forEach(l -> l.acknowledge(key));
                             }
                             seq++;
                         } catch (HttpConnection.NotSentException e) {
@@ -340,14 +365,18 @@ public final class Drill {
     }
 
     private Runnable consumer(int c) {
+        List<String> streams = List.copyOf(ledgers.keySet());
         return () -> {
             int q = c;
             int node = c;
+            int turn = c;
             while (consuming.get()) {
                 try (HttpConnection conn = new HttpConnection(url(node), TIMEOUT_MS)) {
                     while (consuming.get()) {
+                        turn++;
                         q = (q + 1) % o.queues();
-                        if (pullOnce(conn, "drill-" + q) == PullOutcome.FAILED) {
+                        String stream = streams.get(Math.floorMod(turn / o.queues(), streams.size()));
+                        if (pullOnce(conn, "drill-" + q, stream) == PullOutcome.FAILED) {
                             pause();
                             break;
                         }
@@ -363,9 +392,11 @@ public final class Drill {
     /** Why the latest pull failed, for the drain's error. */
     private volatile String lastFailure = "no answer";
 
-    private PullOutcome pullOnce(HttpConnection conn, String queue) {
+    private PullOutcome pullOnce(HttpConnection conn, String queue, String stream) {
+        Ledger ledger = ledgers.get(stream);
         try {
-            HttpConnection.Response r = conn.send("GET", "/queues/" + queue + "/messages/first", token, null, null);
+            HttpConnection.Response r = conn.send("GET", consumedAt(queue, stream) + "/messages/first", token, null,
+                    null);
             if (r.status() == 503 && o.backend() == DrillOptions.Backend.KAFKA
                     && "OUTCOME_UNKNOWN".equals(JSON.readTree(r.body()).path("code").asText())) {
                 // Kafka could not confirm the pull's acknowledgement (a broker died): it may have taken a message.
@@ -407,10 +438,12 @@ public final class Drill {
         long failingSince = -1;
         do {
             try (HttpConnection conn = new HttpConnection(url(0), TIMEOUT_MS)) {
-                for (int q = 0; q < o.queues(); q++) {
+                for (int k = 0; k < o.queues() * ledgers.size(); k++) {
+                    int q = k % o.queues();
+                    String stream = List.copyOf(ledgers.keySet()).get(k / o.queues());
                     PullOutcome r;
                     do {
-                        r = pullOnce(conn, "drill-" + q);
+                        r = pullOnce(conn, "drill-" + q, stream);
                         if (r == PullOutcome.MESSAGE) {
                             emptySince = System.currentTimeMillis();
                         }
@@ -425,7 +458,8 @@ public final class Drill {
                     long now = System.currentTimeMillis();
                     failingSince = failingSince < 0 ? now : failingSince;
                     if (now - failingSince > DRAIN_RETRY_MS) {
-                        throw new IOException("draining drill-" + q + " failed for " + DRAIN_RETRY_MS / 1000
+                        throw new IOException("draining " + consumedAt("drill-" + q, stream) + " failed for "
+                                + DRAIN_RETRY_MS / 1000
                                 + " s: " + lastFailure);
                     }
                     emptySince = now;

@@ -11,7 +11,7 @@ import java.util.Set;
 /** What a drill does. */
 public record DrillOptions(Path brokerJar, int cycles, int producers, int consumers, int queues, Duration minUptime,
                            Duration maxUptime, Corruption corrupt, String fsync, Path dataDir, boolean json,
-                           long seed, Backend backend, Kill kill, double loss, int delayMs) {
+                           long seed, Backend backend, Kill kill, double loss, int delayMs, int subscriptions) {
 
     /** The broker's storage. */
     public enum Backend { CHRONICLE, KAFKA }
@@ -40,6 +40,8 @@ public record DrillOptions(Path brokerJar, int cycles, int producers, int consum
               --producers N        pushing clients (default 4)
               --consumers N        pulling clients (default 2)
               --queues N           queues used (default 2)
+              --subscriptions N    named subscriptions of each queue (default 0), each consumed beside the queue's
+                                   own and accounted for on its own (lost, duplicated, unexpected) (chronicle)
               --min-uptime D       shortest time between restart and kill (default 1s)
               --max-uptime D       longest (default 3s)
               --corrupt KIND       none | checkpoint | journal-tail: damage files while the broker is down
@@ -61,7 +63,8 @@ public record DrillOptions(Path brokerJar, int cycles, int producers, int consum
 
     public static DrillOptions parse(List<String> argv) {
         Args a = new Args(argv, Set.of("broker-jar", "cycles", "producers", "consumers", "queues", "min-uptime",
-                "max-uptime", "corrupt", "fsync", "data", "seed", "backend", "kill", "loss", "delay-ms"), Set.of("json"));
+                "max-uptime", "corrupt", "fsync", "data", "seed", "backend", "kill", "loss", "delay-ms", "subscriptions"),
+                Set.of("json"));
         Backend backend = choice(Backend.class, "backend", a.string("backend", "chronicle"));
         Kill kill = choice(Kill.class, "kill", a.string("kill", "node"));
         if (kill == Kill.BROKER && backend != Backend.KAFKA) {
@@ -106,10 +109,15 @@ public record DrillOptions(Path brokerJar, int cycles, int producers, int consum
             throw new IllegalArgumentException("--delay-ms delays traffic between Spool nodes and Kafka: it needs"
                     + " --backend kafka");
         }
+        int subscriptions = (int) Math.min(a.nonNegativeLong("subscriptions", 0), 16);
+        if (subscriptions > 0 && backend != Backend.CHRONICLE) {
+            throw new IllegalArgumentException("--subscriptions needs --backend chronicle: the Kafka backend has no "
+                    + "subscriptions yet");
+        }
         return new DrillOptions(Path.of(a.string("broker-jar", "broker/target/spool-broker.jar")),
                 a.positiveInt("cycles", 5), a.positiveInt("producers", 4), a.positiveInt("consumers", 2),
                 a.positiveInt("queues", 2), min, max, c, fsync, data == null ? null : Path.of(data), a.flag("json"),
-                a.nonNegativeLong("seed", System.nanoTime()), backend, kill, loss, delayMs);
+                a.nonNegativeLong("seed", System.nanoTime()), backend, kill, loss, delayMs, subscriptions);
     }
 
     private static <E extends Enum<E>> E choice(Class<E> type, String option, String value) {

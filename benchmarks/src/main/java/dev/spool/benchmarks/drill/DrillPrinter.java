@@ -15,8 +15,13 @@ final class DrillPrinter {
     private DrillPrinter() {
     }
 
-    static void print(DrillOptions o, PrintStream out, DrillReport r, List<Long> restarts, long droppedPackets,
-                      long delayedBytes) throws IOException {
+    /**
+     * @param subscriptions each named subscription's report (the queues' own is {@code r}); a drill passes when all
+     *                      do
+     */
+    static void print(DrillOptions o, PrintStream out, DrillReport r, java.util.Map<String, DrillReport> subscriptions,
+                      List<Long> restarts, long droppedPackets, long delayedBytes) throws IOException {
+        boolean pass = r.pass() && subscriptions.values().stream().allMatch(DrillReport::pass);
         long max = restarts.stream().mapToLong(Long::longValue).max().orElse(0);
         double avg = restarts.stream().mapToLong(Long::longValue).average().orElse(0);
         if (o.json()) {
@@ -31,7 +36,13 @@ final class DrillPrinter {
             n.put("delayed_bytes", delayedBytes); // through the --delay-ms proxies
             n.put("restart_ms_avg", avg);
             n.put("restart_ms_max", max);
-            n.put("verdict", r.pass() ? "PASS" : "FAIL");
+            com.fasterxml.jackson.databind.node.ArrayNode subs = n.putArray("subscriptions");
+            subscriptions.forEach((name, sr) -> {
+                ObjectNode sn = JSON.valueToTree(sr);
+                sn.put("name", name);
+                subs.add(sn);
+            });
+            n.put("verdict", pass ? "PASS" : "FAIL");
             out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n));
             return;
         }
@@ -49,7 +60,7 @@ final class DrillPrinter {
                   duplicated keys           %s
                   packets dropped by loss   %d   (bytes through the delay proxies: %d)
                   cycle time                avg %.0f ms, max %d ms (a restart: JVM start to listening)
-                  verdict                   %s
+                %s  verdict                   %s
                 """, o.cycles(), o.backend() == DrillOptions.Backend.CHRONICLE ? "chronicle"
                         : "kafka, " + switch (o.kill()) {
                             case BROKER -> "killing Kafka nodes";
@@ -62,6 +73,16 @@ final class DrillPrinter {
                 r.acknowledged(), r.delivered(), r.lost(), r.unansweredPulls(), r.duplicated(), r.unexpected(),
                 r.unacknowledgedDelivered(), r.deadLetteredUnseen(), r.lostKeys().isEmpty() ? "none" : r.lostKeys(),
                 r.duplicatedKeys().isEmpty() ? "none" : r.duplicatedKeys(),
-                droppedPackets, delayedBytes, avg, max, r.pass() ? "PASS" : "FAIL");
+                droppedPackets, delayedBytes, avg, max, perSubscription(subscriptions), pass ? "PASS" : "FAIL");
+    }
+
+    /** One line per named subscription: what it received, against the same acknowledged pushes. */
+    private static String perSubscription(java.util.Map<String, DrillReport> subscriptions) {
+        StringBuilder sb = new StringBuilder();
+        subscriptions.forEach((name, s) -> sb.append(String.format(Locale.ROOT, "  subscription %-12s delivered %d,"
+                + " lost %d (unanswered pulls %d), duplicated %d, unexpected %d, dead-lettered unseen %d: %s%n",
+                name, s.delivered(), s.lost(), s.unansweredPulls(), s.duplicated(), s.unexpected(),
+                s.deadLetteredUnseen(), s.pass() ? "PASS" : "FAIL")));
+        return sb.toString();
     }
 }

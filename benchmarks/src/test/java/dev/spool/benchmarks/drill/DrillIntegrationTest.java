@@ -25,7 +25,7 @@ class DrillIntegrationTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int status = Drill.run(List.of("--broker-jar", jar.toString(), "--cycles", "3", "--min-uptime", "700ms",
-                "--max-uptime", "1500ms", "--corrupt", "checkpoint", "--json"),
+                "--max-uptime", "1500ms", "--corrupt", "checkpoint", "--subscriptions", "2", "--json"),
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         String text = out.toString(StandardCharsets.UTF_8);
         assertEquals(0, status, text + err.toString(StandardCharsets.UTF_8));
@@ -36,5 +36,14 @@ class DrillIntegrationTest {
         assertEquals(0, report.path("unexpected").asLong());
         assertTrue(report.path("lost").asLong() <= report.path("unansweredPulls").asLong(), text);
         assertEquals(3, report.path("cycles").asInt());
+        // Two named subscriptions of every queue, consumed beside it: each received every acknowledged push once.
+        assertEquals(2, report.path("subscriptions").size(), text);
+        for (JsonNode s : report.path("subscriptions")) {
+            assertEquals(0, s.path("duplicated").asLong(), s.path("name") + ": " + text);
+            assertEquals(0, s.path("unexpected").asLong(), s.path("name") + ": " + text);
+            assertTrue(s.path("lost").asLong() <= s.path("unansweredPulls").asLong(), s.path("name") + ": " + text);
+            assertTrue(s.path("delivered").asLong() > 100, text);
+            assertTrue(s.path("pass").asBoolean(), text);
+        }
     }
 }
