@@ -70,10 +70,19 @@ final class Drain {
         LongAdder ackRejected = new LongAdder();
         long start = System.nanoTime();
         long deadline = start + o.duration().toNanos();
-        Worker[] workers = new Worker[o.connections()];
+        // The queue itself, or each of its subscriptions at once, with --connections connections each.
+        List<String> paths = new ArrayList<>();
+        if (o.subscriptions() == 0) {
+            paths.add(q);
+        }
+        for (int k = 1; k <= o.subscriptions(); k++) {
+            paths.add(q + "/subscriptions/s" + k);
+        }
+        Worker[] workers = new Worker[o.connections() * paths.size()];
         Thread[] threads = new Thread[workers.length];
         for (int i = 0; i < workers.length; i++) {
-            workers[i] = new Worker(recorder, errors, requests, messages, ackRejected, deadline);
+            workers[i] = new Worker(paths.get(i / o.connections()), recorder, errors, requests, messages, ackRejected,
+                    deadline);
             threads[i] = new Thread(workers[i], "drain-" + i);
             threads[i].setDaemon(true);
             threads[i].start();
@@ -102,24 +111,39 @@ final class Drain {
         interval = recorder.getIntervalHistogram(interval);
         total.add(interval);
         long end = start;
-        boolean stoppedEarly = false;
-        int received = 0;
         for (Worker w : workers) {
             end = Math.max(end, w.finishedAt);
-            stoppedEarly |= !w.sawEmpty;
-            received += w.count;
-        }
-        long[] ids = new long[received];
-        int at = 0;
-        for (Worker w : workers) {
-            System.arraycopy(w.ids, 0, ids, at, w.count);
-            at += w.count;
         }
         Map<Integer, Long> errorCounts = new TreeMap<>();
         errors.forEach((k, v) -> errorCounts.put(k, v.sum()));
         LatencySummary summary = LatencySummary.of(o.mode().name().toLowerCase(Locale.ROOT), (end - start) / 1e9,
                 requests.sum(), messages.sum(), total, errorCounts);
-        return account(summary, pushed, ids, fillSeconds, ackRejected.sum(), stoppedEarly);
+        // Every path (the queue, or each subscription) must have received every pushed message once.
+        DrainReport all = null;
+        for (String path : paths) {
+            boolean stoppedEarly = false;
+            int received = 0;
+            for (Worker w : workers) {
+                if (w.path.equals(path)) {
+                    stoppedEarly |= !w.sawEmpty;
+                    received += w.count;
+                }
+            }
+            long[] ids = new long[received];
+            int at = 0;
+            for (Worker w : workers) {
+                if (w.path.equals(path)) {
+                    System.arraycopy(w.ids, 0, ids, at, w.count);
+                    at += w.count;
+                }
+            }
+            DrainReport one = account(summary, pushed, ids, fillSeconds, 0, stoppedEarly);
+            all = all == null ? one : new DrainReport(summary, all.backlog(), fillSeconds,
+                    all.delivered() + one.delivered(), all.distinct() + one.distinct(), all.lost() + one.lost(),
+                    all.unexpected() + one.unexpected(), 0, all.stoppedEarly() || one.stoppedEarly());
+        }
+        return new DrainReport(summary, all.backlog(), fillSeconds, all.delivered(), all.distinct(), all.lost(),
+                all.unexpected(), ackRejected.sum(), all.stoppedEarly());
     }
 
     /** Compares the ids received with the ids pushed. */
@@ -231,6 +255,8 @@ final class Drain {
 
     /** One connection: pull (or lease then ack) until the queue answers empty. */
     private final class Worker implements Runnable {
+        /** Where it drains: the queue, or one of its subscriptions. */
+        final String path;
         private final Recorder recorder;
         private final Map<Integer, LongAdder> errors;
         private final LongAdder requests;
@@ -242,8 +268,9 @@ final class Drain {
         volatile boolean sawEmpty;
         volatile long finishedAt;
 
-        Worker(Recorder recorder, Map<Integer, LongAdder> errors, LongAdder requests, LongAdder messages,
+        Worker(String path, Recorder recorder, Map<Integer, LongAdder> errors, LongAdder requests, LongAdder messages,
                LongAdder ackRejected, long deadline) {
+            this.path = path;
             this.recorder = recorder;
             this.errors = errors;
             this.requests = requests;
@@ -254,8 +281,8 @@ final class Drain {
 
         @Override
         public void run() {
-            String take = leases ? q + "/leases?max=" + o.batch() + "&visibility=" + visibility
-                    : q + "/messages?max=" + o.batch();
+            String take = leases ? path + "/leases?max=" + o.batch() + "&visibility=" + visibility
+                    : path + "/messages?max=" + o.batch();
             try (HttpConnection c = new HttpConnection(o.url(), TIMEOUT_MS)) {
                 while (System.nanoTime() < deadline) {
                     HttpConnection.Response r = timed(c, leases ? "POST" : "GET", take, null);
@@ -293,7 +320,7 @@ final class Drain {
             }
             body.writeBytes("]}".getBytes(StandardCharsets.US_ASCII));
             HttpConnection.Response r;
-            while ((r = timed(c, "POST", q + "/acks", body.toByteArray())) == null) {
+            while ((r = timed(c, "POST", path + "/acks", body.toByteArray())) == null) {
                 if (System.nanoTime() >= deadline) {
                     return false;
                 }

@@ -17,7 +17,7 @@ import java.util.Set;
  */
 public record LoadOptions(URI url, String user, String password, String token, String queue, Mode mode,
                           int connections, Duration duration, long messages, int size, int batch, long backlog,
-                          Duration warmup, boolean baseline, boolean createQueue, boolean json) {
+                          Duration warmup, boolean baseline, boolean createQueue, boolean json, int subscriptions) {
 
     /** What each request does. */
     public enum Mode {
@@ -66,12 +66,15 @@ public record LoadOptions(URI url, String user, String password, String token, S
               --create-queue       create the queue first if it is missing (needs an ADMINISTRATOR);
                                    drain modes give it max_length 2 x backlog
               --json               print the summary as JSON
+              --subscriptions N    named subscriptions s1..sN of the queue, made at "latest" first (with
+                                   --create-queue): push modes push with them there; drain modes drain through
+                                   all N at once, each checked for every message once (default 0)
             """;
 
     public static LoadOptions parse(List<String> argv) {
         Args a = new Args(argv,
                 Set.of("url", "user", "password", "token", "queue", "mode", "connections", "duration", "messages",
-                        "size", "batch", "backlog", "warmup"),
+                        "size", "batch", "backlog", "warmup", "subscriptions"),
                 Set.of("baseline", "create-queue", "json"));
         Mode mode;
         try {
@@ -112,6 +115,6 @@ public record LoadOptions(URI url, String user, String password, String token, S
                 a.positiveInt("connections", mode.drains() ? 1 : 64), duration, messages, a.positiveInt("size", 256),
                 a.positiveInt("batch", 100), a.positiveInt("backlog", 200_000),
                 mode.drains() ? Duration.ZERO : a.duration("warmup", Duration.ofSeconds(3)), a.flag("baseline"),
-                a.flag("create-queue"), a.flag("json"));
+                a.flag("create-queue"), a.flag("json"), (int) Math.min(a.nonNegativeLong("subscriptions", 0), 64));
     }
 }

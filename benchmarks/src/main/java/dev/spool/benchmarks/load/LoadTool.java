@@ -96,6 +96,14 @@ public final class LoadTool {
                 throw new IllegalStateException("creating queue '" + o.queue() + "' failed with " + r.status() + ": "
                         + r.text());
             }
+            for (int k = 1; k <= o.subscriptions(); k++) {
+                r = c.send("POST", "/queues/" + o.queue() + "/subscriptions/s" + k, token, "application/json",
+                        "{\"start\":\"latest\"}".getBytes(StandardCharsets.US_ASCII));
+                if (r.status() != 201 && r.status() != 409) {
+                    throw new IllegalStateException("creating subscription s" + k + " failed with " + r.status() + ": "
+                            + r.text());
+                }
+            }
         }
     }
 
@@ -208,6 +216,10 @@ public final class LoadTool {
                 n.put("messages_per_second", s.messagesPerSecond());
                 n.put("requests_per_second", s.requestsPerSecond());
                 if (drain != null) {
+                    if (o.subscriptions() > 0) {
+                        n.put("subscriptions", o.subscriptions()).put("per_subscription_messages_per_second",
+                                s.messagesPerSecond() / o.subscriptions());
+                    }
                     n.put("backlog", drain.backlog()).put("fill_seconds", drain.fillSeconds())
                             .put("delivered", drain.delivered()).put("distinct", drain.distinct())
                             .put("duplicates", drain.duplicates()).put("lost", drain.lost())
