@@ -98,7 +98,9 @@ public final class Broker implements AutoCloseable {
                     .withRollCycle(StoreConfig.DEFAULT_ROLL_CYCLE, clock)
                     .withIdempotencyWindow(Duration.ofSeconds(config.queues().idempotencyWindowSeconds()))
                     .withSyncDelay(syncDelay)
-                    .withMinFreeBytes(config.storage().minFreeBytes());
+                    .withMinFreeBytes(config.storage().minFreeBytes())
+                    .withRetention(new StoreConfig.Retention(Duration.ofSeconds(config.storage().retentionMaxAgeSeconds()),
+                            config.storage().retentionMaxBytes()));
             Metrics metrics = config.metrics().enabled() ? new Metrics() : null;
             if (metrics != null) {
                 storeConfig = storeConfig.withObserver(metrics);

@@ -97,6 +97,26 @@ class ConfigTest {
     }
 
     @Test
+    void retentionBoundsShouldTakeUnitsAndRefuseNonsense() throws Exception {
+        assertEquals(0, load("").storage().retentionMaxAgeSeconds(), "no bound by default");
+        assertEquals(0, load("").storage().retentionMaxBytes());
+        assertEquals(7 * 86_400, load("retention:\n  max_age: 7d\n").storage().retentionMaxAgeSeconds());
+        assertEquals(12 * 3600, load("retention:\n  max_age: 12h\n").storage().retentionMaxAgeSeconds());
+        assertEquals(90, load("retention:\n  max_age: 90\n").storage().retentionMaxAgeSeconds());
+        assertEquals(10L << 30, load("retention:\n  max_bytes: 10GiB\n").storage().retentionMaxBytes());
+        assertEquals(500_000_000L, load("retention:\n  max_bytes: 500MB\n").storage().retentionMaxBytes());
+        assertEquals(4096, load("retention:\n  max_bytes: 4096\n").storage().retentionMaxBytes());
+        String age = failure("retention:\n  max_age: soon\n");
+        assertTrue(age.contains("retention.max_age") && age.contains("soon"), age);
+        String size = failure("retention:\n  max_bytes: -1\n");
+        assertTrue(size.contains("retention.max_bytes"), size);
+        assertTrue(failure("retention:\n  max_size: 1\n").contains("retention.max_size"));
+        String kafka = failure("storage:\n  backend: kafka\nkafka:\n  bootstrap_servers: \"localhost:9092\"\n"
+                + "retention:\n  max_age: 1d\n");
+        assertTrue(kafka.contains("retention.max_age") && kafka.contains("kafka"), kafka);
+    }
+
+    @Test
     void unknownKeysShouldFailNamingTheKey() {
         assertTrue(failure("server:\n  prot: 1\n").contains("server.prot"));
         assertTrue(failure("colour: red\n").contains("colour"));

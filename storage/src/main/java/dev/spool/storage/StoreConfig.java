@@ -22,7 +22,7 @@ import java.util.Objects;
  */
 public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync fsync, Duration fsyncInterval,
                           JournalRollCycle rollCycle, Clock clock, Duration idempotencyWindow, SyncDelay syncDelay,
-                          long minFreeBytes, StoreObserver observer) {
+                          long minFreeBytes, StoreObserver observer, Retention retention) {
 
     /** Something to run before each sync, to simulate a slow disk. */
     @FunctionalInterface
@@ -72,6 +72,7 @@ public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync 
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(syncDelay, "syncDelay");
         Objects.requireNonNull(observer, "observer");
+        Objects.requireNonNull(retention, "retention");
         if (minFreeBytes < 0) {
             throw new IllegalArgumentException("min_free_bytes must be >= 0, was " + minFreeBytes);
         }
@@ -89,39 +90,65 @@ public record StoreConfig(Path checkpointFile, Duration checkpointPeriod, Fsync 
     /** The defaults, with the checkpoint at the given file. */
     public static StoreConfig defaults(Path checkpointFile) {
         return new StoreConfig(checkpointFile, DEFAULT_CHECKPOINT_PERIOD, DEFAULT_FSYNC, DEFAULT_FSYNC_INTERVAL,
-                DEFAULT_ROLL_CYCLE, Clock.systemUTC(), DEFAULT_IDEMPOTENCY_WINDOW, SyncDelay.NONE, DEFAULT_MIN_FREE_BYTES, StoreObserver.NONE);
+                DEFAULT_ROLL_CYCLE, Clock.systemUTC(), DEFAULT_IDEMPOTENCY_WINDOW, SyncDelay.NONE, DEFAULT_MIN_FREE_BYTES, StoreObserver.NONE,
+                Retention.NONE);
     }
 
     public StoreConfig withFsync(Fsync policy, Duration interval) {
-        return new StoreConfig(checkpointFile, checkpointPeriod, policy, interval, rollCycle, clock, idempotencyWindow, syncDelay, minFreeBytes, observer);
+        return new StoreConfig(checkpointFile, checkpointPeriod, policy, interval, rollCycle, clock, idempotencyWindow, syncDelay, minFreeBytes, observer, retention);
     }
 
     public StoreConfig withCheckpointPeriod(Duration period) {
-        return new StoreConfig(checkpointFile, period, fsync, fsyncInterval, rollCycle, clock, idempotencyWindow, syncDelay, minFreeBytes, observer);
+        return new StoreConfig(checkpointFile, period, fsync, fsyncInterval, rollCycle, clock, idempotencyWindow, syncDelay, minFreeBytes, observer, retention);
     }
 
     public StoreConfig withRollCycle(JournalRollCycle cycle, Clock newClock) {
         return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, cycle, newClock, idempotencyWindow,
-                syncDelay, minFreeBytes, observer);
+                syncDelay, minFreeBytes, observer, retention);
     }
 
     public StoreConfig withIdempotencyWindow(Duration window) {
-        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock, window, syncDelay, minFreeBytes, observer);
+        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock, window, syncDelay, minFreeBytes, observer, retention);
     }
 
     public StoreConfig withSyncDelay(SyncDelay delay) {
         return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock,
-                idempotencyWindow, delay, minFreeBytes, observer);
+                idempotencyWindow, delay, minFreeBytes, observer, retention);
     }
 
     public StoreConfig withMinFreeBytes(long bytes) {
         return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock,
-                idempotencyWindow, syncDelay, bytes, observer);
+                idempotencyWindow, syncDelay, bytes, observer, retention);
+    }
+
+    public StoreConfig withRetention(Retention r) {
+        return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock,
+                idempotencyWindow, syncDelay, minFreeBytes, observer, r);
+    }
+
+    /**
+     * {@code retention.*}: how much of a queue's journal its named subscriptions may hold back. A named subscription
+     * whose position is in a journal file wholly older than {@code maxAge}, or beyond the newest {@code maxBytes} of
+     * journal files, is moved forward past it and counts what it skipped; the queue's own (default) subscription is
+     * never moved, so its unconsumed messages are never deleted. Zero: no bound.
+     */
+    public record Retention(Duration maxAge, long maxBytes) {
+        public static final Retention NONE = new Retention(Duration.ZERO, 0);
+
+        public Retention {
+            if (maxAge == null || maxAge.isNegative() || maxBytes < 0) {
+                throw new IllegalArgumentException("retention bounds must be >= 0, were " + maxAge + " and " + maxBytes);
+            }
+        }
+
+        public boolean bounded() {
+            return !maxAge.isZero() || maxBytes > 0;
+        }
     }
 
     public StoreConfig withObserver(StoreObserver o) {
         return new StoreConfig(checkpointFile, checkpointPeriod, fsync, fsyncInterval, rollCycle, clock,
-                idempotencyWindow, syncDelay, minFreeBytes, o);
+                idempotencyWindow, syncDelay, minFreeBytes, o, retention);
     }
 
     /** The folder holding the checkpoint and the queues' folders. */

@@ -152,8 +152,13 @@ public record BrokerConfig(QueueManager queueManager, Server server, Auth auth, 
      * @param fsync           {@code fsync}
      * @param fsyncIntervalMs {@code fsync_interval_ms}
      * @param minFreeBytes    {@code min_free_bytes}: pushes are refused with 507 rather than go under it
+     * @param retentionMaxAgeSeconds {@code retention.max_age}: named subscriptions may hold back no journal file older
+     *                        than this (0: no bound)
+     * @param retentionMaxBytes {@code retention.max_bytes}: nor more than this many bytes of a queue's journal files
+     *                        (0: no bound)
      */
-    public record Storage(Fsync fsync, long fsyncIntervalMs, long minFreeBytes) {
+    public record Storage(Fsync fsync, long fsyncIntervalMs, long minFreeBytes, long retentionMaxAgeSeconds,
+                          long retentionMaxBytes) {
         public Storage {
             require(fsyncIntervalMs > 0, "storage.fsync_interval_ms must be > 0, was " + fsyncIntervalMs);
             require(minFreeBytes >= 0, "storage.min_free_bytes must be >= 0, was " + minFreeBytes);

@@ -107,6 +107,7 @@ public final class ConfigLoader {
             "audit", Set.of("enabled", "file", "body", "body_max_chars", "max_file_bytes", "max_files", "compress",
                     "max_buffer_bytes"),
             "storage", Set.of("backend", "fsync", "fsync_interval_ms", "min_free_bytes"),
+            "retention", Set.of("max_age", "max_bytes"),
             "kafka", Set.of("bootstrap_servers", "client", "replication_factor", "min_insync_replicas", "lock_duration_ms",
                     "max_poll_records", "prefetch_hold_ms", "consumer_idle_ms", "max_delivery_limit",
                     "max_keys_in_memory"),
@@ -213,7 +214,8 @@ public final class ConfigLoader {
                         queues.integer("max_visibility_seconds", 43_200)),
                 new BrokerConfig.Storage(storage.choice("fsync", Fsync.class, StoreConfig.DEFAULT_FSYNC),
                         storage.integer("fsync_interval_ms", StoreConfig.DEFAULT_FSYNC_INTERVAL.toMillis()),
-                        storage.integer("min_free_bytes", StoreConfig.DEFAULT_MIN_FREE_BYTES)),
+                        storage.integer("min_free_bytes", StoreConfig.DEFAULT_MIN_FREE_BYTES),
+                        new Section(root, "retention").seconds("max_age"), new Section(root, "retention").bytes("max_bytes")),
                 new BrokerConfig.Metrics(metrics.bool("enabled", true), metricsToken.isEmpty() ? null : metricsToken),
                 kafka(root, storage, server),
                 source);
@@ -240,6 +242,11 @@ public final class ConfigLoader {
                         + "answered once min.insync.replicas brokers hold it, acks=all; the brokers' own flush settings "
                         + "decide when it reaches their disks): remove it");
             }
+        }
+        Section retention = new Section(root, "retention");
+        if (retention.seconds("max_age") > 0 || retention.bytes("max_bytes") > 0) {
+            throw new ConfigException("retention.max_age and retention.max_bytes bound named subscriptions, which "
+                    + "storage.backend: kafka does not offer in this release: remove them (or set them to 0)");
         }
         Section queues = new Section(root, "queues");
         if (queues.has("max_deliveries") && queues.integer("max_deliveries", 0) == 0) {
@@ -373,6 +380,62 @@ public final class ConfigLoader {
                 return n;
             }
             throw bad(key, v, "an integer");
+        }
+
+        /**
+         * A duration in seconds: an integer (seconds), or a string of a number and a unit {@code s}, {@code m},
+         * {@code h} or {@code d} ("7d", "12h"); absent or 0: none.
+         */
+        long seconds(String key) {
+            Object v = values.get(key);
+            if (v == null) {
+                return 0;
+            }
+            if (v instanceof Integer || v instanceof Long) {
+                if (((Number) v).longValue() < 0) {
+                    throw bad(key, v, "a duration of 0 or more");
+                }
+                return ((Number) v).longValue();
+            }
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,12})\\s*([smhd])")
+                    .matcher(String.valueOf(v).trim().toLowerCase(Locale.ROOT));
+            if (!m.matches()) {
+                throw bad(key, v, "a duration such as 7d, 12h, 30m or 3600 (seconds)");
+            }
+            long n = Long.parseLong(m.group(1));
+            return n * switch (m.group(2)) {
+                case "s" -> 1L;
+                case "m" -> 60L;
+                case "h" -> 3600L;
+                default -> 86_400L;
+            };
+        }
+
+        /** A size in bytes: an integer, or a number and a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB); absent or 0: none. */
+        long bytes(String key) {
+            Object v = values.get(key);
+            if (v == null) {
+                return 0;
+            }
+            if (v instanceof Integer || v instanceof Long) {
+                if (((Number) v).longValue() < 0) {
+                    throw bad(key, v, "a size of 0 or more");
+                }
+                return ((Number) v).longValue();
+            }
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,15})\\s*([kmgt]i?b)")
+                    .matcher(String.valueOf(v).trim().toLowerCase(Locale.ROOT));
+            if (!m.matches()) {
+                throw bad(key, v, "a size such as 10GiB, 500MB or 1073741824 (bytes)");
+            }
+            String unit = m.group(2);
+            long base = unit.contains("i") ? 1024 : 1000;
+            int power = "kmgt".indexOf(unit.charAt(0)) + 1;
+            long n = Long.parseLong(m.group(1));
+            for (int i = 0; i < power; i++) {
+                n = Math.multiplyExact(n, base);
+            }
+            return n;
         }
 
         boolean bool(String key, boolean dflt) {

@@ -64,6 +64,8 @@ public final class JournalQueueStore implements QueueStore {
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
     /** How often the free space is measured (pushes between samples are counted against it). */
     private static final long SPACE_SAMPLE_MS = 50;
+    /** How often the retention bounds are applied to named subscriptions (when configured). */
+    private static final long RETENTION_PERIOD_MS = 1_000;
 
     private final StoreConfig config;
     private final DeadLetters deadLetters;
@@ -118,6 +120,9 @@ public final class JournalQueueStore implements QueueStore {
             throw e;
         }
         store.threads.everyOnStoreThread(store.space::sample, SPACE_SAMPLE_MS);
+        if (config.retention().bounded()) {
+            store.threads.everyOnStoreThread(store::enforceRetention, RETENTION_PERIOD_MS);
+        }
         long periodMs = config.checkpointPeriod().toMillis();
         store.threads.everyOnCheckpointer(store::periodicCheckpoint, periodMs);
         return store;
@@ -423,7 +428,7 @@ public final class JournalQueueStore implements QueueStore {
                 throw space.refusal(queue);
             }
             Subscription.Meta meta = new Subscription.Meta(sub, maxDeliveries, dlq, spec.paused(),
-                    config.clock().instant());
+                    config.clock().instant(), 0);
             synchronized (checkpointLock) {
                 try {
                     Queue.Named n = q.createSubscription(meta, spec.start(), json, config);
@@ -525,6 +530,28 @@ public final class JournalQueueStore implements QueueStore {
                         + queue + "'", e, o.queue().dir);
             }
             return o.queue().stats(n);
+        }
+    }
+
+    /**
+     * Applies {@code retention.*} to every queue: named subscriptions behind the bounds move forward (see
+     * {@link Queue#enforceRetention}). Runs on the store's thread every second when bounds are configured.
+     */
+    void enforceRetention() {
+        synchronized (adminLock) {
+            if (closed) {
+                return;
+            }
+            synchronized (checkpointLock) {
+                for (OpenQueue o : open.values()) {
+                    try {
+                        o.queue().enforceRetention(config.retention(), config.clock().millis(), json);
+                    } catch (IOException | RuntimeException e) {
+                        LOG.error("queue '{}': applying the retention bounds failed: {} (retried in a second)",
+                                o.queue().name, e.toString());
+                    }
+                }
+            }
         }
     }
 

@@ -451,6 +451,76 @@ final class Queue implements AutoCloseable {
         return new Place(new Cursor.Position(last, lastEntryId), -1);
     }
 
+    /**
+     * Applies the retention bounds: the journal files wholly older than {@code maxAge}, or beyond the newest
+     * {@code maxBytes} of journal files, may go; every named subscription still positioned in them is moved forward
+     * to the first message after them ({@link Reader#skipTo}: what it acknowledged above is kept) and counts the
+     * messages it skipped, in its {@code subscription.json}. The queue's own reader is never moved, so a file it still
+     * needs stays. The newest file always stays. The store holds its administration and checkpoint locks.
+     */
+    void enforceRetention(dev.spool.storage.StoreConfig.Retention r, long now, ObjectMapper json) throws IOException {
+        if (subs.isEmpty() || !r.bounded()) {
+            return;
+        }
+        ChronicleFolder folder = journal.entries().folder();
+        int[] cycles = folder.cycles();
+        int keepFrom = 0;
+        if (!r.maxAge().isZero()) {
+            long cutoff = now - r.maxAge().toMillis();
+            for (int k = 0; k + 1 < cycles.length; k++) {
+                // Every entry of cycle k was appended before cycle k+1 began.
+                if (folder.startMillis(cycles[k + 1]) <= cutoff) {
+                    keepFrom = k + 1;
+                }
+            }
+        }
+        if (r.maxBytes() > 0) {
+            long total = 0;
+            for (int k = cycles.length - 1; k > 0; k--) {
+                total += DiskUsage.of(folder.cycleFile(cycles[k]));
+                if (total >= r.maxBytes()) {
+                    keepFrom = Math.max(keepFrom, k);
+                    break;
+                }
+            }
+        }
+        if (keepFrom == 0) {
+            return;
+        }
+        EntryFile.Reader holder = journal.entries().newReader(Cursor.NO_INDEX);
+        try {
+            long first = -1;
+            for (int k = keepFrom; k < cycles.length && first < 0; k++) {
+                first = holder.idAtIndex(folder.firstIndexOf(cycles[k])) >= 0 ? folder.firstIndexOf(cycles[k]) : -1;
+            }
+            if (first < 0) {
+                return;
+            }
+            long before = holder.previousIndex(first);
+            if (before < 0) {
+                return; // nothing before the bound
+            }
+            Cursor.Position after = new Cursor.Position(before, holder.idAtIndex(before));
+            for (Named n : subs.values()) {
+                if (n.reader.floor() >= after.id()) {
+                    continue;
+                }
+                long skipped = n.reader.skipTo(after, first, n.meta.maxDeliveries());
+                if (skipped > 0) {
+                    Subscription.Meta m = n.meta.withSkipped(skipped);
+                    m.write(json, n.dir);
+                    n.meta = m;
+                    LOG.warn("queue '{}' subscription '{}': {} messages it had not consumed were past the retention "
+                            + "bounds (retention.max_age {}, retention.max_bytes {}); it moves on to message id {}",
+                            name, m.name(), skipped, r.maxAge(), r.maxBytes(), holder.idAtIndex(first));
+                }
+            }
+        } finally {
+            holder.close();
+        }
+        journal.entries().retainNow();
+    }
+
     /** A named subscription's stats. */
     dev.spool.storage.SubscriptionStats stats(Named n) {
         Reader r = n.reader;
@@ -465,7 +535,8 @@ final class Queue implements AutoCloseable {
             }
         }
         return new dev.spool.storage.SubscriptionStats(name, n.meta.name(), floor, r.depth(), r.inFlight(), oldestAge,
-                0, r.paused(), n.meta.createdAt(), n.meta.maxDeliveries(), n.meta.deadLetterQueue(), r.counts());
+                n.meta.skipped(), r.paused(), n.meta.createdAt(), n.meta.maxDeliveries(), n.meta.deadLetterQueue(),
+                r.counts());
     }
 
     int entriesReadAtOpen() {

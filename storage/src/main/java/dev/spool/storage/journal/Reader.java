@@ -471,23 +471,65 @@ final class Reader {
      * @return false if the reader is closed
      */
     boolean seek(Cursor.Position pos, long firstIndex, int maxDeliveries) throws java.io.IOException {
+        return reposition(pos, firstIndex, maxDeliveries, false) >= 0;
+    }
+
+    /**
+     * Moves this reader forward to just after {@code pos} because the retention bounds let the journal go below it:
+     * what it acknowledged above the new position and its delivery counts there are kept (its leases are not: those
+     * messages come back), and the snapshot and cursor are forced as a seek's are.
+     *
+     * @return the messages it had not acknowledged at or below {@code pos} (it never receives them), 0 if it was past
+     *         {@code pos} already, -1 if it is closed
+     */
+    long skipTo(Cursor.Position pos, long firstIndex, int maxDeliveries) throws java.io.IOException {
+        return reposition(pos, firstIndex, maxDeliveries, true);
+    }
+
+    private long reposition(Cursor.Position pos, long firstIndex, int maxDeliveries, boolean forward)
+            throws java.io.IOException {
         long begin;
+        long skipped = 0;
         lock.lock();
         mark.clear();
         try {
             if (closed) {
-                return false;
+                return -1;
             }
             fence.check();
+            List<Long> keptDone = new ArrayList<>();
+            Map<Long, Integer> keptCounts = new java.util.HashMap<>();
+            if (forward) {
+                long old = leases.floor();
+                if (old >= pos.id()) {
+                    return 0; // past the bound already
+                }
+                long doneBelow = 0;
+                for (long id : leases.doneIds()) {
+                    if (id > pos.id()) {
+                        keptDone.add(id);
+                    } else {
+                        doneBelow++;
+                    }
+                }
+                leases.deliveryCounts().forEach((id, n) -> {
+                    if (id > pos.id()) {
+                        keptCounts.put(id, n);
+                    }
+                });
+                skipped = Math.max(0, pos.id() - old - (journal.gapIdsAbove(old) - journal.gapIdsAbove(pos.id()))
+                        - doneBelow);
+            }
             leases = new LeaseTable(pos.id(), pos.index(), maxDeliveries, new Nonces(new java.security.SecureRandom()));
+            leases.restore(keptDone, keptCounts);
             if (firstIndex >= 0 ? !tail.moveTo(firstIndex) : !tail.moveAfter(pos)) {
                 throw new java.io.IOException("the journal has no entry at index " + Long.toHexString(firstIndex)
-                        + " to seek to");
+                        + " to move to");
             }
             cursor.reset(pos);
             tail.retainFrom(pos.index());
             begin = log.beginSnapshot(pos.id(), List.of());
-            log.finishSnapshot(begin, new StateLog.State(pos.id(), new ArrayList<>(), new java.util.HashMap<>(),
+            log.finishSnapshot(begin, new StateLog.State(pos.id(), keptDone, keptCounts,
                     new java.util.LinkedHashMap<>(), new ArrayList<>()));
             unsynced = new Unsynced(pos);
             scheduledDeadline = Long.MAX_VALUE;
@@ -498,7 +540,7 @@ final class Reader {
         log.snapshotDurable(begin);
         cursor.sync();
         events.available(this, 1);
-        return true;
+        return skipped;
     }
 
     /** This reader's sequential and random view of the journal. */

@@ -38,12 +38,17 @@ final class Subscription {
 
     /**
      * A subscription's settings (version 1): {@code {"version":1,"name":str,"max_deliveries":int,
-     * "dead_letter_queue":str,"paused":bool,"created_at":ISO-8601}}, rewritten whole (a temporary file renamed
-     * into place) when it is paused or resumed.
+     * "dead_letter_queue":str,"paused":bool,"created_at":ISO-8601,"skipped":int}}, rewritten whole (a temporary
+     * file renamed into place) when it is paused or resumed, or skips messages the retention bounds let go.
      */
-    record Meta(String name, int maxDeliveries, String deadLetterQueue, boolean paused, Instant createdAt) {
+    record Meta(String name, int maxDeliveries, String deadLetterQueue, boolean paused, Instant createdAt,
+                long skipped) {
         Meta withPaused(boolean p) {
-            return new Meta(name, maxDeliveries, deadLetterQueue, p, createdAt);
+            return new Meta(name, maxDeliveries, deadLetterQueue, p, createdAt, skipped);
+        }
+
+        Meta withSkipped(long more) {
+            return new Meta(name, maxDeliveries, deadLetterQueue, paused, createdAt, skipped + more);
         }
 
         void write(ObjectMapper json, Path dir) throws IOException {
@@ -54,6 +59,7 @@ final class Subscription {
             n.put("dead_letter_queue", deadLetterQueue);
             n.put("paused", paused);
             n.put("created_at", createdAt.toString());
+            n.put("skipped", skipped);
             AtomicFile.write(dir.resolve(FILE), json.writeValueAsBytes(n));
         }
 
@@ -65,7 +71,7 @@ final class Subscription {
             try {
                 return new Meta(QueueMeta.required(n, "name").asText(), n.path("max_deliveries").asInt(0),
                         QueueMeta.required(n, "dead_letter_queue").asText(), n.path("paused").asBoolean(false),
-                        Instant.parse(QueueMeta.required(n, "created_at").asText()));
+                        Instant.parse(QueueMeta.required(n, "created_at").asText()), n.path("skipped").asLong(0));
             } catch (RuntimeException e) {
                 throw new IOException("bad subscription metadata in " + dir.resolve(FILE) + ": " + e.getMessage(), e);
             }
