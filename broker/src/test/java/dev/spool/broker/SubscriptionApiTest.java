@@ -196,6 +196,22 @@ class SubscriptionApiTest {
         expect(b.send("GET", "/queues/" + q + "/subscriptions", null, null), 401, "UNAUTHORIZED");
     }
 
+    @Test
+    void aQueueShouldTakeRetentionBoundsOfItsOwn() throws Exception {
+        String q = "sq-retained";
+        assertEquals(201, b.admin("POST", "/queues/" + q, "{\"retention\":{\"max_age\":\"2d\",\"max_bytes\":\"1GiB\"}}")
+                .statusCode());
+        JsonNode r = TestBroker.json(b.as(Role.BASIC, "GET", "/queues/" + q, null)).get("retention");
+        assertEquals(2 * 86_400, r.get("max_age_seconds").asLong());
+        assertEquals(1L << 30, r.get("max_bytes").asLong());
+        JsonNode none = TestBroker.json(b.as(Role.BASIC, "GET", "/queues/" + queue(), null)).get("retention");
+        assertEquals(0, none.get("max_age_seconds").asLong(), "the configuration's: none");
+        expect(b.admin("POST", "/queues/sq-bad1", "{\"retention\":{\"max_age\":\"soon\"}}"), 400, "INVALID_REQUEST");
+        expect(b.admin("POST", "/queues/sq-bad2", "{\"retention\":{\"max_bytes\":-5}}"), 400, "INVALID_REQUEST");
+        expect(b.admin("POST", "/queues/sq-bad3", "{\"retention\":{\"max_size\":1}}"), 400, "INVALID_REQUEST");
+        expect(b.admin("POST", "/queues/sq-bad4", "{\"retention\":7}"), 400, "INVALID_REQUEST");
+    }
+
     private static void expect(HttpResponse<String> r, int status, String code) throws Exception {
         assertEquals(status, r.statusCode(), r.body());
         assertEquals(code, TestBroker.json(r).get("code").asText(), r.body());

@@ -8,10 +8,18 @@ package dev.spool.storage;
  * @param maxDeliveries   a message leased this many times without an ack moves to the dead-letter queue;
  *                        0 means never
  * @param deadLetterQueue where such messages go, or null for {@code <name>.dlq}
+ * @param retentionMaxAgeSeconds how old a journal file its named subscriptions may hold back (0: the store's
+ *                        {@code retention.max_age})
+ * @param retentionMaxBytes how many bytes of journal files they may hold back (0: the store's
+ *                        {@code retention.max_bytes})
  */
-public record QueueOptions(long maxLength, String type, int maxDeliveries, String deadLetterQueue)
-        implements OptionsResult {
+public record QueueOptions(long maxLength, String type, int maxDeliveries, String deadLetterQueue,
+                           long retentionMaxAgeSeconds, long retentionMaxBytes) implements OptionsResult {
     public QueueOptions {
+        if (retentionMaxAgeSeconds < 0 || retentionMaxBytes < 0) {
+            throw new IllegalArgumentException("retention bounds must be >= 0, were " + retentionMaxAgeSeconds
+                    + " s and " + retentionMaxBytes + " bytes");
+        }
         if (maxLength <= 0) {
             throw new IllegalArgumentException("max_length must be > 0, was " + maxLength);
         }
@@ -25,6 +33,16 @@ public record QueueOptions(long maxLength, String type, int maxDeliveries, Strin
             throw new IllegalArgumentException("dead_letter_queue must match " + QueueStore.NAME_PATTERN + ", was '"
                     + deadLetterQueue + "'");
         }
+    }
+
+    /** Options with the store's retention bounds. */
+    public QueueOptions(long maxLength, String type, int maxDeliveries, String deadLetterQueue) {
+        this(maxLength, type, maxDeliveries, deadLetterQueue, 0, 0);
+    }
+
+    /** These options with retention bounds of the queue's own (0: the store's). */
+    public QueueOptions withRetention(long maxAgeSeconds, long maxBytes) {
+        return new QueueOptions(maxLength, type, maxDeliveries, deadLetterQueue, maxAgeSeconds, maxBytes);
     }
 
     /** Options without dead-lettering. */

@@ -382,60 +382,22 @@ public final class ConfigLoader {
             throw bad(key, v, "an integer");
         }
 
-        /**
-         * A duration in seconds: an integer (seconds), or a string of a number and a unit {@code s}, {@code m},
-         * {@code h} or {@code d} ("7d", "12h"); absent or 0: none.
-         */
+        /** A duration in seconds ({@link Units#seconds}); absent: 0. */
         long seconds(String key) {
-            Object v = values.get(key);
-            if (v == null) {
-                return 0;
+            try {
+                return Units.seconds(values.get(key));
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw bad(key, values.get(key), e instanceof ArithmeticException ? "a shorter duration" : e.getMessage());
             }
-            if (v instanceof Integer || v instanceof Long) {
-                if (((Number) v).longValue() < 0) {
-                    throw bad(key, v, "a duration of 0 or more");
-                }
-                return ((Number) v).longValue();
-            }
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,12})\\s*([smhd])")
-                    .matcher(String.valueOf(v).trim().toLowerCase(Locale.ROOT));
-            if (!m.matches()) {
-                throw bad(key, v, "a duration such as 7d, 12h, 30m or 3600 (seconds)");
-            }
-            long n = Long.parseLong(m.group(1));
-            return n * switch (m.group(2)) {
-                case "s" -> 1L;
-                case "m" -> 60L;
-                case "h" -> 3600L;
-                default -> 86_400L;
-            };
         }
 
-        /** A size in bytes: an integer, or a number and a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB); absent or 0: none. */
+        /** A size in bytes ({@link Units#bytes}); absent: 0. */
         long bytes(String key) {
-            Object v = values.get(key);
-            if (v == null) {
-                return 0;
+            try {
+                return Units.bytes(values.get(key));
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw bad(key, values.get(key), e instanceof ArithmeticException ? "a smaller size" : e.getMessage());
             }
-            if (v instanceof Integer || v instanceof Long) {
-                if (((Number) v).longValue() < 0) {
-                    throw bad(key, v, "a size of 0 or more");
-                }
-                return ((Number) v).longValue();
-            }
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,15})\\s*([kmgt]i?b)")
-                    .matcher(String.valueOf(v).trim().toLowerCase(Locale.ROOT));
-            if (!m.matches()) {
-                throw bad(key, v, "a size such as 10GiB, 500MB or 1073741824 (bytes)");
-            }
-            String unit = m.group(2);
-            long base = unit.contains("i") ? 1024 : 1000;
-            int power = "kmgt".indexOf(unit.charAt(0)) + 1;
-            long n = Long.parseLong(m.group(1));
-            for (int i = 0; i < power; i++) {
-                n = Math.multiplyExact(n, base);
-            }
-            return n;
         }
 
         boolean bool(String key, boolean dflt) {

@@ -34,6 +34,14 @@ final class QueueStatsHandler implements HttpHandler {
         out.put("writable", s.failure() == null);
         out.put("failure", s.failure());
         out.put("waiting_requests", api.waiters().waiting(name));
+        if (api.store().options(name) instanceof dev.spool.storage.QueueOptions o) {
+            // What bounds its named subscriptions: its own, else the configuration's (0: none).
+            ObjectNode r = out.putObject("retention");
+            r.put("max_age_seconds", o.retentionMaxAgeSeconds() > 0 ? o.retentionMaxAgeSeconds()
+                    : api.config().storage().retentionMaxAgeSeconds());
+            r.put("max_bytes", o.retentionMaxBytes() > 0 ? o.retentionMaxBytes()
+                    : api.config().storage().retentionMaxBytes());
+        }
         if (s.replication() != null) {
             ObjectNode r = out.putObject("replication");
             r.put("factor", s.replication().factor());

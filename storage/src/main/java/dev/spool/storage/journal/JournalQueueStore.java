@@ -64,7 +64,7 @@ public final class JournalQueueStore implements QueueStore {
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
     /** How often the free space is measured (pushes between samples are counted against it). */
     private static final long SPACE_SAMPLE_MS = 50;
-    /** How often the retention bounds are applied to named subscriptions (when configured). */
+    /** How often the retention bounds are applied to named subscriptions (nothing to do for a queue without any). */
     private static final long RETENTION_PERIOD_MS = 1_000;
 
     private final StoreConfig config;
@@ -120,9 +120,8 @@ public final class JournalQueueStore implements QueueStore {
             throw e;
         }
         store.threads.everyOnStoreThread(store.space::sample, SPACE_SAMPLE_MS);
-        if (config.retention().bounded()) {
-            store.threads.everyOnStoreThread(store::enforceRetention, RETENTION_PERIOD_MS);
-        }
+        // Every second, also with no store-wide bounds: a queue may carry bounds of its own.
+        store.threads.everyOnStoreThread(store::enforceRetention, RETENTION_PERIOD_MS);
         long periodMs = config.checkpointPeriod().toMillis();
         store.threads.everyOnCheckpointer(store::periodicCheckpoint, periodMs);
         return store;

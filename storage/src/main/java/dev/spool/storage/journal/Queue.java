@@ -456,10 +456,21 @@ final class Queue implements AutoCloseable {
      * {@code maxBytes} of journal files, may go; every named subscription still positioned in them is moved forward
      * to the first message after them ({@link Reader#skipTo}: what it acknowledged above is kept) and counts the
      * messages it skipped, in its {@code subscription.json}. The queue's own reader is never moved, so a file it still
-     * needs stays. The newest file always stays. The store holds its administration and checkpoint locks.
+     * needs stays. The newest file always stays. The queue's own bounds ({@code retention_max_age_seconds},
+     * {@code retention_max_bytes} at its creation) override the store's. The store holds its administration and
+     * checkpoint locks.
      */
-    void enforceRetention(dev.spool.storage.StoreConfig.Retention r, long now, ObjectMapper json) throws IOException {
-        if (subs.isEmpty() || !r.bounded()) {
+    void enforceRetention(dev.spool.storage.StoreConfig.Retention storeWide, long now, ObjectMapper json)
+            throws IOException {
+        if (subs.isEmpty()) {
+            return;
+        }
+        dev.spool.storage.QueueOptions o = meta.options();
+        dev.spool.storage.StoreConfig.Retention r = new dev.spool.storage.StoreConfig.Retention(
+                o.retentionMaxAgeSeconds() > 0 ? java.time.Duration.ofSeconds(o.retentionMaxAgeSeconds())
+                        : storeWide.maxAge(),
+                o.retentionMaxBytes() > 0 ? o.retentionMaxBytes() : storeWide.maxBytes());
+        if (!r.bounded()) {
             return;
         }
         ChronicleFolder folder = journal.entries().folder();

@@ -15,7 +15,8 @@ import java.time.Instant;
  * repeated in the checkpoint.
  *
  * <p>Layout (version 1): {@code {"version":1,"name":str,"max_length":int,"type":str|null,"created_at":ISO-8601,
- * "max_deliveries":int,"dead_letter_queue":str|null}} (the last two optional, 0 and null when absent).
+ * "max_deliveries":int,"dead_letter_queue":str|null,"retention_max_age_seconds":int,"retention_max_bytes":int}}
+ * (the last four optional, 0, null, 0 and 0 when absent).
  */
 record QueueMeta(String name, QueueOptions options, Instant createdAt) {
     static final String FILE = "queue.json";
@@ -30,6 +31,10 @@ record QueueMeta(String name, QueueOptions options, Instant createdAt) {
         n.put("created_at", createdAt.toString());
         n.put("max_deliveries", options.maxDeliveries());
         n.put("dead_letter_queue", options.deadLetterQueue());
+        if (options.retentionMaxAgeSeconds() > 0 || options.retentionMaxBytes() > 0) {
+            n.put("retention_max_age_seconds", options.retentionMaxAgeSeconds());
+            n.put("retention_max_bytes", options.retentionMaxBytes());
+        }
         return n;
     }
 
@@ -44,7 +49,8 @@ record QueueMeta(String name, QueueOptions options, Instant createdAt) {
         Instant created = Instant.parse(required(n, "created_at").asText());
         JsonNode dlq = n.path("dead_letter_queue");
         return new QueueMeta(name, new QueueOptions(maxLength, type.isTextual() ? type.asText() : null,
-                n.path("max_deliveries").asInt(0), dlq.isTextual() ? dlq.asText() : null), created);
+                n.path("max_deliveries").asInt(0), dlq.isTextual() ? dlq.asText() : null,
+                n.path("retention_max_age_seconds").asLong(0), n.path("retention_max_bytes").asLong(0)), created);
     }
 
     static JsonNode required(JsonNode n, String field) {

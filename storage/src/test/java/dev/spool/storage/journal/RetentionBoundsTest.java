@@ -138,6 +138,25 @@ class RetentionBoundsTest {
     }
 
     @Test
+    void aQueuesOwnBoundsShouldOverrideTheStoresAndSurviveARestart() throws IOException {
+        StoreConfig c = config(StoreConfig.Retention.NONE);
+        try (JournalQueueStore s = JournalQueueStore.open(c)) {
+            s.create("q", QueueOptions.ofMaxLength(100).withRetention(0, 1));
+            s.createSubscription("q", "slow", new SubscriptionSpec(new SubscriptionStart.Latest(), null, null, false));
+            for (int i = 1; i <= 5; i++) {
+                Blocking.push(s, "q", bytes("m" + i));
+                clock.advance(Duration.ofSeconds(1));
+            }
+        }
+        try (JournalQueueStore s = JournalQueueStore.open(c)) {
+            assertEquals(1, ((QueueOptions) s.options("q")).retentionMaxBytes(), "kept in queue.json");
+            s.enforceRetention();
+            assertEquals(4, ((SubscriptionStats) s.subscription("q", "slow")).skipped());
+            assertEquals(List.of("m5"), take(s, "slow", 10));
+        }
+    }
+
+    @Test
     void withoutBoundsNothingShouldMove() throws IOException {
         try (JournalQueueStore s = JournalQueueStore.open(config(StoreConfig.Retention.NONE))) {
             fill(s);
