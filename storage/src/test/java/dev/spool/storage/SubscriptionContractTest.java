@@ -268,6 +268,33 @@ public abstract class SubscriptionContractTest {
         assertEquals(names("m", 1, 2), takeN(q, null, 10), "nor do the queue's own consumers");
         assertEquals(List.of(), takeN(q, "other", 1));
         assertInstanceOf(NoSuchSubscription.class, store.redrive(q, "nope"));
+        // Not after a replay either, nor for a subscription made afterwards from the start.
+        store.seek(q, "other", new SubscriptionStart.Earliest());
+        assertEquals(names("m", 1, 2), takeN(q, "other", 10), "a replay does not bring d's redriven message");
+        store.createSubscription(q, "late", from(new SubscriptionStart.Earliest()));
+        assertEquals(names("m", 1, 2), takeN(q, "late", 10));
+    }
+
+    @Test
+    void theQueuesOwnRedriveShouldNotReachItsSubscriptionsAgain() {
+        String q = q("ownredrive");
+        store.create(q, new QueueOptions(1000, null, 1, null));
+        store.createSubscription(q, "s", from(new SubscriptionStart.Latest()));
+        pushAll(q, 2, "m");
+        List<Leased> l = leaseN(q, null, 2, Duration.ofMinutes(1));
+        Blocking.join(store.settle(q, Settlement.NACK, List.of(l.get(0).lease()), Duration.ZERO));
+        Blocking.join(store.settle(q, Settlement.ACK, List.of(l.get(1).lease()), Duration.ZERO));
+        assertEquals(names("m", 1, 2), takeN(q, "s", 10));
+        long until = System.nanoTime() + patience().toNanos();
+        long moved = 0;
+        while (moved == 0 && System.nanoTime() < until) {
+            moved = ((RedriveResult.Moved) store.redrive(q)).count();
+        }
+        assertEquals(1, moved);
+        assertEquals(1, ((QueueStats) store.stats(q)).depth(), "the queue's own backlog counts it");
+        assertEquals(List.of("m1"), texts(leaseN(q, null, 10, Duration.ofMinutes(1))), "its own consumers get it back");
+        assertEquals(List.of(), takeN(q, "s", 10), "the subscription, which received it, does not get it twice");
+        assertEquals(0, ((SubscriptionStats) store.subscription(q, "s")).backlog());
     }
 
     private static List<String> concat(List<String> a, List<String> b) {

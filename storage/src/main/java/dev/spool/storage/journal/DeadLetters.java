@@ -124,7 +124,8 @@ final class DeadLetters {
                 payloads.add(l.payload());
                 tokens.add(l.lease());
             }
-            if (join(store.append(name, payloads, null)) instanceof PushResult.Stored) {
+            // Addressed to the queue's own consumers alone: its named subscriptions received these already.
+            if (join(store.appendFor(target, target.queue().reader(), payloads)) instanceof PushResult.Stored) {
                 join(store.settle(dlq.queue().name, Settlement.ACK, tokens, Duration.ZERO));
                 target.queue().journal().redriven(payloads.size());
                 moved += payloads.size();
@@ -137,7 +138,8 @@ final class DeadLetters {
 
     /**
      * Moves every message of {@code dlq} back to subscription {@code to} of {@code target} alone, as new messages,
-     * oldest first: leased, appended for that subscription only ({@link Queue#appendFor}), then acknowledged.
+     * oldest first: leased, appended for that subscription only ({@link Queue#appendFor}), then acknowledged. The
+     * store holds its administration lock: the subscription is not deleted, nor another created, meanwhile.
      */
     RedriveResult redriveTo(OpenQueue target, Reader to, OpenQueue dlq) {
         long moved = 0;

@@ -46,11 +46,19 @@ final class EntryFile implements AutoCloseable {
      * A reader of its own (a subscription's), holding back retention at {@code consumedIndex} (the index of the
      * last entry it consumed, {@link Cursor#NO_INDEX} for none) until it moves on. {@link Reader#close} it.
      */
-    Reader newReader(long consumedIndex) {
+    synchronized Reader newReader(long consumedIndex) {
+        // Under retain()'s monitor: a deletion either ran before this reader holds files back, or waits for it.
         Reader r = new Reader(folder.tailer(), folder.tailer(), consumedIndex);
         readers.add(r);
         return r;
     }
+
+    /** Stops retention for good (the queue is closing: its readers close one by one, and none may delete yet). */
+    synchronized void freezeRetention() {
+        frozen = true;
+    }
+
+    private boolean frozen;
 
     ChronicleFolder folder() {
         return folder;
@@ -107,6 +115,9 @@ final class EntryFile implements AutoCloseable {
      * reader's last consumed index is known, and none of them may have its cycle deleted.
      */
     private synchronized void retain() {
+        if (frozen) {
+            return;
+        }
         long oldest = Long.MAX_VALUE;
         for (Reader r : readers) {
             oldest = Math.min(oldest, r.consumedIndex);
@@ -329,7 +340,9 @@ final class EntryFile implements AutoCloseable {
          * release what this reader still needs at the next start ({@link EntryFile#retainNow} once it is gone for good).
          */
         void close() {
-            readers.remove(this);
+            synchronized (EntryFile.this) {
+                readers.remove(this);
+            }
             closeTailers();
         }
 

@@ -97,15 +97,15 @@ final class GroupCommit {
             return;
         }
         Queue.SyncPoint p = queue.syncPoint();
-        // Every named subscription's point is read before any force, so each force covers what its point counted.
+        // Every named subscription's point is read after the queue's and before any force: each covers what the
+        // queue's change count counted of that subscription. The sync answers up to the queue's count (the first
+        // read, so the smallest): what came after it may not be on the disk the forces reach.
         List<Reader> subReaders = new ArrayList<>();
         List<Queue.SyncPoint> subPoints = new ArrayList<>();
         long change = p.change();
         for (Queue.Named n : queue.subscriptions()) {
-            Queue.SyncPoint sp = n.reader.ownSyncPoint();
             subReaders.add(n.reader);
-            subPoints.add(sp);
-            change = Math.max(change, sp.change());
+            subPoints.add(n.reader.ownSyncPoint());
         }
         Throwable cause = null;
         long start = System.nanoTime();

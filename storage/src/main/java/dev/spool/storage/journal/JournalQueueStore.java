@@ -500,7 +500,9 @@ public final class JournalQueueStore implements QueueStore {
                     }
                 } catch (Queue.BadStart e) {
                     return new SubscriptionResult.BadStart(e.getMessage());
-                } catch (IOException e) {
+                } catch (StoreException e) {
+                    throw e;
+                } catch (IOException | RuntimeException e) {
                     o.queue().fail("subscription '" + sub + "': a seek's write failed", e, false);
                     throw StoreException.of("seeking subscription '" + sub + "' of queue '" + queue + "'", e,
                             o.queue().dir);
@@ -545,9 +547,12 @@ public final class JournalQueueStore implements QueueStore {
                 for (OpenQueue o : open.values()) {
                     try {
                         o.queue().enforceRetention(config.retention(), config.clock().millis(), json);
-                    } catch (IOException | RuntimeException e) {
+                    } catch (StoreException e) {
                         LOG.error("queue '{}': applying the retention bounds failed: {} (retried in a second)",
                                 o.queue().name, e.toString());
+                    } catch (IOException | RuntimeException e) {
+                        // A write of a subscription's move failed part-way: what its files hold is unknown.
+                        o.queue().fail("applying the retention bounds failed", e, false);
                     }
                 }
             }
@@ -584,11 +589,16 @@ public final class JournalQueueStore implements QueueStore {
         if (to == null) {
             return gone(target, name, sub);
         }
-        OpenQueue dlq = open.get(DeadLetters.deadLetterQueue(to));
-        if (dlq == null) {
-            return new RedriveResult.Moved(0);
+        synchronized (adminLock) {
+            if (open.get(name) != target || target.queue().subscription(sub) == null) {
+                return gone(target, name, sub);
+            }
+            OpenQueue dlq = open.get(DeadLetters.deadLetterQueue(to));
+            if (dlq == null) {
+                return new RedriveResult.Moved(0);
+            }
+            return deadLetters.redriveTo(target, to, dlq);
         }
-        return deadLetters.redriveTo(target, to, dlq);
     }
 
     /** Appends messages for subscription {@code to} alone (see {@link Queue#appendFor}), durable as a push. */

@@ -97,13 +97,6 @@ final class LeaseTable {
         });
     }
 
-    /** Acknowledges in advance a message not read yet (one redriven to another subscription only). */
-    void doneAhead(long id) {
-        if (id > floor) {
-            done.add(id);
-        }
-    }
-
     /** Forgets acknowledgements of ids above {@code lastId} (they name messages never stored). */
     void forgetAbove(long lastId) {
         done.tailSet(lastId, false).clear();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.spool.storage.AtomicFile;
 import dev.spool.storage.PushResult;
 import dev.spool.storage.QueueStats;
+import dev.spool.storage.StoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,6 +81,8 @@ final class Queue implements AutoCloseable {
     private final Cursor cursorFile;
     private final StateLog log;
     private final Quarantine quarantine;
+    /** Messages one reader alone receives (redrives); every other reader skips them. */
+    final Addressed addressed;
     private final Fence fence;
     /** Counts every change to the files; a sync that read it covers every change up to it. */
     private final AtomicLong changes = new AtomicLong();
@@ -100,6 +103,7 @@ final class Queue implements AutoCloseable {
         this.cursorFile = r.cursorFile();
         this.log = r.log();
         this.quarantine = r.quarantine();
+        this.addressed = r.addressed();
         this.entriesReadAtOpen = r.entriesRead();
         this.fence = new Fence(name);
         this.events = events;
@@ -144,38 +148,36 @@ final class Queue implements AutoCloseable {
     }
 
     /**
-     * Appends messages that reader {@code to} alone receives (a subscription's redrive): acknowledged in advance for
-     * every other reader, under the push lock and every other reader's lock, so none of them can read them first.
-     * They do not count against {@code max_length} for another reader, so nothing refuses them but the disk.
+     * Appends messages that reader {@code to} alone receives (a redrive: the queue's own dead letters, or a
+     * subscription's): their id range is recorded in {@link Addressed} and forced before the append, under the push
+     * lock, so every other reader skips them, now and after any seek or restart. The queue's own reader's are admitted
+     * as pushes are (its max length); a subscription's count against no max length.
      */
     Journal.Appended appendFor(Reader to, List<byte[]> payloads) {
-        List<Reader> others = new java.util.ArrayList<>();
-        if (to != reader) {
-            others.add(reader);
-        }
-        for (Named n : subs.values()) {
-            if (n.reader != to) {
-                others.add(n.reader);
-            }
-        }
         journal.lock().lock();
-        int locked = 0;
         try {
-            for (Reader r : others) {
-                r.lock().lock();
-                locked++;
+            long first = journal.lastId() + 1;
+            long last = first + payloads.size() - 1;
+            try {
+                addressed.add(first, last, to.subscription());
+            } catch (IOException e) {
+                throw StoreException.of("recording a redrive of queue '" + name + "'", e, dir);
             }
-            Journal.Appended a = journal.append(payloads, null, fresh -> null);
-            if (a instanceof Journal.Stored s) {
-                for (Reader r : others) {
-                    r.doneAhead(s.firstId(), s.count());
+            Journal.Appended a = null;
+            try {
+                a = journal.append(payloads, null, to == reader ? fits : fresh -> null);
+                return a;
+            } finally {
+                if (!(a instanceof Journal.Stored)) {
+                    // Not appended: those ids go to the next push, which every reader must receive.
+                    try {
+                        addressed.cancel(first, last);
+                    } catch (IOException e) {
+                        fail("undoing a redrive's record failed", e, false);
+                    }
                 }
             }
-            return a;
         } finally {
-            for (int i = locked - 1; i >= 0; i--) {
-                others.get(i).lock().unlock();
-            }
             journal.lock().unlock();
         }
     }
@@ -187,8 +189,7 @@ final class Queue implements AutoCloseable {
 
     /** What a sync starting now is to make durable. */
     SyncPoint syncPoint() {
-        // The reader's lock makes the cursor and the change count agree; the journal's end read after covers both.
-        return reader.syncPoint(journal.lastIndex(), log.mustSyncEntries(), journal.lastId());
+        return reader.syncPoint();
     }
 
     /**
@@ -277,8 +278,11 @@ final class Queue implements AutoCloseable {
             try {
                 m = Subscription.Meta.read(json, d);
             } catch (IOException e) {
-                LOG.error("queue '{}': subscription folder {} is unreadable ({}); it is left as it is and not served",
+                LOG.error("queue '{}': subscription folder {} is unreadable ({}); it is left as it is and not served, "
+                        + "and the queue's journal files are all kept until it is repaired or removed (restart then)",
                         name, d, e.getMessage());
+                // Held for good: its position is unknown, so no file it may need is deleted.
+                journal.entries().newReader(Cursor.NO_INDEX);
                 continue;
             }
             subs.put(m.name(), new Named(m, openReader(d, m, config), d));
@@ -333,8 +337,8 @@ final class Queue implements AutoCloseable {
      */
     Named createSubscription(Subscription.Meta m, dev.spool.storage.SubscriptionStart start, ObjectMapper json,
                              dev.spool.storage.StoreConfig config) throws IOException, BadStart {
-        if (subs.containsKey(m.name())) {
-            return null;
+        if (subs.containsKey(m.name()) || Files.exists(Subscription.dir(dir, m.name()))) {
+            return null; // taken, or a folder of that name not served (unreadable at the start)
         }
         // A reader of its own holds retention back while the place is found and the subscription's reader opens.
         EntryFile.Reader holder = journal.entries().newReader(Cursor.NO_INDEX);
@@ -361,7 +365,11 @@ final class Queue implements AutoCloseable {
         EntryFile.Reader holder = journal.entries().newReader(Cursor.NO_INDEX);
         try {
             Place p = place(holder, start);
-            return n.reader.seek(p.after(), p.firstIndex(), n.meta.maxDeliveries());
+            long r = n.reader.seek(p.after(), p.firstIndex(), n.meta.maxDeliveries());
+            if (r == Reader.GONE) {
+                throw new BadStart("the messages at that start were deleted while the seek ran (retention): seek again");
+            }
+            return r >= 0;
         } finally {
             holder.close();
         }
@@ -517,6 +525,10 @@ final class Queue implements AutoCloseable {
                     continue;
                 }
                 long skipped = n.reader.skipTo(after, first, n.meta.maxDeliveries());
+                if (skipped == Reader.GONE) {
+                    throw new IOException("the journal lost the entry at the retention bound while moving subscription '"
+                            + n.meta.name() + "'");
+                }
                 if (skipped > 0) {
                     Subscription.Meta m = n.meta.withSkipped(skipped);
                     m.write(json, n.dir);
@@ -560,8 +572,11 @@ final class Queue implements AutoCloseable {
         long consumed = floor + reader.doneAbove();
         long gapIds = journal.gapIds();
         long gapsAbove = journal.gapIdsAbove(floor);
-        return new QueueStats(name, last - consumed - gapsAbove, meta.options().maxLength(), meta.options().type(),
-                meta.createdAt(), last - gapIds, consumed - (gapIds - gapsAbove), bytesOnDisk(), reader.inFlight(),
+        long elsewhereAbove = addressed.elsewhereAbove(floor, null);
+        long elsewhereBelow = addressed.elsewhereAbove(0, null) - elsewhereAbove;
+        return new QueueStats(name, last - consumed - gapsAbove - elsewhereAbove, meta.options().maxLength(),
+                meta.options().type(), meta.createdAt(), last - gapIds, consumed - (gapIds - gapsAbove) - elsewhereBelow,
+                bytesOnDisk(), reader.inFlight(),
                 quarantine.kept().size(), reader.counts(), fence.why());
     }
 
@@ -584,12 +599,14 @@ final class Queue implements AutoCloseable {
                 return;
             }
             closed = true;
+            journal.entries().freezeRetention();
             reader.close();
             for (Named n : subs.values()) {
                 n.reader.closeOwn();
             }
             journal.close();
             log.close();
+            addressed.close();
             try {
                 cursorFile.close();
             } catch (IOException e) {

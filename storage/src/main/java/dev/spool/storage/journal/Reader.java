@@ -152,7 +152,8 @@ final class Reader {
         while (leases.floor() < lastId) {
             if (!r.next()) {
                 long floorNow = leases.floor();
-                if (lastId - floorNow > journal.gapIdsAbove(floorNow)) {
+                if (lastId - floorNow > journal.gapIdsAbove(floorNow)
+                        + owner.addressed.elsewhereAbove(floorNow, subscription)) {
                     LOG.error("queue '{}': journal ends before id {} though {} was stored; treating as empty",
                             name, floorNow + 1, lastId);
                 }
@@ -162,8 +163,8 @@ final class Reader {
             EntryCodec e = r.codec();
             leases.consumed(e.id(), r.index());
             followFloor();
-            if (journal.isVoid(e.id())) {
-                continue; // of a batch that failed part-way: never delivered
+            if (passesBy(e.id())) {
+                continue; // of a batch that failed part-way, or another reader's redrive: never delivered here
             }
             if (e.intact()) {
                 return new Message(e.id(), e.payload());
@@ -171,6 +172,11 @@ final class Reader {
             logCorrupt(e.id(), r.index());
         }
         return null;
+    }
+
+    /** Whether this reader never delivers message {@code id}: void, or addressed to another reader alone. */
+    private boolean passesBy(long id) {
+        return journal.isVoid(id) || owner.addressed.elsewhere(id, subscription);
     }
 
     /** Moves the durable cursor to the lease table's floor, publishes it, and lets retention follow. */
@@ -212,8 +218,8 @@ final class Reader {
                 return null;
             }
             EntryCodec e = r.codec();
-            if (journal.isVoid(e.id())) {
-                continue; // of a batch that failed part-way: never delivered (the floor passes it with the next)
+            if (passesBy(e.id())) {
+                continue; // void, or another reader's redrive: never delivered here (the floor passes it with the next)
             }
             if (!leases.read(e.id(), r.index())) {
                 continue; // acknowledged before a restart
@@ -444,20 +450,6 @@ final class Reader {
         }
     }
 
-    /**
-     * Acknowledges in advance the messages {@code first..first+count-1}, appended for another reader only (a
-     * subscription's redrive), so this reader never delivers them. The caller holds this reader's lock and the push
-     * lock, across the append, so no take can read them first.
-     */
-    void doneAhead(long first, int count) {
-        for (long id = first; id < first + count; id++) {
-            leases.doneAhead(id);
-            log.done(id);
-        }
-        changes.incrementAndGet();
-        publishLeaseCounts();
-    }
-
     // ---- seek ------------------------------------------------------------------------------------
 
     /**
@@ -468,10 +460,10 @@ final class Reader {
      * The caller holds the store's checkpoint lock (no other snapshot of this log is under way).
      *
      * @param firstIndex where the reader reads next: the index of the entry after {@code pos}, or -1 for the end
-     * @return false if the reader is closed
+     * @return 0; -1 if the reader is closed; {@link #GONE} if the journal no longer has that entry (nothing changed)
      */
-    boolean seek(Cursor.Position pos, long firstIndex, int maxDeliveries) throws java.io.IOException {
-        return reposition(pos, firstIndex, maxDeliveries, false) >= 0;
+    long seek(Cursor.Position pos, long firstIndex, int maxDeliveries) throws java.io.IOException {
+        return reposition(pos, firstIndex, maxDeliveries, false);
     }
 
     /**
@@ -480,15 +472,24 @@ final class Reader {
      * messages come back), and the snapshot and cursor are forced as a seek's are.
      *
      * @return the messages it had not acknowledged at or below {@code pos} (it never receives them), 0 if it was past
-     *         {@code pos} already, -1 if it is closed
+     *         {@code pos} already, -1 if it is closed, {@link #GONE} if the journal no longer has that entry
      */
     long skipTo(Cursor.Position pos, long firstIndex, int maxDeliveries) throws java.io.IOException {
         return reposition(pos, firstIndex, maxDeliveries, true);
     }
 
+    /** What {@link #reposition} answers when the journal no longer has the entry to move to (nothing changed). */
+    static final long GONE = -2;
+
+    /**
+     * The seek and the retention skip. Under the reader's lock throughout (a seek is rare; its consumers wait for its
+     * two syncs): the read position is moved first (if the entry is gone, nothing changes), then a snapshot of the
+     * new lease state is written to the log and forced, then the cursor is moved and forced. A crash before the
+     * cursor's move leaves the old position with a log whose snapshot may hold fewer acknowledgements than it had
+     * (delivered again: at least once), never a new position with the old position's acknowledgements above it.
+     */
     private long reposition(Cursor.Position pos, long firstIndex, int maxDeliveries, boolean forward)
             throws java.io.IOException {
-        long begin;
         long skipped = 0;
         lock.lock();
         mark.clear();
@@ -497,13 +498,13 @@ final class Reader {
                 return -1;
             }
             fence.check();
+            if (forward && leases.floor() >= pos.id()) {
+                return 0; // past the bound already
+            }
             List<Long> keptDone = new ArrayList<>();
             Map<Long, Integer> keptCounts = new java.util.HashMap<>();
             if (forward) {
                 long old = leases.floor();
-                if (old >= pos.id()) {
-                    return 0; // past the bound already
-                }
                 long doneBelow = 0;
                 for (long id : leases.doneIds()) {
                     if (id > pos.id()) {
@@ -518,27 +519,29 @@ final class Reader {
                     }
                 });
                 skipped = Math.max(0, pos.id() - old - (journal.gapIdsAbove(old) - journal.gapIdsAbove(pos.id()))
-                        - doneBelow);
+                        - (owner.addressed.elsewhereAbove(old, subscription)
+                        - owner.addressed.elsewhereAbove(pos.id(), subscription)) - doneBelow);
+            }
+            if (firstIndex >= 0 ? !tail.moveTo(firstIndex) : !tail.moveAfter(pos)) {
+                // Deleted under us (retention): put the read position back where the lease table says.
+                tail.moveAfter(new Cursor.Position(leases.floorIndex(), leases.floor()));
+                return GONE;
             }
             leases = new LeaseTable(pos.id(), pos.index(), maxDeliveries, new Nonces(new java.security.SecureRandom()));
             leases.restore(keptDone, keptCounts);
-            if (firstIndex >= 0 ? !tail.moveTo(firstIndex) : !tail.moveAfter(pos)) {
-                throw new java.io.IOException("the journal has no entry at index " + Long.toHexString(firstIndex)
-                        + " to move to");
-            }
-            cursor.reset(pos);
-            tail.retainFrom(pos.index());
-            begin = log.beginSnapshot(pos.id(), List.of());
+            long begin = log.beginSnapshot(pos.id(), List.of());
             log.finishSnapshot(begin, new StateLog.State(pos.id(), keptDone, keptCounts,
                     new java.util.LinkedHashMap<>(), new ArrayList<>()));
+            log.snapshotDurable(begin);
+            cursor.reset(pos);
+            cursor.sync();
+            tail.retainFrom(pos.index());
             unsynced = new Unsynced(pos);
             scheduledDeadline = Long.MAX_VALUE;
             changes.incrementAndGet();
         } finally {
             afterPull();
         }
-        log.snapshotDurable(begin);
-        cursor.sync();
         events.available(this, 1);
         return skipped;
     }
@@ -566,19 +569,21 @@ final class Reader {
     }
 
     private void forceChangedOpen(Queue.SyncPoint p) throws java.io.IOException {
-        if (p.floor() != syncedFloor) {
-            cursor.sync();
-            syncedFloor = p.floor();
-        }
+        // The log first: acknowledgements above a cursor that reached the disk without them would be delivered
+        // again; a log on the disk ahead of its cursor loses nothing.
         if (p.stateEntries() != syncedStateEntries) {
             log.force();
             syncedStateEntries = p.stateEntries();
+        }
+        if (p.floor() != syncedFloor) {
+            cursor.sync();
+            syncedFloor = p.floor();
         }
     }
 
     /** The point a sync of a named subscription's own files covers (its log's entries, not the queue's). */
     Queue.SyncPoint ownSyncPoint() {
-        return syncPoint(-1, log.mustSyncEntries(), -1);
+        return syncPoint();
     }
 
     StateLog log() {
@@ -615,11 +620,16 @@ final class Reader {
 
 
     /** The cursor and the change count together, under the lock: what a sync starting now covers. */
-    Queue.SyncPoint syncPoint(long lastIndex, long stateEntries, long lastId) {
+    Queue.SyncPoint syncPoint() {
         lock.lock();
         try {
-            long change = changes.get(); // first: every change counted has written its files
-            return new Queue.SyncPoint(change, cursor.position(), lastIndex, floor, stateEntries, lastId);
+            // The change count first: every change it counts has written its files, so the journal's end and the
+            // log's entries read after it cover them all (read before it, a push that began a new journal file in
+            // between could be counted as synced without its file forced).
+            long change = changes.get();
+            Cursor.Position at = cursor.position();
+            long f = floor;
+            return new Queue.SyncPoint(change, at, journal.lastIndex(), f, log.mustSyncEntries(), journal.lastId());
         } finally {
             lock.unlock();
         }
@@ -676,7 +686,7 @@ final class Reader {
     /** Messages stored and not acknowledged. */
     long depth() {
         long f = floor;
-        return journal.lastId() - f - doneAbove - journal.gapIdsAbove(f);
+        return journal.lastId() - f - doneAbove - journal.gapIdsAbove(f) - owner.addressed.elsewhereAbove(f, subscription);
     }
 
     /** Acknowledged ids above the floor. */

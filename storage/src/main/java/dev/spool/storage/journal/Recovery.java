@@ -23,7 +23,8 @@ final class Recovery {
 
     /** What recovery found, for the queue to be built from. */
     record Recovered(Cursor cursorFile, EntryFile entries, StateLog log, LeaseTable leases, IdempotencyWindow keys,
-                     List<StateLog.Gap> gaps, long lastId, long lastIndex, int entriesRead, Quarantine quarantine) {
+                     List<StateLog.Gap> gaps, long lastId, long lastIndex, int entriesRead, Quarantine quarantine,
+                     Addressed addressed) {
     }
 
     /**
@@ -122,7 +123,7 @@ final class Recovery {
             keys.expire(config.clock().millis());
             quarantine.prune();
             return new Recovered(cursor, journal, state, leases, keys, gaps, last, end.index(), reads.get(),
-                    quarantine);
+                    quarantine, Addressed.open(dir, name));
         } catch (IOException | RuntimeException e) {
             if (state != null) {
                 state.close();

@@ -238,6 +238,27 @@ class SubscriptionFilesTest {
     }
 
     @Test
+    void aRedriveForOneReaderShouldStayItsAloneAfterARestart() {
+        StoreConfig c = config(dir);
+        try (JournalQueueStore s = JournalQueueStore.open(c)) {
+            s.create("q", QueueOptions.ofMaxLength(100));
+            s.createSubscription("q", "d", new SubscriptionSpec(new SubscriptionStart.Latest(), 1, null, false));
+            s.createSubscription("q", "other", at(new SubscriptionStart.Latest()));
+            Blocking.push(s, "q", bytes("m1"));
+            List<Leased> l = lease(s, "q", "d", 1);
+            Blocking.join(s.settle("q", "d", Settlement.NACK, List.of(l.get(0).lease()), Duration.ZERO));
+            s.awaitStoreThread();
+            assertEquals(1, ((dev.spool.storage.RedriveResult.Moved) s.redrive("q", "d")).count());
+        }
+        try (JournalQueueStore s = JournalQueueStore.open(c)) {
+            s.seek("q", "other", new SubscriptionStart.Earliest());
+            assertEquals(List.of("m1"), take(s, "q", "other", 10), "other never receives d's redriven copy");
+            assertEquals(List.of("m1"), take(s, "q", null, 10), "nor do the queue's own consumers");
+            assertEquals(List.of("m1"), take(s, "q", "d", 10), "d does, once");
+        }
+    }
+
+    @Test
     void newIdsShouldNeverRepeatWhatASubscriptionConsumed() throws IOException {
         StoreConfig c = config(dir);
         try (JournalQueueStore s = JournalQueueStore.open(c)) {
