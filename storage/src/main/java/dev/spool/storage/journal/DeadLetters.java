@@ -108,40 +108,13 @@ final class DeadLetters {
     }
 
     /**
-     * Moves every message of {@code dlq} back to {@code target} as new messages, oldest first, as far as the
-     * target's max length allows: leased, appended, then acknowledged.
+     * Moves every message of {@code dlq} back to reader {@code to} of {@code target} alone (the queue's own reader, or
+     * a subscription's), as new messages, oldest first: leased, appended for that reader only ({@link
+     * Queue#appendFor}: the others received them already), then acknowledged; for the queue's own reader as far as its
+     * max length allows. A subscription's redrive runs under the store's administration lock: the subscription is not
+     * deleted, nor another created, meanwhile.
      */
-    RedriveResult redrive(String name, OpenQueue target, OpenQueue dlq) {
-        long moved = 0;
-        while (true) {
-            List<Leased> batch = dlq.queue().reader().lease(REDRIVE_BATCH, Duration.ofMinutes(1).toMillis());
-            if (batch == null || batch.isEmpty()) {
-                return new RedriveResult.Moved(moved);
-            }
-            List<byte[]> payloads = new ArrayList<>();
-            List<String> tokens = new ArrayList<>();
-            for (Leased l : batch) {
-                payloads.add(l.payload());
-                tokens.add(l.lease());
-            }
-            // Addressed to the queue's own consumers alone: its named subscriptions received these already.
-            if (join(store.appendFor(target, target.queue().reader(), payloads)) instanceof PushResult.Stored) {
-                join(store.settle(dlq.queue().name, Settlement.ACK, tokens, Duration.ZERO));
-                target.queue().journal().redriven(payloads.size());
-                moved += payloads.size();
-            } else {
-                dlq.queue().reader().settle(Settlement.NACK, tokens, 0);
-                return new RedriveResult.Moved(moved);
-            }
-        }
-    }
-
-    /**
-     * Moves every message of {@code dlq} back to subscription {@code to} of {@code target} alone, as new messages,
-     * oldest first: leased, appended for that subscription only ({@link Queue#appendFor}), then acknowledged. The
-     * store holds its administration lock: the subscription is not deleted, nor another created, meanwhile.
-     */
-    RedriveResult redriveTo(OpenQueue target, Reader to, OpenQueue dlq) {
+    RedriveResult redrive(OpenQueue target, Reader to, OpenQueue dlq) {
         long moved = 0;
         while (true) {
             List<Leased> batch = dlq.queue().reader().lease(REDRIVE_BATCH, Duration.ofMinutes(1).toMillis());

@@ -483,16 +483,7 @@ public final class JournalQueueStore implements QueueStore {
 
     @Override
     public SubscriptionResult seek(String queue, String sub, SubscriptionStart start) {
-        synchronized (adminLock) {
-            ensureOpen();
-            OpenQueue o = open.get(queue);
-            if (o == null) {
-                return new NoSuchQueue(queue);
-            }
-            Queue.Named n = o.queue().subscription(sub);
-            if (n == null) {
-                return new NoSuchSubscription(queue, sub);
-            }
+        return administer(queue, sub, (o, n) -> {
             synchronized (checkpointLock) {
                 try {
                     if (!o.queue().seek(n, start)) {
@@ -509,21 +500,12 @@ public final class JournalQueueStore implements QueueStore {
                 }
             }
             return o.queue().stats(n);
-        }
+        });
     }
 
     @Override
     public SubscriptionResult pause(String queue, String sub, boolean paused) {
-        synchronized (adminLock) {
-            ensureOpen();
-            OpenQueue o = open.get(queue);
-            if (o == null) {
-                return new NoSuchQueue(queue);
-            }
-            Queue.Named n = o.queue().subscription(sub);
-            if (n == null) {
-                return new NoSuchSubscription(queue, sub);
-            }
+        return administer(queue, sub, (o, n) -> {
             try {
                 o.queue().pause(n, paused, json);
             } catch (IOException e) {
@@ -531,6 +513,20 @@ public final class JournalQueueStore implements QueueStore {
                         + queue + "'", e, o.queue().dir);
             }
             return o.queue().stats(n);
+        });
+    }
+
+    /** Runs {@code op} on subscription {@code sub} of {@code queue} under the administration lock, if both exist. */
+    private SubscriptionResult administer(String queue, String sub,
+                                          java.util.function.BiFunction<OpenQueue, Queue.Named, SubscriptionResult> op) {
+        synchronized (adminLock) {
+            ensureOpen();
+            OpenQueue o = open.get(queue);
+            if (o == null) {
+                return new NoSuchQueue(queue);
+            }
+            Queue.Named n = o.queue().subscription(sub);
+            return n == null ? new NoSuchSubscription(queue, sub) : op.apply(o, n);
         }
     }
 
@@ -576,7 +572,7 @@ public final class JournalQueueStore implements QueueStore {
         if (dlq == null) {
             return new RedriveResult.Moved(0);
         }
-        return deadLetters.redrive(name, target, dlq);
+        return deadLetters.redrive(target, target.queue().reader(), dlq);
     }
 
     @Override
@@ -597,7 +593,7 @@ public final class JournalQueueStore implements QueueStore {
             if (dlq == null) {
                 return new RedriveResult.Moved(0);
             }
-            return deadLetters.redriveTo(target, to, dlq);
+            return deadLetters.redrive(target, to, dlq);
         }
     }
 
