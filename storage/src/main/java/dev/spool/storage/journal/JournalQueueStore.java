@@ -23,7 +23,6 @@ import dev.spool.storage.NoSuchSubscription;
 import dev.spool.storage.SubscriptionResult;
 import dev.spool.storage.SubscriptionSpec;
 import dev.spool.storage.SubscriptionStart;
-import dev.spool.storage.SubscriptionStats;
 import dev.spool.storage.TakeResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,6 +79,7 @@ public final class JournalQueueStore implements QueueStore {
     private final Queue.Events events = new Events();
     private final DataDirLock dirLock;
     private final DiskSpace space;
+    private final SubscriptionAdmin subscriptions = new SubscriptionAdmin(this);
     private volatile boolean closed;
     /** Set once recovery finished: a store that failed to open writes no checkpoint of its half-read state. */
     private volatile boolean recovered;
@@ -397,169 +397,60 @@ public final class JournalQueueStore implements QueueStore {
         return (T) r;
     }
 
-    // ---- named subscriptions (may wait for disk) ---------------------------------------------------
+    // ---- named subscriptions (may wait for disk; see SubscriptionAdmin) ----------------------------
 
     @Override
     public SubscriptionResult createSubscription(String queue, String sub, SubscriptionSpec spec) {
-        checkName(queue);
-        checkSubscription(sub);
-        synchronized (adminLock) {
-            ensureOpen();
-            OpenQueue o = open.get(queue);
-            if (o == null) {
-                return new NoSuchQueue(queue);
-            }
-            Queue q = o.queue();
-            if (q.subscription(sub) != null) {
-                return new SubscriptionResult.Exists(queue, sub);
-            }
-            String dlq = spec.deadLetterQueue() != null ? spec.deadLetterQueue()
-                    : SubscriptionSpec.defaultDeadLetterQueue(queue, sub);
-            if (!QueueStore.isValidName(dlq) || dlq.equals(queue)) {
-                throw new IllegalArgumentException("dead-letter queue name must match " + QueueStore.NAME_PATTERN
-                        + " and differ from the queue's, was '" + dlq + "'");
-            }
-            int maxDeliveries = spec.maxDeliveries() != null ? spec.maxDeliveries() : q.meta.options().maxDeliveries();
-            if (maxDeliveries < 0) {
-                throw new IllegalArgumentException("max_deliveries must be 0 (never) or more, was " + maxDeliveries);
-            }
-            if (!space.admit(0)) {
-                throw space.refusal(queue);
-            }
-            Subscription.Meta meta = new Subscription.Meta(sub, maxDeliveries, dlq, spec.paused(),
-                    config.clock().instant(), 0);
-            synchronized (checkpointLock) {
-                try {
-                    Queue.Named n = q.createSubscription(meta, spec.start(), json, config);
-                    return n == null ? new SubscriptionResult.Exists(queue, sub) : q.stats(n);
-                } catch (Queue.BadStart e) {
-                    return new SubscriptionResult.BadStart(e.getMessage());
-                } catch (IOException e) {
-                    throw StoreException.of("creating subscription '" + sub + "' of queue '" + queue + "'", e,
-                            q.dir);
-                }
-            }
-        }
+        return subscriptions.create(queue, sub, spec);
     }
 
     @Override
     public DeleteResult deleteSubscription(String queue, String sub) {
-        checkName(queue);
-        checkSubscription(sub);
-        synchronized (adminLock) {
-            ensureOpen();
-            OpenQueue o = open.get(queue);
-            if (o == null) {
-                return new NoSuchQueue(queue);
-            }
-            synchronized (checkpointLock) {
-                try {
-                    return o.queue().deleteSubscription(sub) ? new DeleteResult.Deleted()
-                            : new NoSuchSubscription(queue, sub);
-                } catch (IOException e) {
-                    throw StoreException.of("deleting subscription '" + sub + "' of queue '" + queue + "'", e,
-                            o.queue().dir);
-                }
-            }
-        }
+        return subscriptions.delete(queue, sub);
     }
 
     @Override
     public SubscriptionResult subscription(String queue, String sub) {
-        OpenQueue o = open.get(queue);
-        if (o == null) {
-            return new NoSuchQueue(queue);
-        }
-        if (sub == null) {
-            List<SubscriptionStats> all = new ArrayList<>();
-            for (Queue.Named n : o.queue().subscriptions()) {
-                all.add(o.queue().stats(n));
-            }
-            return new SubscriptionResult.Listed(all);
-        }
-        Queue.Named n = o.queue().subscription(sub);
-        return n == null ? new NoSuchSubscription(queue, sub) : o.queue().stats(n);
+        return subscriptions.show(queue, sub);
     }
 
     @Override
     public SubscriptionResult seek(String queue, String sub, SubscriptionStart start) {
-        return administer(queue, sub, (o, n) -> {
-            synchronized (checkpointLock) {
-                try {
-                    if (!o.queue().seek(n, start)) {
-                        return new NoSuchSubscription(queue, sub);
-                    }
-                } catch (Queue.BadStart e) {
-                    return new SubscriptionResult.BadStart(e.getMessage());
-                } catch (StoreException e) {
-                    throw e;
-                } catch (IOException | RuntimeException e) {
-                    o.queue().fail("subscription '" + sub + "': a seek's write failed", e, false);
-                    throw StoreException.of("seeking subscription '" + sub + "' of queue '" + queue + "'", e,
-                            o.queue().dir);
-                }
-            }
-            return o.queue().stats(n);
-        });
+        return subscriptions.seek(queue, sub, start);
     }
 
     @Override
     public SubscriptionResult pause(String queue, String sub, boolean paused) {
-        return administer(queue, sub, (o, n) -> {
-            try {
-                o.queue().pause(n, paused, json);
-            } catch (IOException e) {
-                throw StoreException.of((paused ? "pausing" : "resuming") + " subscription '" + sub + "' of queue '"
-                        + queue + "'", e, o.queue().dir);
-            }
-            return o.queue().stats(n);
-        });
+        return subscriptions.pause(queue, sub, paused);
     }
 
-    /** Runs {@code op} on subscription {@code sub} of {@code queue} under the administration lock, if both exist. */
-    private SubscriptionResult administer(String queue, String sub,
-                                          java.util.function.BiFunction<OpenQueue, Queue.Named, SubscriptionResult> op) {
-        synchronized (adminLock) {
-            ensureOpen();
-            OpenQueue o = open.get(queue);
-            if (o == null) {
-                return new NoSuchQueue(queue);
-            }
-            Queue.Named n = o.queue().subscription(sub);
-            return n == null ? new NoSuchSubscription(queue, sub) : op.apply(o, n);
-        }
-    }
-
-    /**
-     * Applies {@code retention.*} to every queue: named subscriptions behind the bounds move forward (see
-     * {@link Queue#enforceRetention}). Runs on the store's thread every second when bounds are configured.
-     */
+    /** Applies {@code retention.*} now (the store's thread does it every second). */
     void enforceRetention() {
-        synchronized (adminLock) {
-            if (closed) {
-                return;
-            }
-            synchronized (checkpointLock) {
-                for (OpenQueue o : open.values()) {
-                    try {
-                        o.queue().enforceRetention(config.retention(), config.clock().millis(), json);
-                    } catch (StoreException e) {
-                        LOG.error("queue '{}': applying the retention bounds failed: {} (retried in a second)",
-                                o.queue().name, e.toString());
-                    } catch (IOException | RuntimeException e) {
-                        // A write of a subscription's move failed part-way: what its files hold is unknown.
-                        o.queue().fail("applying the retention bounds failed", e, false);
-                    }
-                }
-            }
-        }
+        subscriptions.enforceRetention();
     }
 
-    private static void checkSubscription(String sub) {
-        if (!QueueStore.isValidSubscription(sub)) {
-            throw new IllegalArgumentException("subscription name must match " + QueueStore.SUBSCRIPTION_PATTERN
-                    + ", was '" + sub + "'");
-        }
+    Object adminLock() {
+        return adminLock;
+    }
+
+    Object checkpointLock() {
+        return checkpointLock;
+    }
+
+    java.util.Collection<OpenQueue> openQueues() {
+        return open.values();
+    }
+
+    ObjectMapper json() {
+        return json;
+    }
+
+    StoreConfig config() {
+        return config;
+    }
+
+    DiskSpace space() {
+        return space;
     }
 
     @Override
@@ -730,13 +621,13 @@ public final class JournalQueueStore implements QueueStore {
         }
     }
 
-    private void ensureOpen() {
+    void ensureOpen() {
         if (closed) {
             throw new StoreException(StoreException.Code.CLOSED, "store is closed", null);
         }
     }
 
-    private static void checkName(String name) {
+    static void checkName(String name) {
         if (!QueueStore.isValidName(name)) {
             throw new IllegalArgumentException("queue name must match " + QueueStore.NAME_PATTERN + ", was '"
                     + name + "'");
