@@ -63,6 +63,34 @@ class AuditTest {
     }
 
     @Test
+    void subscriptionRoutesShouldBeAuditedWithTheirBodies() throws Exception {
+        Path log;
+        try (TestBroker b = new TestBroker(dir)) {
+            b.admin("POST", "/queues/audited", null);
+            b.admin("POST", "/queues/audited/subscriptions/v2", "{\"start\":\"earliest\"}");
+            b.admin("POST", "/queues/audited/subscriptions/v2/seek", "{\"id\":1}");
+            b.as(Role.AGENT, "GET", "/queues/audited/subscriptions/v2/messages?max=5", null);
+            b.as(Role.AGENT, "DELETE", "/queues/audited/subscriptions/v2", null);
+            log = dir.resolve("message_queue.log");
+        }
+        List<JsonNode> events = lines(log);
+        JsonNode created = events.stream().filter(e -> e.path("destination").path("path").asText()
+                .equals("/queues/audited/subscriptions/v2") && e.path("status").asInt() == 201).findFirst().orElseThrow();
+        assertEquals("administrator", created.path("user").asText());
+        assertEquals("earliest", created.path("body").path("start").asText());
+        JsonNode seek = events.stream().filter(e -> e.path("destination").path("path").asText().endsWith("/v2/seek"))
+                .findFirst().orElseThrow();
+        assertEquals(1, seek.path("body").path("id").asInt());
+        assertEquals(200, seek.path("status").asInt(), "id 1 of an empty queue is its next message");
+        assertTrue(events.stream().anyMatch(e -> e.path("destination").path("path").asText()
+                .equals("/queues/audited/subscriptions/v2/messages") && e.path("status").asInt() == 200));
+        JsonNode denied = events.stream().filter(e -> e.path("destination").path("method").asText().equals("DELETE"))
+                .findFirst().orElseThrow();
+        assertEquals(403, denied.path("status").asInt());
+        assertEquals("agent", denied.path("user").asText());
+    }
+
+    @Test
     void noTokenOrPasswordShouldAppearInAnyLog() throws Exception {
         Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         ListAppender<ILoggingEvent> app = new ListAppender<>();
