@@ -83,7 +83,7 @@ class AuditTest {
         assertEquals(1, seek.path("body").path("id").asInt());
         assertEquals(200, seek.path("status").asInt(), "id 1 of an empty queue is its next message");
         assertTrue(events.stream().anyMatch(e -> e.path("destination").path("path").asText()
-                .equals("/queues/audited/subscriptions/v2/messages") && e.path("status").asInt() == 200));
+                .equals("/queues/audited/subscriptions/v2/messages?max=5") && e.path("status").asInt() == 200));
         JsonNode denied = events.stream().filter(e -> e.path("destination").path("method").asText().equals("DELETE"))
                 .findFirst().orElseThrow();
         assertEquals(403, denied.path("status").asInt());
