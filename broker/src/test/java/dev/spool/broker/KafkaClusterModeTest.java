@@ -86,6 +86,15 @@ class KafkaClusterModeTest {
         return TestBroker.json(r);
     }
 
+    /** Waits until {@code node} has read queue {@code q}'s creation from the catalog (at most 15 s). */
+    private static void awaitSeen(TestBroker node, String q) throws Exception {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+        while (node.as(Role.BASIC, "GET", "/queues/" + q, null).statusCode() != 200) {
+            assertTrue(System.nanoTime() < deadline, "node never saw queue " + q);
+            Thread.onSpinWait();
+        }
+    }
+
     private static String queue(String prefix) throws Exception {
         String q = prefix + "-" + System.nanoTime();
         ok(a.admin("POST", "/queues/" + q, "{\"max_length\":100000}"), 201);
@@ -124,6 +133,9 @@ class KafkaClusterModeTest {
              TestBroker d = new TestBroker(Files.createDirectories(dir.resolve("d")), tls + nodeYaml("d"), Clock.systemUTC())) {
             assertTrue(c.url("/").startsWith("https://"), c.url("/"));
             String q = queue("forward-tls");
+            // Made on node a: c and d learn of it from the catalog within milliseconds (the cluster contract).
+            awaitSeen(c, q);
+            awaitSeen(d, q);
             ok(c.as(Role.AGENT, "POST", "/queues/" + q + "/messages", "{\"body\":{\"n\":1}}"), 201);
             JsonNode leased = ok(d.as(Role.AGENT, "POST", "/queues/" + q + "/leases?max=1&visibility=5&wait=15", null), 200);
             assertEquals(1, leased.size(), leased.toString());
