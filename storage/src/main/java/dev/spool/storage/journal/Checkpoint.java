@@ -150,8 +150,7 @@ final class Checkpoint {
                     Queue.Snapshot ss = n.reader.beginOwnSnapshot(allSnapshots);
                     if (ss != null) {
                         try {
-                            n.reader.log().finishSnapshot(ss.begin(), ss.state());
-                            n.reader.log().snapshotDurable(ss.begin());
+                            n.reader.log().writeSnapshot(ss.begin(), ss.state());
                         } catch (IOException | RuntimeException | InternalError e) {
                             o.queue().fail("subscription '" + n.meta.name() + "': a sync of its state log's snapshot "
                                     + "failed", e, false);

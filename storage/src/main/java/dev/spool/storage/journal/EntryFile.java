@@ -153,7 +153,7 @@ final class EntryFile implements AutoCloseable {
      * One reader's view: reads entries in order ({@link #next} fills {@link #codec()} and {@link #index()}) and at
      * random, with tailers of its own, used under its owner's lock.
      */
-    final class Reader {
+    final class Reader implements AutoCloseable {
         private final ExcerptTailer tailer;
         private final ExcerptTailer random;
         private final EntryCodec codec = new EntryCodec();
@@ -339,7 +339,8 @@ final class EntryFile implements AutoCloseable {
          * Stops holding back retention and releases the tailers. Deletes nothing itself: a store closing must not
          * release what this reader still needs at the next start ({@link EntryFile#retainNow} once it is gone for good).
          */
-        void close() {
+        @Override
+        public void close() {
             synchronized (EntryFile.this) {
                 readers.remove(this);
             }

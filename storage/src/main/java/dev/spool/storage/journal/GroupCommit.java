@@ -102,10 +102,9 @@ final class GroupCommit {
         // read, so the smallest): what came after it may not be on the disk the forces reach.
         List<Reader> subReaders = new ArrayList<>();
         List<Queue.SyncPoint> subPoints = new ArrayList<>();
-        long change = p.change();
         for (Queue.Named n : queue.subscriptions()) {
             subReaders.add(n.reader);
-            subPoints.add(n.reader.ownSyncPoint());
+            subPoints.add(n.reader.syncPoint());
         }
         Throwable cause = null;
         long start = System.nanoTime();
@@ -150,7 +149,7 @@ final class GroupCommit {
         lock.lock();
         try {
             if (failed == null) {
-                syncedChange = Math.max(syncedChange, change);
+                syncedChange = Math.max(syncedChange, p.change());
                 while (!pending.isEmpty() && pending.peek().change() <= syncedChange) {
                     done.add(pending.poll());
                 }

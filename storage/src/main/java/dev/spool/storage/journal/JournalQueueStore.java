@@ -289,7 +289,11 @@ public final class JournalQueueStore implements QueueStore {
                 announce(QueueStore.availabilityKey(name, n.meta.name()), fresh);
             }
         }
-        // The one place a push's durability is set: what the policy's wait gives it.
+        return answered(o, s);
+    }
+
+    /** A stored push's answer once it is as durable as the policy's wait makes it (the one place that is set). */
+    private CompletionStage<PushResult> answered(OpenQueue o, Journal.Stored s) {
         PushResult stored = s.as(fsync.durability());
         return fsync.afterPush(o.commit(), o.queue().changes()).thenApply(v -> stored);
     }
@@ -500,8 +504,7 @@ public final class JournalQueueStore implements QueueStore {
             return CompletableFuture.completedFuture(new NoSuchQueue(o.queue().name));
         }
         announce(QueueStore.availabilityKey(o.queue().name, to.subscription()), s.count());
-        PushResult stored = s.as(fsync.durability());
-        return fsync.afterPush(o.commit(), o.queue().changes()).thenApply(v -> stored);
+        return answered(o, s);
     }
 
     @Override

@@ -246,8 +246,7 @@ final class Queue implements AutoCloseable {
 
     /** Writes a snapshot begun with {@link #beginSnapshot} into the state log and makes it durable. */
     void finishSnapshot(Snapshot s) throws IOException {
-        log.finishSnapshot(s.begin(), s.state());
-        log.snapshotDurable(s.begin());
+        log.writeSnapshot(s.begin(), s.state());
     }
 
     Cursor.Position cursorPosition() {

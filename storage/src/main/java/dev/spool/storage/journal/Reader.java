@@ -529,10 +529,8 @@ final class Reader {
             }
             leases = new LeaseTable(pos.id(), pos.index(), maxDeliveries, new Nonces(new java.security.SecureRandom()));
             leases.restore(keptDone, keptCounts);
-            long begin = log.beginSnapshot(pos.id(), List.of());
-            log.finishSnapshot(begin, new StateLog.State(pos.id(), keptDone, keptCounts,
-                    new java.util.LinkedHashMap<>(), new ArrayList<>()));
-            log.snapshotDurable(begin);
+            log.writeSnapshot(log.beginSnapshot(pos.id(), List.of()), new StateLog.State(pos.id(), keptDone,
+                    keptCounts, new java.util.LinkedHashMap<>(), new ArrayList<>()));
             cursor.reset(pos);
             cursor.sync();
             tail.retainFrom(pos.index());
@@ -544,11 +542,6 @@ final class Reader {
         }
         events.available(this, 1);
         return skipped;
-    }
-
-    /** This reader's sequential and random view of the journal. */
-    EntryFile.Reader tail() {
-        return tail;
     }
 
     // ---- sync, snapshots and stats ---------------------------------------------------------------
@@ -581,17 +574,8 @@ final class Reader {
         }
     }
 
-    /** The point a sync of a named subscription's own files covers (its log's entries, not the queue's). */
-    Queue.SyncPoint ownSyncPoint() {
-        return syncPoint();
-    }
-
     StateLog log() {
         return log;
-    }
-
-    Cursor cursor() {
-        return cursor;
     }
 
     /** A snapshot of this reader's own log (a named subscription's: no keys or gaps), if enough changed. */
@@ -617,7 +601,6 @@ final class Reader {
             lock.unlock();
         }
     }
-
 
     /** The cursor and the change count together, under the lock: what a sync starting now covers. */
     Queue.SyncPoint syncPoint() {

@@ -173,6 +173,12 @@ final class StateLog implements AutoCloseable {
         });
     }
 
+    /** {@link #finishSnapshot} then {@link #snapshotDurable}: the snapshot written and forced. */
+    void writeSnapshot(long begin, State s) throws IOException {
+        finishSnapshot(begin, s);
+        snapshotDurable(begin);
+    }
+
     /** Writes the copied state after its SNAP_BEGIN and the closing SNAP_END (events may interleave). */
     void finishSnapshot(long begin, State s) {
         int chunks = 0;

@@ -121,13 +121,12 @@ final class Subscriptions {
      * The caller serialises administration of the queue.
      */
     Queue.Named create(Subscription.Meta m, dev.spool.storage.SubscriptionStart start, ObjectMapper json,
-                             dev.spool.storage.StoreConfig config) throws IOException, Queue.BadStart {
+                       dev.spool.storage.StoreConfig config) throws IOException, Queue.BadStart {
         if (subs.containsKey(m.name()) || Files.exists(Subscription.dir(dir, m.name()))) {
             return null; // taken, or a folder of that name not served (unreadable at the start)
         }
         // A reader of its own holds retention back while the place is found and the subscription's reader opens.
-        EntryFile.Reader holder = journal.entries().newReader(Cursor.NO_INDEX);
-        try {
+        try (EntryFile.Reader holder = journal.entries().newReader(Cursor.NO_INDEX)) {
             Places.Place p = Places.of(journal, holder, start, name);
             Path d = Subscription.create(dir, m, p.after(), json, config, quarantine);
             Reader r;
@@ -140,35 +139,36 @@ final class Subscriptions {
             Queue.Named n = new Queue.Named(m, r, d);
             subs.put(m.name(), n);
             return n;
-        } finally {
-            holder.close();
         }
     }
 
     /** Moves a subscription to {@code start} (see {@link Reader#seek}); false if it is closed. */
     boolean seek(Queue.Named n, dev.spool.storage.SubscriptionStart start) throws IOException, Queue.BadStart {
-        EntryFile.Reader holder = journal.entries().newReader(Cursor.NO_INDEX);
-        try {
+        try (EntryFile.Reader holder = journal.entries().newReader(Cursor.NO_INDEX)) {
             Places.Place p = Places.of(journal, holder, start, name);
             long r = n.reader.seek(p.after(), p.firstIndex(), n.meta.maxDeliveries());
             if (r == Reader.GONE) {
-                throw new Queue.BadStart("the messages at that start were deleted while the seek ran (retention): seek again");
+                throw new Queue.BadStart("the messages at that start were deleted while the seek ran (retention): "
+                        + "seek again");
             }
             return r >= 0;
-        } finally {
-            holder.close();
         }
     }
 
     /** Pauses or resumes a subscription, durably. */
     void pause(Queue.Named n, boolean paused, ObjectMapper json) throws IOException {
-        Subscription.Meta m = n.meta.withPaused(paused);
-        m.write(json, n.dir);
-        n.meta = m;
+        rewrite(n, n.meta.withPaused(paused), json);
         n.reader.pause(paused);
         if (!paused) {
             events.available(n.reader, 1);
         }
+    }
+
+    /** Writes a subscription's new settings (a temporary file renamed into place), then serves them. */
+    private static Subscription.Meta rewrite(Queue.Named n, Subscription.Meta m, ObjectMapper json) throws IOException {
+        m.write(json, n.dir);
+        n.meta = m;
+        return m;
     }
 
     /** Closes and removes a subscription; false if there is none of that name. */
@@ -182,7 +182,6 @@ final class Subscriptions {
         journal.entries().retainNow();
         return true;
     }
-
 
     /**
      * Applies the retention bounds: the journal files wholly older than {@code maxAge}, or beyond the newest
@@ -206,8 +205,7 @@ final class Subscriptions {
         if (!r.bounded()) {
             return;
         }
-        EntryFile.Reader holder = journal.entries().newReader(Cursor.NO_INDEX);
-        try {
+        try (EntryFile.Reader holder = journal.entries().newReader(Cursor.NO_INDEX)) {
             Places.Place bound = Places.retentionBound(journal.entries().folder(), holder, r, now);
             if (bound == null) {
                 return;
@@ -224,16 +222,12 @@ final class Subscriptions {
                             + n.meta.name() + "'");
                 }
                 if (skipped > 0) {
-                    Subscription.Meta m = n.meta.withSkipped(skipped);
-                    m.write(json, n.dir);
-                    n.meta = m;
+                    Subscription.Meta m = rewrite(n, n.meta.withSkipped(skipped), json);
                     LOG.warn("queue '{}' subscription '{}': {} messages it had not consumed were past the retention "
                             + "bounds (retention.max_age {}, retention.max_bytes {}); it moves on to message id {}",
                             name, m.name(), skipped, r.maxAge(), r.maxBytes(), holder.idAtIndex(first));
                 }
             }
-        } finally {
-            holder.close();
         }
         journal.entries().retainNow();
     }
@@ -255,5 +249,4 @@ final class Subscriptions {
                 n.meta.skipped(), r.paused(), n.meta.createdAt(), n.meta.maxDeliveries(), n.meta.deadLetterQueue(),
                 r.counts());
     }
-
 }
